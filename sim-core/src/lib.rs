@@ -1,0 +1,10 @@
+//! sim-core: the model of public services as complex adaptive systems and the machinery to run it.
+//!
+//! Layout follows ../shared/ARCHITECTURE.md: `rng` (seeded named streams), `network` (community and
+//! organisation graphs), `sd` (stock-and-flow integration), `scenario` (parameters, presets,
+//! validation), `model` (world state and one module per mechanism), `metrics` (observation and
+//! summaries). Nothing here reads files or prints.
+
+pub mod rng;
+pub mod network;
+pub mod sd;
