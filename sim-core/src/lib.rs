@@ -8,3 +8,4 @@
 pub mod rng;
 pub mod network;
 pub mod sd;
+pub mod scenario;

@@ -1,0 +1,514 @@
+//! Scenarios: the TOML a user writes (`ScenarioFile`, every field optional, unknown fields are
+//! errors) becomes a validated, fully resolved [`Scenario`]. Precedence, lowest first: built-in
+//! defaults, the governance `preset`, the file, then `--set path=value` overrides. Errors carry the
+//! file, line, column and field, and the allowed range where one applies.
+
+pub mod params;
+pub mod sections;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use params::{ParamSpec, TimeStandard};
+pub use sections::*;
+
+/// A validated scenario with every parameter resolved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    /// The governance preset the file chose, if any.
+    pub preset: Option<String>,
+    pub run: RunParams,
+    pub population: PopulationParams,
+    pub governance: Governance,
+    pub demand: DemandParams,
+    pub presentation: PresentationParams,
+    pub routing: RoutingParams,
+    pub effort: EffortParams,
+    pub response: ResponseParams,
+    pub outcome: OutcomeParams,
+    pub targets: TargetParams,
+    pub workforce: WorkforceParams,
+    pub money: MoneyParams,
+    pub need_types: Vec<NeedType>,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Self {
+            name: "default".into(),
+            description: "Built-in default: top-down preset, high-variety demand".into(),
+            preset: None,
+            run: RunParams::default(),
+            population: PopulationParams::default(),
+            governance: Governance::default(),
+            demand: DemandParams::default(),
+            presentation: PresentationParams::default(),
+            routing: RoutingParams::default(),
+            effort: EffortParams::default(),
+            response: ResponseParams::default(),
+            outcome: OutcomeParams::default(),
+            targets: TargetParams::default(),
+            workforce: WorkforceParams::default(),
+            money: MoneyParams::default(),
+            need_types: default_need_types(),
+        }
+    }
+}
+
+/// The file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioFile {
+    name: Option<String>,
+    description: Option<String>,
+    run: Option<RunRaw>,
+    population: Option<PopulationRaw>,
+    governance: Option<GovernanceRaw>,
+    demand: Option<DemandRaw>,
+    presentation: Option<PresentationRaw>,
+    routing: Option<RoutingRaw>,
+    effort: Option<EffortRaw>,
+    response: Option<ResponseRaw>,
+    outcome: Option<OutcomeRaw>,
+    targets: Option<TargetRaw>,
+    workforce: Option<WorkforceRaw>,
+    money: Option<MoneyRaw>,
+    need_types: Option<Vec<NeedTypeRaw>>,
+}
+
+/// Where an error sits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Why a scenario could not be loaded. Every variant is bad input (exit code 2 in the CLI).
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("{file}: cannot read the scenario: {source}")]
+    Read {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}:{column}: invalid TOML: {message}", line = .at.line, column = .at.column)]
+    Syntax { file: String, at: Location, message: String },
+    #[error("{}: field `{field}`: {message}", location(.file, .at, .origin))]
+    Field {
+        file: String,
+        at: Option<Location>,
+        /// Set when the value came from somewhere other than the file (`--set ...`, a preset).
+        origin: Option<String>,
+        field: String,
+        message: String,
+    },
+    #[error("--set {arg}: {message}")]
+    Override { arg: String, message: String },
+}
+
+fn location(file: &str, at: &Option<Location>, origin: &Option<String>) -> String {
+    match (at, origin) {
+        (_, Some(o)) => format!("{file} ({o})"),
+        (Some(at), None) => format!("{file}:{}:{}", at.line, at.column),
+        (None, None) => file.to_string(),
+    }
+}
+
+impl ScenarioError {
+    /// The field the error is about, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ScenarioError::Field { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+/// One `--set path=value` override.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Override {
+    pub path: Vec<PathSeg>,
+    pub value: toml::Value,
+    pub raw: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathSeg {
+    Key(String),
+    Index(usize),
+}
+
+impl Override {
+    /// Parses `governance.discretion=0.5` or `need_types[0].rate_per_year=0.3`. The value is read
+    /// as TOML (number, bool, quoted string, array); anything else is taken as a bare string.
+    pub fn parse(arg: &str) -> Result<Self, ScenarioError> {
+        let err = |message: &str| ScenarioError::Override { arg: arg.to_string(), message: message.to_string() };
+        let (path, value) = arg.split_once('=').ok_or_else(|| err("expected path=value, e.g. governance.discretion=0.5"))?;
+        let path = path.trim();
+        if path.is_empty() {
+            return Err(err("the path before `=` is empty"));
+        }
+        let mut segs = Vec::new();
+        for part in path.split('.') {
+            let (key, rest) = match part.find('[') {
+                Some(i) => (&part[..i], &part[i..]),
+                None => (part, ""),
+            };
+            if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                return Err(err(&format!("`{part}` is not a field name")));
+            }
+            segs.push(PathSeg::Key(key.to_string()));
+            let mut rest = rest;
+            while !rest.is_empty() {
+                let close = rest.find(']').ok_or_else(|| err("unclosed `[`"))?;
+                let idx: usize = rest[1..close].parse().map_err(|_| err("index in [] must be a whole number"))?;
+                segs.push(PathSeg::Index(idx));
+                rest = &rest[close + 1..];
+                if !rest.is_empty() && !rest.starts_with('[') {
+                    return Err(err("unexpected text after `]`"));
+                }
+            }
+        }
+        let value_text = value.trim();
+        let value = match toml::from_str::<toml::Table>(&format!("v = {value_text}")) {
+            Ok(mut t) => t.remove("v").ok_or_else(|| err("no value"))?,
+            Err(_) => toml::Value::String(value_text.to_string()),
+        };
+        Ok(Self { path: segs, value, raw: arg.to_string() })
+    }
+
+    fn dotted(&self) -> String {
+        dotted(&self.path)
+    }
+}
+
+fn dotted(path: &[PathSeg]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            PathSeg::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            PathSeg::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+impl Scenario {
+    /// Loads and validates a scenario file.
+    pub fn from_file(path: &Path, overrides: &[Override]) -> Result<Self, ScenarioError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { file: file.clone(), source })?;
+        Self::from_toml_str(&text, &file, overrides)
+    }
+
+    /// The built-in default, with overrides.
+    pub fn builtin(overrides: &[Override]) -> Result<Self, ScenarioError> {
+        Self::from_toml_str("", "<built-in default>", overrides)
+    }
+
+    /// Parses and validates TOML text; `file` names it in errors.
+    pub fn from_toml_str(text: &str, file: &str, overrides: &[Override]) -> Result<Self, ScenarioError> {
+        let spans = toml::de::DeTable::parse(text).map_err(|e| syntax_error(text, file, &e))?;
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| syntax_error(text, file, &e))?;
+        let field_err = |path: &str, message: String, origin: Option<String>| ScenarioError::Field {
+            file: file.to_string(),
+            at: if origin.is_some() { None } else { locate(text, spans.get_ref(), path) },
+            origin,
+            field: path.to_string(),
+            message,
+        };
+
+        // Overrides first, so `--set governance.preset=...` works too.
+        let mut set_paths = BTreeSet::new();
+        for o in overrides {
+            apply_override(&mut table, o)?;
+            set_paths.insert(o.dotted());
+        }
+        let origin_of = |path: &str| -> Option<String> {
+            set_paths
+                .iter()
+                .find(|p| path == p.as_str() || path.starts_with(&format!("{p}.")) || path.starts_with(&format!("{p}[")))
+                .map(|p| format!("--set {p}"))
+        };
+
+        // The preset fills governance fields the file leaves out.
+        let mut preset_name = None;
+        if let Some(toml::Value::Table(gov)) = table.get_mut("governance") {
+            if let Some(p) = gov.remove("preset") {
+                let name = match p {
+                    toml::Value::String(s) => s,
+                    other => {
+                        return Err(field_err(
+                            "governance.preset",
+                            format!("expected a preset name (one of {}), found {other}", Governance::PRESETS.join(", ")),
+                            origin_of("governance.preset"),
+                        ));
+                    }
+                };
+                if Governance::preset(&name).is_none() {
+                    return Err(field_err(
+                        "governance.preset",
+                        format!("unknown preset `{name}`; allowed: {}", Governance::PRESETS.join(", ")),
+                        origin_of("governance.preset"),
+                    ));
+                }
+                preset_name = Some(name);
+            }
+        }
+
+        let raw: ScenarioFile = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+            let mut path = e.path().to_string();
+            let message = e.inner().to_string();
+            // An unknown field: point at the field itself, not its table.
+            if let Some(name) = message.strip_prefix("unknown field `").and_then(|m| m.split('`').next()) {
+                if !path.ends_with(name) {
+                    path = if path == "." || path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
+                }
+            }
+            let path = path.trim_start_matches('.').to_string();
+            let origin = origin_of(&path);
+            field_err(&path, message, origin)
+        })?;
+
+        let governance_base = preset_name.as_deref().and_then(Governance::preset).unwrap_or_default();
+        let need_types = match raw.need_types {
+            None => default_need_types(),
+            Some(list) => {
+                let base = NeedType::default();
+                list.into_iter().map(|r| NeedType::resolve(r, &base)).collect()
+            }
+        };
+        let defaults = Scenario::default();
+        let scenario = Scenario {
+            name: raw.name.unwrap_or_else(|| {
+                if text.is_empty() { defaults.name.clone() } else { file_stem(file) }
+            }),
+            description: raw.description.unwrap_or_default(),
+            preset: preset_name,
+            run: RunParams::resolve(raw.run.unwrap_or_default(), &defaults.run),
+            population: PopulationParams::resolve(raw.population.unwrap_or_default(), &defaults.population),
+            governance: Governance::resolve(raw.governance.unwrap_or_default(), &governance_base),
+            demand: DemandParams::resolve(raw.demand.unwrap_or_default(), &defaults.demand),
+            presentation: PresentationParams::resolve(raw.presentation.unwrap_or_default(), &defaults.presentation),
+            routing: RoutingParams::resolve(raw.routing.unwrap_or_default(), &defaults.routing),
+            effort: EffortParams::resolve(raw.effort.unwrap_or_default(), &defaults.effort),
+            response: ResponseParams::resolve(raw.response.unwrap_or_default(), &defaults.response),
+            outcome: OutcomeParams::resolve(raw.outcome.unwrap_or_default(), &defaults.outcome),
+            targets: TargetParams::resolve(raw.targets.unwrap_or_default(), &defaults.targets),
+            workforce: WorkforceParams::resolve(raw.workforce.unwrap_or_default(), &defaults.workforce),
+            money: MoneyParams::resolve(raw.money.unwrap_or_default(), &defaults.money),
+            need_types,
+        };
+
+        if let Some((path, message)) = scenario.first_invalid() {
+            let origin = origin_of(&path);
+            return Err(field_err(&path, message, origin));
+        }
+        Ok(scenario)
+    }
+
+    /// Range and consistency checks; the first failure as (field path, message).
+    fn first_invalid(&self) -> Option<(String, String)> {
+        let out_of_range = |section: &str, v: Vec<params::RangeViolation>| {
+            v.into_iter().next().map(|(name, value, spec)| {
+                (format!("{section}.{name}"), format!("{value} is out of range; allowed {} to {} ({})", spec.min, spec.max, spec.unit))
+            })
+        };
+        let checks = [
+            out_of_range(RunParams::KEY, self.run.validate()),
+            out_of_range(PopulationParams::KEY, self.population.validate()),
+            out_of_range(Governance::KEY, self.governance.validate()),
+            out_of_range(DemandParams::KEY, self.demand.validate()),
+            out_of_range(PresentationParams::KEY, self.presentation.validate()),
+            out_of_range(RoutingParams::KEY, self.routing.validate()),
+            out_of_range(EffortParams::KEY, self.effort.validate()),
+            out_of_range(ResponseParams::KEY, self.response.validate()),
+            out_of_range(OutcomeParams::KEY, self.outcome.validate()),
+            out_of_range(TargetParams::KEY, self.targets.validate()),
+            out_of_range(WorkforceParams::KEY, self.workforce.validate()),
+            out_of_range(MoneyParams::KEY, self.money.validate()),
+        ];
+        if let Some(bad) = checks.into_iter().flatten().next() {
+            return Some(bad);
+        }
+        for (i, nt) in self.need_types.iter().enumerate() {
+            if let Some((name, value, spec)) = nt.validate().into_iter().next() {
+                return Some((
+                    format!("need_types[{i}].{name}"),
+                    format!("{value} is out of range; allowed {} to {} ({})", spec.min, spec.max, spec.unit),
+                ));
+            }
+        }
+        if self.need_types.is_empty() {
+            return Some(("need_types".into(), "at least one need type is required".into()));
+        }
+        let mut names = BTreeSet::new();
+        for (i, nt) in self.need_types.iter().enumerate() {
+            if !names.insert(nt.name.as_str()) {
+                return Some((format!("need_types[{i}].name"), format!("need type `{}` appears twice", nt.name)));
+            }
+        }
+        if self.population.community_k % 2 == 1 {
+            return Some(("population.community_k".into(), format!("{} must be even (a ring lattice links k/2 each side)", self.population.community_k)));
+        }
+        if self.run.warmup_days >= self.run.days {
+            return Some((
+                "run.warmup_days".into(),
+                format!("{} must be below run.days ({}) so the summary window is not empty", self.run.warmup_days, self.run.days),
+            ));
+        }
+        if self.population.neighbourhoods > self.population.citizens {
+            return Some(("population.neighbourhoods".into(), "must not exceed population.citizens".into()));
+        }
+        let g = &self.governance;
+        if g.admin_share + g.prevention_share >= 0.95 {
+            return Some((
+                "governance.prevention_share".into(),
+                format!("admin_share + prevention_share = {} leaves no time for cases; must be below 0.95", g.admin_share + g.prevention_share),
+            ));
+        }
+        None
+    }
+
+    /// SHA-256 of the resolved parameters (canonical JSON), for the manifest.
+    pub fn content_hash(&self) -> String {
+        let json = serde_json::to_vec(self).expect("a scenario always serialises");
+        let digest = Sha256::digest(&json);
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Every parameter's specification, with this scenario's values as defaults where `current`.
+    pub fn parameter_specs() -> Vec<ParamSpec> {
+        let mut v = Vec::new();
+        v.extend(RunParams::specs());
+        v.extend(PopulationParams::specs());
+        v.extend(Governance::specs());
+        v.extend(DemandParams::specs());
+        v.extend(PresentationParams::specs());
+        v.extend(RoutingParams::specs());
+        v.extend(EffortParams::specs());
+        v.extend(ResponseParams::specs());
+        v.extend(OutcomeParams::specs());
+        v.extend(TargetParams::specs());
+        v.extend(WorkforceParams::specs());
+        v.extend(MoneyParams::specs());
+        v.extend(NeedType::specs());
+        v
+    }
+}
+
+fn file_stem(file: &str) -> String {
+    Path::new(file).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| file.to_string())
+}
+
+fn line_col(text: &str, offset: usize) -> Location {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    Location { line, column }
+}
+
+fn syntax_error(text: &str, file: &str, e: &toml::de::Error) -> ScenarioError {
+    let at = e.span().map(|s| line_col(text, s.start)).unwrap_or(Location { line: 1, column: 1 });
+    ScenarioError::Syntax { file: file.to_string(), at, message: e.message().trim().to_string() }
+}
+
+/// Finds the line of a dotted path (`governance.discretion`, `need_types[1].name`) in the file,
+/// falling back to the nearest enclosing table that exists.
+fn locate(text: &str, root: &toml::de::DeTable<'_>, path: &str) -> Option<Location> {
+    use toml::de::DeValue;
+    let mut segs = Vec::new();
+    for part in path.split('.') {
+        let (key, rest) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        segs.push(PathSeg::Key(key.to_string()));
+        for idx in rest.split(['[', ']']).filter(|s| !s.is_empty()) {
+            if let Ok(i) = idx.parse() {
+                segs.push(PathSeg::Index(i));
+            }
+        }
+    }
+    let mut best: Option<usize> = None;
+    let mut table: Option<&toml::de::DeTable<'_>> = Some(root);
+    let mut array: Option<&[toml::Spanned<DeValue<'_>>]> = None;
+    for seg in &segs {
+        let next = match (seg, table, array) {
+            (PathSeg::Key(k), Some(t), _) => t.iter().find(|(key, _)| key.get_ref().as_ref() == k.as_str()).map(|(key, v)| (key.span().start, v)),
+            (PathSeg::Index(i), _, Some(a)) => a.get(*i).map(|v| (v.span().start, v)),
+            _ => None,
+        };
+        let Some((start, value)) = next else { break };
+        best = Some(start);
+        table = None;
+        array = None;
+        match value.get_ref() {
+            DeValue::Table(t) => table = Some(t),
+            DeValue::Array(a) => array = Some(a),
+            _ => {}
+        }
+    }
+    best.map(|offset| line_col(text, offset))
+}
+
+fn apply_override(table: &mut toml::Table, o: &Override) -> Result<(), ScenarioError> {
+    let mut root = toml::Value::Table(std::mem::take(table));
+    let result = set_path(&mut root, 0, o);
+    if let toml::Value::Table(t) = root {
+        *table = t;
+    }
+    result
+}
+
+fn set_path(cursor: &mut toml::Value, i: usize, o: &Override) -> Result<(), ScenarioError> {
+    let err = |message: String| ScenarioError::Override { arg: o.raw.clone(), message };
+    let is_last = i + 1 == o.path.len();
+    match &o.path[i] {
+        PathSeg::Key(k) => {
+            let toml::Value::Table(t) = cursor else {
+                return Err(err(format!("`{}` is not a table", dotted(&o.path[..i]))));
+            };
+            if is_last {
+                t.insert(k.clone(), o.value.clone());
+                return Ok(());
+            }
+            if matches!(o.path[i + 1], PathSeg::Index(_)) && k == "need_types" && !t.contains_key(k) {
+                // Indexing the built-in need types: materialise them so one field can change.
+                let defaults = toml::Value::try_from(default_need_types()).expect("need types serialise");
+                t.insert(k.clone(), defaults);
+            }
+            let next = t.entry(k.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            set_path(next, i + 1, o)
+        }
+        PathSeg::Index(idx) => {
+            let toml::Value::Array(a) = cursor else {
+                return Err(err(format!("`{}` is not a list", dotted(&o.path[..i]))));
+            };
+            let len = a.len();
+            let Some(item) = a.get_mut(*idx) else {
+                return Err(err(format!("index {idx} is past the end of `{}` ({len} entries)", dotted(&o.path[..i]))));
+            };
+            if is_last {
+                *item = o.value.clone();
+                return Ok(());
+            }
+            set_path(item, i + 1, o)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,191 @@
+//! The parameter sections of a scenario: one declaration per parameter gives its type, default,
+//! unit, valid range, source and doc. From it come the resolved struct, the raw serde struct that
+//! rejects unknown fields, range validation and the table `sim describe` prints (one source of truth).
+
+use serde::{Deserialize, Serialize};
+
+/// What the code knows about one parameter.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParamSpec {
+    /// Section in the scenario file (`governance`, `need_types`, ...).
+    pub section: &'static str,
+    pub name: &'static str,
+    pub unit: &'static str,
+    /// Inclusive bounds for numbers; NaN for non-numeric parameters.
+    pub min: f64,
+    pub max: f64,
+    /// The default rendered as TOML.
+    pub default: String,
+    /// Allowed values for text choices, empty for numbers.
+    pub allowed: &'static str,
+    pub source: &'static str,
+    pub doc: &'static str,
+}
+
+/// A parameter value: numbers are range-checked, choices list what they allow.
+pub trait ParamValue {
+    fn as_number(&self) -> Option<f64> {
+        None
+    }
+    fn allowed() -> &'static str {
+        ""
+    }
+    fn render(&self) -> String;
+}
+
+impl ParamValue for f64 {
+    fn as_number(&self) -> Option<f64> {
+        Some(*self)
+    }
+    fn render(&self) -> String {
+        format!("{self:?}")
+    }
+}
+macro_rules! int_param {
+    ($($t:ty),*) => {$(
+        impl ParamValue for $t {
+            fn as_number(&self) -> Option<f64> { Some(*self as f64) }
+            fn render(&self) -> String { self.to_string() }
+        }
+    )*};
+}
+int_param!(u32, u64, usize);
+impl ParamValue for bool {
+    fn allowed() -> &'static str {
+        "true, false"
+    }
+    fn render(&self) -> String {
+        self.to_string()
+    }
+}
+impl ParamValue for String {
+    fn allowed() -> &'static str {
+        "any text"
+    }
+    fn render(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+/// A range violation found by `validate`: (field name, value, spec).
+pub type RangeViolation = (&'static str, f64, ParamSpec);
+
+/// Declares a parameter section. Each entry:
+/// `/// doc` `name: Type = default, "unit", [min, max], "source";`
+macro_rules! section {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident / $raw:ident in $key:literal {
+            $(
+                $(#[doc = $doc:literal])+
+                $field:ident : $ty:ty = $default:expr, $unit:literal, [$min:expr, $max:expr], $source:literal;
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        pub struct $name {
+            $( $(#[doc = $doc])+ pub $field: $ty, )*
+        }
+
+        /// As written in the file: every field optional, unknown fields rejected.
+        #[derive(Debug, Default, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $raw {
+            $( #[serde(default)] pub $field: Option<$ty>, )*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self { $( $field: $default, )* }
+            }
+        }
+
+        impl $name {
+            /// The section's key in the scenario file.
+            pub const KEY: &'static str = $key;
+
+            /// Specification of every parameter in this section, defaults taken from `base`.
+            pub fn specs_with(base: &Self) -> Vec<$crate::scenario::params::ParamSpec> {
+                use $crate::scenario::params::ParamValue;
+                vec![$(
+                    $crate::scenario::params::ParamSpec {
+                        section: $key,
+                        name: stringify!($field),
+                        unit: $unit,
+                        min: $min as f64,
+                        max: $max as f64,
+                        default: base.$field.render(),
+                        allowed: <$ty as ParamValue>::allowed(),
+                        source: $source,
+                        doc: concat!($($doc),+).trim_ascii(),
+                    },
+                )*]
+            }
+
+            /// Specification with the built-in defaults.
+            pub fn specs() -> Vec<$crate::scenario::params::ParamSpec> {
+                Self::specs_with(&Self::default())
+            }
+
+            /// Fills missing fields from `base`.
+            pub fn resolve(raw: $raw, base: &Self) -> Self {
+                Self { $( $field: raw.$field.unwrap_or_else(|| base.$field.clone()), )* }
+            }
+
+            /// Every numeric field outside its range.
+            pub fn validate(&self) -> Vec<$crate::scenario::params::RangeViolation> {
+                use $crate::scenario::params::ParamValue;
+                let specs = Self::specs_with(self);
+                let mut bad = Vec::new();
+                let mut i = 0usize;
+                $(
+                    if let Some(v) = self.$field.as_number() {
+                        let (lo, hi) = ($min as f64, $max as f64);
+                        if !v.is_finite() || v < lo || v > hi {
+                            bad.push((stringify!($field), v, specs[i].clone()));
+                        }
+                    }
+                    i += 1;
+                )*
+                let _ = i;
+                bad
+            }
+        }
+    };
+}
+pub(crate) use section;
+
+/// How the time given to a case is set (MODEL.md §3 `time_standard`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TimeStandard {
+    /// A fixed time per case set by procedure, the same whatever the need.
+    Imposed,
+    /// The worker gives the time the need requires, as they judge it.
+    NeedLed,
+}
+
+impl ParamValue for TimeStandard {
+    fn allowed() -> &'static str {
+        "\"imposed\", \"need-led\""
+    }
+    fn render(&self) -> String {
+        match self {
+            TimeStandard::Imposed => "\"imposed\"".into(),
+            TimeStandard::NeedLed => "\"need-led\"".into(),
+        }
+    }
+}
+
+impl ParamValue for crate::sd::Integrator {
+    fn allowed() -> &'static str {
+        "\"euler\", \"rk4\""
+    }
+    fn render(&self) -> String {
+        match self {
+            crate::sd::Integrator::Euler => "\"euler\"".into(),
+            crate::sd::Integrator::Rk4 => "\"rk4\"".into(),
+        }
+    }
+}

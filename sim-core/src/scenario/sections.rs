@@ -1,0 +1,357 @@
+//! Every parameter of the model, by section, with default, unit, valid range and source.
+//! "assumption" marks a value chosen for plausibility where no study gives one; MODEL.md is the
+//! project's specification (../shared/MODEL.md).
+
+use super::params::{TimeStandard, section};
+use crate::sd::Integrator;
+
+section! {
+    /// Length of the run and the integrator of the stock-and-flow layer (MODEL.md §1).
+    pub struct RunParams / RunRaw in "run" {
+        /// Days simulated, one step per day.
+        days: u32 = 1825, "days", [1, 36_500], "MODEL.md §1 (5 years)";
+        /// Days at the start that run summaries skip.
+        warmup_days: u32 = 180, "days", [0, 36_500], "MODEL.md §1";
+        /// Master seed; `--seed` overrides it.
+        seed: u64 = 1, "-", [0, 1.8e19], "assumption";
+        /// Integrator of the aggregate stocks.
+        integrator: Integrator = Integrator::Rk4, "-", [f64::NAN, f64::NAN], "Sterman 2000, Business Dynamics ch. 4";
+    }
+}
+
+section! {
+    /// Citizens, neighbourhoods and the community network (MODEL.md §1, §2).
+    pub struct PopulationParams / PopulationRaw in "population" {
+        /// Number of citizens.
+        citizens: usize = 40_000, "people", [100, 10_000_000], "MODEL.md §1";
+        /// Neighbourhoods the citizens live in (equal sizes).
+        neighbourhoods: usize = 8, "count", [1, 100_000], "MODEL.md §1 (Buurtzorg patch of 5,000-10,000 people)";
+        /// Mean deprivation, Beta-distributed across citizens.
+        deprivation_mean: f64 = 0.3, "0..1", [0.01, 0.99], "assumption";
+        /// Mean wellbeing at the start.
+        wellbeing_mean: f64 = 0.7, "0..1", [0.01, 0.99], "assumption";
+        /// Mean trust in the service at the start.
+        trust_mean: f64 = 0.6, "0..1", [0.01, 0.99], "assumption";
+        /// Mean latent underlying problem (debt, isolation) at the start.
+        latent_mean: f64 = 0.15, "0..1", [0.01, 0.99], "assumption";
+        /// Concentration (a + b) of the Beta distributions above; higher is less spread.
+        spread_concentration: f64 = 6.0, "-", [0.5, 1000], "assumption";
+        /// Neighbours per citizen in the Watts-Strogatz ring lattice (even).
+        community_k: usize = 6, "links", [2, 100], "MODEL.md §2; Watts & Strogatz 1998";
+        /// Rewiring probability of the small world.
+        community_rewire: f64 = 0.1, "probability", [0, 1], "MODEL.md §2; Watts & Strogatz 1998";
+        /// Extra links across neighbourhoods per citizen.
+        cross_links_per_citizen: f64 = 0.05, "links/person", [0, 10], "assumption";
+    }
+}
+
+section! {
+    /// Governance levers (MODEL.md §3). A regime is a point in this space; the defaults are the
+    /// `top_down` preset, and `preset = "enablement"` swaps in the other column.
+    pub struct Governance / GovernanceRaw in "governance" {
+        /// Chance a worker may give a bespoke response without approval.
+        discretion: f64 = 0.1, "probability", [0, 1], "MODEL.md §3";
+        /// Layers an exception request climbs; each adds a delay and may refuse.
+        approval_layers: u32 = 3, "layers", [0, 10], "MODEL.md §3";
+        /// Teams own a neighbourhood patch (true) or work as a functional pipeline (false).
+        place_based: bool = false, "-", [f64::NAN, f64::NAN], "MODEL.md §3; Buurtzorg";
+        /// Hand-overs a case passes in the functional pipeline (ignored when place-based).
+        handoffs: u32 = 3, "hand-overs", [0, 6], "MODEL.md §3; Seddon 2008";
+        /// Chance a returning citizen meets the same worker.
+        continuity: f64 = 0.1, "probability", [0, 1], "MODEL.md §3";
+        /// Procedure-imposed time per case or need-led time.
+        time_standard: TimeStandard = TimeStandard::Imposed, "-", [f64::NAN, f64::NAN], "MODEL.md §3; Oliva & Sterman 2001";
+        /// Weight of numeric targets (closure within `targets.target_days`).
+        target_pressure: f64 = 0.8, "0..1", [0, 1], "MODEL.md §3; Bevan & Hood 2006";
+        /// Share of worker hours spent recording, reporting and being inspected.
+        admin_share: f64 = 0.30, "share of hours", [0, 0.9], "MODEL.md §3";
+        /// Depth of the management hierarchy above frontline staff.
+        management_layers: u32 = 4, "layers", [0, 10], "MODEL.md §3";
+        /// Staff (or managers) per manager.
+        span_of_control: u32 = 8, "people", [1, 200], "MODEL.md §3";
+        /// Share of hours that may go to root causes and proactive work.
+        prevention_share: f64 = 0.02, "share of hours", [0, 0.9], "MODEL.md §3";
+        /// Density of cross-team peer links.
+        peer_links: f64 = 0.02, "probability", [0, 1], "MODEL.md §3";
+        /// Strength with which workers mobilise the citizen's own network.
+        coproduction: f64 = 0.05, "0..1", [0, 1], "MODEL.md §3, §4.6";
+        /// Back-office staff per frontline worker.
+        back_office_ratio: f64 = 0.12, "FTE/FTE", [0, 2], "assumption calibrated to overhead ~25% (KPMG 2015)";
+        /// Coaches per 100 frontline staff (enablement's support in place of managers).
+        coaches_per_100_staff: f64 = 0.0, "FTE/100 FTE", [0, 50], "Buurtzorg: ~20 coaches for ~10,000 nurses (KPMG 2015); assumption";
+        /// Share of closures audited by inspection.
+        inspection_share: f64 = 0.1, "share of closures", [0, 1], "MODEL.md §4.7; assumption";
+        /// Frontline pay per contracted hour.
+        hourly_rate: f64 = 30.0, "currency/hour", [1, 1000], "MODEL.md §5.4 (enablement +12%, Buurtzorg; KPMG 2015)";
+    }
+}
+
+impl Governance {
+    /// The top-down column of MODEL.md §3.
+    pub fn top_down() -> Self {
+        Self::default()
+    }
+
+    /// The enablement column of MODEL.md §3.
+    pub fn enablement() -> Self {
+        Self {
+            discretion: 0.9,
+            approval_layers: 0,
+            place_based: true,
+            handoffs: 0,
+            continuity: 0.8,
+            time_standard: TimeStandard::NeedLed,
+            target_pressure: 0.1,
+            admin_share: 0.10,
+            management_layers: 1,
+            span_of_control: 40,
+            prevention_share: 0.15,
+            peer_links: 0.2,
+            coproduction: 0.5,
+            back_office_ratio: 0.03,
+            coaches_per_100_staff: 2.0,
+            inspection_share: 0.0,
+            hourly_rate: 33.6,
+        }
+    }
+
+    /// A preset by name, as written after `preset =`.
+    pub fn preset(name: &str) -> Option<Self> {
+        match name {
+            "top_down" | "top-down" => Some(Self::top_down()),
+            "enablement" => Some(Self::enablement()),
+            _ => None,
+        }
+    }
+
+    pub const PRESETS: &'static [&'static str] = &["top_down", "enablement"];
+}
+
+section! {
+    /// How needs arise (MODEL.md §4.1) and how underlying problems and wellbeing change.
+    pub struct DemandParams / DemandRaw in "demand" {
+        /// Gain of deprivation on the need rate (a_dep).
+        deprivation_gain: f64 = 1.0, "-", [0, 20], "MODEL.md §4.1; assumption";
+        /// Gain of the latent problem on the need rate (a_latent).
+        latent_gain: f64 = 3.0, "-", [0, 20], "MODEL.md §4.1; assumption";
+        /// Gain of low wellbeing on the need rate (a_wb).
+        wellbeing_gain: f64 = 1.0, "-", [0, 20], "MODEL.md §4.1; assumption";
+        /// How far the latent problem pushes complexity up: c + push * latent * (1 - c).
+        latent_complexity_push: f64 = 0.3, "-", [0, 1], "MODEL.md §4.1; assumption";
+        /// Rate at which a citizen acquires a new underlying problem.
+        latent_onset_per_year: f64 = 0.1, "1/year", [0, 10], "assumption";
+        /// Latent problem added by one onset.
+        latent_onset_size: f64 = 0.3, "0..1", [0, 1], "assumption";
+        /// Multiplier on all need rates (shocks change it over time in later releases).
+        demand_multiplier: f64 = 1.0, "-", [0, 20], "MODEL.md §4.1";
+        /// Wellbeing lost in an acute event.
+        acute_wellbeing_loss: f64 = 0.2, "0..1", [0, 1], "MODEL.md §4.2; assumption";
+        /// Time constant with which wellbeing returns toward its baseline.
+        wellbeing_recovery_days: f64 = 365.0, "days", [1, 36_500], "assumption";
+    }
+}
+
+section! {
+    /// Presentation and hidden needs (MODEL.md §4.2).
+    pub struct PresentationParams / PresentationRaw in "presentation" {
+        /// Chance a new need is presented at once, for full trust and severity.
+        present_now: f64 = 0.7, "probability", [0, 1], "MODEL.md §4.2; assumption";
+        /// Daily chance a hidden need is presented, for full trust and severity.
+        hidden_present_per_day: f64 = 0.03, "1/day", [0, 1], "MODEL.md §4.2; assumption";
+        /// Weight of trust in the presentation chance (rest is a floor).
+        trust_weight: f64 = 0.6, "0..1", [0, 1], "MODEL.md §4.2; assumption";
+        /// Upper bound of the uniform initial severity of a need.
+        initial_severity_max: f64 = 0.4, "0..1", [0, 0.99], "assumption";
+    }
+}
+
+section! {
+    /// Routing: functional pipeline with handoffs vs place-based teams (MODEL.md §4.3).
+    pub struct RoutingParams / RoutingRaw in "routing" {
+        /// Hours of work at each pipeline stage before delivery (intake, triage, assessment).
+        handoff_hours: f64 = 0.5, "hours", [0, 20], "MODEL.md §4.3; assumption";
+        /// Information lost per handoff, scaled by complexity: resolution x (1 - loss*c) per handoff.
+        info_loss_per_handoff: f64 = 0.15, "share", [0, 1], "MODEL.md §4.3; Seddon 2008; assumption";
+        /// Effort saved when the worker already knows the citizen.
+        continuity_effort_saving: f64 = 0.2, "share", [0, 0.9], "assumption";
+        /// Speed-up of standard responses by staff who specialise in one function.
+        specialisation_gain: f64 = 0.15, "share", [0, 0.9], "Smith 1776; Arenas et al. 2010; assumption";
+        /// Largest team; patches get as many teams as this requires.
+        max_team_size: usize = 12, "people", [1, 1000], "Buurtzorg: teams of at most 12 (KPMG 2015)";
+    }
+}
+
+section! {
+    /// Effort under pressure (MODEL.md §4.4; Oliva & Sterman 2001).
+    pub struct EffortParams / EffortRaw in "effort" {
+        /// Elasticity of time per case to work pressure: T = T* x p^alpha.
+        alpha: f64 = -0.64, "-", [-3, 0], "Oliva & Sterman 2001";
+        /// Time constant with which T* erodes toward a lower T.
+        tau_down_days: f64 = 131.6, "days", [1, 36_500], "Oliva & Sterman 2001 (18.8 weeks)";
+        /// Time constant with which T* recovers toward a higher T.
+        tau_up_days: f64 = 3650.0, "days", [1, 1.0e6], "Oliva & Sterman 2001 (very long); assumption";
+        /// Floor of time given, as a share of T*.
+        time_floor: f64 = 0.3, "share", [0.01, 1], "assumption";
+        /// Ceiling of time given under low pressure, as a multiple of T*.
+        time_ceiling: f64 = 1.25, "multiple", [1, 5], "assumption";
+        /// Backlog the team aims to hold, in days of work: pressure = backlog hours / (capacity x this).
+        desired_backlog_days: f64 = 3.0, "days", [0.1, 365], "Oliva & Sterman 2001; assumption";
+        /// Exponent of quality in the time ratio: q = min(1, T/required)^theta.
+        quality_exponent: f64 = 1.0, "-", [0.1, 5], "MODEL.md §4.4; assumption";
+        /// Most overtime, as a share of contracted hours.
+        overtime_cap: f64 = 0.2, "share", [0, 1], "assumption";
+    }
+}
+
+section! {
+    /// Standard vs bespoke responses (MODEL.md §4.5; Ashby 1956).
+    pub struct ResponseParams / ResponseRaw in "response" {
+        /// Error of a worker's judgement of complexity at skill 0 (falls linearly to 0 at skill 1).
+        recognition_noise: f64 = 0.35, "complexity sd", [0, 2], "assumption";
+        /// Beyond coverage, the standard response's resolution chance decays with this scale.
+        standard_falloff: f64 = 0.12, "complexity", [0.001, 10], "MODEL.md §4.5; assumption";
+        /// Bespoke resolution chance at skill 0 without continuity.
+        bespoke_base: f64 = 0.35, "probability", [0, 1], "assumption";
+        /// Added to bespoke resolution chance per unit skill.
+        bespoke_skill_weight: f64 = 0.5, "probability", [0, 1], "assumption";
+        /// Added to bespoke resolution chance when the worker knows the citizen.
+        bespoke_continuity_weight: f64 = 0.12, "probability", [0, 1], "assumption";
+        /// Extra effort of a bespoke response, as a multiple of the need's effort.
+        bespoke_effort_factor: f64 = 1.3, "multiple", [1, 10], "MODEL.md §4.5; assumption";
+        /// Delay an exception request waits at each approval layer.
+        approval_delay_days: f64 = 5.0, "days/layer", [0, 365], "MODEL.md §4.5; assumption";
+        /// Chance each approval layer grants the exception.
+        approval_grant: f64 = 0.7, "probability/layer", [0, 1], "assumption";
+        /// Share of the latent problem removed when a bespoke response addresses the root cause.
+        root_cause_fix: f64 = 0.6, "share", [0, 1], "MODEL.md §4.5; assumption";
+        /// Prevention hours addressing a root cause takes.
+        root_cause_hours: f64 = 2.0, "hours", [0, 100], "assumption";
+        /// Share of a need the citizen's network can take on at full coproduction and support.
+        coproduction_share: f64 = 0.3, "share", [0, 1], "MODEL.md §4.6; assumption";
+    }
+}
+
+section! {
+    /// Outcomes and failure demand (MODEL.md §4.6; Seddon 2003).
+    pub struct OutcomeParams / OutcomeRaw in "outcome" {
+        /// Chance an unresolved citizen comes back (failure demand) rather than giving up.
+        return_probability: f64 = 0.7, "probability", [0, 1], "MODEL.md §4.6; assumption";
+        /// Mean delay before an unresolved citizen comes back.
+        return_delay_days: f64 = 10.0, "days", [0, 365], "assumption";
+        /// Mean wait a citizen tolerates before giving up on a queued case.
+        patience_days: f64 = 90.0, "days", [1, 3650], "assumption";
+    }
+}
+
+section! {
+    /// Targets and gaming (MODEL.md §4.7; Bevan & Hood 2006).
+    pub struct TargetParams / TargetRaw in "targets" {
+        /// The target: close a case within this many days of arrival.
+        target_days: f64 = 14.0, "days", [1, 365], "assumption (a typical closure target)";
+        /// Chance, at full target pressure and zero integrity, that a case near the threshold is closed early.
+        gaming_propensity: f64 = 0.6, "probability", [0, 1], "Bevan & Hood 2006; assumption";
+        /// How close to the target a case must be for early closure.
+        near_threshold_days: f64 = 3.0, "days", [0, 365], "assumption";
+        /// Hours one inspection of a closure takes.
+        inspection_hours: f64 = 0.5, "hours", [0, 100], "assumption";
+    }
+}
+
+section! {
+    /// Frontline workforce (MODEL.md §2; dynamics come in a later release).
+    pub struct WorkforceParams / WorkforceRaw in "workforce" {
+        /// Frontline staff in full-time equivalents.
+        frontline_staff: usize = 120, "FTE", [1, 1_000_000], "assumption (sized to the default demand)";
+        /// Contracted hours per calendar day (37.5 hours a week / 7).
+        hours_per_day: f64 = 5.357, "hours/day", [0.1, 24], "assumption";
+        /// Mean skill, Beta-distributed.
+        skill_mean: f64 = 0.6, "0..1", [0.01, 0.99], "assumption";
+        /// Mean integrity (resistance to gaming), Beta-distributed.
+        integrity_mean: f64 = 0.6, "0..1", [0.01, 0.99], "assumption";
+        /// Concentration (a + b) of the Beta distributions above.
+        spread_concentration: f64 = 10.0, "-", [0.5, 1000], "assumption";
+    }
+}
+
+section! {
+    /// Money (MODEL.md §5.4): rates and the budget stock.
+    pub struct MoneyParams / MoneyRaw in "money" {
+        /// Pay premium on overtime hours.
+        overtime_premium: f64 = 1.5, "multiple", [1, 5], "assumption";
+        /// Manager pay per hour.
+        manager_hourly_rate: f64 = 45.0, "currency/hour", [0, 1000], "assumption";
+        /// Back-office pay per hour.
+        back_office_hourly_rate: f64 = 28.0, "currency/hour", [0, 1000], "assumption";
+        /// Coach pay per hour.
+        coach_hourly_rate: f64 = 40.0, "currency/hour", [0, 1000], "assumption";
+        /// Funding into the budget.
+        funding_per_year: f64 = 9.0e6, "currency/year", [0, 1.0e13], "assumption";
+        /// Budget at the start.
+        initial_budget: f64 = 0.0, "currency", [-1.0e13, 1.0e13], "assumption";
+        /// Time constant of perceived performance (smoothing of the reported resolution rate).
+        perception_days: f64 = 30.0, "days", [1, 3650], "MODEL.md §2; Sterman 2000 ch. 11";
+    }
+}
+
+section! {
+    /// One need type (MODEL.md §4.1): its rate, complexity, effort, standard coverage and costs.
+    pub struct NeedType / NeedTypeRaw in "need_types" {
+        /// Name used in outputs.
+        name: String = "need".to_string(), "-", [f64::NAN, f64::NAN], "scenario data";
+        /// Needs per citizen per year at zero deprivation, latent problem and full wellbeing.
+        rate_per_year: f64 = 0.2, "1/person/year", [0, 100], "assumption";
+        /// Mean complexity (Beta).
+        complexity_mean: f64 = 0.35, "0..1", [0.01, 0.99], "MODEL.md §4.1; assumption";
+        /// Concentration (a + b) of the complexity Beta.
+        complexity_concentration: f64 = 4.0, "-", [0.5, 1000], "assumption";
+        /// Hours a need-led response takes at complexity 0.5 (scales as 0.4 + 1.2 c).
+        effort_hours: f64 = 3.0, "hours", [0.01, 1000], "assumption";
+        /// Hours the standard procedure takes.
+        standard_hours: f64 = 2.0, "hours", [0.01, 1000], "assumption";
+        /// Complexity up to which the standard response resolves fully.
+        standard_coverage: f64 = 0.4, "0..1", [0, 1], "MODEL.md §4.5; Ashby 1956";
+        /// Days an unmet need takes to reach crisis at zero deprivation.
+        days_to_crisis: f64 = 120.0, "days", [1, 36_500], "assumption";
+        /// Knock-on cost of an acute event (A&E, eviction, bailiff).
+        acute_cost: f64 = 2000.0, "currency", [0, 1.0e9], "MODEL.md §4.2; assumption";
+    }
+}
+
+/// The built-in need types of a mixed community care and support service (high variety).
+pub fn default_need_types() -> Vec<NeedType> {
+    vec![
+        NeedType {
+            name: "personal_care".into(),
+            rate_per_year: 0.14,
+            complexity_mean: 0.4,
+            complexity_concentration: 4.0,
+            effort_hours: 3.0,
+            standard_hours: 2.0,
+            standard_coverage: 0.4,
+            days_to_crisis: 90.0,
+            acute_cost: 2500.0,
+        },
+        NeedType {
+            name: "housing_repair".into(),
+            rate_per_year: 0.1,
+            complexity_mean: 0.3,
+            complexity_concentration: 4.0,
+            effort_hours: 2.5,
+            standard_hours: 1.5,
+            standard_coverage: 0.45,
+            days_to_crisis: 180.0,
+            acute_cost: 1500.0,
+        },
+        NeedType {
+            name: "money_advice".into(),
+            rate_per_year: 0.06,
+            complexity_mean: 0.5,
+            complexity_concentration: 4.0,
+            effort_hours: 3.5,
+            standard_hours: 1.5,
+            standard_coverage: 0.35,
+            days_to_crisis: 120.0,
+            acute_cost: 1200.0,
+        },
+    ]
+}
