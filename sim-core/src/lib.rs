@@ -9,3 +9,5 @@ pub mod rng;
 pub mod network;
 pub mod sd;
 pub mod scenario;
+pub mod metrics;
+pub mod model;

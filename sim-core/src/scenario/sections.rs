@@ -155,9 +155,9 @@ section! {
     /// Presentation and hidden needs (MODEL.md §4.2).
     pub struct PresentationParams / PresentationRaw in "presentation" {
         /// Chance a new need is presented at once, for full trust and severity.
-        present_now: f64 = 0.7, "probability", [0, 1], "MODEL.md §4.2; assumption";
+        present_now: f64 = 0.8, "probability", [0, 1], "MODEL.md §4.2; assumption";
         /// Daily chance a hidden need is presented, for full trust and severity.
-        hidden_present_per_day: f64 = 0.03, "1/day", [0, 1], "MODEL.md §4.2; assumption";
+        hidden_present_per_day: f64 = 0.1, "1/day", [0, 1], "MODEL.md §4.2; assumption";
         /// Weight of trust in the presentation chance (rest is a floor).
         trust_weight: f64 = 0.6, "0..1", [0, 1], "MODEL.md §4.2; assumption";
         /// Upper bound of the uniform initial severity of a need.
@@ -169,7 +169,7 @@ section! {
     /// Routing: functional pipeline with handoffs vs place-based teams (MODEL.md §4.3).
     pub struct RoutingParams / RoutingRaw in "routing" {
         /// Hours of work at each pipeline stage before delivery (intake, triage, assessment).
-        handoff_hours: f64 = 0.5, "hours", [0, 20], "MODEL.md §4.3; assumption";
+        handoff_hours: f64 = 0.25, "hours", [0, 20], "MODEL.md §4.3; assumption";
         /// Information lost per handoff, scaled by complexity: resolution x (1 - loss*c) per handoff.
         info_loss_per_handoff: f64 = 0.15, "share", [0, 1], "MODEL.md §4.3; Seddon 2008; assumption";
         /// Effort saved when the worker already knows the citizen.
@@ -249,7 +249,7 @@ section! {
         /// The target: close a case within this many days of arrival.
         target_days: f64 = 14.0, "days", [1, 365], "assumption (a typical closure target)";
         /// Chance, at full target pressure and zero integrity, that a case near the threshold is closed early.
-        gaming_propensity: f64 = 0.6, "probability", [0, 1], "Bevan & Hood 2006; assumption";
+        gaming_propensity: f64 = 0.3, "probability", [0, 1], "Bevan & Hood 2006; assumption";
         /// How close to the target a case must be for early closure.
         near_threshold_days: f64 = 3.0, "days", [0, 365], "assumption";
         /// Hours one inspection of a closure takes.
@@ -267,7 +267,7 @@ section! {
         /// Mean skill, Beta-distributed.
         skill_mean: f64 = 0.6, "0..1", [0.01, 0.99], "assumption";
         /// Mean integrity (resistance to gaming), Beta-distributed.
-        integrity_mean: f64 = 0.6, "0..1", [0.01, 0.99], "assumption";
+        integrity_mean: f64 = 0.7, "0..1", [0.01, 0.99], "assumption";
         /// Concentration (a + b) of the Beta distributions above.
         spread_concentration: f64 = 10.0, "-", [0.5, 1000], "assumption";
     }

@@ -1,0 +1,137 @@
+//! Output files. Everything is written into a fresh temporary folder next to the destination and
+//! moved into place only when complete, so a failure never leaves a half-written output.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sim_core::metrics::Metric;
+use sim_core::model::RunOutput;
+use sim_core::scenario::Scenario;
+
+/// Provenance of a command's outputs (the contract in ARCHITECTURE.md).
+#[derive(Debug, Serialize)]
+pub struct Manifest<'a> {
+    pub sim_version: &'static str,
+    pub git_commit: Option<&'static str>,
+    pub command: &'static str,
+    pub command_line: Vec<String>,
+    pub scenario_file: Option<String>,
+    pub scenario_hash: String,
+    pub seeds: Vec<u64>,
+    pub parameters: &'a Scenario,
+    pub start_time: String,
+    pub wall_time_seconds: f64,
+}
+
+#[derive(Serialize)]
+struct SummaryFile<'a> {
+    scenario: &'a str,
+    seed: u64,
+    window_start_day: u32,
+    window_end_day: u32,
+    /// Metric name -> value; null where undefined (e.g. no closures in the window).
+    metrics: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A number as CSV text: shortest round-trip form; NaN for undefined (pandas and R read it).
+pub fn number(x: f64) -> String {
+    if x.is_nan() { "NaN".into() } else { format!("{x}") }
+}
+
+/// Writes timeseries.csv, summary.json and manifest.json into `dir`.
+pub fn write_run(dir: &Path, scenario: &Scenario, seed: u64, out: &RunOutput, manifest: &Manifest) -> io::Result<()> {
+    let staging = Staging::new(dir)?;
+    {
+        let mut w = csv::Writer::from_path(staging.path().join("timeseries.csv"))?;
+        let mut header = vec!["day".to_string()];
+        header.extend(Metric::ALL.iter().map(|m| m.name().to_string()));
+        w.write_record(&header)?;
+        let mut row = Vec::with_capacity(header.len());
+        for (i, day) in out.series.days.iter().enumerate() {
+            row.clear();
+            row.push(day.to_string());
+            row.extend(Metric::ALL.iter().map(|&m| number(out.series.get(m)[i])));
+            w.write_record(&row)?;
+        }
+        w.flush()?;
+    }
+    let metrics = out
+        .summary
+        .metrics
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::Number::from_f64(*v).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null)))
+        .collect();
+    let summary = SummaryFile {
+        scenario: &scenario.name,
+        seed,
+        window_start_day: out.summary.window_start_day,
+        window_end_day: out.summary.window_end_day,
+        metrics,
+    };
+    write_json(&staging.path().join("summary.json"), &summary)?;
+    write_json(&staging.path().join("manifest.json"), manifest)?;
+    staging.commit()
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
+    let mut f = io::BufWriter::new(fs::File::create(path)?);
+    serde_json::to_writer_pretty(&mut f, value)?;
+    f.write_all(b"\n")?;
+    f.flush()
+}
+
+/// A temporary folder beside the destination; removed on drop unless committed.
+pub struct Staging {
+    tmp: PathBuf,
+    dest: PathBuf,
+    done: bool,
+}
+
+impl Staging {
+    pub fn new(dest: &Path) -> io::Result<Self> {
+        let parent = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent)?;
+        let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+        let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp)?;
+        }
+        fs::create_dir(&tmp)?;
+        Ok(Self { tmp, dest: dest.to_path_buf(), done: false })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// Moves the files into place: the whole folder when the destination is new, else file by file.
+    pub fn commit(mut self) -> io::Result<()> {
+        if !self.dest.exists() {
+            fs::rename(&self.tmp, &self.dest)?;
+        } else {
+            if !self.dest.is_dir() {
+                return Err(io::Error::other("exists and is not a folder"));
+            }
+            for entry in fs::read_dir(&self.tmp)? {
+                let entry = entry?;
+                fs::rename(entry.path(), self.dest.join(entry.file_name()))?;
+            }
+            fs::remove_dir(&self.tmp)?;
+        }
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = fs::remove_dir_all(&self.tmp);
+        }
+    }
+}

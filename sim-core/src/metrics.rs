@@ -1,0 +1,313 @@
+//! Observation, kept apart from the model so recording never changes dynamics: the per-day metric
+//! record (names exactly as MODEL.md §6), the run summary over the post-warm-up window, and small
+//! statistics helpers (mean, confidence interval, Gini).
+
+use serde::Serialize;
+
+macro_rules! metrics {
+    ($( $(#[doc = $doc:literal])+ $variant:ident => $name:literal, $unit:literal, $summary:ident; )*) => {
+        /// A metric recorded every day.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Metric { $( $(#[doc = $doc])+ $variant, )* }
+
+        impl Metric {
+            pub const ALL: &'static [Metric] = &[$(Metric::$variant,)*];
+            pub const COUNT: usize = Self::ALL.len();
+
+            /// The stable snake_case name used in every output.
+            pub const fn name(self) -> &'static str {
+                match self { $(Metric::$variant => $name,)* }
+            }
+            pub const fn unit(self) -> &'static str {
+                match self { $(Metric::$variant => $unit,)* }
+            }
+            pub fn doc(self) -> &'static str {
+                match self { $(Metric::$variant => concat!($($doc),+).trim_ascii(),)* }
+            }
+            /// How a run's daily values become its summary.
+            pub const fn summary(self) -> Summary {
+                match self { $(Metric::$variant => $summary,)* }
+            }
+            pub fn from_name(name: &str) -> Option<Metric> {
+                Self::ALL.iter().copied().find(|m| m.name() == name)
+            }
+        }
+    };
+}
+
+/// How the summary of a metric is formed over the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Summary {
+    /// Mean of the daily values.
+    Mean,
+    /// Ratio of window totals (numerator, denominator), not the mean of daily ratios.
+    Ratio(Metric, Metric),
+    /// Difference of two summaries.
+    Difference(Metric, Metric),
+    /// Hours over distinct clients served in the window (computed by the model).
+    Window,
+}
+
+use Summary::*;
+const FAILURE_DEMAND_RATIO: Summary = Ratio(Metric::DemandFailure, Metric::CasesArrived);
+const REPORTED_RATIO: Summary = Ratio(Metric::ClosedReported, Metric::CasesClosed);
+const TRUE_RATIO: Summary = Ratio(Metric::ResolvedTrue, Metric::CasesClosed);
+const GAP: Summary = Difference(Metric::ReportedResolutionRate, Metric::TrueResolutionRate);
+const OVERHEAD_RATIO: Summary = Ratio(Metric::CostOverhead, Metric::CostService);
+const COST_PER_RESOLVED: Summary = Ratio(Metric::CostTotal, Metric::ResolvedTrue);
+const TIME_PER_CASE: Summary = Ratio(Metric::DeliveryHours, Metric::Deliveries);
+const BESPOKE_RATIO: Summary = Ratio(Metric::BespokeDeliveries, Metric::Deliveries);
+const OVERTIME_RATIO: Summary = Ratio(Metric::OvertimeHours, Metric::HoursWorked);
+
+metrics! {
+    /// New needs presented as cases for the first time (value demand).
+    DemandNew => "demand_new", "cases/day", Mean;
+    /// Cases that repeat an earlier unresolved case (failure demand, Seddon).
+    DemandFailure => "demand_failure", "cases/day", Mean;
+    /// All cases arriving: demand_new + demand_failure.
+    CasesArrived => "cases_arrived", "cases/day", Mean;
+    /// Share of arriving cases that are failure demand.
+    FailureDemandShare => "failure_demand_share", "share", FAILURE_DEMAND_RATIO;
+    /// Needs not (or no longer) presented to the service, at the end of the day.
+    HiddenNeeds => "hidden_needs", "needs", Mean;
+    /// Needs that reached crisis (A&E, eviction, bailiff) this day.
+    AcuteEvents => "acute_events", "events/day", Mean;
+    /// Open cases (queued, in service, awaiting approval) at the end of the day.
+    Backlog => "backlog", "cases", Mean;
+    /// Mean days from arrival to closure of cases closed this day.
+    WaitMeanDays => "wait_mean_days", "days", Mean;
+    /// 90th percentile of days from arrival to closure of cases closed this day.
+    WaitP90Days => "wait_p90_days", "days", Mean;
+    /// Cases closed this day (by a response or closed early).
+    CasesClosed => "cases_closed", "cases/day", Mean;
+    /// Closed cases whose need was truly resolved.
+    ResolvedTrue => "resolved_true", "cases/day", Mean;
+    /// Closed cases recorded as resolved (true resolutions plus gamed closures).
+    ClosedReported => "closed_reported", "cases/day", Mean;
+    /// Recorded resolutions per closure.
+    ReportedResolutionRate => "reported_resolution_rate", "share", REPORTED_RATIO;
+    /// True resolutions per closure.
+    TrueResolutionRate => "true_resolution_rate", "share", TRUE_RATIO;
+    /// Reported minus true resolution rate (Goodhart/Campbell; Bevan & Hood 2006).
+    GamingGap => "gaming_gap", "share", GAP;
+    /// Cases abandoned by citizens who gave up waiting.
+    CasesAbandoned => "cases_abandoned", "cases/day", Mean;
+    /// Open cases that became acute events while waiting.
+    CasesEscalated => "cases_escalated", "cases/day", Mean;
+    /// Hours given per delivery (the response itself, not handoffs or admin).
+    TimePerCase => "time_per_case", "hours", TIME_PER_CASE;
+    /// Desired time per case T* of the frontline, averaged over delivery teams.
+    TimeStandard => "time_standard", "hours", Mean;
+    /// Frontline hours worked per distinct client served (window: hours over clients in the window).
+    HoursPerClient => "hours_per_client", "hours/client", Window;
+    /// All costs this day.
+    CostTotal => "cost_total", "currency/day", Mean;
+    /// Frontline hours worked times their rates, with the overtime premium.
+    CostFrontline => "cost_frontline", "currency/day", Mean;
+    /// Managers, back office, coaches and inspection.
+    CostOverhead => "cost_overhead", "currency/day", Mean;
+    /// Knock-on costs of acute events.
+    CostAcute => "cost_acute", "currency/day", Mean;
+    /// The service's own cost: frontline plus overhead (acute knock-on costs fall elsewhere).
+    CostService => "cost_service", "currency/day", Mean;
+    /// Hours spent inspecting closures.
+    InspectionHoursInternal => "inspection_hours", "hours/day", Mean;
+    /// Overhead over the service's own cost (frontline plus overhead).
+    OverheadShare => "overhead_share", "share", OVERHEAD_RATIO;
+    /// Total cost per truly resolved need.
+    CostPerResolvedNeed => "cost_per_resolved_need", "currency/resolution", COST_PER_RESOLVED;
+    /// Frontline staff in post.
+    WorkforceFte => "workforce_fte", "FTE", Mean;
+    /// Overtime hours over hours worked.
+    OvertimeShare => "overtime_share", "share", OVERTIME_RATIO;
+    /// Mean frontline skill.
+    SkillMean => "skill_mean", "0..1", Mean;
+    /// Mean citizen wellbeing.
+    WellbeingMean => "wellbeing_mean", "0..1", Mean;
+    /// Mean citizen trust in the service.
+    TrustMean => "trust_mean", "0..1", Mean;
+    /// Budget stock (funding in minus costs out).
+    Budget => "budget", "currency", Mean;
+    /// Work pressure: hours required by the queues over hours available (Oliva & Sterman 2001).
+    WorkPressure => "work_pressure", "ratio", Mean;
+    /// Perceived performance: the reported resolution rate smoothed as management sees it.
+    PerceivedPerformance => "perceived_performance", "share", Mean;
+    /// Frontline hours worked (casework, handoffs, admin, prevention, overtime).
+    HoursWorked => "hours_worked", "hours/day", Mean;
+    /// Overtime hours worked.
+    OvertimeHours => "overtime_hours", "hours/day", Mean;
+    /// Hours given to deliveries.
+    DeliveryHours => "delivery_hours", "hours/day", Mean;
+    /// Deliveries (standard or bespoke responses) completed.
+    Deliveries => "deliveries", "cases/day", Mean;
+    /// Share of deliveries that were bespoke responses.
+    BespokeShare => "bespoke_share", "share", BESPOKE_RATIO;
+    /// Bespoke deliveries completed.
+    BespokeDeliveries => "bespoke_deliveries", "cases/day", Mean;
+    /// Root causes addressed (latent problems reduced by a bespoke response).
+    RootCausesAddressed => "root_causes_addressed", "citizens/day", Mean;
+    /// Early closures caught by inspection and reopened.
+    GamingCaught => "gaming_caught", "cases/day", Mean;
+}
+
+/// One day's values, indexed by `Metric as usize`.
+pub type DayRecord = [f64; Metric::COUNT];
+
+/// Daily series of every metric, column-major so each metric's series is contiguous.
+#[derive(Debug, Clone, Default)]
+pub struct TimeSeries {
+    pub days: Vec<u32>,
+    pub columns: Vec<Vec<f64>>,
+}
+
+impl TimeSeries {
+    pub fn with_capacity(days: usize) -> Self {
+        Self { days: Vec::with_capacity(days), columns: (0..Metric::COUNT).map(|_| Vec::with_capacity(days)).collect() }
+    }
+
+    pub fn push(&mut self, day: u32, record: &DayRecord) {
+        self.days.push(day);
+        for (col, v) in self.columns.iter_mut().zip(record.iter()) {
+            col.push(*v);
+        }
+    }
+
+    pub fn get(&self, m: Metric) -> &[f64] {
+        &self.columns[m as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.days.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.days.is_empty()
+    }
+}
+
+/// Summary of one run over the post-warm-up window, metric name -> value, in `Metric::ALL` order.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RunSummary {
+    pub window_start_day: u32,
+    pub window_end_day: u32,
+    pub metrics: Vec<(&'static str, f64)>,
+}
+
+impl RunSummary {
+    pub fn get(&self, name: &str) -> Option<f64> {
+        self.metrics.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+
+    /// Summarises `series` over days >= `from`; `window_hours_per_client` fills `Summary::Window`.
+    pub fn from_series(series: &TimeSeries, from: u32, window_hours_per_client: f64) -> Self {
+        let start = series.days.iter().position(|&d| d >= from).unwrap_or(series.len());
+        let mean = |m: Metric| -> f64 {
+            let xs = &series.get(m)[start..];
+            let finite: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+            if finite.is_empty() { f64::NAN } else { finite.iter().sum::<f64>() / finite.len() as f64 }
+        };
+        fn value(m: Metric, mean: &dyn Fn(Metric) -> f64, window: f64) -> f64 {
+            match m.summary() {
+                Summary::Mean => mean(m),
+                Summary::Ratio(a, b) => {
+                    let d = mean(b);
+                    if d > 0.0 { mean(a) / d } else { f64::NAN }
+                }
+                Summary::Difference(a, b) => value(a, mean, window) - value(b, mean, window),
+                Summary::Window => window,
+            }
+        }
+        let metrics = Metric::ALL.iter().map(|&m| (m.name(), value(m, &mean, window_hours_per_client))).collect();
+        Self { window_start_day: from, window_end_day: series.days.last().copied().unwrap_or(0), metrics }
+    }
+}
+
+/// Mean and a 95% confidence interval from Student's t (normal beyond 30 degrees of freedom).
+pub fn mean_ci95(xs: &[f64]) -> (f64, f64, f64) {
+    let n = xs.len();
+    if n == 0 {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    let mean = xs.iter().sum::<f64>() / n as f64;
+    if n == 1 {
+        return (mean, f64::NAN, f64::NAN);
+    }
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let half = t_quantile_975(n - 1) * (var / n as f64).sqrt();
+    (mean, mean - half, mean + half)
+}
+
+/// Two-sided 97.5% quantile of Student's t for `df` degrees of freedom (table, then 1.96).
+pub fn t_quantile_975(df: usize) -> f64 {
+    const T: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110,
+        2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+    ];
+    if df == 0 { f64::NAN } else if df <= 30 { T[df - 1] } else { 1.96 + 2.4 / df as f64 }
+}
+
+/// Gini coefficient of non-negative values (0 equal, 1 one holds all).
+pub fn gini(xs: &[f64]) -> f64 {
+    let mut v: Vec<f64> = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len() as f64;
+    let total: f64 = v.iter().sum();
+    if v.is_empty() || total <= 0.0 {
+        return 0.0;
+    }
+    let weighted: f64 = v.iter().enumerate().map(|(i, x)| (i as f64 + 1.0) * x).sum();
+    (2.0 * weighted) / (n * total) - (n + 1.0) / n
+}
+
+/// The p-th quantile (0..1) of a sorted slice by linear interpolation.
+pub fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let pos = p.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_snake_case() {
+        let mut names: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
+        assert!(names.iter().all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit())));
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), Metric::COUNT);
+        assert_eq!(Metric::from_name("gaming_gap"), Some(Metric::GamingGap));
+    }
+
+    #[test]
+    fn ci_and_gini_known_values() {
+        let (m, lo, hi) = mean_ci95(&[1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(m, 3.0);
+        // sd = sqrt(2.5), se = 0.7071, t(4) = 2.776
+        assert!((hi - m - 2.776 * (2.5f64 / 5.0).sqrt()).abs() < 1e-9 && (m - lo - (hi - m)).abs() < 1e-12);
+        assert_eq!(gini(&[1.0, 1.0, 1.0]), 0.0);
+        assert!((gini(&[0.0, 0.0, 0.0, 1.0]) - 0.75).abs() < 1e-12);
+        assert_eq!(quantile_sorted(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.9), 4.6);
+    }
+
+    #[test]
+    fn summary_uses_window_and_ratios_of_totals() {
+        let mut s = TimeSeries::with_capacity(4);
+        for day in 0..4u32 {
+            let mut r = [0.0; Metric::COUNT];
+            r[Metric::DemandFailure as usize] = if day < 2 { 100.0 } else { day as f64 };
+            r[Metric::CasesArrived as usize] = 10.0;
+            r[Metric::Backlog as usize] = day as f64;
+            s.push(day, &r);
+        }
+        let sum = RunSummary::from_series(&s, 2, 7.0);
+        assert_eq!(sum.get("backlog"), Some(2.5));
+        assert_eq!(sum.get("failure_demand_share"), Some(0.25));
+        assert_eq!(sum.get("hours_per_client"), Some(7.0));
+    }
+}

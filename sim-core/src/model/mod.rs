@@ -1,0 +1,938 @@
+//! The world and its day. State (citizens as struct-of-arrays, needs, workers, teams, stocks,
+//! the community network) lives in [`World`]; [`World::step`] advances one day in the order of
+//! ARCHITECTURE.md: needs arise, presentation, routing, work allocation, service encounters,
+//! outcomes, money. Each mechanism's rule lives in its own module and is cited there.
+
+pub mod demand;
+pub mod effort;
+pub mod gaming;
+pub mod money;
+pub mod needs;
+pub mod presentation;
+pub mod response;
+
+use rand::RngExt;
+use rand_distr::{Beta, Distribution, Exp, Poisson, StandardNormal};
+
+use crate::metrics::{DayRecord, Metric, RunSummary, TimeSeries, quantile_sorted};
+use crate::network::{Csr, CommunitySpec, community};
+use crate::rng::{Stream, stream};
+use crate::scenario::{Scenario, TimeStandard};
+use crate::sd::{StockFlow, smooth_rate};
+use money::OverheadStaff;
+use needs::{Approval, NO_WORKER, Need, NeedSet, NeedState};
+
+/// Citizens as struct-of-arrays (MODEL.md §2).
+#[derive(Debug, Clone, Default)]
+pub struct Citizens {
+    pub neighbourhood: Vec<u32>,
+    pub deprivation: Vec<f64>,
+    pub wellbeing: Vec<f64>,
+    pub wellbeing_baseline: Vec<f64>,
+    pub trust: Vec<f64>,
+    pub latent: Vec<f64>,
+    /// The worker who last served the citizen (continuity), or `NO_WORKER`.
+    pub last_worker: Vec<u32>,
+    /// The delivery team that serves the citizen's patch (place-based) or the delivery team.
+    pub home_team: Vec<u32>,
+    /// Whether the citizen was served in the summary window (hours per client).
+    pub served_in_window: Vec<bool>,
+}
+
+impl Citizens {
+    pub fn len(&self) -> usize {
+        self.deprivation.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.deprivation.is_empty()
+    }
+}
+
+/// Frontline workers as struct-of-arrays.
+#[derive(Debug, Clone, Default)]
+pub struct Workers {
+    pub team: Vec<u32>,
+    pub skill: Vec<f64>,
+    pub integrity: Vec<f64>,
+    /// Scratch: case hours left today.
+    hours_left: Vec<f64>,
+    /// Scratch: case hours used today.
+    hours_used: Vec<f64>,
+}
+
+/// What a team does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TeamRole {
+    /// A self-contained team owning a neighbourhood patch: it assesses and delivers.
+    Patch { neighbourhood: u32 },
+    /// A stage of the functional pipeline; the last stage delivers.
+    Stage { stage: u8, last: bool },
+}
+
+#[derive(Debug, Clone)]
+pub struct Team {
+    pub role: TeamRole,
+    pub workers: Vec<u32>,
+    /// T* as a multiple of the time a case's response calls for (1 = the full time).
+    pub desired_time_factor: f64,
+    /// Prevention hours accrued and not yet spent on root causes.
+    pub prevention_bank: f64,
+    pub integrity_mean: f64,
+}
+
+impl Team {
+    fn delivers(&self) -> bool {
+        matches!(self.role, TeamRole::Patch { .. } | TeamRole::Stage { last: true, .. })
+    }
+}
+
+/// Cumulative case counts since day 0 (for conservation checks).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaseTotals {
+    pub arrived: u64,
+    pub closed_resolved: u64,
+    pub closed_unresolved: u64,
+    pub abandoned: u64,
+    pub escalated: u64,
+}
+
+/// Named random streams, one per mechanism.
+#[derive(Debug, Clone)]
+struct Streams {
+    demand: Stream,
+    presentation: Stream,
+    response: Stream,
+    outcome: Stream,
+    gaming: Stream,
+}
+
+/// Scratch buffers of the day stepper; not part of the state.
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    queues: Vec<Vec<u32>>,
+    waits: Vec<f64>,
+}
+
+/// The whole state of one run.
+#[derive(Debug, Clone)]
+pub struct World {
+    pub scenario: Scenario,
+    pub seed: u64,
+    pub day: u32,
+    pub citizens: Citizens,
+    pub community: Csr,
+    pub workers: Workers,
+    pub teams: Vec<Team>,
+    pub needs: NeedSet,
+    pub totals: CaseTotals,
+    /// Budget and perceived performance (MODEL.md §2, §5.4).
+    pub stocks: StockFlow,
+    overhead: OverheadStaff,
+    /// Rate-weighted mean standard hours, to express T* in hours.
+    reference_hours: f64,
+    stage_teams: Vec<u32>,
+    window_hours: f64,
+    streams: Streams,
+    scratch: Scratch,
+}
+
+/// Everything a run produces.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    pub series: TimeSeries,
+    pub summary: RunSummary,
+    pub totals: CaseTotals,
+}
+
+fn beta(mean: f64, concentration: f64) -> Beta<f64> {
+    Beta::new(mean * concentration, (1.0 - mean) * concentration).expect("validated mean in (0,1) and concentration > 0")
+}
+
+impl World {
+    /// Builds the world of `scenario` for run seed `seed`.
+    pub fn new(scenario: &Scenario, seed: u64) -> Self {
+        let s = scenario;
+        let pop = &s.population;
+        let n = pop.citizens;
+        let nn = pop.neighbourhoods;
+
+        // Citizens, neighbourhood by neighbourhood in equal blocks.
+        let sizes: Vec<usize> = (0..nn).map(|k| n / nn + usize::from(k < n % nn)).collect();
+        let mut rng = stream(seed, "population");
+        let mut c = Citizens::default();
+        let (dep, wb, tr, lat) = (
+            beta(pop.deprivation_mean, pop.spread_concentration),
+            beta(pop.wellbeing_mean, pop.spread_concentration),
+            beta(pop.trust_mean, pop.spread_concentration),
+            beta(pop.latent_mean, pop.spread_concentration),
+        );
+        for (k, &size) in sizes.iter().enumerate() {
+            for _ in 0..size {
+                c.neighbourhood.push(k as u32);
+                c.deprivation.push(dep.sample(&mut rng));
+                let w = wb.sample(&mut rng);
+                c.wellbeing.push(w);
+                c.wellbeing_baseline.push(w);
+                c.trust.push(tr.sample(&mut rng));
+                c.latent.push(lat.sample(&mut rng));
+            }
+        }
+        c.last_worker = vec![NO_WORKER; n];
+        c.home_team = vec![0; n];
+        c.served_in_window = vec![false; n];
+        let community = community(
+            &CommunitySpec {
+                neighbourhood_sizes: sizes.clone(),
+                k: pop.community_k,
+                rewire: pop.community_rewire,
+                cross_links_per_citizen: pop.cross_links_per_citizen,
+            },
+            seed,
+        );
+
+        // Workforce and teams.
+        let g = &s.governance;
+        let staff = s.workforce.frontline_staff;
+        let mut wrng = stream(seed, "workforce");
+        let (sk, ig) = (beta(s.workforce.skill_mean, s.workforce.spread_concentration), beta(s.workforce.integrity_mean, s.workforce.spread_concentration));
+        let mut workers = Workers::default();
+        for _ in 0..staff {
+            workers.skill.push(sk.sample(&mut wrng));
+            workers.integrity.push(ig.sample(&mut wrng));
+        }
+        workers.team = vec![0; staff];
+        workers.hours_left = vec![0.0; staff];
+        workers.hours_used = vec![0.0; staff];
+
+        let mut teams = Vec::new();
+        let mut patch_teams = Vec::new();
+        let mut stage_teams = Vec::new();
+        let new_team = |role| Team { role, workers: Vec::new(), desired_time_factor: 1.0, prevention_bank: 0.0, integrity_mean: 0.0 };
+        if g.place_based {
+            // Staff split over patches by population; each patch gets teams of at most max_team_size.
+            let mut next_worker = 0usize;
+            for (k, &size) in sizes.iter().enumerate() {
+                let share = staff * (k + 1) * n / nn / n.max(1) - staff * k * n / nn / n.max(1);
+                let share = if k + 1 == nn { staff - next_worker } else { share.min(staff - next_worker) };
+                let _ = size;
+                let team_count = share.div_ceil(s.routing.max_team_size).max(1);
+                let first = teams.len() as u32;
+                for _ in 0..team_count {
+                    teams.push(new_team(TeamRole::Patch { neighbourhood: k as u32 }));
+                }
+                for j in 0..share {
+                    let t = first as usize + j % team_count;
+                    teams[t].workers.push(next_worker as u32);
+                    workers.team[next_worker] = t as u32;
+                    next_worker += 1;
+                }
+                patch_teams.push((first, team_count as u32));
+            }
+        } else {
+            // Pipeline: one team per stage, staffed in proportion to the expected hours per stage.
+            let stages = g.handoffs as usize + 1;
+            let delivery_hours: f64 = expected_delivery_hours(s);
+            let weights: Vec<f64> = (0..stages).map(|st| if st + 1 == stages { delivery_hours } else { s.routing.handoff_hours.max(0.05) }).collect();
+            let total: f64 = weights.iter().sum();
+            let mut counts: Vec<usize> = weights.iter().map(|w| ((w / total) * staff as f64).floor().max(1.0) as usize).collect();
+            let assigned: usize = counts.iter().sum();
+            if assigned <= staff {
+                counts[stages - 1] += staff - assigned;
+            } else {
+                // Fewer staff than stages: the last stage keeps whoever is left.
+                let over = assigned - staff;
+                counts[stages - 1] = counts[stages - 1].saturating_sub(over);
+            }
+            let mut next_worker = 0usize;
+            for (st, &count) in counts.iter().enumerate() {
+                let t = teams.len() as u32;
+                teams.push(new_team(TeamRole::Stage { stage: st as u8, last: st + 1 == stages }));
+                stage_teams.push(t);
+                for _ in 0..count {
+                    if next_worker < staff {
+                        teams[t as usize].workers.push(next_worker as u32);
+                        workers.team[next_worker] = t;
+                        next_worker += 1;
+                    }
+                }
+            }
+        }
+        for t in &mut teams {
+            t.integrity_mean = if t.workers.is_empty() { 0.0 } else { t.workers.iter().map(|&w| workers.integrity[w as usize]).sum::<f64>() / t.workers.len() as f64 };
+        }
+        for i in 0..n {
+            c.home_team[i] = if g.place_based {
+                let (first, count) = patch_teams[c.neighbourhood[i] as usize];
+                first + (i as u32 % count)
+            } else {
+                *stage_teams.last().expect("a pipeline has a delivery stage")
+            };
+        }
+
+        let rate_total: f64 = s.need_types.iter().map(|t| t.rate_per_year).sum();
+        let reference_hours = if rate_total > 0.0 {
+            s.need_types.iter().map(|t| t.rate_per_year * t.standard_hours).sum::<f64>() / rate_total
+        } else {
+            s.need_types.iter().map(|t| t.standard_hours).sum::<f64>() / s.need_types.len() as f64
+        };
+        let stocks = StockFlow::from_pairs(&[("budget", s.money.initial_budget), ("perceived_performance", 1.0)]);
+        let team_count = teams.len();
+        World {
+            scenario: s.clone(),
+            seed,
+            day: 0,
+            citizens: c,
+            community,
+            overhead: OverheadStaff::for_frontline(staff, g),
+            workers,
+            teams,
+            needs: NeedSet::default(),
+            totals: CaseTotals::default(),
+            stocks,
+            reference_hours,
+            stage_teams,
+            window_hours: 0.0,
+            streams: Streams {
+                demand: stream(seed, "demand"),
+                presentation: stream(seed, "presentation"),
+                response: stream(seed, "response"),
+                outcome: stream(seed, "outcome"),
+                gaming: stream(seed, "gaming"),
+            },
+            scratch: Scratch { queues: vec![Vec::new(); team_count], waits: Vec::new() },
+        }
+    }
+
+    /// Open cases: queued, in service or awaiting approval.
+    pub fn open_cases(&self) -> usize {
+        self.needs.iter().filter(|(_, n)| matches!(n.state, NeedState::Queued | NeedState::AwaitingApproval)).count()
+    }
+
+    /// The team that first receives a new case of citizen `i`.
+    fn intake_team(&self, i: usize) -> u32 {
+        if self.scenario.governance.place_based { self.citizens.home_team[i] } else { self.stage_teams[0] }
+    }
+
+    /// Turns a need into an open case (MODEL.md §4.3 routing).
+    fn open_case(&mut self, id: u32, rec: &mut DayRecord) {
+        let day = self.day;
+        let mean_patience = self.scenario.outcome.patience_days;
+        let patience = Exp::new(1.0 / mean_patience).expect("validated patience > 0").sample(&mut self.streams.presentation) as f32;
+        let citizen = self.needs.slots[id as usize].citizen as usize;
+        let team = self.intake_team(citizen);
+        let n = &mut self.needs.slots[id as usize];
+        if n.contacts > 0 {
+            rec[Metric::DemandFailure as usize] += 1.0;
+        } else {
+            rec[Metric::DemandNew as usize] += 1.0;
+        }
+        rec[Metric::CasesArrived as usize] += 1.0;
+        n.contacts = n.contacts.saturating_add(1);
+        n.state = NeedState::Queued;
+        n.case_arrival = day;
+        n.patience_days = patience;
+        n.team = team;
+        n.stage = 0;
+        n.handoffs = 0;
+        n.approval = Approval::NotAsked;
+        n.worker = NO_WORKER;
+        n.in_service = false;
+        self.totals.arrived += 1;
+    }
+
+    /// A need in crisis: an acute event with its knock-on cost and wellbeing loss (MODEL.md §4.2).
+    fn acute_event(&mut self, id: u32, rec: &mut DayRecord) {
+        let n = &self.needs.slots[id as usize];
+        let was_open = matches!(n.state, NeedState::Queued | NeedState::AwaitingApproval);
+        let cost = self.scenario.need_types[n.need_type as usize].acute_cost;
+        let citizen = n.citizen as usize;
+        rec[Metric::AcuteEvents as usize] += 1.0;
+        rec[Metric::CostAcute as usize] += cost;
+        if was_open {
+            rec[Metric::CasesEscalated as usize] += 1.0;
+            self.totals.escalated += 1;
+        }
+        let w = &mut self.citizens.wellbeing[citizen];
+        *w = (*w - self.scenario.demand.acute_wellbeing_loss).max(0.0);
+        self.needs.remove(id);
+    }
+
+    /// Advances one day and records it.
+    pub fn step(&mut self) -> DayRecord {
+        let mut rec: DayRecord = [0.0; Metric::COUNT];
+        self.life_events();
+        self.needs_arise(&mut rec);
+        self.review_needs(&mut rec);
+        self.serve_teams(&mut rec);
+        self.account(&mut rec);
+        self.day += 1;
+        rec
+    }
+
+    /// New underlying problems (latent onsets) and the slow return of wellbeing to its baseline.
+    fn life_events(&mut self) {
+        let d = &self.scenario.demand;
+        let n = self.citizens.len();
+        let rng = &mut self.streams.demand;
+        let expected = n as f64 * d.latent_onset_per_year / 365.0;
+        if expected > 0.0 {
+            let onsets = Poisson::new(expected).expect("positive rate").sample(rng) as u64;
+            for _ in 0..onsets {
+                let i = rng.random_range(0..n);
+                self.citizens.latent[i] = (self.citizens.latent[i] + d.latent_onset_size).min(1.0);
+            }
+        }
+        if self.day % 7 == 6 {
+            let k = 1.0 - (-7.0 / d.wellbeing_recovery_days).exp();
+            for (w, b) in self.citizens.wellbeing.iter_mut().zip(&self.citizens.wellbeing_baseline) {
+                *w += (b - *w) * k;
+            }
+        }
+    }
+
+    /// Needs arise by thinning (MODEL.md §4.1) and are presented at once or stay hidden (§4.2).
+    fn needs_arise(&mut self, rec: &mut DayRecord) {
+        let s = &self.scenario;
+        let n = self.citizens.len();
+        let bound_mult = demand::max_rate_multiplier(&s.demand) * s.demand.demand_multiplier;
+        for k in 0..s.need_types.len() {
+            let nt = &self.scenario.need_types[k];
+            let bound = nt.rate_per_year / 365.0 * bound_mult;
+            let expected = bound * n as f64;
+            if expected <= 0.0 {
+                continue;
+            }
+            let candidates = Poisson::new(expected).expect("positive rate").sample(&mut self.streams.demand) as u64;
+            let (cmean, cconc, crisis) = (nt.complexity_mean, nt.complexity_concentration, nt.days_to_crisis);
+            let cdist = beta(cmean, cconc);
+            for _ in 0..candidates {
+                let rng = &mut self.streams.demand;
+                let i = rng.random_range(0..n);
+                let c = &self.citizens;
+                let mult = demand::rate_multiplier(&self.scenario.demand, c.deprivation[i], c.latent[i], c.wellbeing[i]) * self.scenario.demand.demand_multiplier;
+                if rng.random::<f64>() * bound_mult >= mult {
+                    continue;
+                }
+                let complexity = demand::complexity_with_latent(cdist.sample(rng), c.latent[i], self.scenario.demand.latent_complexity_push);
+                let severity = rng.random::<f64>() * self.scenario.presentation.initial_severity_max;
+                let need = Need {
+                    citizen: i as u32,
+                    need_type: k as u16,
+                    state: NeedState::Hidden,
+                    complexity,
+                    severity,
+                    severity_growth: presentation::severity_growth(crisis, c.deprivation[i]),
+                    contacts: 0,
+                    case_arrival: self.day,
+                    due: 0,
+                    patience_days: 0.0,
+                    team: 0,
+                    stage: 0,
+                    handoffs: 0,
+                    approval: Approval::NotAsked,
+                    worker: NO_WORKER,
+                    in_service: false,
+                    bespoke: false,
+                    knows_citizen: false,
+                    effort_left: 0.0,
+                    time_given: 0.0,
+                    time_required: 0.0,
+                    priority: 0.0,
+                };
+                let p_now = presentation::present_now(&self.scenario.presentation, c.trust[i], severity);
+                let id = self.needs.insert(need);
+                if self.streams.presentation.random::<f64>() < p_now {
+                    self.open_case(id, rec);
+                    // Presented today: it does not also get today's hidden-need review.
+                    self.needs.slots[id as usize].priority = -1.0;
+                }
+            }
+        }
+    }
+
+    /// Daily review of every live need: severity, crisis, presentation of hidden needs, returns,
+    /// approvals coming back, abandonment; open cases go to their team's queue.
+    fn review_needs(&mut self, rec: &mut DayRecord) {
+        let day = self.day;
+        for q in &mut self.scratch.queues {
+            q.clear();
+        }
+        let target_days = self.scenario.targets.target_days;
+        let tp = self.scenario.governance.target_pressure;
+        for id in 0..self.needs.slots.len() as u32 {
+            if !self.needs.live[id as usize] {
+                continue;
+            }
+            let n = &mut self.needs.slots[id as usize];
+            let fresh = n.priority < 0.0 && n.case_arrival == day;
+            if !fresh {
+                n.severity += n.severity_growth;
+            }
+            if n.severity >= 1.0 {
+                self.acute_event(id, rec);
+                continue;
+            }
+            match n.state {
+                NeedState::Hidden => {
+                    let i = n.citizen as usize;
+                    let p = presentation::present_hidden(&self.scenario.presentation, self.citizens.trust[i], n.severity);
+                    if n.case_arrival != day && self.streams.presentation.random::<f64>() < p {
+                        self.open_case(id, rec);
+                        self.enqueue(id, day, target_days, tp);
+                    }
+                }
+                NeedState::Returning => {
+                    if day >= n.due {
+                        self.open_case(id, rec);
+                        self.enqueue(id, day, target_days, tp);
+                    }
+                }
+                NeedState::AwaitingApproval => {
+                    if day >= n.due {
+                        n.state = NeedState::Queued;
+                        self.enqueue(id, day, target_days, tp);
+                    }
+                }
+                NeedState::Queued => {
+                    let wait = (day - n.case_arrival) as f32;
+                    if !n.in_service && wait > n.patience_days {
+                        // The citizen gives up; the need goes hidden and keeps growing.
+                        n.state = NeedState::Hidden;
+                        n.worker = NO_WORKER;
+                        rec[Metric::CasesAbandoned as usize] += 1.0;
+                        self.totals.abandoned += 1;
+                    } else {
+                        self.enqueue(id, day, target_days, tp);
+                    }
+                }
+            }
+        }
+    }
+
+    fn enqueue(&mut self, id: u32, day: u32, target_days: f64, tp: f64) {
+        let n = &mut self.needs.slots[id as usize];
+        let wait = (day - n.case_arrival) as f64;
+        n.priority = if n.in_service { f64::INFINITY } else { gaming::priority(n.severity, wait, target_days, tp) };
+        self.scratch.queues[n.team as usize].push(id);
+    }
+
+    /// The hours a team plans for a case before pressure: the response's time at T* = 1.
+    fn planned_hours(&self, n: &Need) -> f64 {
+        if n.in_service {
+            return n.effort_left;
+        }
+        let team = &self.teams[n.team as usize];
+        if !team.delivers() {
+            return self.scenario.routing.handoff_hours;
+        }
+        self.scenario.need_types[n.need_type as usize].standard_hours
+    }
+
+    /// Work allocation and service encounters, team by team (MODEL.md §4.3-4.7).
+    fn serve_teams(&mut self, rec: &mut DayRecord) {
+        let s = &self.scenario;
+        let g = s.governance.clone();
+        let e = s.effort.clone();
+        let casework_share = 1.0 - g.admin_share - g.prevention_share;
+        let hours_per_day = s.workforce.hours_per_day;
+        let mut queues = std::mem::take(&mut self.scratch.queues);
+        let mut waits = std::mem::take(&mut self.scratch.waits);
+        waits.clear();
+        let mut pressure_sum = 0.0;
+        let mut capacity_sum = 0.0;
+        for (t, queue) in queues.iter_mut().enumerate() {
+            let team_workers = self.teams[t].workers.len();
+            let capacity = team_workers as f64 * hours_per_day * casework_share;
+            let required: f64 = queue.iter().map(|&id| self.planned_hours(&self.needs.slots[id as usize])).sum();
+            let p = effort::work_pressure(required, capacity, e.desired_backlog_days);
+            let p_finite = if p.is_finite() { p } else { 10.0 };
+            pressure_sum += p_finite * capacity;
+            capacity_sum += capacity;
+            let factor = effort::time_factor(p_finite, e.alpha, e.time_floor, e.time_ceiling);
+            let overtime = effort::overtime_fraction(p_finite, e.overtime_cap);
+            for &w in &self.teams[t].workers {
+                self.workers.hours_left[w as usize] = hours_per_day * casework_share * (1.0 + overtime);
+                self.workers.hours_used[w as usize] = 0.0;
+            }
+            // Queue order: cases in service first, then by priority (need or target urgency), then id.
+            queue.sort_by(|&a, &b| {
+                let (pa, pb) = (self.needs.slots[a as usize].priority, self.needs.slots[b as usize].priority);
+                pb.total_cmp(&pa).then(a.cmp(&b))
+            });
+            if g.target_pressure > 0.0 {
+                self.game_targets(t, queue, rec, &mut waits);
+            }
+            let time_factor_today = self.teams[t].desired_time_factor * factor;
+            self.serve_queue(t, queue, time_factor_today, rec, &mut waits);
+            // Hours worked: casework plus admin and prevention pro rata.
+            let mut used = 0.0;
+            let mut over = 0.0;
+            for &w in &self.teams[t].workers {
+                let u = self.workers.hours_used[w as usize];
+                let worked = u / casework_share;
+                used += worked;
+                over += (worked - hours_per_day).max(0.0);
+            }
+            let team = &mut self.teams[t];
+            team.prevention_bank = (team.prevention_bank + used * g.prevention_share).min(team_workers as f64 * hours_per_day * 5.0);
+            rec[Metric::HoursWorked as usize] += used;
+            rec[Metric::OvertimeHours as usize] += over;
+            // T* drifts toward today's time (Oliva & Sterman 2001).
+            // Only delivery has a desired time; pipeline stages follow a fixed procedure.
+            if !queue.is_empty() && team.delivers() {
+                team.desired_time_factor = effort::erode_desired_time(team.desired_time_factor, time_factor_today, 1.0, e.tau_down_days, e.tau_up_days)
+                    .clamp(e.time_floor, e.time_ceiling);
+            }
+        }
+        rec[Metric::WorkPressure as usize] = if capacity_sum > 0.0 { pressure_sum / capacity_sum } else { 0.0 };
+        if !waits.is_empty() {
+            rec[Metric::WaitMeanDays as usize] = waits.iter().sum::<f64>() / waits.len() as f64;
+            waits.sort_by(f64::total_cmp);
+            rec[Metric::WaitP90Days as usize] = quantile_sorted(&waits, 0.9);
+        } else {
+            rec[Metric::WaitMeanDays as usize] = f64::NAN;
+            rec[Metric::WaitP90Days as usize] = f64::NAN;
+        }
+        self.scratch.queues = queues;
+        self.scratch.waits = waits;
+    }
+
+    /// Early closures of cases near the target threshold, and inspection (MODEL.md §4.7).
+    fn game_targets(&mut self, t: usize, queue: &mut Vec<u32>, rec: &mut DayRecord, waits: &mut Vec<f64>) {
+        let day = self.day;
+        let tg = &self.scenario.targets;
+        let g = &self.scenario.governance;
+        let chance = gaming::early_closure_chance(g.target_pressure, tg.gaming_propensity, self.teams[t].integrity_mean);
+        if chance <= 0.0 {
+            return;
+        }
+        let (target_days, near, inspect, inspect_hours) = (tg.target_days, tg.near_threshold_days, g.inspection_share, tg.inspection_hours);
+        let mut kept = 0;
+        for idx in 0..queue.len() {
+            let id = queue[idx];
+            let n = &self.needs.slots[id as usize];
+            let wait = (day - n.case_arrival) as f64;
+            let gamed = !n.in_service && gaming::near_threshold(wait, target_days, near) && self.streams.gaming.random::<f64>() < chance;
+            if gamed {
+                if self.streams.gaming.random::<f64>() < inspect {
+                    rec[Metric::GamingCaught as usize] += 1.0;
+                    rec[Metric::InspectionHoursInternal as usize] += inspect_hours;
+                } else {
+                    self.close_case(id, false, true, rec, waits);
+                    continue;
+                }
+            }
+            queue[kept] = id;
+            kept += 1;
+        }
+        queue.truncate(kept);
+    }
+
+    /// Serves a team's queue in order until its workers' hours run out.
+    fn serve_queue(&mut self, t: usize, queue: &[u32], time_factor: f64, rec: &mut DayRecord, waits: &mut Vec<f64>) {
+        let team_size = self.teams[t].workers.len();
+        if team_size == 0 {
+            return;
+        }
+        let mut cursor = 0usize;
+        for &id in queue {
+            // Choose the worker: the one already serving, the one the citizen knows, or the next free.
+            let n = &self.needs.slots[id as usize];
+            let preferred = if n.worker != NO_WORKER && self.workers.team[n.worker as usize] == t as u32 { Some(n.worker) } else { None };
+            let worker = match preferred.filter(|&w| self.workers.hours_left[w as usize] > 1e-9) {
+                Some(w) => w,
+                None => {
+                    let mut found = None;
+                    for k in 0..team_size {
+                        let w = self.teams[t].workers[(cursor + k) % team_size];
+                        if self.workers.hours_left[w as usize] > 1e-9 {
+                            found = Some(w);
+                            cursor = (cursor + k + 1) % team_size;
+                            break;
+                        }
+                    }
+                    match found {
+                        Some(w) => w,
+                        None => break,
+                    }
+                }
+            };
+            if !self.needs.slots[id as usize].in_service && !self.start_service(id, t, worker, time_factor) {
+                continue; // sent for approval
+            }
+            let n = &mut self.needs.slots[id as usize];
+            let spend = n.effort_left.min(self.workers.hours_left[worker as usize]);
+            n.effort_left -= spend;
+            self.workers.hours_left[worker as usize] -= spend;
+            self.workers.hours_used[worker as usize] += spend;
+            if n.effort_left > 1e-9 {
+                n.in_service = true;
+                n.worker = worker;
+                continue;
+            }
+            n.in_service = false;
+            if !self.teams[t].delivers() {
+                // Handoff to the next stage's queue (served from tomorrow).
+                n.stage += 1;
+                n.handoffs += 1;
+                n.team = self.stage_teams[n.stage as usize];
+                n.worker = NO_WORKER;
+                continue;
+            }
+            self.deliver(id, t, worker, rec, waits);
+        }
+    }
+
+    /// Decides the response and the time to give; false if the case went for approval.
+    fn start_service(&mut self, id: u32, t: usize, worker: u32, time_factor: f64) -> bool {
+        let s = &self.scenario;
+        let n = &self.needs.slots[id as usize];
+        let team = &self.teams[t];
+        if !team.delivers() {
+            let n = &mut self.needs.slots[id as usize];
+            n.effort_left = s.routing.handoff_hours;
+            n.worker = worker;
+            return true;
+        }
+        let g = &s.governance;
+        let r = &s.response;
+        let nt = &s.need_types[n.need_type as usize];
+        let (citizen, complexity, approval) = (n.citizen as usize, n.complexity, n.approval);
+        let skill = self.workers.skill[worker as usize];
+        let rng = &mut self.streams.response;
+        // Continuity: a returning citizen meets the worker they know, if the lever allows.
+        let last = self.citizens.last_worker[citizen];
+        let mut worker = worker;
+        let mut knows = false;
+        if last != NO_WORKER && self.workers.team[last as usize] == t as u32 && rng.random::<f64>() < g.continuity {
+            if self.workers.hours_left[last as usize] > 1e-9 {
+                worker = last;
+                knows = true;
+            }
+        }
+        let skill = if knows { self.workers.skill[worker as usize] } else { skill };
+        // Recognising a non-standard need takes skill (Ashby).
+        let noise: f64 = rng.sample(StandardNormal);
+        let perceived = complexity + noise * response::recognition_sd(r, skill);
+        let non_standard = perceived > nt.standard_coverage;
+        let bespoke = match approval {
+            Approval::Granted => true,
+            Approval::Refused => false,
+            Approval::NotAsked if non_standard => {
+                if rng.random::<f64>() < g.discretion {
+                    true
+                } else if g.approval_layers > 0 {
+                    let granted = rng.random::<f64>() < response::approval_chance(r.approval_grant, g.approval_layers);
+                    let delay = (g.approval_layers as f64 * r.approval_delay_days).ceil() as u32;
+                    let n = &mut self.needs.slots[id as usize];
+                    n.state = NeedState::AwaitingApproval;
+                    n.due = self.day + delay.max(1);
+                    n.approval = if granted { Approval::Granted } else { Approval::Refused };
+                    n.worker = NO_WORKER;
+                    return false;
+                } else {
+                    false
+                }
+            }
+            Approval::NotAsked => false,
+        };
+        // Time: the response's requirement, eased by knowing the citizen and by coproduction.
+        let known_factor = if knows { 1.0 - s.routing.continuity_effort_saving } else { 1.0 };
+        let support = self.network_support(citizen);
+        let copro_factor = 1.0 - r.coproduction_share * g.coproduction * support;
+        let specialist = if g.place_based { 1.0 } else { 1.0 - s.routing.specialisation_gain };
+        let standard_time = nt.standard_hours * specialist * known_factor * copro_factor;
+        let bespoke_time = demand::effort_required(nt.effort_hours, complexity) * r.bespoke_effort_factor * known_factor * copro_factor;
+        let required = if bespoke { bespoke_time } else { standard_time };
+        let base = match g.time_standard {
+            TimeStandard::Imposed => standard_time,
+            TimeStandard::NeedLed => required,
+        };
+        let given = base * time_factor;
+        let n = &mut self.needs.slots[id as usize];
+        n.bespoke = bespoke;
+        n.knows_citizen = knows;
+        n.worker = worker;
+        n.time_given = given;
+        n.time_required = required;
+        n.effort_left = given;
+        true
+    }
+
+    /// Share of the citizen's neighbours able to help (wellbeing above one half): coproduction.
+    fn network_support(&self, citizen: usize) -> f64 {
+        let nb = self.community.neighbours(citizen);
+        if nb.is_empty() {
+            return 0.0;
+        }
+        nb.iter().filter(|&&j| self.citizens.wellbeing[j as usize] > 0.5).count() as f64 / nb.len() as f64
+    }
+
+    /// The encounter's outcome (MODEL.md §4.5-4.6).
+    fn deliver(&mut self, id: u32, t: usize, worker: u32, rec: &mut DayRecord, waits: &mut Vec<f64>) {
+        let s = &self.scenario;
+        let n = &self.needs.slots[id as usize];
+        let nt = &s.need_types[n.need_type as usize];
+        let q = effort::quality(n.time_given, n.time_required, s.effort.quality_exponent);
+        let retained = response::information_retained(n.complexity, s.routing.info_loss_per_handoff, n.handoffs as u32);
+        let skill = self.workers.skill[worker as usize];
+        let p = if n.bespoke {
+            response::bespoke_resolution(&s.response, skill, n.knows_citizen, q)
+        } else {
+            response::standard_resolution(n.complexity, nt.standard_coverage, s.response.standard_falloff, q)
+        } * retained;
+        let resolved = self.streams.outcome.random::<f64>() < p;
+        rec[Metric::Deliveries as usize] += 1.0;
+        rec[Metric::DeliveryHours as usize] += n.time_given;
+        if n.bespoke {
+            rec[Metric::BespokeDeliveries as usize] += 1.0;
+        }
+        let citizen = n.citizen as usize;
+        let bespoke = n.bespoke;
+        self.citizens.last_worker[citizen] = worker;
+        if self.day >= s.run.warmup_days {
+            self.citizens.served_in_window[citizen] = true;
+        }
+        // A bespoke response can address the root cause when prevention time allows.
+        if bespoke && resolved && self.citizens.latent[citizen] > 0.05 && self.teams[t].prevention_bank >= s.response.root_cause_hours {
+            if self.streams.outcome.random::<f64>() < skill {
+                self.teams[t].prevention_bank -= s.response.root_cause_hours;
+                self.citizens.latent[citizen] *= 1.0 - s.response.root_cause_fix;
+                rec[Metric::RootCausesAddressed as usize] += 1.0;
+            }
+        }
+        self.close_case(id, resolved, false, rec, waits);
+    }
+
+    /// Closes a case: resolved needs end; unresolved ones come back as failure demand or go hidden.
+    fn close_case(&mut self, id: u32, resolved: bool, gamed: bool, rec: &mut DayRecord, waits: &mut Vec<f64>) {
+        let day = self.day;
+        let n = &mut self.needs.slots[id as usize];
+        let wait = (day - n.case_arrival) as f64;
+        waits.push(wait);
+        rec[Metric::CasesClosed as usize] += 1.0;
+        if resolved || gamed {
+            rec[Metric::ClosedReported as usize] += 1.0;
+        }
+        if resolved {
+            rec[Metric::ResolvedTrue as usize] += 1.0;
+            self.totals.closed_resolved += 1;
+            self.needs.remove(id);
+            return;
+        }
+        self.totals.closed_unresolved += 1;
+        n.in_service = false;
+        n.worker = NO_WORKER;
+        n.approval = Approval::NotAsked;
+        let o = &self.scenario.outcome;
+        let rng = &mut self.streams.outcome;
+        if rng.random::<f64>() < o.return_probability {
+            let delay = if o.return_delay_days > 0.0 { Exp::new(1.0 / o.return_delay_days).expect("positive").sample(rng) } else { 0.0 };
+            n.state = NeedState::Returning;
+            n.due = day + 1 + delay.floor() as u32;
+        } else {
+            n.state = NeedState::Hidden;
+        }
+    }
+
+    /// Costs, stocks and the levels recorded at the end of the day (MODEL.md §5.4, §6).
+    fn account(&mut self, rec: &mut DayRecord) {
+        let s = &self.scenario;
+        let g = &s.governance;
+        let m = &s.money;
+        let staff = s.workforce.frontline_staff as f64;
+        let frontline = money::frontline_cost(rec[Metric::HoursWorked as usize], rec[Metric::OvertimeHours as usize], g.hourly_rate, m.overtime_premium);
+        let inspection_hours = rec[Metric::InspectionHoursInternal as usize] + g.inspection_share * rec[Metric::CasesClosed as usize] * s.targets.inspection_hours;
+        let overhead = self.overhead.cost_per_day(m, s.workforce.hours_per_day, inspection_hours);
+        let acute = rec[Metric::CostAcute as usize];
+        rec[Metric::CostFrontline as usize] = frontline;
+        rec[Metric::CostOverhead as usize] = overhead;
+        rec[Metric::CostService as usize] = frontline + overhead;
+        rec[Metric::CostTotal as usize] = frontline + overhead + acute;
+        let closed = rec[Metric::CasesClosed as usize];
+        let (reported, truly) = if closed > 0.0 {
+            (rec[Metric::ClosedReported as usize] / closed, rec[Metric::ResolvedTrue as usize] / closed)
+        } else {
+            (f64::NAN, f64::NAN)
+        };
+        rec[Metric::ReportedResolutionRate as usize] = reported;
+        rec[Metric::TrueResolutionRate as usize] = truly;
+        rec[Metric::GamingGap as usize] = reported - truly;
+        let arrived = rec[Metric::CasesArrived as usize];
+        rec[Metric::FailureDemandShare as usize] = if arrived > 0.0 { rec[Metric::DemandFailure as usize] / arrived } else { f64::NAN };
+        rec[Metric::TimePerCase as usize] = if rec[Metric::Deliveries as usize] > 0.0 { rec[Metric::DeliveryHours as usize] / rec[Metric::Deliveries as usize] } else { f64::NAN };
+        rec[Metric::BespokeShare as usize] = if rec[Metric::Deliveries as usize] > 0.0 { rec[Metric::BespokeDeliveries as usize] / rec[Metric::Deliveries as usize] } else { f64::NAN };
+        rec[Metric::OverheadShare as usize] = overhead / (frontline + overhead);
+        rec[Metric::CostPerResolvedNeed as usize] = if rec[Metric::ResolvedTrue as usize] > 0.0 { rec[Metric::CostTotal as usize] / rec[Metric::ResolvedTrue as usize] } else { f64::NAN };
+        rec[Metric::OvertimeShare as usize] = if rec[Metric::HoursWorked as usize] > 0.0 { rec[Metric::OvertimeHours as usize] / rec[Metric::HoursWorked as usize] } else { 0.0 };
+
+        // Stocks: budget (funding in, costs out) and perceived performance (smoothed reported rate).
+        let funding = m.funding_per_year / 365.0;
+        let cost = rec[Metric::CostTotal as usize];
+        let observed = if reported.is_finite() { reported } else { self.stocks.stocks[1] };
+        let tau = m.perception_days;
+        let flows = move |_t: f64, x: &nalgebra::DVector<f64>, out: &mut nalgebra::DVector<f64>| {
+            out[0] = funding - cost;
+            out[1] = smooth_rate(observed, x[1], tau);
+        };
+        self.stocks.step(&flows, 1.0, s.run.integrator);
+        rec[Metric::Budget as usize] = self.stocks.stocks[0];
+        rec[Metric::PerceivedPerformance as usize] = self.stocks.stocks[1];
+
+        // Levels at the end of the day.
+        let mut backlog = 0usize;
+        let mut hidden = 0usize;
+        for (_, n) in self.needs.iter() {
+            match n.state {
+                NeedState::Queued | NeedState::AwaitingApproval => backlog += 1,
+                NeedState::Hidden => hidden += 1,
+                NeedState::Returning => {}
+            }
+        }
+        rec[Metric::Backlog as usize] = backlog as f64;
+        rec[Metric::HiddenNeeds as usize] = hidden as f64;
+        let deliverers: Vec<f64> = self.teams.iter().filter(|t| t.delivers()).map(|t| t.desired_time_factor).collect();
+        rec[Metric::TimeStandard as usize] = self.reference_hours * deliverers.iter().sum::<f64>() / deliverers.len().max(1) as f64;
+        rec[Metric::WorkforceFte as usize] = staff;
+        rec[Metric::SkillMean as usize] = self.workers.skill.iter().sum::<f64>() / staff.max(1.0);
+        let nc = self.citizens.len() as f64;
+        rec[Metric::WellbeingMean as usize] = self.citizens.wellbeing.iter().sum::<f64>() / nc;
+        rec[Metric::TrustMean as usize] = self.citizens.trust.iter().sum::<f64>() / nc;
+        if self.day >= s.run.warmup_days {
+            self.window_hours += rec[Metric::HoursWorked as usize];
+        }
+        rec[Metric::HoursPerClient as usize] = if rec[Metric::Deliveries as usize] > 0.0 { rec[Metric::HoursWorked as usize] / rec[Metric::Deliveries as usize] } else { f64::NAN };
+    }
+
+    /// Hours worked per distinct client served in the summary window.
+    pub fn window_hours_per_client(&self) -> f64 {
+        let clients = self.citizens.served_in_window.iter().filter(|&&b| b).count();
+        if clients == 0 { f64::NAN } else { self.window_hours / clients as f64 }
+    }
+}
+
+/// Expected hours of a delivery, to staff the pipeline's stages in proportion.
+fn expected_delivery_hours(s: &Scenario) -> f64 {
+    let total: f64 = s.need_types.iter().map(|t| t.rate_per_year).sum();
+    if total <= 0.0 {
+        return 1.0;
+    }
+    s.need_types.iter().map(|t| t.rate_per_year * t.standard_hours).sum::<f64>() / total
+}
+
+/// Runs a scenario for its configured days with run seed `seed`.
+pub fn run(scenario: &Scenario, seed: u64) -> RunOutput {
+    let mut world = World::new(scenario, seed);
+    let days = scenario.run.days;
+    let mut series = TimeSeries::with_capacity(days as usize);
+    for _ in 0..days {
+        let day = world.day;
+        let rec = world.step();
+        series.push(day, &rec);
+    }
+    let summary = RunSummary::from_series(&series, scenario.run.warmup_days, world.window_hours_per_client());
+    RunOutput { series, summary, totals: world.totals }
+}
+
+#[cfg(test)]
+mod tests;
