@@ -22,8 +22,9 @@ pub fn complexity_with_latent(c: f64, latent: f64, push: f64) -> f64 {
 }
 
 /// Effort a need-led response takes at complexity c, from the type's effort at c = 0.5.
+/// Flat-ish: understanding the person costs time even when the need is simple.
 pub fn effort_required(effort_hours: f64, complexity: f64) -> f64 {
-    effort_hours * (0.4 + 1.2 * complexity)
+    effort_hours * (0.7 + 0.6 * complexity)
 }
 
 #[cfg(test)]

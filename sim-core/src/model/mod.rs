@@ -78,6 +78,8 @@ pub struct Team {
     /// Prevention hours accrued and not yet spent on root causes.
     pub prevention_bank: f64,
     pub integrity_mean: f64,
+    /// Hours of work waiting, smoothed over a week (pipeline staffing follows it).
+    pub smoothed_workload: f64,
 }
 
 impl Team {
@@ -207,7 +209,7 @@ impl World {
         let mut teams = Vec::new();
         let mut patch_teams = Vec::new();
         let mut stage_teams = Vec::new();
-        let new_team = |role| Team { role, workers: Vec::new(), desired_time_factor: 1.0, prevention_bank: 0.0, integrity_mean: 0.0 };
+        let new_team = |role| Team { role, workers: Vec::new(), desired_time_factor: 1.0, prevention_bank: 0.0, integrity_mean: 0.0, smoothed_workload: 0.0 };
         if g.place_based {
             // Staff split over patches by population; each patch gets teams of at most max_team_size.
             let mut next_worker = 0usize;
@@ -360,6 +362,7 @@ impl World {
     /// Advances one day and records it.
     pub fn step(&mut self) -> DayRecord {
         let mut rec: DayRecord = [0.0; Metric::COUNT];
+        self.scratch.waits.clear();
         self.life_events();
         self.needs_arise(&mut rec);
         self.review_needs(&mut rec);
@@ -488,6 +491,10 @@ impl World {
                     }
                 }
                 NeedState::AwaitingApproval => {
+                    if self.game_target(id, rec) {
+                        continue;
+                    }
+                    let n = &mut self.needs.slots[id as usize];
                     if day >= n.due {
                         n.state = NeedState::Queued;
                         self.enqueue(id, day, target_days, tp);
@@ -501,7 +508,7 @@ impl World {
                         n.worker = NO_WORKER;
                         rec[Metric::CasesAbandoned as usize] += 1.0;
                         self.totals.abandoned += 1;
-                    } else {
+                    } else if !self.game_target(id, rec) {
                         self.enqueue(id, day, target_days, tp);
                     }
                 }
@@ -536,8 +543,9 @@ impl World {
         let casework_share = 1.0 - g.admin_share - g.prevention_share;
         let hours_per_day = s.workforce.hours_per_day;
         let mut queues = std::mem::take(&mut self.scratch.queues);
-        let mut waits = std::mem::take(&mut self.scratch.waits);
-        waits.clear();
+        if !g.place_based {
+            self.rebalance_pipeline(&queues);
+        }
         let mut pressure_sum = 0.0;
         let mut capacity_sum = 0.0;
         for (t, queue) in queues.iter_mut().enumerate() {
@@ -559,11 +567,8 @@ impl World {
                 let (pa, pb) = (self.needs.slots[a as usize].priority, self.needs.slots[b as usize].priority);
                 pb.total_cmp(&pa).then(a.cmp(&b))
             });
-            if g.target_pressure > 0.0 {
-                self.game_targets(t, queue, rec, &mut waits);
-            }
             let time_factor_today = self.teams[t].desired_time_factor * factor;
-            self.serve_queue(t, queue, time_factor_today, rec, &mut waits);
+            self.serve_queue(t, queue, time_factor_today, rec);
             // Hours worked: casework plus admin and prevention pro rata.
             let mut used = 0.0;
             let mut over = 0.0;
@@ -585,51 +590,75 @@ impl World {
             }
         }
         rec[Metric::WorkPressure as usize] = if capacity_sum > 0.0 { pressure_sum / capacity_sum } else { 0.0 };
-        if !waits.is_empty() {
-            rec[Metric::WaitMeanDays as usize] = waits.iter().sum::<f64>() / waits.len() as f64;
-            waits.sort_by(f64::total_cmp);
-            rec[Metric::WaitP90Days as usize] = quantile_sorted(&waits, 0.9);
-        } else {
-            rec[Metric::WaitMeanDays as usize] = f64::NAN;
-            rec[Metric::WaitP90Days as usize] = f64::NAN;
-        }
         self.scratch.queues = queues;
-        self.scratch.waits = waits;
     }
 
-    /// Early closures of cases near the target threshold, and inspection (MODEL.md §4.7).
-    fn game_targets(&mut self, t: usize, queue: &mut Vec<u32>, rec: &mut DayRecord, waits: &mut Vec<f64>) {
-        let day = self.day;
-        let tg = &self.scenario.targets;
-        let g = &self.scenario.governance;
-        let chance = gaming::early_closure_chance(g.target_pressure, tg.gaming_propensity, self.teams[t].integrity_mean);
-        if chance <= 0.0 {
+    /// Functional managers move staff between pipeline stages weekly, in proportion to each
+    /// stage's smoothed workload (at least one per stage), so no stage starves for long.
+    fn rebalance_pipeline(&mut self, queues: &[Vec<u32>]) {
+        for (t, queue) in queues.iter().enumerate() {
+            let required: f64 = queue.iter().map(|&id| self.planned_hours(&self.needs.slots[id as usize])).sum();
+            let team = &mut self.teams[t];
+            team.smoothed_workload += (required - team.smoothed_workload) / 7.0;
+        }
+        let staff = self.workers.team.len();
+        let stages = self.stage_teams.len();
+        let total: f64 = self.teams.iter().map(|t| t.smoothed_workload).sum();
+        if self.day % 7 != 0 || total <= 0.0 || staff < stages {
             return;
         }
-        let (target_days, near, inspect, inspect_hours) = (tg.target_days, tg.near_threshold_days, g.inspection_share, tg.inspection_hours);
-        let mut kept = 0;
-        for idx in 0..queue.len() {
-            let id = queue[idx];
-            let n = &self.needs.slots[id as usize];
-            let wait = (day - n.case_arrival) as f64;
-            let gamed = !n.in_service && gaming::near_threshold(wait, target_days, near) && self.streams.gaming.random::<f64>() < chance;
-            if gamed {
-                if self.streams.gaming.random::<f64>() < inspect {
-                    rec[Metric::GamingCaught as usize] += 1.0;
-                    rec[Metric::InspectionHoursInternal as usize] += inspect_hours;
-                } else {
-                    self.close_case(id, false, true, rec, waits);
-                    continue;
-                }
+        let mut counts: Vec<usize> = self.teams.iter().map(|t| ((t.smoothed_workload / total) * staff as f64).floor().max(1.0) as usize).collect();
+        let assigned: usize = counts.iter().sum();
+        let last = stages - 1;
+        if assigned <= staff {
+            counts[last] += staff - assigned;
+        } else {
+            // Take the excess from the largest stages.
+            let mut excess = assigned - staff;
+            while excess > 0 {
+                let big = (0..stages).max_by_key(|&i| (counts[i], std::cmp::Reverse(i))).expect("stages");
+                counts[big] -= 1;
+                excess -= 1;
             }
-            queue[kept] = id;
-            kept += 1;
         }
-        queue.truncate(kept);
+        let mut w = 0u32;
+        for (t, &count) in counts.iter().enumerate() {
+            let team = &mut self.teams[t];
+            team.workers.clear();
+            for _ in 0..count {
+                team.workers.push(w);
+                self.workers.team[w as usize] = t as u32;
+                w += 1;
+            }
+            team.integrity_mean = team.workers.iter().map(|&w| self.workers.integrity[w as usize]).sum::<f64>() / count.max(1) as f64;
+        }
+    }
+
+    /// Early closure of an open case near the target threshold, unless inspection catches it
+    /// (MODEL.md §4.7). True if the case was closed.
+    fn game_target(&mut self, id: u32, rec: &mut DayRecord) -> bool {
+        let n = &self.needs.slots[id as usize];
+        let tg = &self.scenario.targets;
+        let g = &self.scenario.governance;
+        let wait = (self.day - n.case_arrival) as f64;
+        if n.in_service || g.target_pressure <= 0.0 || !gaming::near_threshold(wait, tg.target_days, tg.near_threshold_days) {
+            return false;
+        }
+        let chance = gaming::early_closure_chance(g.target_pressure, tg.gaming_propensity, self.teams[n.team as usize].integrity_mean);
+        if self.streams.gaming.random::<f64>() >= chance {
+            return false;
+        }
+        if self.streams.gaming.random::<f64>() < g.inspection_share {
+            rec[Metric::GamingCaught as usize] += 1.0;
+            rec[Metric::InspectionHoursInternal as usize] += tg.inspection_hours;
+            return false;
+        }
+        self.close_case(id, false, true, rec);
+        true
     }
 
     /// Serves a team's queue in order until its workers' hours run out.
-    fn serve_queue(&mut self, t: usize, queue: &[u32], time_factor: f64, rec: &mut DayRecord, waits: &mut Vec<f64>) {
+    fn serve_queue(&mut self, t: usize, queue: &[u32], time_factor: f64, rec: &mut DayRecord) {
         let team_size = self.teams[t].workers.len();
         if team_size == 0 {
             return;
@@ -679,7 +708,7 @@ impl World {
                 n.worker = NO_WORKER;
                 continue;
             }
-            self.deliver(id, t, worker, rec, waits);
+            self.deliver(id, t, worker, rec);
         }
     }
 
@@ -744,9 +773,12 @@ impl World {
         let standard_time = nt.standard_hours * specialist * known_factor * copro_factor;
         let bespoke_time = demand::effort_required(nt.effort_hours, complexity) * r.bespoke_effort_factor * known_factor * copro_factor;
         let required = if bespoke { bespoke_time } else { standard_time };
+        // Imposed: the procedure's time whatever the need. Need-led: the time the worker judges
+        // the person and need call for, which is never less than the procedure's.
         let base = match g.time_standard {
             TimeStandard::Imposed => standard_time,
-            TimeStandard::NeedLed => required,
+            TimeStandard::NeedLed if bespoke => bespoke_time,
+            TimeStandard::NeedLed => (demand::effort_required(nt.effort_hours, complexity) * known_factor * copro_factor).max(standard_time),
         };
         let given = base * time_factor;
         let n = &mut self.needs.slots[id as usize];
@@ -769,7 +801,7 @@ impl World {
     }
 
     /// The encounter's outcome (MODEL.md §4.5-4.6).
-    fn deliver(&mut self, id: u32, t: usize, worker: u32, rec: &mut DayRecord, waits: &mut Vec<f64>) {
+    fn deliver(&mut self, id: u32, t: usize, worker: u32, rec: &mut DayRecord) {
         let s = &self.scenario;
         let n = &self.needs.slots[id as usize];
         let nt = &s.need_types[n.need_type as usize];
@@ -801,15 +833,15 @@ impl World {
                 rec[Metric::RootCausesAddressed as usize] += 1.0;
             }
         }
-        self.close_case(id, resolved, false, rec, waits);
+        self.close_case(id, resolved, false, rec);
     }
 
     /// Closes a case: resolved needs end; unresolved ones come back as failure demand or go hidden.
-    fn close_case(&mut self, id: u32, resolved: bool, gamed: bool, rec: &mut DayRecord, waits: &mut Vec<f64>) {
+    fn close_case(&mut self, id: u32, resolved: bool, gamed: bool, rec: &mut DayRecord) {
         let day = self.day;
         let n = &mut self.needs.slots[id as usize];
         let wait = (day - n.case_arrival) as f64;
-        waits.push(wait);
+        self.scratch.waits.push(wait);
         rec[Metric::CasesClosed as usize] += 1.0;
         if resolved || gamed {
             rec[Metric::ClosedReported as usize] += 1.0;
@@ -843,8 +875,20 @@ impl World {
         let staff = s.workforce.frontline_staff as f64;
         let frontline = money::frontline_cost(rec[Metric::HoursWorked as usize], rec[Metric::OvertimeHours as usize], g.hourly_rate, m.overtime_premium);
         let inspection_hours = rec[Metric::InspectionHoursInternal as usize] + g.inspection_share * rec[Metric::CasesClosed as usize] * s.targets.inspection_hours;
-        let overhead = self.overhead.cost_per_day(m, s.workforce.hours_per_day, inspection_hours);
+        // Overhead is charged per frontline hour worked, at the structure's cost per contracted
+        // hour (unit costing, as KPMG 2015 compares overhead shares), plus inspection.
+        let structure_per_hour = self.overhead.cost_per_day(m, s.workforce.hours_per_day, 0.0) / (staff * s.workforce.hours_per_day).max(1e-9);
+        let overhead = structure_per_hour * rec[Metric::HoursWorked as usize] + inspection_hours * m.manager_hourly_rate;
         let acute = rec[Metric::CostAcute as usize];
+        let waits = &mut self.scratch.waits;
+        if waits.is_empty() {
+            rec[Metric::WaitMeanDays as usize] = f64::NAN;
+            rec[Metric::WaitP90Days as usize] = f64::NAN;
+        } else {
+            rec[Metric::WaitMeanDays as usize] = waits.iter().sum::<f64>() / waits.len() as f64;
+            waits.sort_by(f64::total_cmp);
+            rec[Metric::WaitP90Days as usize] = quantile_sorted(waits, 0.9);
+        }
         rec[Metric::CostFrontline as usize] = frontline;
         rec[Metric::CostOverhead as usize] = overhead;
         rec[Metric::CostService as usize] = frontline + overhead;

@@ -137,7 +137,7 @@ section! {
         /// Gain of low wellbeing on the need rate (a_wb).
         wellbeing_gain: f64 = 1.0, "-", [0, 20], "MODEL.md §4.1; assumption";
         /// How far the latent problem pushes complexity up: c + push * latent * (1 - c).
-        latent_complexity_push: f64 = 0.3, "-", [0, 1], "MODEL.md §4.1; assumption";
+        latent_complexity_push: f64 = 0.15, "-", [0, 1], "MODEL.md §4.1; assumption";
         /// Rate at which a citizen acquires a new underlying problem.
         latent_onset_per_year: f64 = 0.1, "1/year", [0, 10], "assumption";
         /// Latent problem added by one onset.
@@ -169,7 +169,7 @@ section! {
     /// Routing: functional pipeline with handoffs vs place-based teams (MODEL.md §4.3).
     pub struct RoutingParams / RoutingRaw in "routing" {
         /// Hours of work at each pipeline stage before delivery (intake, triage, assessment).
-        handoff_hours: f64 = 0.25, "hours", [0, 20], "MODEL.md §4.3; assumption";
+        handoff_hours: f64 = 0.1, "hours", [0, 20], "MODEL.md §4.3; assumption";
         /// Information lost per handoff, scaled by complexity: resolution x (1 - loss*c) per handoff.
         info_loss_per_handoff: f64 = 0.15, "share", [0, 1], "MODEL.md §4.3; Seddon 2008; assumption";
         /// Effort saved when the worker already knows the citizen.
@@ -209,7 +209,7 @@ section! {
         /// Error of a worker's judgement of complexity at skill 0 (falls linearly to 0 at skill 1).
         recognition_noise: f64 = 0.35, "complexity sd", [0, 2], "assumption";
         /// Beyond coverage, the standard response's resolution chance decays with this scale.
-        standard_falloff: f64 = 0.12, "complexity", [0.001, 10], "MODEL.md §4.5; assumption";
+        standard_falloff: f64 = 0.25, "complexity", [0.001, 10], "MODEL.md §4.5; assumption";
         /// Bespoke resolution chance at skill 0 without continuity.
         bespoke_base: f64 = 0.35, "probability", [0, 1], "assumption";
         /// Added to bespoke resolution chance per unit skill.
@@ -219,7 +219,7 @@ section! {
         /// Extra effort of a bespoke response, as a multiple of the need's effort.
         bespoke_effort_factor: f64 = 1.3, "multiple", [1, 10], "MODEL.md §4.5; assumption";
         /// Delay an exception request waits at each approval layer.
-        approval_delay_days: f64 = 5.0, "days/layer", [0, 365], "MODEL.md §4.5; assumption";
+        approval_delay_days: f64 = 3.0, "days/layer", [0, 365], "MODEL.md §4.5; assumption";
         /// Chance each approval layer grants the exception.
         approval_grant: f64 = 0.7, "probability/layer", [0, 1], "assumption";
         /// Share of the latent problem removed when a bespoke response addresses the root cause.
@@ -304,8 +304,8 @@ section! {
         complexity_mean: f64 = 0.35, "0..1", [0.01, 0.99], "MODEL.md §4.1; assumption";
         /// Concentration (a + b) of the complexity Beta.
         complexity_concentration: f64 = 4.0, "-", [0.5, 1000], "assumption";
-        /// Hours a need-led response takes at complexity 0.5 (scales as 0.4 + 1.2 c).
-        effort_hours: f64 = 3.0, "hours", [0.01, 1000], "assumption";
+        /// Hours a need-led response takes at complexity 0.5 (scales as 0.7 + 0.6 c): it includes understanding the person, so it exceeds the standard procedure on simple needs.
+        effort_hours: f64 = 4.0, "hours", [0.01, 1000], "assumption";
         /// Hours the standard procedure takes.
         standard_hours: f64 = 2.0, "hours", [0.01, 1000], "assumption";
         /// Complexity up to which the standard response resolves fully.
@@ -325,10 +325,10 @@ pub fn default_need_types() -> Vec<NeedType> {
             rate_per_year: 0.14,
             complexity_mean: 0.4,
             complexity_concentration: 4.0,
-            effort_hours: 3.0,
+            effort_hours: 4.0,
             standard_hours: 2.0,
             standard_coverage: 0.4,
-            days_to_crisis: 90.0,
+            days_to_crisis: 180.0,
             acute_cost: 2500.0,
         },
         NeedType {
@@ -336,10 +336,10 @@ pub fn default_need_types() -> Vec<NeedType> {
             rate_per_year: 0.1,
             complexity_mean: 0.3,
             complexity_concentration: 4.0,
-            effort_hours: 2.5,
+            effort_hours: 3.0,
             standard_hours: 1.5,
             standard_coverage: 0.45,
-            days_to_crisis: 180.0,
+            days_to_crisis: 365.0,
             acute_cost: 1500.0,
         },
         NeedType {
@@ -347,10 +347,10 @@ pub fn default_need_types() -> Vec<NeedType> {
             rate_per_year: 0.06,
             complexity_mean: 0.5,
             complexity_concentration: 4.0,
-            effort_hours: 3.5,
+            effort_hours: 4.0,
             standard_hours: 1.5,
             standard_coverage: 0.35,
-            days_to_crisis: 120.0,
+            days_to_crisis: 240.0,
             acute_cost: 1200.0,
         },
     ]
