@@ -546,6 +546,8 @@ impl World {
         if !g.place_based {
             self.rebalance_pipeline(&queues);
         }
+        // An imposed standard caps the time per case; need-led time may stretch when there is slack.
+        let ceiling = if g.time_standard == TimeStandard::Imposed { 1.0 } else { e.time_ceiling };
         let mut pressure_sum = 0.0;
         let mut capacity_sum = 0.0;
         for (t, queue) in queues.iter_mut().enumerate() {
@@ -556,7 +558,7 @@ impl World {
             let p_finite = if p.is_finite() { p } else { 10.0 };
             pressure_sum += p_finite * capacity;
             capacity_sum += capacity;
-            let factor = effort::time_factor(p_finite, e.alpha, e.time_floor, e.time_ceiling);
+            let factor = effort::time_factor(p_finite, e.alpha, e.time_floor, ceiling);
             let overtime = effort::overtime_fraction(p_finite, e.overtime_cap);
             for &w in &self.teams[t].workers {
                 self.workers.hours_left[w as usize] = hours_per_day * casework_share * (1.0 + overtime);
@@ -586,7 +588,7 @@ impl World {
             // Only delivery has a desired time; pipeline stages follow a fixed procedure.
             if !queue.is_empty() && team.delivers() {
                 team.desired_time_factor = effort::erode_desired_time(team.desired_time_factor, time_factor_today, 1.0, e.tau_down_days, e.tau_up_days)
-                    .clamp(e.time_floor, e.time_ceiling);
+                    .clamp(e.time_floor, ceiling);
             }
         }
         rec[Metric::WorkPressure as usize] = if capacity_sum > 0.0 { pressure_sum / capacity_sum } else { 0.0 };

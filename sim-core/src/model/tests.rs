@@ -1,0 +1,180 @@
+//! Tests of the world as a whole: conservation of cases, determinism, and mechanisms observed in
+//! a running world. Small populations keep them fast; patterns over many seeds live in
+//! sim-core/tests/integration.
+
+use super::needs::NeedState;
+use super::*;
+use crate::scenario::{Governance, Override};
+
+fn small(preset: &str, days: u32) -> Scenario {
+    let sets = [
+        format!("governance.preset={preset}"),
+        "population.citizens=6000".into(),
+        "workforce.frontline_staff=18".into(),
+        format!("run.days={days}"),
+        "run.warmup_days=30".into(),
+    ];
+    let o: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
+    Scenario::builtin(&o).unwrap()
+}
+
+/// Every case is in exactly one state each day: arrivals = open + closed + abandoned + escalated,
+/// where open = queued + in service + awaiting approval.
+#[test]
+fn cases_are_conserved_every_day() {
+    for preset in ["top_down", "enablement"] {
+        let s = small(preset, 400);
+        let mut w = World::new(&s, 11);
+        let mut any_abandoned = false;
+        let mut any_escalated = false;
+        for _ in 0..s.run.days {
+            let rec = w.step();
+            let t = w.totals;
+            let queued = w.needs.count(NeedState::Queued);
+            let awaiting = w.needs.count(NeedState::AwaitingApproval);
+            let open = queued + awaiting;
+            assert_eq!(
+                t.arrived,
+                open as u64 + t.closed_resolved + t.closed_unresolved + t.abandoned + t.escalated,
+                "{preset} day {}: {t:?} open {open}",
+                w.day
+            );
+            assert_eq!(rec[Metric::Backlog as usize], open as f64);
+            assert_eq!(w.needs.len(), queued + awaiting + w.needs.count(NeedState::Hidden) + w.needs.count(NeedState::Returning));
+            // Service in progress only for queued cases with a worker.
+            for (_, n) in w.needs.iter() {
+                if n.in_service {
+                    assert_eq!(n.state, NeedState::Queued);
+                    assert_ne!(n.worker, NO_WORKER);
+                }
+            }
+            any_abandoned |= t.abandoned > 0;
+            any_escalated |= t.escalated > 0;
+        }
+        assert!(w.totals.arrived > 1000, "{preset}: {:?}", w.totals);
+        assert!(w.totals.closed_resolved > 0 && w.totals.closed_unresolved > 0, "{preset}: {:?}", w.totals);
+        if preset == "top_down" {
+            assert!(any_abandoned && any_escalated, "top-down should see both abandonment and escalation: {:?}", w.totals);
+        }
+    }
+}
+
+#[test]
+fn same_seed_same_bits_different_seed_different_output() {
+    let s = small("top_down", 250);
+    let a = run(&s, 5);
+    let b = run(&s, 5);
+    let c = run(&s, 6);
+    let bits = |o: &RunOutput| o.series.columns.iter().flatten().map(|x| x.to_bits()).collect::<Vec<u64>>();
+    assert_eq!(bits(&a), bits(&b));
+    assert_ne!(bits(&a), bits(&c));
+    assert_eq!(a.summary, b.summary);
+}
+
+#[test]
+fn thread_count_does_not_change_output() {
+    let s = small("enablement", 200);
+    let in_pool = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| run(&s, 3))
+    };
+    let one = in_pool(1);
+    let two = in_pool(2);
+    for (x, y) in one.series.columns.iter().zip(&two.series.columns) {
+        assert_eq!(x.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), y.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn no_need_is_lost_from_the_queues() {
+    // Every queued case is in its team's queue exactly once after the daily review.
+    let s = small("top_down", 120);
+    let mut w = World::new(&s, 2);
+    for _ in 0..120 {
+        w.step();
+        let mut seen = vec![0u8; w.needs.slots.len()];
+        for q in &w.scratch.queues {
+            for &id in q {
+                seen[id as usize] += 1;
+            }
+        }
+        assert!(seen.iter().all(|&c| c <= 1));
+    }
+}
+
+#[test]
+fn place_based_teams_are_small_and_cover_every_neighbourhood() {
+    let s = small("enablement", 40);
+    let w = World::new(&s, 1);
+    assert!(w.teams.iter().all(|t| t.workers.len() <= s.routing.max_team_size && !t.workers.is_empty()));
+    for i in (0..w.citizens.len()).step_by(97) {
+        let team = &w.teams[w.citizens.home_team[i] as usize];
+        assert_eq!(team.role, TeamRole::Patch { neighbourhood: w.citizens.neighbourhood[i] });
+    }
+    let staffed: usize = w.teams.iter().map(|t| t.workers.len()).sum();
+    assert_eq!(staffed, s.workforce.frontline_staff);
+}
+
+#[test]
+fn pipeline_has_one_stage_per_handoff_plus_delivery() {
+    let s = small("top_down", 40);
+    let w = World::new(&s, 1);
+    assert_eq!(w.teams.len(), s.governance.handoffs as usize + 1);
+    assert!(matches!(w.teams.last().unwrap().role, TeamRole::Stage { last: true, .. }));
+}
+
+/// Sustained excess pressure erodes T* (Oliva & Sterman 2001): with too few staff for the demand,
+/// the desired time per case ends well below where it started, and time per case follows.
+#[test]
+fn sustained_pressure_erodes_the_time_standard() {
+    let mut s = small("top_down", 500);
+    s.workforce.frontline_staff = 8;
+    let out = run(&s, 4);
+    let ts = out.series.get(Metric::TimeStandard);
+    assert!(ts[499] < 0.8 * ts[0], "time_standard {} -> {}", ts[0], ts[499]);
+    let pressure = out.series.get(Metric::WorkPressure);
+    assert!(pressure[400..].iter().sum::<f64>() / 100.0 > 1.0);
+}
+
+/// With target pressure, early closures make reported resolution exceed true resolution; with no
+/// target pressure the two agree exactly (MODEL.md §4.7).
+#[test]
+fn reported_and_true_metrics_part_only_under_targets() {
+    let mut s = small("top_down", 400);
+    let gamed = run(&s, 8);
+    assert!(gamed.summary.get("gaming_gap").unwrap() > 0.0);
+    s.governance.target_pressure = 0.0;
+    let honest = run(&s, 8);
+    assert_eq!(honest.summary.get("gaming_gap").unwrap(), 0.0);
+    assert_eq!(honest.summary.get("gaming_caught").unwrap(), 0.0);
+}
+
+/// Without discretion, approvals or recognition, no bespoke responses; with full discretion and a
+/// skilled workforce on complex demand, many.
+#[test]
+fn bespoke_responses_need_discretion_or_approval() {
+    let mut s = small("top_down", 200);
+    s.governance.discretion = 0.0;
+    s.governance.approval_layers = 0;
+    assert_eq!(run(&s, 1).summary.get("bespoke_deliveries").unwrap(), 0.0);
+    s.governance = Governance::enablement();
+    assert!(run(&s, 1).summary.get("bespoke_share").unwrap() > 0.2);
+}
+
+#[test]
+fn overhead_share_reflects_the_structure() {
+    let td = run(&small("top_down", 200), 1).summary.get("overhead_share").unwrap();
+    let en = run(&small("enablement", 200), 1).summary.get("overhead_share").unwrap();
+    assert!(td > 2.0 * en, "top-down {td} vs enablement {en}");
+}
+
+#[test]
+fn costs_add_up() {
+    let out = run(&small("top_down", 200), 1);
+    for d in 0..200 {
+        let g = |m: Metric| out.series.get(m)[d];
+        let total = g(Metric::CostFrontline) + g(Metric::CostOverhead) + g(Metric::CostAcute);
+        assert!((g(Metric::CostTotal) - total).abs() <= 1e-9 * total.max(1.0));
+        assert_eq!(g(Metric::CasesArrived), g(Metric::DemandNew) + g(Metric::DemandFailure));
+    }
+}

@@ -192,7 +192,7 @@ section! {
         tau_up_days: f64 = 3650.0, "days", [1, 1.0e6], "Oliva & Sterman 2001 (very long); assumption";
         /// Floor of time given, as a share of T*.
         time_floor: f64 = 0.3, "share", [0.01, 1], "assumption";
-        /// Ceiling of time given under low pressure, as a multiple of T*.
+        /// Ceiling of need-led time under low pressure, as a multiple of T* (an imposed standard caps it at 1).
         time_ceiling: f64 = 1.25, "multiple", [1, 5], "assumption";
         /// Backlog the team aims to hold, in days of work: pressure = backlog hours / (capacity x this).
         desired_backlog_days: f64 = 3.0, "days", [0.1, 365], "Oliva & Sterman 2001; assumption";
