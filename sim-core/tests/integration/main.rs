@@ -1,0 +1,2 @@
+//! Integration tests of sim-core, one binary (STYLE.md): patterns over many seeds.
+mod patterns;
