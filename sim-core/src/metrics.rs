@@ -98,7 +98,10 @@ metrics! {
     TimePerCase => "time_per_case", "hours", TIME_PER_CASE;
     /// Desired time per case T* of the frontline, averaged over delivery teams.
     TimeStandard => "time_standard", "hours", Mean;
-    /// Frontline hours worked per distinct client served (window: hours over clients in the window).
+    /// Distinct citizens who received a delivery this day.
+    ClientsServed => "clients_served", "people/day", Mean;
+    /// Frontline hours worked per distinct client served (daily: that day's; summary: hours in the
+    /// window over distinct clients served in the window).
     HoursPerClient => "hours_per_client", "hours/client", Window;
     /// All costs this day.
     CostTotal => "cost_total", "currency/day", Mean;

@@ -15,7 +15,7 @@ use rand::RngExt;
 use rand_distr::{Beta, Distribution, Exp, Poisson, StandardNormal};
 
 use crate::metrics::{DayRecord, Metric, RunSummary, TimeSeries, quantile_sorted};
-use crate::network::{Csr, CommunitySpec, community};
+use crate::network::{CommunitySpec, Csr, OrgNetwork, OrgSpec, community, organisation};
 use crate::rng::{Stream, stream};
 use crate::scenario::{Scenario, TimeStandard};
 use crate::sd::{StockFlow, smooth_rate};
@@ -37,6 +37,8 @@ pub struct Citizens {
     pub home_team: Vec<u32>,
     /// Whether the citizen was served in the summary window (hours per client).
     pub served_in_window: Vec<bool>,
+    /// Day the citizen was last served, to count distinct clients per day.
+    pub last_served_day: Vec<u32>,
 }
 
 impl Citizens {
@@ -123,6 +125,8 @@ pub struct World {
     pub day: u32,
     pub citizens: Citizens,
     pub community: Csr,
+    /// Reporting tree of teams and managers plus peer links (MODEL.md §2); learning uses it later.
+    pub organisation: OrgNetwork,
     pub workers: Workers,
     pub teams: Vec<Team>,
     pub needs: NeedSet,
@@ -182,6 +186,7 @@ impl World {
         c.last_worker = vec![NO_WORKER; n];
         c.home_team = vec![0; n];
         c.served_in_window = vec![false; n];
+        c.last_served_day = vec![u32::MAX; n];
         let community = community(
             &CommunitySpec {
                 neighbourhood_sizes: sizes.clone(),
@@ -279,12 +284,24 @@ impl World {
         };
         let stocks = StockFlow::from_pairs(&[("budget", s.money.initial_budget), ("perceived_performance", 1.0)]);
         let team_count = teams.len();
+        let organisation = organisation(
+            &OrgSpec {
+                teams: team_count,
+                management_layers: g.management_layers,
+                span_of_control: g.span_of_control,
+                peer_links: g.peer_links,
+                // Patches are departments when place-based; pipeline stages are when functional.
+                departments: if g.place_based { nn } else { team_count },
+            },
+            seed,
+        );
         World {
             scenario: s.clone(),
             seed,
             day: 0,
             citizens: c,
             community,
+            organisation,
             overhead: OverheadStaff::for_frontline(staff, g),
             workers,
             teams,
@@ -827,6 +844,10 @@ impl World {
         if self.day >= s.run.warmup_days {
             self.citizens.served_in_window[citizen] = true;
         }
+        if self.citizens.last_served_day[citizen] != self.day {
+            self.citizens.last_served_day[citizen] = self.day;
+            rec[Metric::ClientsServed as usize] += 1.0;
+        }
         // A bespoke response can address the root cause when prevention time allows.
         if bespoke && resolved && self.citizens.latent[citizen] > 0.05 && self.teams[t].prevention_bank >= s.response.root_cause_hours {
             if self.streams.outcome.random::<f64>() < skill {
@@ -937,8 +958,8 @@ impl World {
         }
         rec[Metric::Backlog as usize] = backlog as f64;
         rec[Metric::HiddenNeeds as usize] = hidden as f64;
-        let deliverers: Vec<f64> = self.teams.iter().filter(|t| t.delivers()).map(|t| t.desired_time_factor).collect();
-        rec[Metric::TimeStandard as usize] = self.reference_hours * deliverers.iter().sum::<f64>() / deliverers.len().max(1) as f64;
+        let (factor_sum, deliverers) = self.teams.iter().filter(|t| t.delivers()).fold((0.0, 0usize), |(s, n), t| (s + t.desired_time_factor, n + 1));
+        rec[Metric::TimeStandard as usize] = self.reference_hours * factor_sum / deliverers.max(1) as f64;
         rec[Metric::WorkforceFte as usize] = staff;
         rec[Metric::SkillMean as usize] = self.workers.skill.iter().sum::<f64>() / staff.max(1.0);
         let nc = self.citizens.len() as f64;
@@ -947,7 +968,7 @@ impl World {
         if self.day >= s.run.warmup_days {
             self.window_hours += rec[Metric::HoursWorked as usize];
         }
-        rec[Metric::HoursPerClient as usize] = if rec[Metric::Deliveries as usize] > 0.0 { rec[Metric::HoursWorked as usize] / rec[Metric::Deliveries as usize] } else { f64::NAN };
+        rec[Metric::HoursPerClient as usize] = if rec[Metric::ClientsServed as usize] > 0.0 { rec[Metric::HoursWorked as usize] / rec[Metric::ClientsServed as usize] } else { f64::NAN };
     }
 
     /// Hours worked per distinct client served in the summary window.

@@ -1,7 +1,9 @@
-//! Cost accounting (MODEL.md §5.4). Frontline cost counts hours worked at the regime's hourly rate
-//! with an overtime premium (unit costing of care hours, as in KPMG 2015's Buurtzorg study);
-//! overhead is managers (from layers and span), back office, coaches and inspection; acute events
-//! add knock-on costs borne elsewhere. Overhead share is overhead over the service's own cost.
+//! Cost accounting (MODEL.md §5.4). Frontline cost counts hours worked (casework plus admin and
+//! prevention pro rata) at the regime's hourly rate with an overtime premium: unit costing of care
+//! hours, as in KPMG 2015's Buurtzorg study. Overhead is managers (from layers and span), back
+//! office and coaches, charged per frontline hour at the structure's cost per contracted hour, plus
+//! inspection. Acute events add knock-on costs borne elsewhere. Overhead share is overhead over the
+//! service's own cost (frontline plus overhead).
 
 use crate::network::managers_needed;
 use crate::scenario::{Governance, MoneyParams};
