@@ -269,7 +269,9 @@ impl Scenario {
 
         let raw: ScenarioFile = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
             let mut path = e.path().to_string();
-            let message = e.inner().to_string();
+            // toml appends "in `path`" on its own line; the path is reported separately.
+            let full = e.inner().to_string();
+            let message = full.split("\nin `").next().unwrap_or(&full).trim().replace("expected usize", "expected a whole number").replace("expected u32", "expected a whole number").replace("expected u64", "expected a whole number").replace("expected f64", "expected a number");
             // An unknown field: point at the field itself, not its table.
             if let Some(name) = message.strip_prefix("unknown field `").and_then(|m| m.split('`').next()) {
                 if !path.ends_with(name) {
