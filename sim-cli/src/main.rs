@@ -100,19 +100,20 @@ fn load(path: Option<&PathBuf>, set: &[String]) -> Result<Scenario, CliError> {
 fn run(args: RunArgs, command_line: &[String]) -> Result<(), CliError> {
     let started = SystemTime::now();
     let clock = Instant::now();
-    let mut scenario = load(args.scenario.as_ref(), &args.set)?;
+    // --days and --seed are overrides like --set, applied before validation.
+    let mut set = args.set.clone();
     if let Some(days) = args.days {
-        if days == 0 || days <= scenario.run.warmup_days {
-            return Err(CliError::BadInput(format!(
-                "--days {days}: must be above run.warmup_days ({}) so the summary window is not empty",
-                scenario.run.warmup_days
-            )));
-        }
-        scenario.run.days = days;
+        set.push(format!("run.days={days}"));
     }
     if let Some(seed) = args.seed {
-        scenario.run.seed = seed;
+        set.push(format!("run.seed={seed}"));
     }
+    let scenario = match load(args.scenario.as_ref(), &set) {
+        Err(CliError::Input(e)) if args.days.is_some() && matches!(e.field(), Some("run.days" | "run.warmup_days")) => {
+            return Err(CliError::BadInput(format!("--days {}: {e}", args.days.unwrap_or_default())));
+        }
+        other => other?,
+    };
     let seed = scenario.run.seed;
     let out = model::run(&scenario, seed);
     let manifest = output::Manifest {

@@ -109,19 +109,23 @@ impl Staging {
         &self.tmp
     }
 
-    /// Moves the files into place: the whole folder when the destination is new, else file by file.
+    /// Moves the folder into place. An existing destination is set aside first and restored if
+    /// the move fails, so the destination always holds one command's complete output.
     pub fn commit(mut self) -> io::Result<()> {
-        if !self.dest.exists() {
-            fs::rename(&self.tmp, &self.dest)?;
-        } else {
+        if self.dest.exists() {
             if !self.dest.is_dir() {
                 return Err(io::Error::other("exists and is not a folder"));
             }
-            for entry in fs::read_dir(&self.tmp)? {
-                let entry = entry?;
-                fs::rename(entry.path(), self.dest.join(entry.file_name()))?;
+            let name = self.dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+            let old = self.tmp.with_file_name(format!(".{name}.old-{}", std::process::id()));
+            fs::rename(&self.dest, &old)?;
+            if let Err(e) = fs::rename(&self.tmp, &self.dest) {
+                let _ = fs::rename(&old, &self.dest);
+                return Err(e);
             }
-            fs::remove_dir(&self.tmp)?;
+            let _ = fs::remove_dir_all(&old);
+        } else {
+            fs::rename(&self.tmp, &self.dest)?;
         }
         self.done = true;
         Ok(())
