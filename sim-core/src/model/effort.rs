@@ -36,7 +36,7 @@ pub fn quality(time_given: f64, required: f64, theta: f64) -> f64 {
     if required <= 0.0 {
         return 1.0;
     }
-    (time_given / required).min(1.0).max(0.0).powf(theta)
+    (time_given / required).clamp(0.0, 1.0).powf(theta)
 }
 
 /// Overtime as a share of contracted hours: the excess pressure, capped.

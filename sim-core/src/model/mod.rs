@@ -623,7 +623,7 @@ impl World {
         let staff = self.workers.team.len();
         let stages = self.stage_teams.len();
         let total: f64 = self.teams.iter().map(|t| t.smoothed_workload).sum();
-        if self.day % 7 != 0 || total <= 0.0 || staff < stages {
+        if !self.day.is_multiple_of(7) || total <= 0.0 || staff < stages {
             return;
         }
         let mut counts: Vec<usize> = self.teams.iter().map(|t| ((t.smoothed_workload / total) * staff as f64).floor().max(1.0) as usize).collect();
@@ -752,12 +752,11 @@ impl World {
         let last = self.citizens.last_worker[citizen];
         let mut worker = worker;
         let mut knows = false;
-        if last != NO_WORKER && self.workers.team[last as usize] == t as u32 && rng.random::<f64>() < g.continuity {
-            if self.workers.hours_left[last as usize] > 1e-9 {
+        if last != NO_WORKER && self.workers.team[last as usize] == t as u32 && rng.random::<f64>() < g.continuity
+            && self.workers.hours_left[last as usize] > 1e-9 {
                 worker = last;
                 knows = true;
             }
-        }
         let skill = if knows { self.workers.skill[worker as usize] } else { skill };
         // Recognising a non-standard need takes skill (Ashby).
         let noise: f64 = rng.sample(StandardNormal);
@@ -849,13 +848,12 @@ impl World {
             rec[Metric::ClientsServed as usize] += 1.0;
         }
         // A bespoke response can address the root cause when prevention time allows.
-        if bespoke && resolved && self.citizens.latent[citizen] > 0.05 && self.teams[t].prevention_bank >= s.response.root_cause_hours {
-            if self.streams.outcome.random::<f64>() < skill {
+        if bespoke && resolved && self.citizens.latent[citizen] > 0.05 && self.teams[t].prevention_bank >= s.response.root_cause_hours
+            && self.streams.outcome.random::<f64>() < skill {
                 self.teams[t].prevention_bank -= s.response.root_cause_hours;
                 self.citizens.latent[citizen] *= 1.0 - s.response.root_cause_fix;
                 rec[Metric::RootCausesAddressed as usize] += 1.0;
             }
-        }
         self.close_case(id, resolved, false, rec);
     }
 

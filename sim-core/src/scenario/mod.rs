@@ -244,8 +244,8 @@ impl Scenario {
 
         // The preset fills governance fields the file leaves out.
         let mut preset_name = None;
-        if let Some(toml::Value::Table(gov)) = table.get_mut("governance") {
-            if let Some(p) = gov.remove("preset") {
+        if let Some(toml::Value::Table(gov)) = table.get_mut("governance")
+            && let Some(p) = gov.remove("preset") {
                 let name = match p {
                     toml::Value::String(s) => s,
                     other => {
@@ -265,7 +265,6 @@ impl Scenario {
                 }
                 preset_name = Some(name);
             }
-        }
 
         let raw: ScenarioFile = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
             let mut path = e.path().to_string();
@@ -273,11 +272,10 @@ impl Scenario {
             let full = e.inner().to_string();
             let message = full.split("\nin `").next().unwrap_or(&full).trim().replace("expected usize", "expected a whole number").replace("expected u32", "expected a whole number").replace("expected u64", "expected a whole number").replace("expected f64", "expected a number");
             // An unknown field: point at the field itself, not its table.
-            if let Some(name) = message.strip_prefix("unknown field `").and_then(|m| m.split('`').next()) {
-                if !path.ends_with(name) {
+            if let Some(name) = message.strip_prefix("unknown field `").and_then(|m| m.split('`').next())
+                && !path.ends_with(name) {
                     path = if path == "." || path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
                 }
-            }
             let path = path.trim_start_matches('.').to_string();
             let origin = origin_of(&path);
             field_err(&path, message, origin)
