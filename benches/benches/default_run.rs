@@ -1,1 +1,80 @@
-fn main(){}
+//! Benchmarks of the default scenario: the headline figure (a whole run of 40,000 citizens over
+//! five years, goal < 1 s on one core in release) and the pieces it is made of (one day's step
+//! of a warmed world, the community network, the stock-and-flow layer).
+//!
+//! Run with `cargo bench -p sim-benches`; pin to one core with
+//! `taskset -c 0 cargo bench -p sim-benches` for the one-core figure (the community network is
+//! built with rayon, which follows the process's CPU affinity). Recorded figures:
+//! docs/performance.md.
+
+use divan::{Bencher, black_box};
+use nalgebra::DVector;
+use sim_core::model::{self, World};
+use sim_core::network::{CommunitySpec, community};
+use sim_core::scenario::Scenario;
+use sim_core::sd::{Integrator, StockFlow, smooth_rate};
+
+/// Run seed used throughout: the default scenario's `run.seed`, so the run benchmarked is the run
+/// `sim run` makes (checked in `default_run`).
+const SEED: u64 = 1;
+
+/// Days a world runs before the one-day step is timed: the backlog and hidden needs have built up.
+const WARMUP_DAYS: u32 = 365;
+
+fn main() {
+    divan::main();
+}
+
+fn default_scenario() -> Scenario {
+    Scenario::builtin(&[]).expect("the built-in default scenario is valid")
+}
+
+/// (a) The headline figure: the whole default scenario (40,000 citizens, 1825 days), as
+/// `sim run` does it without writing files. Few samples: each one takes about a second.
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn default_run(bencher: Bencher) {
+    let scenario = default_scenario();
+    assert_eq!(scenario.population.citizens, 40_000);
+    assert_eq!(scenario.run.days, 1825);
+    assert_eq!(scenario.run.seed, SEED);
+    bencher.bench_local(|| model::run(black_box(&scenario), black_box(SEED)));
+}
+
+/// (b) One day's step at 40,000 citizens from a world warmed for a year (day 365, which is not a
+/// weekly wellbeing day). Each sample steps a fresh clone; cloning is outside the timed part.
+#[divan::bench(sample_count = 200)]
+fn day_step_warmed(bencher: Bencher) {
+    let scenario = default_scenario();
+    let mut world = World::new(&scenario, SEED);
+    for _ in 0..WARMUP_DAYS {
+        world.step();
+    }
+    bencher.with_inputs(|| world.clone()).bench_local_refs(|w| w.step());
+}
+
+/// (c) The community network of the default scenario: 8 neighbourhoods of 5,000, k = 6,
+/// rewiring 0.1, 0.05 cross links per citizen (the defaults of `CommunitySpec`).
+#[divan::bench(sample_count = 30)]
+fn community_network_40k(bencher: Bencher) {
+    let spec = CommunitySpec::default();
+    assert_eq!(spec.neighbourhood_sizes.iter().sum::<usize>(), 40_000);
+    bencher.bench_local(|| community(black_box(&spec), black_box(SEED)));
+}
+
+/// (d) Five years of daily RK4 steps of a two-stock system shaped like the model's own (a budget
+/// with funding in and costs out, and a perceived performance smoothing an observed rate).
+#[divan::bench]
+fn stock_flow_rk4_1825_steps(bencher: Bencher) {
+    let flows = |t: f64, x: &DVector<f64>, out: &mut DVector<f64>| {
+        let cost = 1_000.0 + 100.0 * (t / 365.0).sin();
+        out[0] = 1_050.0 - cost;
+        out[1] = smooth_rate(0.7, x[1], 90.0);
+    };
+    bencher
+        .with_inputs(|| StockFlow::from_pairs(&[("budget", 1.0e6), ("perceived_performance", 1.0)]))
+        .bench_local_refs(|stocks| {
+            for _ in 0..1825 {
+                stocks.step(black_box(&flows), 1.0, Integrator::Rk4);
+            }
+        });
+}

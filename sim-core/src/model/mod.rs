@@ -961,8 +961,10 @@ impl World {
         rec[Metric::WorkforceFte as usize] = staff;
         rec[Metric::SkillMean as usize] = self.workers.skill.iter().sum::<f64>() / staff.max(1.0);
         let nc = self.citizens.len() as f64;
-        rec[Metric::WellbeingMean as usize] = self.citizens.wellbeing.iter().sum::<f64>() / nc;
-        rec[Metric::TrustMean as usize] = self.citizens.trust.iter().sum::<f64>() / nc;
+        // One pass, each sum in citizen order (same bits as two separate sums).
+        let (wellbeing_sum, trust_sum) = self.citizens.wellbeing.iter().zip(&self.citizens.trust).fold((0.0, 0.0), |(w, t), (a, b)| (w + a, t + b));
+        rec[Metric::WellbeingMean as usize] = wellbeing_sum / nc;
+        rec[Metric::TrustMean as usize] = trust_sum / nc;
         if self.day >= s.run.warmup_days {
             self.window_hours += rec[Metric::HoursWorked as usize];
         }
