@@ -11,3 +11,4 @@ pub mod sd;
 pub mod scenario;
 pub mod metrics;
 pub mod model;
+pub mod experiment;
