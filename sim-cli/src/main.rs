@@ -1,7 +1,9 @@
 //! The `sim` command. Exit codes: 0 success, 2 bad input (with file, line and field), 1 a failure
 //! while running (for example, an output folder that cannot be written).
 
+mod compare;
 mod output;
+mod sweep;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +15,9 @@ use sim_core::scenario::{Override, Scenario, ScenarioError};
 
 const EXAMPLES: &str = "\
 Examples:
-  sim                                   run the built-in default scenario into ./sim-out/run
+  sim                                   compare the top-down and enablement presets (20 replicates)
+                                        into ./sim-out/compare
+  sim run                               run the built-in default scenario into ./sim-out/run
   sim run scenarios/enablement.toml --seed 7 --out out/enablement
   sim run scenarios/top-down.toml --days 730 --set governance.discretion=0.5
   sim run --set 'need_types[0].rate_per_year=0.3' --set governance.preset=enablement
@@ -32,6 +36,14 @@ enum Command {
     /// Run one scenario and write timeseries.csv, summary.json and manifest.json.
     #[command(after_help = EXAMPLES)]
     Run(RunArgs),
+    /// Run replicates of several scenarios and compare them: ensemble.csv, summary.csv, effects.csv.
+    Compare(compare::CompareArgs),
+    /// Run a sweep file's design over parameters: runs.csv, runs.parquet, points.csv.
+    Sweep(sweep::SweepArgs),
+    /// Sobol or Morris sensitivity indices of a sweep file: indices.csv.
+    Sensitivity(sweep::SensitivityArgs),
+    /// Combine the output folders of a sharded sweep into one.
+    Merge(sweep::MergeArgs),
     /// Check scenario files; exit 0 if all are valid, 2 with located errors otherwise.
     Validate {
         /// Scenario files (TOML).
@@ -60,7 +72,7 @@ struct RunArgs {
 
 /// What went wrong, and which exit code it gets.
 #[derive(Debug, thiserror::Error)]
-enum CliError {
+pub enum CliError {
     #[error(transparent)]
     Input(#[from] ScenarioError),
     #[error("{0}")]
@@ -73,9 +85,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let command_line: Vec<String> = std::env::args().collect();
     let result = match cli.command {
-        None => run(RunArgs { out: PathBuf::from("sim-out/run"), ..Default::default() }, &command_line),
+        None => compare::builtin(&command_line),
         Some(Command::Run(args)) => run(args, &command_line),
         Some(Command::Validate { files }) => validate(&files),
+        Some(Command::Compare(args)) => compare::compare(args, &command_line),
+        Some(Command::Sweep(args)) => sweep::sweep(args, &command_line),
+        Some(Command::Sensitivity(args)) => sweep::sensitivity(args, &command_line),
+        Some(Command::Merge(args)) => sweep::merge(args, &command_line),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -89,7 +105,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn load(path: Option<&PathBuf>, set: &[String]) -> Result<Scenario, CliError> {
+pub fn load(path: Option<&PathBuf>, set: &[String]) -> Result<Scenario, CliError> {
     let overrides = set.iter().map(|s| Override::parse(s)).collect::<Result<Vec<_>, _>>()?;
     Ok(match path {
         Some(p) => Scenario::from_file(p, &overrides)?,

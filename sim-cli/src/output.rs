@@ -75,7 +75,7 @@ pub fn write_run(dir: &Path, scenario: &Scenario, seed: u64, out: &RunOutput, ma
     staging.commit()
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
     let mut f = io::BufWriter::new(fs::File::create(path)?);
     serde_json::to_writer_pretty(&mut f, value)?;
     f.write_all(b"\n")?;

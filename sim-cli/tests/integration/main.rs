@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod cli;
+mod compare;
 mod determinism;
 mod run;
 mod validate;

@@ -147,11 +147,12 @@ fn run_into_an_existing_output_folder_replaces_the_files() {
     assert_eq!(read_json(&tmp.path().join("out/manifest.json"))["seeds"], serde_json::json!([2]));
 }
 
-/// Plain `sim` runs the full built-in default into ./sim-out/run (about half a second in release).
+/// `sim run` without a scenario runs the full built-in default into ./sim-out/run (about half a
+/// second in release).
 #[test]
-fn no_arguments_runs_the_default_into_sim_out_run() {
+fn run_without_scenario_runs_the_default_into_sim_out_run() {
     let tmp = temp();
-    sim(tmp.path(), &[]).assert_success();
+    sim(tmp.path(), &["run"]).assert_success();
     assert_eq!(entries(tmp.path()), names(&["sim-out"]));
     let sim_out = tmp.path().join("sim-out");
     assert_eq!(entries(&sim_out), names(&["run"]), "beside the output folder (no staging folder left)");
