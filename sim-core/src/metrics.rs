@@ -121,6 +121,24 @@ metrics! {
     CostPerResolvedNeed => "cost_per_resolved_need", "currency/resolution", COST_PER_RESOLVED;
     /// Frontline staff in post.
     WorkforceFte => "workforce_fte", "FTE", Mean;
+    /// Posts management wants filled.
+    Establishment => "establishment", "FTE", Mean;
+    /// Posts not filled: establishment minus staff in post.
+    Vacancies => "vacancies", "FTE", Mean;
+    /// Recruits on their way (the recruitment pipeline stock).
+    RecruitmentPipeline => "recruitment_pipeline", "people", Mean;
+    /// Staff who quit this day.
+    Quits => "quits", "people/day", Mean;
+    /// Quits per staff in post, annualised.
+    TurnoverRate => "turnover_rate", "1/year", Mean;
+    /// Share of staff in post off sick.
+    SickRate => "sick_rate", "share", Mean;
+    /// Mean burnout of staff in post (Maslach; Karasek demand-control).
+    BurnoutMean => "burnout_mean", "0..1", Mean;
+    /// Mean fatigue of staff in post (Homer 1985).
+    FatigueMean => "fatigue_mean", "0..1", Mean;
+    /// Mean morale of staff in post.
+    MoraleMean => "morale_mean", "0..1", Mean;
     /// Overtime hours over hours worked.
     OvertimeShare => "overtime_share", "share", OVERTIME_RATIO;
     /// Mean frontline skill.
@@ -129,11 +147,19 @@ metrics! {
     WellbeingMean => "wellbeing_mean", "0..1", Mean;
     /// Mean citizen trust in the service.
     TrustMean => "trust_mean", "0..1", Mean;
+    /// Funding coming in.
+    Funding => "funding", "currency/day", Mean;
+    /// Service cost per distinct client served (summary: over the window's distinct clients).
+    CostPerClient => "cost_per_client", "currency/client", Window;
+    /// Share of closures within the target time, as reported (gamed closures count as on time).
+    OnTimeShare => "on_time_share", "share", Mean;
+    /// Days after the first shock until the backlog is back near its pre-shock level (summary only).
+    RecoveryDays => "recovery_days", "days", Window;
     /// Budget stock (funding in minus costs out).
     Budget => "budget", "currency", Mean;
     /// Work pressure: hours required by the queues over hours available (Oliva & Sterman 2001).
     WorkPressure => "work_pressure", "ratio", Mean;
-    /// Perceived performance: the reported resolution rate smoothed as management sees it.
+    /// Perceived performance: the reported on-time share smoothed as management sees it.
     PerceivedPerformance => "perceived_performance", "share", Mean;
     /// Frontline hours worked (casework, handoffs, admin, prevention, overtime).
     HoursWorked => "hours_worked", "hours/day", Mean;
@@ -201,15 +227,15 @@ impl RunSummary {
         self.metrics.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
     }
 
-    /// Summarises `series` over days >= `from`; `window_hours_per_client` fills `Summary::Window`.
-    pub fn from_series(series: &TimeSeries, from: u32, window_hours_per_client: f64) -> Self {
+    /// Summarises `series` over days >= `from`; `window` gives the `Summary::Window` metrics.
+    pub fn from_series(series: &TimeSeries, from: u32, window: &dyn Fn(Metric) -> f64) -> Self {
         let start = series.days.iter().position(|&d| d >= from).unwrap_or(series.len());
         let mean = |m: Metric| -> f64 {
             let xs = &series.get(m)[start..];
             let finite: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
             if finite.is_empty() { f64::NAN } else { finite.iter().sum::<f64>() / finite.len() as f64 }
         };
-        fn value(m: Metric, mean: &dyn Fn(Metric) -> f64, window: f64) -> f64 {
+        fn value(m: Metric, mean: &dyn Fn(Metric) -> f64, window: &dyn Fn(Metric) -> f64) -> f64 {
             match m.summary() {
                 Summary::Mean => mean(m),
                 Summary::Ratio(a, b) => {
@@ -217,10 +243,10 @@ impl RunSummary {
                     if d > 0.0 { mean(a) / d } else { f64::NAN }
                 }
                 Summary::Difference(a, b) => value(a, mean, window) - value(b, mean, window),
-                Summary::Window => window,
+                Summary::Window => window(m),
             }
         }
-        let metrics = Metric::ALL.iter().map(|&m| (m.name(), value(m, &mean, window_hours_per_client))).collect();
+        let metrics = Metric::ALL.iter().map(|&m| (m.name(), value(m, &mean, window))).collect();
         Self { window_start_day: from, window_end_day: series.days.last().copied().unwrap_or(0), metrics }
     }
 }
@@ -308,7 +334,7 @@ mod tests {
             r[Metric::Backlog as usize] = day as f64;
             s.push(day, &r);
         }
-        let sum = RunSummary::from_series(&s, 2, 7.0);
+        let sum = RunSummary::from_series(&s, 2, &|_| 7.0);
         assert_eq!(sum.get("backlog"), Some(2.5));
         assert_eq!(sum.get("failure_demand_share"), Some(0.25));
         assert_eq!(sum.get("hours_per_client"), Some(7.0));

@@ -6,10 +6,14 @@
 pub mod demand;
 pub mod effort;
 pub mod gaming;
+pub mod management;
 pub mod money;
 pub mod needs;
 pub mod presentation;
 pub mod response;
+pub mod shocks;
+mod structure;
+pub mod workforce;
 
 use rand::RngExt;
 use rand_distr::{Beta, Distribution, Exp, Poisson, StandardNormal};
@@ -17,10 +21,12 @@ use rand_distr::{Beta, Distribution, Exp, Poisson, StandardNormal};
 use crate::metrics::{DayRecord, Metric, RunSummary, TimeSeries, quantile_sorted};
 use crate::network::{CommunitySpec, Csr, OrgNetwork, OrgSpec, community, organisation};
 use crate::rng::{Stream, stream};
-use crate::scenario::{Scenario, TimeStandard};
+use crate::scenario::{Governance, Scenario, TimeStandard};
 use crate::sd::{StockFlow, smooth_rate};
 use money::OverheadStaff;
 use needs::{Approval, NO_WORKER, Need, NeedSet, NeedState};
+pub use workforce::{Staffing, Workers};
+use workforce::{STOCK_ARRIVED, STOCK_BUDGET, STOCK_PERCEIVED, STOCK_PIPELINE};
 
 /// Citizens as struct-of-arrays (MODEL.md §2).
 #[derive(Debug, Clone, Default)]
@@ -50,18 +56,6 @@ impl Citizens {
     }
 }
 
-/// Frontline workers as struct-of-arrays.
-#[derive(Debug, Clone, Default)]
-pub struct Workers {
-    pub team: Vec<u32>,
-    pub skill: Vec<f64>,
-    pub integrity: Vec<f64>,
-    /// Scratch: case hours left today.
-    hours_left: Vec<f64>,
-    /// Scratch: case hours used today.
-    hours_used: Vec<f64>,
-}
-
 /// What a team does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TeamRole {
@@ -82,6 +76,12 @@ pub struct Team {
     pub integrity_mean: f64,
     /// Hours of work waiting, smoothed over a week (pipeline staffing follows it).
     pub smoothed_workload: f64,
+    /// Share of hours this team gives to prevention (teams that review true outcomes adapt it).
+    pub prevention_share: f64,
+    /// Recent outcomes the team sees (and that move its morale).
+    pub outcomes: management::TeamOutcomes,
+    /// Today's work pressure.
+    pub pressure: f64,
 }
 
 impl Team {
@@ -108,6 +108,7 @@ struct Streams {
     response: Stream,
     outcome: Stream,
     gaming: Stream,
+    staff: Stream,
 }
 
 /// Scratch buffers of the day stepper; not part of the state.
@@ -121,6 +122,8 @@ struct Scratch {
 #[derive(Debug, Clone)]
 pub struct World {
     pub scenario: Scenario,
+    /// The levers in force today (scheduled reforms and management tightening change them).
+    pub governance: Governance,
     pub seed: u64,
     pub day: u32,
     pub citizens: Citizens,
@@ -137,7 +140,17 @@ pub struct World {
     /// Rate-weighted mean standard hours, to express T* in hours.
     reference_hours: f64,
     stage_teams: Vec<u32>,
+    neighbourhood_sizes: Vec<usize>,
+    /// Establishment, vacancies and recruitment (MODEL.md §5.1).
+    pub staffing: Staffing,
+    /// The reform in progress, if any: its start day (learning cost, MODEL.md §5.6).
+    reform: Option<u32>,
+    /// Levers on their way to new values.
+    ramps: Vec<shocks::Ramp>,
+    /// Perceived performance by day, for management's delayed view.
+    perceived_history: Vec<f64>,
     window_hours: f64,
+    window_cost: f64,
     streams: Streams,
     scratch: Scratch,
 }
@@ -204,76 +217,8 @@ impl World {
         let (sk, ig) = (beta(s.workforce.skill_mean, s.workforce.spread_concentration), beta(s.workforce.integrity_mean, s.workforce.spread_concentration));
         let mut workers = Workers::default();
         for _ in 0..staff {
-            workers.skill.push(sk.sample(&mut wrng));
-            workers.integrity.push(ig.sample(&mut wrng));
-        }
-        workers.team = vec![0; staff];
-        workers.hours_left = vec![0.0; staff];
-        workers.hours_used = vec![0.0; staff];
-
-        let mut teams = Vec::new();
-        let mut patch_teams = Vec::new();
-        let mut stage_teams = Vec::new();
-        let new_team = |role| Team { role, workers: Vec::new(), desired_time_factor: 1.0, prevention_bank: 0.0, integrity_mean: 0.0, smoothed_workload: 0.0 };
-        if g.place_based {
-            // Staff split over patches by population; each patch gets teams of at most max_team_size.
-            let mut next_worker = 0usize;
-            for (k, &size) in sizes.iter().enumerate() {
-                let share = staff * (k + 1) * n / nn / n.max(1) - staff * k * n / nn / n.max(1);
-                let share = if k + 1 == nn { staff - next_worker } else { share.min(staff - next_worker) };
-                let _ = size;
-                let team_count = share.div_ceil(s.routing.max_team_size).max(1);
-                let first = teams.len() as u32;
-                for _ in 0..team_count {
-                    teams.push(new_team(TeamRole::Patch { neighbourhood: k as u32 }));
-                }
-                for j in 0..share {
-                    let t = first as usize + j % team_count;
-                    teams[t].workers.push(next_worker as u32);
-                    workers.team[next_worker] = t as u32;
-                    next_worker += 1;
-                }
-                patch_teams.push((first, team_count as u32));
-            }
-        } else {
-            // Pipeline: one team per stage, staffed in proportion to the expected hours per stage.
-            let stages = g.handoffs as usize + 1;
-            let delivery_hours: f64 = expected_delivery_hours(s);
-            let weights: Vec<f64> = (0..stages).map(|st| if st + 1 == stages { delivery_hours } else { s.routing.handoff_hours.max(0.05) }).collect();
-            let total: f64 = weights.iter().sum();
-            let mut counts: Vec<usize> = weights.iter().map(|w| ((w / total) * staff as f64).floor().max(1.0) as usize).collect();
-            let assigned: usize = counts.iter().sum();
-            if assigned <= staff {
-                counts[stages - 1] += staff - assigned;
-            } else {
-                // Fewer staff than stages: the last stage keeps whoever is left.
-                let over = assigned - staff;
-                counts[stages - 1] = counts[stages - 1].saturating_sub(over);
-            }
-            let mut next_worker = 0usize;
-            for (st, &count) in counts.iter().enumerate() {
-                let t = teams.len() as u32;
-                teams.push(new_team(TeamRole::Stage { stage: st as u8, last: st + 1 == stages }));
-                stage_teams.push(t);
-                for _ in 0..count {
-                    if next_worker < staff {
-                        teams[t as usize].workers.push(next_worker as u32);
-                        workers.team[next_worker] = t;
-                        next_worker += 1;
-                    }
-                }
-            }
-        }
-        for t in &mut teams {
-            t.integrity_mean = if t.workers.is_empty() { 0.0 } else { t.workers.iter().map(|&w| workers.integrity[w as usize]).sum::<f64>() / t.workers.len() as f64 };
-        }
-        for i in 0..n {
-            c.home_team[i] = if g.place_based {
-                let (first, count) = patch_teams[c.neighbourhood[i] as usize];
-                first + (i as u32 % count)
-            } else {
-                *stage_teams.last().expect("a pipeline has a delivery stage")
-            };
+            let (skill, integrity) = (sk.sample(&mut wrng), ig.sample(&mut wrng));
+            workers.push(skill, integrity, s.staff.morale_base + 0.5 * s.staff.morale_from_resolution);
         }
 
         let rate_total: f64 = s.need_types.iter().map(|t| t.rate_per_year).sum();
@@ -282,34 +227,28 @@ impl World {
         } else {
             s.need_types.iter().map(|t| t.standard_hours).sum::<f64>() / s.need_types.len() as f64
         };
-        let stocks = StockFlow::from_pairs(&[("budget", s.money.initial_budget), ("perceived_performance", 1.0)]);
-        let team_count = teams.len();
-        let organisation = organisation(
-            &OrgSpec {
-                teams: team_count,
-                management_layers: g.management_layers,
-                span_of_control: g.span_of_control,
-                peer_links: g.peer_links,
-                // Patches are departments when place-based; pipeline stages are when functional.
-                departments: if g.place_based { nn } else { team_count },
-            },
-            seed,
-        );
-        World {
+        let stocks = StockFlow::from_pairs(&[
+            ("budget", s.money.initial_budget),
+            ("perceived_performance", 1.0),
+            ("recruitment_pipeline", 0.0),
+            ("recruits_arrived", 0.0),
+        ]);
+        let mut world = World {
             scenario: s.clone(),
+            governance: g.clone(),
             seed,
             day: 0,
             citizens: c,
             community,
-            organisation,
+            organisation: organisation(&OrgSpec { teams: 0, management_layers: 0, span_of_control: 1, peer_links: 0.0, departments: 1 }, seed),
             overhead: OverheadStaff::for_frontline(staff, g),
             workers,
-            teams,
+            teams: Vec::new(),
             needs: NeedSet::default(),
             totals: CaseTotals::default(),
             stocks,
             reference_hours,
-            stage_teams,
+            stage_teams: Vec::new(),
             window_hours: 0.0,
             streams: Streams {
                 demand: stream(seed, "demand"),
@@ -317,9 +256,18 @@ impl World {
                 response: stream(seed, "response"),
                 outcome: stream(seed, "outcome"),
                 gaming: stream(seed, "gaming"),
+                staff: stream(seed, "staff"),
             },
-            scratch: Scratch { queues: vec![Vec::new(); team_count], waits: Vec::new() },
-        }
+            scratch: Scratch::default(),
+            neighbourhood_sizes: sizes,
+            staffing: Staffing::new(s, staff),
+            reform: None,
+            ramps: Vec::new(),
+            perceived_history: Vec::new(),
+            window_cost: 0.0,
+        };
+        world.build_structure();
+        world
     }
 
     /// Open cases: queued, in service or awaiting approval.
@@ -329,7 +277,7 @@ impl World {
 
     /// The team that first receives a new case of citizen `i`.
     fn intake_team(&self, i: usize) -> u32 {
-        if self.scenario.governance.place_based { self.citizens.home_team[i] } else { self.stage_teams[0] }
+        if self.governance.place_based { self.citizens.home_team[i] } else { self.stage_teams[0] }
     }
 
     /// Turns a need into an open case (MODEL.md §4.3 routing).
@@ -339,6 +287,11 @@ impl World {
         let patience = Exp::new(1.0 / mean_patience).expect("validated patience > 0").sample(&mut self.streams.presentation) as f32;
         let citizen = self.needs.slots[id as usize].citizen as usize;
         let team = self.intake_team(citizen);
+        let home = &mut self.teams[self.citizens.home_team[citizen] as usize].outcomes;
+        home.day_arrived += 1.0;
+        if self.needs.slots[id as usize].contacts > 0 {
+            home.day_failure += 1.0;
+        }
         let n = &mut self.needs.slots[id as usize];
         if n.contacts > 0 {
             rec[Metric::DemandFailure as usize] += 1.0;
@@ -380,11 +333,15 @@ impl World {
     pub fn step(&mut self) -> DayRecord {
         let mut rec: DayRecord = [0.0; Metric::COUNT];
         self.scratch.waits.clear();
+        self.apply_events();
         self.life_events();
         self.needs_arise(&mut rec);
         self.review_needs(&mut rec);
         self.serve_teams(&mut rec);
+        self.staff_day(&mut rec);
         self.account(&mut rec);
+        self.manage(&rec);
+        self.recruit();
         self.day += 1;
         rec
     }
@@ -414,7 +371,8 @@ impl World {
     fn needs_arise(&mut self, rec: &mut DayRecord) {
         let s = &self.scenario;
         let n = self.citizens.len();
-        let bound_mult = demand::max_rate_multiplier(&s.demand) * s.demand.demand_multiplier;
+        let surge = self.staffing.surge_multiplier;
+        let bound_mult = demand::max_rate_multiplier(&s.demand) * s.demand.demand_multiplier * surge;
         for k in 0..s.need_types.len() {
             let nt = &self.scenario.need_types[k];
             let bound = nt.rate_per_year / 365.0 * bound_mult;
@@ -429,7 +387,7 @@ impl World {
                 let rng = &mut self.streams.demand;
                 let i = rng.random_range(0..n);
                 let c = &self.citizens;
-                let mult = demand::rate_multiplier(&self.scenario.demand, c.deprivation[i], c.latent[i], c.wellbeing[i]) * self.scenario.demand.demand_multiplier;
+                let mult = demand::rate_multiplier(&self.scenario.demand, c.deprivation[i], c.latent[i], c.wellbeing[i]) * self.scenario.demand.demand_multiplier * surge;
                 if rng.random::<f64>() * bound_mult >= mult {
                     continue;
                 }
@@ -478,7 +436,7 @@ impl World {
             q.clear();
         }
         let target_days = self.scenario.targets.target_days;
-        let tp = self.scenario.governance.target_pressure;
+        let tp = self.governance.target_pressure;
         for id in 0..self.needs.slots.len() as u32 {
             if !self.needs.live[id as usize] {
                 continue;
@@ -555,9 +513,9 @@ impl World {
     /// Work allocation and service encounters, team by team (MODEL.md §4.3-4.7).
     fn serve_teams(&mut self, rec: &mut DayRecord) {
         let s = &self.scenario;
-        let g = s.governance.clone();
+        let g = self.governance.clone();
         let e = s.effort.clone();
-        let casework_share = 1.0 - g.admin_share - g.prevention_share;
+        let fatigue_loss = s.staff.fatigue_productivity_loss;
         let hours_per_day = s.workforce.hours_per_day;
         let mut queues = std::mem::take(&mut self.scratch.queues);
         if !g.place_based {
@@ -569,7 +527,16 @@ impl World {
         let mut capacity_sum = 0.0;
         for (t, queue) in queues.iter_mut().enumerate() {
             let team_workers = self.teams[t].workers.len();
-            let capacity = team_workers as f64 * hours_per_day * casework_share;
+            let casework_share = self.casework_share(t);
+            // Hours for casework from those at work, less what fatigue takes (Homer 1985).
+            let mut capacity = 0.0;
+            for &w in &self.teams[t].workers {
+                let w = w as usize;
+                let h = if self.workers.at_work(w) { hours_per_day * casework_share * (1.0 - fatigue_loss * self.workers.fatigue[w]) } else { 0.0 };
+                self.workers.hours_left[w] = h;
+                self.workers.hours_used[w] = 0.0;
+                capacity += h;
+            }
             let required: f64 = queue.iter().map(|&id| self.planned_hours(&self.needs.slots[id as usize])).sum();
             let p = effort::work_pressure(required, capacity, e.desired_backlog_days);
             let p_finite = if p.is_finite() { p } else { 10.0 };
@@ -577,9 +544,9 @@ impl World {
             capacity_sum += capacity;
             let factor = effort::time_factor(p_finite, e.alpha, e.time_floor, ceiling);
             let overtime = effort::overtime_fraction(p_finite, e.overtime_cap);
+            self.teams[t].pressure = p_finite;
             for &w in &self.teams[t].workers {
-                self.workers.hours_left[w as usize] = hours_per_day * casework_share * (1.0 + overtime);
-                self.workers.hours_used[w as usize] = 0.0;
+                self.workers.hours_left[w as usize] *= 1.0 + overtime;
             }
             // Queue order: cases in service first, then by priority (need or target urgency), then id.
             queue.sort_by(|&a, &b| {
@@ -598,7 +565,7 @@ impl World {
                 over += (worked - hours_per_day).max(0.0);
             }
             let team = &mut self.teams[t];
-            team.prevention_bank = (team.prevention_bank + used * g.prevention_share).min(team_workers as f64 * hours_per_day * 5.0);
+            team.prevention_bank = (team.prevention_bank + used * team.prevention_share).min(team_workers as f64 * hours_per_day * 5.0);
             rec[Metric::HoursWorked as usize] += used;
             rec[Metric::OvertimeHours as usize] += over;
             // T* drifts toward today's time (Oliva & Sterman 2001).
@@ -610,6 +577,13 @@ impl World {
         }
         rec[Metric::WorkPressure as usize] = if capacity_sum > 0.0 { pressure_sum / capacity_sum } else { 0.0 };
         self.scratch.queues = queues;
+    }
+
+    /// Share of a worker's hours left for casework in team `t`: not admin, not the team's prevention
+    /// time, and not training while a reform is being learnt.
+    fn casework_share(&self, t: usize) -> f64 {
+        let training = if self.reform.is_some() { self.scenario.management.reform_training_share * (1.0 - self.reform_familiarity()) } else { 0.0 };
+        (1.0 - self.governance.admin_share - self.teams[t].prevention_share - training).max(0.05)
     }
 
     /// Functional managers move staff between pipeline stages weekly, in proportion to each
@@ -658,7 +632,7 @@ impl World {
     fn game_target(&mut self, id: u32, rec: &mut DayRecord) -> bool {
         let n = &self.needs.slots[id as usize];
         let tg = &self.scenario.targets;
-        let g = &self.scenario.governance;
+        let g = &self.governance;
         let wait = (self.day - n.case_arrival) as f64;
         if n.in_service || g.target_pressure <= 0.0 || !gaming::near_threshold(wait, tg.target_days, tg.near_threshold_days) {
             return false;
@@ -742,11 +716,12 @@ impl World {
             n.worker = worker;
             return true;
         }
-        let g = &s.governance;
+        let g = &self.governance;
         let r = &s.response;
         let nt = &s.need_types[n.need_type as usize];
         let (citizen, complexity, approval) = (n.citizen as usize, n.complexity, n.approval);
         let skill = self.workers.skill[worker as usize];
+        let familiarity = self.reform_familiarity();
         let rng = &mut self.streams.response;
         // Continuity: a returning citizen meets the worker they know, if the lever allows.
         let last = self.citizens.last_worker[citizen];
@@ -757,7 +732,8 @@ impl World {
                 worker = last;
                 knows = true;
             }
-        let skill = if knows { self.workers.skill[worker as usize] } else { skill };
+        // A reform's new way of working is not yet mastered: judgement counts for less (MODEL.md §5.6).
+        let skill = if knows { self.workers.skill[worker as usize] } else { skill } * (0.6 + 0.4 * familiarity);
         // Recognising a non-standard need takes skill (Ashby).
         let noise: f64 = rng.sample(StandardNormal);
         let perceived = complexity + noise * response::recognition_sd(r, skill);
@@ -825,7 +801,7 @@ impl World {
         let nt = &s.need_types[n.need_type as usize];
         let q = effort::quality(n.time_given, n.time_required, s.effort.quality_exponent);
         let retained = response::information_retained(n.complexity, s.routing.info_loss_per_handoff, n.handoffs as u32);
-        let skill = self.workers.skill[worker as usize];
+        let skill = self.workers.skill[worker as usize] * (0.6 + 0.4 * self.reform_familiarity());
         let p = if n.bespoke {
             response::bespoke_resolution(&s.response, skill, n.knows_citizen, q)
         } else {
@@ -854,6 +830,8 @@ impl World {
                 self.citizens.latent[citizen] *= 1.0 - s.response.root_cause_fix;
                 rec[Metric::RootCausesAddressed as usize] += 1.0;
             }
+        let w = worker as usize;
+        self.workers.skill[w] = workforce::learn_by_doing(self.workers.skill[w], bespoke, &self.scenario.staff);
         self.close_case(id, resolved, false, rec);
     }
 
@@ -864,6 +842,10 @@ impl World {
         let wait = (day - n.case_arrival) as f64;
         self.scratch.waits.push(wait);
         rec[Metric::CasesClosed as usize] += 1.0;
+        let team = &mut self.teams[n.team as usize].outcomes;
+        team.day_closed += 1.0;
+        team.day_resolved += f64::from(u8::from(resolved));
+        team.day_gamed += f64::from(u8::from(gamed));
         if resolved || gamed {
             rec[Metric::ClosedReported as usize] += 1.0;
         }
@@ -891,17 +873,20 @@ impl World {
     /// Costs, stocks and the levels recorded at the end of the day (MODEL.md §5.4, §6).
     fn account(&mut self, rec: &mut DayRecord) {
         let s = &self.scenario;
-        let g = &s.governance;
+        let g = &self.governance;
         let m = &s.money;
-        let staff = s.workforce.frontline_staff as f64;
+        let posts = self.workers.team.len() as f64;
         let frontline = money::frontline_cost(rec[Metric::HoursWorked as usize], rec[Metric::OvertimeHours as usize], g.hourly_rate, m.overtime_premium);
         let inspection_hours = rec[Metric::InspectionHoursInternal as usize] + g.inspection_share * rec[Metric::CasesClosed as usize] * s.targets.inspection_hours;
         // Overhead is charged per frontline hour worked, at the structure's cost per contracted
         // hour (unit costing, as KPMG 2015 compares overhead shares), plus inspection.
-        let structure_per_hour = self.overhead.cost_per_day(m, s.workforce.hours_per_day, 0.0) / (staff * s.workforce.hours_per_day).max(1e-9);
+        let structure_per_hour = self.overhead.cost_per_day(m, s.workforce.hours_per_day, 0.0) / (posts * s.workforce.hours_per_day).max(1e-9);
         let overhead = structure_per_hour * rec[Metric::HoursWorked as usize] + inspection_hours * m.manager_hourly_rate;
         let acute = rec[Metric::CostAcute as usize];
         let waits = &mut self.scratch.waits;
+        // The target as reported: closures within target_days (gamed closures count as on time).
+        let on_time = waits.iter().filter(|&&w| w <= s.targets.target_days).count() as f64;
+        rec[Metric::OnTimeShare as usize] = if waits.is_empty() { f64::NAN } else { on_time / waits.len() as f64 };
         if waits.is_empty() {
             rec[Metric::WaitMeanDays as usize] = f64::NAN;
             rec[Metric::WaitP90Days as usize] = f64::NAN;
@@ -931,18 +916,26 @@ impl World {
         rec[Metric::CostPerResolvedNeed as usize] = if rec[Metric::ResolvedTrue as usize] > 0.0 { rec[Metric::CostTotal as usize] / rec[Metric::ResolvedTrue as usize] } else { f64::NAN };
         rec[Metric::OvertimeShare as usize] = if rec[Metric::HoursWorked as usize] > 0.0 { rec[Metric::OvertimeHours as usize] / rec[Metric::HoursWorked as usize] } else { 0.0 };
 
-        // Stocks: budget (funding in, costs out) and perceived performance (smoothed reported rate).
-        let funding = m.funding_per_year / 365.0;
+        // Stocks (MODEL.md §2, §5.4): budget (funding in, costs out), perceived performance (the
+        // reported on-time share, smoothed), and the recruitment pipeline as a first-order delay
+        // whose outflow accumulates in `recruits_arrived`.
+        let funding = m.funding_per_year / 365.0 * self.staffing.funding_share;
         let cost = rec[Metric::CostTotal as usize];
-        let observed = if reported.is_finite() { reported } else { self.stocks.stocks[1] };
+        let on_time_share = rec[Metric::OnTimeShare as usize];
+        let observed = if on_time_share.is_finite() { on_time_share } else { self.stocks.stocks[STOCK_PERCEIVED] };
         let tau = m.perception_days;
+        let delay = s.staff.recruitment_delay_days;
         let flows = move |_t: f64, x: &nalgebra::DVector<f64>, out: &mut nalgebra::DVector<f64>| {
-            out[0] = funding - cost;
-            out[1] = smooth_rate(observed, x[1], tau);
+            out[STOCK_BUDGET] = funding - cost;
+            out[STOCK_PERCEIVED] = smooth_rate(observed, x[STOCK_PERCEIVED], tau);
+            out[STOCK_PIPELINE] = -x[STOCK_PIPELINE] / delay;
+            out[STOCK_ARRIVED] = x[STOCK_PIPELINE] / delay;
         };
         self.stocks.step(&flows, 1.0, s.run.integrator);
-        rec[Metric::Budget as usize] = self.stocks.stocks[0];
-        rec[Metric::PerceivedPerformance as usize] = self.stocks.stocks[1];
+        rec[Metric::Funding as usize] = funding;
+        rec[Metric::Budget as usize] = self.stocks.stocks[STOCK_BUDGET];
+        rec[Metric::PerceivedPerformance as usize] = self.stocks.stocks[STOCK_PERCEIVED];
+        rec[Metric::RecruitmentPipeline as usize] = self.stocks.stocks[STOCK_PIPELINE];
 
         // Levels at the end of the day.
         let mut backlog = 0usize;
@@ -958,8 +951,29 @@ impl World {
         rec[Metric::HiddenNeeds as usize] = hidden as f64;
         let (factor_sum, deliverers) = self.teams.iter().filter(|t| t.delivers()).fold((0.0, 0usize), |(s, n), t| (s + t.desired_time_factor, n + 1));
         rec[Metric::TimeStandard as usize] = self.reference_hours * factor_sum / deliverers.max(1) as f64;
-        rec[Metric::WorkforceFte as usize] = staff;
-        rec[Metric::SkillMean as usize] = self.workers.skill.iter().sum::<f64>() / staff.max(1.0);
+        // Workforce: staff in post, and their state.
+        let wk = &self.workers;
+        let (mut in_post, mut sick, mut skill, mut burnout, mut morale, mut fatigue) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        for w in 0..wk.in_post.len() {
+            if wk.in_post[w] {
+                in_post += 1.0;
+                sick += f64::from(u8::from(wk.sick_days[w] > 0));
+                skill += wk.skill[w];
+                burnout += wk.burnout[w];
+                morale += wk.morale[w];
+                fatigue += wk.fatigue[w];
+            }
+        }
+        let per = |x: f64| if in_post > 0.0 { x / in_post } else { f64::NAN };
+        rec[Metric::WorkforceFte as usize] = in_post;
+        rec[Metric::Establishment as usize] = self.staffing.establishment;
+        rec[Metric::Vacancies as usize] = (self.staffing.establishment - in_post).max(0.0);
+        rec[Metric::SickRate as usize] = per(sick);
+        rec[Metric::SkillMean as usize] = per(skill);
+        rec[Metric::BurnoutMean as usize] = per(burnout);
+        rec[Metric::MoraleMean as usize] = per(morale);
+        rec[Metric::FatigueMean as usize] = per(fatigue);
+        rec[Metric::TurnoverRate as usize] = per(rec[Metric::Quits as usize] * 365.0);
         let nc = self.citizens.len() as f64;
         // One pass, each sum in citizen order (same bits as two separate sums).
         let (wellbeing_sum, trust_sum) = self.citizens.wellbeing.iter().zip(&self.citizens.trust).fold((0.0, 0.0), |(w, t), (a, b)| (w + a, t + b));
@@ -967,14 +981,17 @@ impl World {
         rec[Metric::TrustMean as usize] = trust_sum / nc;
         if self.day >= s.run.warmup_days {
             self.window_hours += rec[Metric::HoursWorked as usize];
+            self.window_cost += rec[Metric::CostService as usize];
         }
+        rec[Metric::CostPerClient as usize] =
+            if rec[Metric::ClientsServed as usize] > 0.0 { rec[Metric::CostService as usize] / rec[Metric::ClientsServed as usize] } else { f64::NAN };
         rec[Metric::HoursPerClient as usize] = if rec[Metric::ClientsServed as usize] > 0.0 { rec[Metric::HoursWorked as usize] / rec[Metric::ClientsServed as usize] } else { f64::NAN };
     }
 
-    /// Hours worked per distinct client served in the summary window.
-    pub fn window_hours_per_client(&self) -> f64 {
+    /// Hours worked and service cost per distinct client served in the summary window.
+    pub fn window_per_client(&self) -> (f64, f64) {
         let clients = self.citizens.served_in_window.iter().filter(|&&b| b).count();
-        if clients == 0 { f64::NAN } else { self.window_hours / clients as f64 }
+        if clients == 0 { (f64::NAN, f64::NAN) } else { (self.window_hours / clients as f64, self.window_cost / clients as f64) }
     }
 }
 
@@ -987,6 +1004,34 @@ fn expected_delivery_hours(s: &Scenario) -> f64 {
     s.need_types.iter().map(|t| t.rate_per_year * t.standard_hours).sum::<f64>() / total
 }
 
+/// Days from the first shock (surge, funding cut or staff loss) until the backlog's 30-day mean is
+/// back within 10% (plus one case) of its mean over the 90 days before the shock, counted from the
+/// shock's start and searched from its end. NaN without a shock or without recovery in the run.
+pub fn recovery_days(scenario: &Scenario, series: &TimeSeries) -> f64 {
+    use crate::scenario::Event;
+    let Some((start, end)) = scenario.events.iter().find_map(|e| match e {
+        Event::DemandSurge { day, duration_days, .. } => Some((*day, day + duration_days)),
+        Event::FundingCut { day, .. } | Event::StaffLoss { day, .. } => Some((*day, *day)),
+        _ => None,
+    }) else {
+        return f64::NAN;
+    };
+    let backlog = series.get(Metric::Backlog);
+    let (start, end) = (start as usize, (end as usize).min(backlog.len()));
+    if start == 0 || start >= backlog.len() {
+        return f64::NAN;
+    }
+    let before = &backlog[start.saturating_sub(90)..start];
+    let baseline = before.iter().sum::<f64>() / before.len() as f64;
+    for t in end.max(start + 30)..backlog.len() {
+        let recent = &backlog[t + 1 - 30..=t];
+        if recent.iter().sum::<f64>() / 30.0 <= 1.1 * baseline + 1.0 {
+            return (t - start) as f64;
+        }
+    }
+    f64::NAN
+}
+
 /// Runs a scenario for its configured days with run seed `seed`.
 pub fn run(scenario: &Scenario, seed: u64) -> RunOutput {
     let mut world = World::new(scenario, seed);
@@ -997,7 +1042,15 @@ pub fn run(scenario: &Scenario, seed: u64) -> RunOutput {
         let rec = world.step();
         series.push(day, &rec);
     }
-    let summary = RunSummary::from_series(&series, scenario.run.warmup_days, world.window_hours_per_client());
+    let (hours_per_client, cost_per_client) = world.window_per_client();
+    let recovery = recovery_days(scenario, &series);
+    let window = |m: Metric| match m {
+        Metric::HoursPerClient => hours_per_client,
+        Metric::CostPerClient => cost_per_client,
+        Metric::RecoveryDays => recovery,
+        _ => f64::NAN,
+    };
+    let summary = RunSummary::from_series(&series, scenario.run.warmup_days, &window);
     RunOutput { series, summary, totals: world.totals }
 }
 

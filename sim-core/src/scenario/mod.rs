@@ -34,7 +34,11 @@ pub struct Scenario {
     pub targets: TargetParams,
     pub workforce: WorkforceParams,
     pub money: MoneyParams,
+    pub staff: StaffParams,
+    pub management: ManagementParams,
     pub need_types: Vec<NeedType>,
+    /// Shocks and reforms in day order.
+    pub events: Vec<Event>,
 }
 
 impl Default for Scenario {
@@ -55,7 +59,10 @@ impl Default for Scenario {
             targets: TargetParams::default(),
             workforce: WorkforceParams::default(),
             money: MoneyParams::default(),
+            staff: StaffParams::default(),
+            management: ManagementParams::default(),
             need_types: default_need_types(),
+            events: Vec::new(),
         }
     }
 }
@@ -78,7 +85,10 @@ struct ScenarioFile {
     targets: Option<TargetRaw>,
     workforce: Option<WorkforceRaw>,
     money: Option<MoneyRaw>,
+    staff: Option<StaffRaw>,
+    management: Option<ManagementRaw>,
     need_types: Option<Vec<NeedTypeRaw>>,
+    events: Option<Vec<Event>>,
 }
 
 /// Where an error sits.
@@ -308,7 +318,14 @@ impl Scenario {
             targets: TargetParams::resolve(raw.targets.unwrap_or_default(), &defaults.targets),
             workforce: WorkforceParams::resolve(raw.workforce.unwrap_or_default(), &defaults.workforce),
             money: MoneyParams::resolve(raw.money.unwrap_or_default(), &defaults.money),
+            staff: StaffParams::resolve(raw.staff.unwrap_or_default(), &defaults.staff),
+            management: ManagementParams::resolve(raw.management.unwrap_or_default(), &defaults.management),
             need_types,
+            events: {
+                let mut e = raw.events.unwrap_or_default();
+                e.sort_by_key(Event::day);
+                e
+            },
         };
 
         if let Some((path, message)) = scenario.first_invalid() {
@@ -338,6 +355,8 @@ impl Scenario {
             out_of_range(TargetParams::KEY, self.targets.validate()),
             out_of_range(WorkforceParams::KEY, self.workforce.validate()),
             out_of_range(MoneyParams::KEY, self.money.validate()),
+            out_of_range(StaffParams::KEY, self.staff.validate()),
+            out_of_range(ManagementParams::KEY, self.management.validate()),
         ];
         if let Some(bad) = checks.into_iter().flatten().next() {
             return Some(bad);
@@ -371,12 +390,44 @@ impl Scenario {
         if self.population.neighbourhoods > self.population.citizens {
             return Some(("population.neighbourhoods".into(), "must not exceed population.citizens".into()));
         }
+        if let Some(bad) = self.first_invalid_event() {
+            return Some(bad);
+        }
         let g = &self.governance;
         if g.admin_share + g.prevention_share >= 0.95 {
             return Some((
                 "governance.prevention_share".into(),
                 format!("admin_share + prevention_share = {} leaves no time for cases; must be below 0.95", g.admin_share + g.prevention_share),
             ));
+        }
+        None
+    }
+
+    /// Checks of the scheduled events; the path names the event by its place in the file's order
+    /// after sorting by day (files usually list them in day order).
+    fn first_invalid_event(&self) -> Option<(String, String)> {
+        for (i, e) in self.events.iter().enumerate() {
+            let at = |f: &str| format!("events[{i}].{f}");
+            if e.day() >= self.run.days {
+                return Some((at("day"), format!("{} is past the end of the run ({} days)", e.day(), self.run.days)));
+            }
+            match e {
+                Event::DemandSurge { multiplier, .. } if !(0.0..=20.0).contains(multiplier) => {
+                    return Some((at("multiplier"), format!("{multiplier} is out of range; allowed 0 to 20")));
+                }
+                Event::FundingCut { share, .. } | Event::StaffLoss { share, .. } if !(0.0..=1.0).contains(share) => {
+                    return Some((at("share"), format!("{share} is out of range; allowed 0 to 1")));
+                }
+                Event::Lever { lever, value, .. } => {
+                    if let Err(m) = self.governance.with_lever(lever, value) {
+                        return Some((at("lever"), m));
+                    }
+                }
+                Event::Reform { preset, .. } if Governance::preset(preset).is_none() => {
+                    return Some((at("preset"), format!("unknown preset `{preset}`; allowed: {}", Governance::PRESETS.join(", "))));
+                }
+                _ => {}
+            }
         }
         None
     }
@@ -403,6 +454,8 @@ impl Scenario {
         v.extend(TargetParams::specs());
         v.extend(WorkforceParams::specs());
         v.extend(MoneyParams::specs());
+        v.extend(StaffParams::specs());
+        v.extend(ManagementParams::specs());
         v.extend(NeedType::specs());
         v
     }
@@ -412,7 +465,7 @@ fn file_stem(file: &str) -> String {
     Path::new(file).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| file.to_string())
 }
 
-fn line_col(text: &str, offset: usize) -> Location {
+pub(crate) fn line_col(text: &str, offset: usize) -> Location {
     let offset = offset.min(text.len());
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
@@ -427,7 +480,7 @@ fn syntax_error(text: &str, file: &str, e: &toml::de::Error) -> ScenarioError {
 
 /// Finds the line of a dotted path (`governance.discretion`, `need_types[1].name`) in the file,
 /// falling back to the nearest enclosing table that exists.
-fn locate(text: &str, root: &toml::de::DeTable<'_>, path: &str) -> Option<Location> {
+pub(crate) fn locate(text: &str, root: &toml::de::DeTable<'_>, path: &str) -> Option<Location> {
     use toml::de::DeValue;
     let mut segs = Vec::new();
     for part in path.split('.') {

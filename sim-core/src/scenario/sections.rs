@@ -81,6 +81,8 @@ section! {
         coaches_per_100_staff: f64 = 0.0, "FTE/100 FTE", [0, 50], "Buurtzorg: ~20 coaches for ~10,000 nurses (KPMG 2015); assumption";
         /// Share of closures audited by inspection.
         inspection_share: f64 = 0.1, "share of closures", [0, 1], "MODEL.md §4.7; assumption";
+        /// Who reviews performance: managers on reported metrics, or teams on true outcomes.
+        review: Review = Review::Management, "-", [f64::NAN, f64::NAN], "MODEL.md §5.3";
         /// Frontline pay per contracted hour.
         hourly_rate: f64 = 30.0, "currency/hour", [1, 1000], "MODEL.md §5.4 (enablement +12%, Buurtzorg; KPMG 2015)";
     }
@@ -111,6 +113,7 @@ impl Governance {
             back_office_ratio: 0.03,
             coaches_per_100_staff: 2.0,
             inspection_share: 0.0,
+            review: Review::Team,
             hourly_rate: 33.6,
         }
     }
@@ -125,6 +128,21 @@ impl Governance {
     }
 
     pub const PRESETS: &'static [&'static str] = &["top_down", "enablement"];
+
+    /// A copy with one lever set from a TOML value, checked for name, type and range.
+    pub fn with_lever(&self, lever: &str, value: &toml::Value) -> Result<Self, String> {
+        let mut table = toml::Table::try_from(self).map_err(|e| e.to_string())?;
+        if !table.contains_key(lever) {
+            let names: Vec<&str> = table.keys().map(String::as_str).collect();
+            return Err(format!("unknown lever `{lever}`; levers: {}", names.join(", ")));
+        }
+        table.insert(lever.to_string(), value.clone());
+        let g: Governance = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| format!("`{lever}`: {}", e.message().trim()))?;
+        if let Some((name, v, spec)) = g.validate().into_iter().next() {
+            return Err(format!("`{name}` = {v} is out of range; allowed {} to {}", spec.min, spec.max));
+        }
+        Ok(g)
+    }
 }
 
 section! {
@@ -285,7 +303,7 @@ section! {
         /// Coach pay per hour.
         coach_hourly_rate: f64 = 40.0, "currency/hour", [0, 1000], "assumption";
         /// Funding into the budget.
-        funding_per_year: f64 = 9.0e6, "currency/year", [0, 1.0e13], "assumption";
+        funding_per_year: f64 = 1.6e7, "currency/year", [0, 1.0e13], "assumption";
         /// Budget at the start.
         initial_budget: f64 = 0.0, "currency", [-1.0e13, 1.0e13], "assumption";
         /// Time constant of perceived performance (smoothing of the reported resolution rate).
@@ -354,4 +372,151 @@ pub fn default_need_types() -> Vec<NeedType> {
             acute_cost: 1200.0,
         },
     ]
+}
+
+section! {
+    /// Staff dynamics (MODEL.md §5.1): fatigue, strain, burnout, sickness, quitting, recruitment,
+    /// skill and morale.
+    pub struct StaffParams / StaffRaw in "staff" {
+        /// Fatigue added per day per unit of overtime (overtime hours / contracted hours).
+        fatigue_gain: f64 = 0.5, "1/day", [0, 10], "Homer 1985; assumption";
+        /// Time constant of recovery from fatigue.
+        fatigue_recovery_days: f64 = 30.0, "days", [1, 3650], "Homer 1985 (slow recovery); assumption";
+        /// Productivity lost at full fatigue.
+        fatigue_productivity_loss: f64 = 0.3, "share", [0, 1], "Homer 1985; assumption";
+        /// Burnout reached under sustained full strain (demand x (1 - control)).
+        burnout_from_strain: f64 = 0.8, "0..1", [0, 1], "Karasek 1979; assumption";
+        /// Burnout added by full fatigue.
+        burnout_from_fatigue: f64 = 0.3, "0..1", [0, 1], "assumption";
+        /// Time constant with which burnout builds up toward its level.
+        burnout_up_days: f64 = 90.0, "days", [1, 3650], "Maslach & Leiter 2016 (months); assumption";
+        /// Time constant with which burnout recedes.
+        burnout_down_days: f64 = 180.0, "days", [1, 3650], "assumption";
+        /// Daily chance of going off sick at zero burnout.
+        sick_base_per_day: f64 = 0.003, "1/day", [0, 1], "UK public sector ~2.5% absence; assumption";
+        /// Extra daily chance of going off sick at full burnout.
+        sick_burnout_per_day: f64 = 0.008, "1/day", [0, 1], "assumption";
+        /// Mean length of a sickness spell.
+        sick_days_mean: f64 = 8.0, "days", [1, 365], "assumption";
+        /// Yearly quit rate at zero burnout and full morale.
+        quit_base_per_year: f64 = 0.08, "1/year", [0, 5], "assumption (public-sector turnover ~8-15%)";
+        /// Extra yearly quit rate at full burnout.
+        quit_burnout_per_year: f64 = 0.3, "1/year", [0, 20], "assumption";
+        /// Extra yearly quit rate at zero morale.
+        quit_low_morale_per_year: f64 = 0.1, "1/year", [0, 20], "assumption";
+        /// Mean delay from a vacancy's approval to the recruit's start (a first-order delay).
+        recruitment_delay_days: f64 = 90.0, "days", [1, 3650], "assumption (3 months)";
+        /// Mean skill of recruits (experience dilution).
+        recruit_skill_mean: f64 = 0.35, "0..1", [0.01, 0.99], "assumption";
+        /// Skill gained per standard delivery, scaled by (1 - skill).
+        learning_per_case: f64 = 0.0005, "skill/case", [0, 1], "assumption";
+        /// Multiple of that learning for a bespoke delivery.
+        bespoke_learning_factor: f64 = 3.0, "multiple", [1, 100], "MODEL.md §5.1; assumption";
+        /// Share of the gap to the team's best skill closed per year by learning from peers.
+        peer_learning_per_year: f64 = 0.2, "1/year", [0, 10], "assumption";
+        /// Time constant with which morale follows its level.
+        morale_days: f64 = 60.0, "days", [1, 3650], "assumption";
+        /// Morale level with no meaningful work, failure demand or gaming.
+        morale_base: f64 = 0.5, "0..1", [0, 1], "assumption";
+        /// Morale gained at a true resolution rate of 1 among the worker's team.
+        morale_from_resolution: f64 = 0.4, "0..1", [0, 1], "Tummers & Bekkers 2014; assumption";
+        /// Morale lost at a failure-demand share of 1 among the team's cases.
+        morale_from_failure_demand: f64 = 0.3, "0..1", [0, 1], "Seddon 2003; assumption";
+        /// Morale lost per gamed closure share of 1 among the team's closures.
+        morale_from_gaming: f64 = 0.5, "0..1", [0, 1], "Bevan & Hood 2006; assumption";
+    }
+}
+
+/// Who reviews performance and on what (MODEL.md §5.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Review {
+    /// Managers review REPORTED metrics monthly through a delay, tighten and hire on them.
+    Management,
+    /// Teams see their own citizens' TRUE outcomes weekly and adapt.
+    Team,
+}
+
+impl super::params::ParamValue for Review {
+    fn allowed() -> &'static str {
+        "\"management\", \"team\""
+    }
+    fn render(&self) -> String {
+        match self {
+            Review::Management => "\"management\"".into(),
+            Review::Team => "\"team\"".into(),
+        }
+    }
+}
+
+section! {
+    /// Management control (MODEL.md §5.3; Oliva & Sterman 2001 for hiring on perceived productivity).
+    pub struct ManagementParams / ManagementRaw in "management" {
+        /// Days between management reviews of reported metrics.
+        review_interval_days: u32 = 30, "days", [1, 365], "MODEL.md §5.3 (monthly)";
+        /// Reporting lag per management layer.
+        reporting_lag_days_per_layer: f64 = 7.0, "days/layer", [0, 365], "MODEL.md §5.3; assumption";
+        /// Reported share of closures within the target time management aims for; below it, it tightens.
+        reported_target: f64 = 0.8, "share", [0, 1], "assumption";
+        /// Admin share added per tightening (recording, reporting, checking).
+        tighten_admin_step: f64 = 0.01, "share", [0, 0.5], "assumption";
+        /// Target pressure added per tightening.
+        tighten_target_step: f64 = 0.02, "0..1", [0, 1], "assumption";
+        /// Cut in the time standard per tightening.
+        tighten_time_step: f64 = 0.01, "share", [0, 0.5], "assumption";
+        /// Highest admin share tightening can reach.
+        admin_share_max: f64 = 0.45, "share", [0, 0.9], "assumption";
+        /// Days of arrivals over which management estimates demand for hiring.
+        demand_smoothing_days: f64 = 60.0, "days", [1, 3650], "Oliva & Sterman 2001; assumption";
+        /// Most the establishment moves per review, as a share.
+        establishment_step: f64 = 0.05, "share", [0, 1], "assumption";
+        /// Days between team reviews of true outcomes.
+        team_review_interval_days: u32 = 7, "days", [1, 365], "MODEL.md §5.3 (weekly)";
+        /// Share of the gap between T* and the full time teams close per review when outcomes fall short.
+        team_time_learning: f64 = 0.1, "share/review", [0, 1], "MODEL.md §5.2-5.3; assumption";
+        /// Prevention share added (or removed) per team review as failure demand is above (below) its aim.
+        team_prevention_step: f64 = 0.005, "share/review", [0, 0.2], "assumption";
+        /// True resolution rate teams aim for.
+        team_resolution_target: f64 = 0.8, "share", [0, 1], "assumption";
+        /// Days after a reform during which staff are still learning the new way of working.
+        reform_learning_days: f64 = 120.0, "days", [1, 3650], "MODEL.md §5.6 (worse before better); assumption";
+        /// Share of hours spent on training during a reform's learning period, at its start.
+        reform_training_share: f64 = 0.15, "share", [0, 0.9], "assumption";
+    }
+}
+
+/// A scheduled shock or reform (MODEL.md §5.6).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Event {
+    /// All need rates multiplied by `multiplier` from `day` for `duration_days`.
+    DemandSurge { day: u32, multiplier: f64, duration_days: u32 },
+    /// Funding cut by `share` from `day` on.
+    FundingCut { day: u32, share: f64 },
+    /// A `share` of frontline staff leave at once on `day`.
+    StaffLoss { day: u32, share: f64 },
+    /// A governance lever set to `value` on `day`, or ramped linearly over `ramp_days`.
+    Lever {
+        day: u32,
+        lever: String,
+        value: toml::Value,
+        #[serde(default)]
+        ramp_days: u32,
+    },
+    /// Every governance lever moved to a preset's value on `day` (ramped over `ramp_days` where
+    /// numeric); structure (place-based, handoffs) changes on `day`.
+    Reform {
+        day: u32,
+        preset: String,
+        #[serde(default)]
+        ramp_days: u32,
+    },
+}
+
+impl Event {
+    pub fn day(&self) -> u32 {
+        match self {
+            Event::DemandSurge { day, .. } | Event::FundingCut { day, .. } | Event::StaffLoss { day, .. } | Event::Lever { day, .. } | Event::Reform { day, .. } => *day,
+        }
+    }
 }

@@ -1,0 +1,169 @@
+//! Management control (MODEL.md §5.3). Top-down: managers review REPORTED performance (the share of
+//! closures within target, smoothed) monthly, seen through a delay of layers x reporting lag; below
+//! target they tighten (more admin, more target pressure, a shorter time standard) and they hire
+//! on perceived productivity, which corner-cutting and gaming inflate (under-hiring; Oliva &
+//! Sterman 2001). Enablement: each team sees its own citizens' TRUE outcomes weekly and adapts its
+//! desired time T* and its prevention time.
+
+use super::World;
+use super::workforce::STOCK_PERCEIVED;
+use crate::metrics::{DayRecord, Metric};
+use crate::scenario::Review;
+
+/// A team's recent outcomes: weekly counts and 30-day exponential averages.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TeamOutcomes {
+    pub week_closed: f64,
+    pub week_resolved: f64,
+    pub week_arrived: f64,
+    pub week_failure: f64,
+    /// Smoothed true resolution rate of the team's closures.
+    pub resolution: f64,
+    /// Smoothed failure-demand share of the team's citizens' arrivals.
+    pub failure_share: f64,
+    /// Smoothed share of the team's closures that were gamed.
+    pub gaming_share: f64,
+    pub day_closed: f64,
+    pub day_resolved: f64,
+    pub day_gamed: f64,
+    pub day_arrived: f64,
+    pub day_failure: f64,
+}
+
+impl TeamOutcomes {
+    /// Folds today's counts into the averages (30-day time constant) and the week.
+    pub fn end_day(&mut self) {
+        const K: f64 = 1.0 / 30.0;
+        if self.day_closed > 0.0 {
+            self.resolution += K * (self.day_resolved / self.day_closed - self.resolution);
+            self.gaming_share += K * (self.day_gamed / self.day_closed - self.gaming_share);
+        }
+        if self.day_arrived > 0.0 {
+            self.failure_share += K * (self.day_failure / self.day_arrived - self.failure_share);
+        }
+        self.week_closed += self.day_closed;
+        self.week_resolved += self.day_resolved;
+        self.week_arrived += self.day_arrived;
+        self.week_failure += self.day_failure;
+        self.day_closed = 0.0;
+        self.day_resolved = 0.0;
+        self.day_gamed = 0.0;
+        self.day_arrived = 0.0;
+        self.day_failure = 0.0;
+    }
+}
+
+/// The next desired-time factor after a team review: when true outcomes fall short, close a share
+/// of the gap back to the full time (1).
+pub fn team_time_adjustment(factor: f64, resolution: f64, target: f64, learning: f64) -> f64 {
+    if resolution < target && factor < 1.0 { factor + learning * (1.0 - factor) } else { factor }
+}
+
+impl World {
+    /// Management's daily bookkeeping and its reviews.
+    pub(super) fn manage(&mut self, rec: &DayRecord) {
+        let m = self.scenario.management.clone();
+        for t in &mut self.teams {
+            t.outcomes.end_day();
+        }
+        // Estimates for hiring: demand and reported productivity per FTE in post.
+        let in_post = self.workers.in_post_count().max(1) as f64;
+        let k = 1.0 / m.demand_smoothing_days;
+        let arrived = rec[Metric::CasesArrived as usize];
+        let productivity = rec[Metric::CasesClosed as usize] / in_post;
+        let st = &mut self.staffing;
+        st.demand_estimate = if st.demand_estimate.is_nan() { arrived } else { st.demand_estimate + k * (arrived - st.demand_estimate) };
+        st.productivity_estimate = if st.productivity_estimate.is_nan() { productivity } else { st.productivity_estimate + k * (productivity - st.productivity_estimate) };
+        self.perceived_history.push(self.stocks.stocks[STOCK_PERCEIVED]);
+
+        match self.governance.review {
+            Review::Management => {
+                if self.day > 0 && self.day % m.review_interval_days == 0 {
+                    self.management_review();
+                }
+            }
+            Review::Team => {
+                if self.day > 0 && self.day % m.team_review_interval_days == 0 {
+                    self.team_review();
+                }
+            }
+        }
+    }
+
+    /// Top-down review of reported performance, seen through the reporting delay.
+    fn management_review(&mut self) {
+        let m = self.scenario.management.clone();
+        let delay = (self.governance.management_layers as f64 * m.reporting_lag_days_per_layer).round() as usize;
+        let seen = self.perceived_history.len().checked_sub(1 + delay).map(|i| self.perceived_history[i]);
+        let Some(perceived) = seen else { return };
+        if perceived < m.reported_target {
+            let g = &mut self.governance;
+            g.admin_share = (g.admin_share + m.tighten_admin_step).min(m.admin_share_max);
+            if g.admin_share + g.prevention_share >= 0.95 {
+                g.admin_share = 0.94 - g.prevention_share;
+            }
+            g.target_pressure = (g.target_pressure + m.tighten_target_step).min(1.0);
+            let floor = self.scenario.effort.time_floor;
+            for t in self.teams.iter_mut().filter(|t| t.delivers()) {
+                t.desired_time_factor = (t.desired_time_factor * (1.0 - m.tighten_time_step)).max(floor);
+            }
+        }
+        // Hire on perceived productivity: the posts the estimated demand needs, step-limited.
+        let st = &mut self.staffing;
+        if st.productivity_estimate > 0.0 && st.demand_estimate.is_finite() {
+            let needed = st.demand_estimate / st.productivity_estimate;
+            let lo = st.establishment * (1.0 - m.establishment_step);
+            let hi = st.establishment * (1.0 + m.establishment_step);
+            let initial = self.scenario.workforce.frontline_staff as f64;
+            st.establishment = needed.clamp(lo, hi).clamp(0.5 * initial, 2.0 * initial);
+        }
+    }
+
+    /// Each delivering team looks at its own true outcomes of the week.
+    fn team_review(&mut self) {
+        let m = self.scenario.management.clone();
+        let base_prevention = self.governance.prevention_share;
+        let admin = self.governance.admin_share;
+        for t in self.teams.iter_mut() {
+            let delivers = t.delivers();
+            let o = &mut t.outcomes;
+            if delivers && o.week_closed > 0.0 {
+                let resolution = o.week_resolved / o.week_closed;
+                t.desired_time_factor = team_time_adjustment(t.desired_time_factor, resolution, m.team_resolution_target, m.team_time_learning);
+                let failure = if o.week_arrived > 0.0 { o.week_failure / o.week_arrived } else { 0.0 };
+                let step = m.team_prevention_step;
+                let upper = (0.9 - admin).min(base_prevention + 0.15).max(0.0);
+                if failure > 0.2 {
+                    t.prevention_share = (t.prevention_share + step).min(upper);
+                } else if failure < 0.1 {
+                    t.prevention_share = (t.prevention_share - step).max(0.0);
+                }
+            }
+            o.week_closed = 0.0;
+            o.week_resolved = 0.0;
+            o.week_arrived = 0.0;
+            o.week_failure = 0.0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn teams_restore_their_time_when_outcomes_fall_short() {
+        assert!((team_time_adjustment(0.6, 0.5, 0.8, 0.1) - 0.64).abs() < 1e-12);
+        assert_eq!(team_time_adjustment(0.6, 0.9, 0.8, 0.1), 0.6);
+        assert_eq!(team_time_adjustment(1.1, 0.5, 0.8, 0.1), 1.1);
+    }
+
+    #[test]
+    fn outcomes_average_and_reset_by_day() {
+        let mut o = TeamOutcomes { day_closed: 10.0, day_resolved: 10.0, ..Default::default() };
+        o.end_day();
+        assert!((o.resolution - 1.0 / 30.0).abs() < 1e-12);
+        assert_eq!(o.day_closed, 0.0);
+        assert_eq!(o.week_closed, 10.0);
+    }
+}

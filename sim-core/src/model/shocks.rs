@@ -1,0 +1,163 @@
+//! Shocks and reforms scheduled in the scenario (MODEL.md §5.6): demand surges, funding cuts, staff
+//! loss, and lever changes (instant or ramped over N days), including whole reforms to a preset.
+//! A reform that changes the structure (place-based teams, handoffs) rebuilds the teams and starts
+//! a learning period: training takes hours and new ways of working are not yet mastered, so things
+//! get worse before they get better.
+
+use super::World;
+use crate::scenario::{Event, Governance};
+
+/// A lever on its way to a new value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ramp {
+    pub lever: String,
+    pub from: f64,
+    pub to: f64,
+    pub start: u32,
+    pub days: u32,
+    /// Whole numbers (layers, handoffs) are rounded.
+    pub integer: bool,
+}
+
+impl Ramp {
+    /// The value on `day`: linear from `from` at `start` to `to` at `start + days`.
+    pub fn value(&self, day: u32) -> f64 {
+        let x = if self.days == 0 { 1.0 } else { ((day.saturating_sub(self.start)) as f64 / self.days as f64).min(1.0) };
+        let v = self.from + (self.to - self.from) * x;
+        if self.integer { v.round() } else { v }
+    }
+
+    pub fn done(&self, day: u32) -> bool {
+        day >= self.start + self.days
+    }
+}
+
+fn lever_number(g: &Governance, lever: &str) -> Option<(f64, bool)> {
+    let table = toml::Table::try_from(g).ok()?;
+    match table.get(lever)? {
+        toml::Value::Float(x) => Some((*x, false)),
+        toml::Value::Integer(i) => Some((*i as f64, true)),
+        _ => None,
+    }
+}
+
+fn number_value(x: f64, integer: bool) -> toml::Value {
+    if integer { toml::Value::Integer(x.round() as i64) } else { toml::Value::Float(x) }
+}
+
+impl World {
+    /// Applies the events of today and advances ramps.
+    pub(super) fn apply_events(&mut self) {
+        let day = self.day;
+        let mut structure_changed = false;
+        let events: Vec<Event> = self.scenario.events.iter().filter(|e| e.day() == day).cloned().collect();
+        for e in events {
+            match e {
+                Event::DemandSurge { .. } => {}
+                Event::FundingCut { share, .. } => self.staffing.funding_share *= 1.0 - share,
+                Event::StaffLoss { share, .. } => self.staff_loss(share),
+                Event::Lever { lever, value, ramp_days, .. } => {
+                    structure_changed |= self.change_lever(&lever, &value, ramp_days);
+                }
+                Event::Reform { preset, ramp_days, .. } => {
+                    let target = Governance::preset(&preset).expect("validated preset");
+                    let table = toml::Table::try_from(&target).expect("governance serialises");
+                    for (lever, value) in table {
+                        structure_changed |= self.change_lever(&lever, &value, ramp_days);
+                    }
+                    self.reform = Some(day);
+                }
+            }
+        }
+        // Surges active today.
+        self.staffing.surge_multiplier = self
+            .scenario
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::DemandSurge { day: d, multiplier, duration_days } if day >= *d && day < d + duration_days => Some(*multiplier),
+                _ => None,
+            })
+            .product();
+        // Ramps in progress.
+        if !self.ramps.is_empty() {
+            let ramps = std::mem::take(&mut self.ramps);
+            for r in &ramps {
+                let v = number_value(r.value(day), r.integer);
+                if let Ok(g) = self.governance.with_lever(&r.lever, &v) {
+                    structure_changed |= structural(&self.governance, &g);
+                    self.governance = g;
+                }
+            }
+            self.ramps = ramps.into_iter().filter(|r| !r.done(day)).collect();
+        }
+        if structure_changed {
+            self.build_structure();
+            if self.reform.is_none() {
+                self.reform = Some(day);
+            }
+        }
+    }
+
+    /// Sets a lever now, or starts a ramp for a numeric one; true if the structure changed.
+    fn change_lever(&mut self, lever: &str, value: &toml::Value, ramp_days: u32) -> bool {
+        let numeric = lever_number(&self.governance, lever);
+        let target = match value {
+            toml::Value::Float(x) => Some(*x),
+            toml::Value::Integer(i) => Some(*i as f64),
+            _ => None,
+        };
+        if let (Some((from, integer)), Some(to), true) = (numeric, target, ramp_days > 0) {
+            self.ramps.retain(|r| r.lever != lever);
+            self.ramps.push(Ramp { lever: lever.to_string(), from, to, start: self.day, days: ramp_days, integer });
+            return false;
+        }
+        match self.governance.with_lever(lever, value) {
+            Ok(g) => {
+                let changed = structural(&self.governance, &g);
+                self.governance = g;
+                changed
+            }
+            Err(_) => false, // validated when the scenario was loaded
+        }
+    }
+
+    /// How far the staff are through learning a reform: 0 at its start, toward 1 after.
+    pub(super) fn reform_familiarity(&self) -> f64 {
+        match self.reform {
+            None => 1.0,
+            Some(start) => 1.0 - (-((self.day - start) as f64) / self.scenario.management.reform_learning_days).exp(),
+        }
+    }
+}
+
+/// Whether going from `a` to `b` changes how teams are organised.
+fn structural(a: &Governance, b: &Governance) -> bool {
+    a.place_based != b.place_based || (!b.place_based && a.handoffs != b.handoffs) || a.management_layers != b.management_layers || a.span_of_control != b.span_of_control
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ramps_move_linearly_and_round_whole_numbers() {
+        let r = Ramp { lever: "discretion".into(), from: 0.1, to: 0.9, start: 100, days: 80, integer: false };
+        assert!((r.value(100) - 0.1).abs() < 1e-12);
+        assert!((r.value(140) - 0.5).abs() < 1e-12);
+        assert!((r.value(500) - 0.9).abs() < 1e-12);
+        assert!(r.done(180) && !r.done(179));
+        let layers = Ramp { lever: "approval_layers".into(), from: 3.0, to: 0.0, start: 0, days: 3, integer: true };
+        assert_eq!(layers.value(1), 2.0);
+    }
+
+    #[test]
+    fn structure_changes_are_detected() {
+        let td = Governance::top_down();
+        let en = Governance::enablement();
+        assert!(structural(&td, &en));
+        let mut g = td.clone();
+        g.discretion = 0.5;
+        assert!(!structural(&td, &g));
+    }
+}

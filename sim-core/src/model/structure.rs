@@ -1,0 +1,130 @@
+//! The organisation's structure, built from the levers in force: place-based patch teams of at most
+//! `max_team_size` (Buurtzorg) or a functional pipeline of one team per stage (MODEL.md §3, §4.3),
+//! the organisation network and the overhead staff. Built at the start and again after a reform
+//! changes the structure (MODEL.md §5.6), with every open case routed afresh.
+
+use super::needs::{NO_WORKER, NeedState};
+use super::{OverheadStaff, Team, TeamRole, World, expected_delivery_hours};
+use crate::network::{OrgSpec, organisation};
+
+impl World {
+    /// (Re)builds teams, the citizens' home teams, the organisation network and the overhead from
+    /// `self.governance` and the current worker slots.
+    pub(super) fn build_structure(&mut self) {
+        let g = self.governance.clone();
+        let s = &self.scenario;
+        let slots = self.workers.team.len();
+        let sizes = &self.neighbourhood_sizes;
+        let nn = sizes.len();
+        let n: usize = sizes.iter().sum();
+        let old_factor = self.teams.iter().filter(|t| t.delivers()).map(|t| t.desired_time_factor).sum::<f64>()
+            / self.teams.iter().filter(|t| t.delivers()).count().max(1) as f64;
+        let old_factor = if self.teams.is_empty() { 1.0 } else { old_factor };
+        let new_team = |role| Team {
+            role,
+            workers: Vec::new(),
+            desired_time_factor: old_factor,
+            prevention_bank: 0.0,
+            prevention_share: g.prevention_share,
+            integrity_mean: 0.0,
+            smoothed_workload: 0.0,
+            outcomes: Default::default(),
+            pressure: 0.0,
+        };
+        let mut teams = Vec::new();
+        let mut patch_teams = Vec::new();
+        let mut stage_teams = Vec::new();
+        if g.place_based {
+            // Slots split over patches by population; each patch gets teams of at most max_team_size.
+            let mut next = 0usize;
+            for k in 0..nn {
+                let upto: usize = sizes[..=k].iter().sum();
+                let end = if k + 1 == nn { slots } else { (slots * upto / n.max(1)).min(slots) };
+                let share = end.saturating_sub(next);
+                let team_count = share.div_ceil(s.routing.max_team_size).max(1);
+                let first = teams.len() as u32;
+                for _ in 0..team_count {
+                    teams.push(new_team(TeamRole::Patch { neighbourhood: k as u32 }));
+                }
+                for j in 0..share {
+                    let t = first as usize + j % team_count;
+                    teams[t].workers.push(next as u32);
+                    self.workers.team[next] = t as u32;
+                    next += 1;
+                }
+                patch_teams.push((first, team_count as u32));
+            }
+        } else {
+            // Pipeline: one team per stage, staffed in proportion to the expected hours per stage
+            // (rebalanced weekly by workload afterwards).
+            let stages = g.handoffs as usize + 1;
+            let delivery_hours = expected_delivery_hours(s);
+            let weights: Vec<f64> = (0..stages).map(|st| if st + 1 == stages { delivery_hours } else { s.routing.handoff_hours.max(0.05) }).collect();
+            let total: f64 = weights.iter().sum();
+            let mut counts: Vec<usize> = weights.iter().map(|w| ((w / total) * slots as f64).floor().max(1.0) as usize).collect();
+            let assigned: usize = counts.iter().sum();
+            if assigned <= slots {
+                counts[stages - 1] += slots - assigned;
+            } else {
+                let over = assigned - slots;
+                counts[stages - 1] = counts[stages - 1].saturating_sub(over);
+            }
+            let mut next = 0usize;
+            for (st, &count) in counts.iter().enumerate() {
+                let t = teams.len() as u32;
+                teams.push(new_team(TeamRole::Stage { stage: st as u8, last: st + 1 == stages }));
+                stage_teams.push(t);
+                for _ in 0..count {
+                    if next < slots {
+                        teams[t as usize].workers.push(next as u32);
+                        self.workers.team[next] = t;
+                        next += 1;
+                    }
+                }
+            }
+        }
+        for t in &mut teams {
+            t.integrity_mean = self.workers.team_integrity(&t.workers);
+        }
+        for i in 0..n {
+            self.citizens.home_team[i] = if g.place_based {
+                let (first, count) = patch_teams[self.citizens.neighbourhood[i] as usize];
+                first + (i as u32 % count)
+            } else {
+                *stage_teams.last().expect("a pipeline has a delivery stage")
+            };
+        }
+        let team_count = teams.len();
+        self.organisation = organisation(
+            &OrgSpec {
+                teams: team_count,
+                management_layers: g.management_layers,
+                span_of_control: g.span_of_control,
+                peer_links: g.peer_links,
+                // Patches are departments when place-based; pipeline stages are when functional.
+                departments: if g.place_based { nn } else { team_count },
+            },
+            self.seed,
+        );
+        self.teams = teams;
+        self.stage_teams = stage_teams;
+        self.scratch.queues = vec![Vec::new(); team_count];
+        self.overhead = OverheadStaff::for_frontline(slots, &g);
+
+        // Open cases start again at the new intake; service in progress stops.
+        for id in 0..self.needs.slots.len() {
+            if !self.needs.live[id] {
+                continue;
+            }
+            let citizen = self.needs.slots[id].citizen as usize;
+            let intake = self.intake_team(citizen);
+            let need = &mut self.needs.slots[id];
+            if matches!(need.state, NeedState::Queued | NeedState::AwaitingApproval) {
+                need.team = intake;
+                need.stage = 0;
+                need.in_service = false;
+                need.worker = NO_WORKER;
+            }
+        }
+    }
+}

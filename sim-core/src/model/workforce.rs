@@ -1,0 +1,321 @@
+//! Staff (MODEL.md §5.1): fatigue from overtime with slow recovery (Homer 1985), strain from job
+//! demand x (1 - control) (Karasek 1979), burnout that raises sickness and quitting, vacancies filled
+//! through a recruitment pipeline with a delay, recruits with low skill (experience dilution), skill
+//! that grows by doing (bespoke work teaches more) and from peers, and morale that rises with
+//! meaningful resolved work (Tummers & Bekkers 2014) and falls with failure demand and gaming.
+
+use rand::RngExt;
+use rand_distr::{Distribution, Exp};
+
+use super::needs::NO_WORKER;
+use super::{World, beta};
+use crate::metrics::{DayRecord, Metric};
+use crate::scenario::{Governance, Scenario, StaffParams, TimeStandard};
+
+/// Frontline worker slots as struct-of-arrays. A slot is a funded post; it may be vacant.
+#[derive(Debug, Clone, Default)]
+pub struct Workers {
+    pub team: Vec<u32>,
+    pub skill: Vec<f64>,
+    pub integrity: Vec<f64>,
+    pub in_post: Vec<bool>,
+    pub fatigue: Vec<f64>,
+    pub burnout: Vec<f64>,
+    pub morale: Vec<f64>,
+    /// Days of sickness left (0 = at work).
+    pub sick_days: Vec<u32>,
+    /// Scratch: case hours left today.
+    pub(super) hours_left: Vec<f64>,
+    /// Scratch: case hours used today.
+    pub(super) hours_used: Vec<f64>,
+}
+
+impl Workers {
+    pub(super) fn push(&mut self, skill: f64, integrity: f64, morale: f64) {
+        self.team.push(0);
+        self.skill.push(skill);
+        self.integrity.push(integrity);
+        self.in_post.push(true);
+        self.fatigue.push(0.0);
+        self.burnout.push(0.0);
+        self.morale.push(morale);
+        self.sick_days.push(0);
+        self.hours_left.push(0.0);
+        self.hours_used.push(0.0);
+    }
+
+    /// Whether the worker in slot `w` works today.
+    pub fn at_work(&self, w: usize) -> bool {
+        self.in_post[w] && self.sick_days[w] == 0
+    }
+
+    pub fn in_post_count(&self) -> usize {
+        self.in_post.iter().filter(|&&p| p).count()
+    }
+
+    /// Mean integrity of the workers in post among `members`.
+    pub fn team_integrity(&self, members: &[u32]) -> f64 {
+        let (sum, n) = members.iter().filter(|&&w| self.in_post[w as usize]).fold((0.0, 0usize), |(s, n), &w| (s + self.integrity[w as usize], n + 1));
+        if n == 0 { 0.0 } else { sum / n as f64 }
+    }
+}
+
+/// Establishment and recruitment, with the management's estimates used for hiring.
+#[derive(Debug, Clone)]
+pub struct Staffing {
+    /// Funded posts management wants filled.
+    pub establishment: f64,
+    /// Recruits placed so far (compared with the stock of arrivals to place new ones).
+    pub placed: u64,
+    /// Smoothed cases arriving per day, as management estimates demand.
+    pub demand_estimate: f64,
+    /// Smoothed closures per FTE in post per day, as recorded (corner-cutting and gaming inflate it).
+    pub productivity_estimate: f64,
+    /// Funding as a share of the scenario's funding (cuts lower it).
+    pub funding_share: f64,
+    /// Demand multiplier from active surges.
+    pub surge_multiplier: f64,
+}
+
+impl Staffing {
+    pub fn new(_s: &Scenario, staff: usize) -> Self {
+        Self { establishment: staff as f64, placed: 0, demand_estimate: f64::NAN, productivity_estimate: f64::NAN, funding_share: 1.0, surge_multiplier: 1.0 }
+    }
+}
+
+/// Karasek's control: discretion x (1 - standardisation) x autonomy. Standardisation blends an
+/// imposed time standard with target pressure; autonomy falls with hierarchy and is higher for
+/// self-contained place-based teams.
+pub fn control(g: &Governance) -> f64 {
+    let imposed = if g.time_standard == TimeStandard::Imposed { 1.0 } else { 0.0 };
+    let standardisation = 0.5 * imposed + 0.5 * g.target_pressure;
+    let autonomy = (if g.place_based { 1.0 } else { 0.5 }) / (1.0 + 0.25 * g.management_layers as f64);
+    (g.discretion * (1.0 - standardisation) * autonomy).clamp(0.0, 1.0)
+}
+
+/// Job demand from work pressure: 0 with no work, 1 at 1.5 times the capacity or more.
+pub fn job_demand(pressure: f64) -> f64 {
+    (pressure / 1.5).clamp(0.0, 1.0)
+}
+
+/// Fatigue after one day with `overtime` (overtime hours / contracted hours).
+pub fn fatigue_step(fatigue: f64, overtime: f64, p: &StaffParams) -> f64 {
+    (fatigue + p.fatigue_gain * overtime - fatigue / p.fatigue_recovery_days).clamp(0.0, 1.0)
+}
+
+/// Burnout after one day, moving toward the level strain and fatigue sustain.
+pub fn burnout_step(burnout: f64, strain: f64, fatigue: f64, p: &StaffParams) -> f64 {
+    let level = (p.burnout_from_strain * strain + p.burnout_from_fatigue * fatigue).clamp(0.0, 1.0);
+    let tau = if level > burnout { p.burnout_up_days } else { p.burnout_down_days };
+    (burnout + (level - burnout) / tau).clamp(0.0, 1.0)
+}
+
+/// The morale a team's recent outcomes sustain.
+pub fn morale_level(resolution: f64, failure_share: f64, gaming_share: f64, p: &StaffParams) -> f64 {
+    (p.morale_base + p.morale_from_resolution * resolution - p.morale_from_failure_demand * failure_share - p.morale_from_gaming * gaming_share).clamp(0.0, 1.0)
+}
+
+/// Daily chance of going off sick.
+pub fn sick_chance(burnout: f64, p: &StaffParams) -> f64 {
+    (p.sick_base_per_day + p.sick_burnout_per_day * burnout).clamp(0.0, 1.0)
+}
+
+/// Daily chance of quitting.
+pub fn quit_chance(burnout: f64, morale: f64, p: &StaffParams) -> f64 {
+    ((p.quit_base_per_year + p.quit_burnout_per_year * burnout + p.quit_low_morale_per_year * (1.0 - morale)) / 365.0).clamp(0.0, 1.0)
+}
+
+/// Skill after one delivery: learning by doing, more from bespoke work.
+pub fn learn_by_doing(skill: f64, bespoke: bool, p: &StaffParams) -> f64 {
+    let rate = p.learning_per_case * if bespoke { p.bespoke_learning_factor } else { 1.0 };
+    (skill + rate * (1.0 - skill)).min(1.0)
+}
+
+impl World {
+    /// The day's staff update: fatigue, burnout, morale, peer learning, sickness and quitting.
+    pub(super) fn staff_day(&mut self, rec: &mut DayRecord) {
+        let p = self.scenario.staff.clone();
+        let h = self.scenario.workforce.hours_per_day;
+        let control = control(&self.governance);
+        let sick_len = Exp::new(1.0 / p.sick_days_mean).expect("validated mean > 0");
+        let mut quits = 0usize;
+        for t in 0..self.teams.len() {
+            let team = &self.teams[t];
+            let demand = job_demand(team.pressure);
+            let strain = demand * (1.0 - control);
+            let o = team.outcomes;
+            let morale_target = morale_level(o.resolution, o.failure_share, o.gaming_share, &p);
+            let casework_share = self.casework_share(t);
+            let rng = &mut self.streams.staff;
+            // Peer learning: toward the team's mean skill, when above one's own.
+            let (sum, n) = team.workers.iter().filter(|&&w| self.workers.in_post[w as usize]).fold((0.0, 0usize), |(s, n), &w| (s + self.workers.skill[w as usize], n + 1));
+            let team_skill = if n > 0 { sum / n as f64 } else { 0.0 };
+            for &w in &team.workers {
+                let w = w as usize;
+                if !self.workers.in_post[w] {
+                    continue;
+                }
+                let worked = self.workers.hours_used[w] / casework_share;
+                let overtime = ((worked - h) / h).max(0.0);
+                let wk = &mut self.workers;
+                wk.fatigue[w] = fatigue_step(wk.fatigue[w], overtime, &p);
+                wk.burnout[w] = burnout_step(wk.burnout[w], strain, wk.fatigue[w], &p);
+                wk.morale[w] += (morale_target - wk.morale[w]) / p.morale_days;
+                if team_skill > wk.skill[w] {
+                    wk.skill[w] += p.peer_learning_per_year / 365.0 * (team_skill - wk.skill[w]);
+                }
+                if wk.sick_days[w] > 0 {
+                    wk.sick_days[w] -= 1;
+                } else if rng.random::<f64>() < sick_chance(wk.burnout[w], &p) {
+                    wk.sick_days[w] = 1 + sick_len.sample(rng).floor() as u32;
+                }
+                if rng.random::<f64>() < quit_chance(wk.burnout[w], wk.morale[w], &p) {
+                    wk.in_post[w] = false;
+                    wk.sick_days[w] = 0;
+                    quits += 1;
+                }
+            }
+        }
+        if quits > 0 {
+            self.release_cases_of_leavers();
+        }
+        rec[Metric::Quits as usize] += quits as f64;
+    }
+
+    /// Cases in service with someone who left go back to the queue.
+    pub(super) fn release_cases_of_leavers(&mut self) {
+        for id in 0..self.needs.slots.len() {
+            if !self.needs.live[id] {
+                continue;
+            }
+            let n = &mut self.needs.slots[id];
+            if n.worker != NO_WORKER && !self.workers.in_post[n.worker as usize] {
+                n.worker = NO_WORKER;
+                n.in_service = false;
+            }
+        }
+    }
+
+    /// A share of staff leave at once (a shock), chosen at random.
+    pub(super) fn staff_loss(&mut self, share: f64) {
+        let rng = &mut self.streams.staff;
+        for w in 0..self.workers.in_post.len() {
+            if self.workers.in_post[w] && rng.random::<f64>() < share {
+                self.workers.in_post[w] = false;
+                self.workers.sick_days[w] = 0;
+            }
+        }
+        self.release_cases_of_leavers();
+    }
+
+    /// Vacancies approved into the recruitment pipeline (unless a deficit freezes hiring) and
+    /// recruits placed as the pipeline delivers them (a first-order delay in the stocks).
+    pub(super) fn recruit(&mut self) {
+        let in_post = self.workers.in_post_count() as f64;
+        let pipeline = self.stocks.stocks[STOCK_PIPELINE];
+        let budget = self.stocks.stocks[STOCK_BUDGET];
+        let wanted = (self.staffing.establishment - in_post - pipeline).floor();
+        if wanted >= 1.0 && budget >= 0.0 {
+            self.stocks.stocks[STOCK_PIPELINE] += wanted;
+        }
+        // Place recruits whose arrival the stocks have delivered.
+        let arrived = self.stocks.stocks[STOCK_ARRIVED].floor() as u64;
+        let ws = self.scenario.workforce.clone();
+        let sk = beta(self.scenario.staff.recruit_skill_mean, ws.spread_concentration);
+        let ig = beta(ws.integrity_mean, ws.spread_concentration);
+        while self.staffing.placed < arrived {
+            self.staffing.placed += 1;
+            let rng = &mut self.streams.staff;
+            let (skill, integrity) = (sk.sample(rng), ig.sample(rng));
+            let slot = match self.workers.in_post.iter().position(|&p| !p) {
+                Some(slot) => {
+                    self.workers.skill[slot] = skill;
+                    self.workers.integrity[slot] = integrity;
+                    self.workers.in_post[slot] = true;
+                    self.workers.fatigue[slot] = 0.0;
+                    self.workers.burnout[slot] = 0.0;
+                    self.workers.morale[slot] = self.scenario.staff.morale_base;
+                    self.workers.sick_days[slot] = 0;
+                    slot
+                }
+                None => {
+                    // A new post: it joins the smallest team.
+                    self.workers.push(skill, integrity, self.scenario.staff.morale_base);
+                    let slot = self.workers.team.len() - 1;
+                    let t = (0..self.teams.len()).min_by_key(|&t| (self.teams[t].workers.len(), t)).expect("teams");
+                    self.teams[t].workers.push(slot as u32);
+                    self.workers.team[slot] = t as u32;
+                    slot
+                }
+            };
+            // Everyone served last by whoever held the slot before now meets a stranger.
+            let _ = slot;
+        }
+        for t in 0..self.teams.len() {
+            self.teams[t].integrity_mean = self.workers.team_integrity(&self.teams[t].workers);
+        }
+    }
+}
+
+pub(super) const STOCK_BUDGET: usize = 0;
+pub(super) const STOCK_PERCEIVED: usize = 1;
+pub(super) const STOCK_PIPELINE: usize = 2;
+pub(super) const STOCK_ARRIVED: usize = 3;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_is_low_under_top_down_and_high_under_enablement() {
+        let td = control(&Governance::top_down());
+        let en = control(&Governance::enablement());
+        assert!(td < 0.05, "{td}");
+        assert!(en > 0.5, "{en}");
+    }
+
+    #[test]
+    fn fatigue_builds_with_overtime_and_recovers_slowly() {
+        let p = StaffParams::default();
+        let mut f = 0.0;
+        for _ in 0..20 {
+            f = fatigue_step(f, 0.2, &p);
+        }
+        assert!(f > 0.5, "{f}");
+        let peak = f;
+        for _ in 0..20 {
+            f = fatigue_step(f, 0.0, &p);
+        }
+        // 20 days of rest at a 30-day time constant leave about half.
+        assert!(f > 0.4 * peak && f < 0.6 * peak, "{peak} -> {f}");
+    }
+
+    #[test]
+    fn burnout_needs_demand_without_control() {
+        let p = StaffParams::default();
+        let run = |strain: f64| (0..365).fold(0.0, |b, _| burnout_step(b, strain, 0.0, &p));
+        let high_demand_low_control = run(job_demand(1.5) * (1.0 - 0.0));
+        let high_demand_high_control = run(job_demand(1.5) * (1.0 - 0.8));
+        let low_demand_low_control = run(job_demand(0.3) * (1.0 - 0.0));
+        assert!(high_demand_low_control > high_demand_high_control && high_demand_low_control > low_demand_low_control);
+        // A year at full strain reaches most of the level: 1 - e^{-365/90} = 98%.
+        assert!((high_demand_low_control - p.burnout_from_strain).abs() < 0.03, "{high_demand_low_control}");
+    }
+
+    #[test]
+    fn burnout_and_low_morale_raise_sickness_and_quitting() {
+        let p = StaffParams::default();
+        assert!(sick_chance(0.8, &p) > sick_chance(0.1, &p));
+        assert!(quit_chance(0.8, 0.5, &p) > quit_chance(0.1, 0.5, &p));
+        assert!(quit_chance(0.1, 0.1, &p) > quit_chance(0.1, 0.9, &p));
+        assert!((quit_chance(0.0, 1.0, &p) * 365.0 - p.quit_base_per_year).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bespoke_work_teaches_more_and_morale_follows_outcomes() {
+        let p = StaffParams::default();
+        assert!(learn_by_doing(0.3, true, &p) - 0.3 > learn_by_doing(0.3, false, &p) - 0.3);
+        assert!(learn_by_doing(0.999_999, true, &p) <= 1.0);
+        assert!(morale_level(0.9, 0.1, 0.0, &p) > morale_level(0.4, 0.5, 0.2, &p));
+    }
+}
