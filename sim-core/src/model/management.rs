@@ -108,14 +108,16 @@ impl World {
                 t.desired_time_factor = (t.desired_time_factor * (1.0 - m.tighten_time_step)).max(floor);
             }
         }
-        // Hire on perceived productivity: the posts the estimated demand needs, step-limited.
+        // Hire on perceived productivity: the posts the estimated demand needs, step-limited, once
+        // the estimates have had time to form.
+        let settled = f64::from(self.day) >= 2.0 * m.demand_smoothing_days;
         let st = &mut self.staffing;
-        if st.productivity_estimate > 0.0 && st.demand_estimate.is_finite() {
+        if settled && st.productivity_estimate > 0.0 && st.demand_estimate.is_finite() {
             let needed = st.demand_estimate / st.productivity_estimate;
             let lo = st.establishment * (1.0 - m.establishment_step);
             let hi = st.establishment * (1.0 + m.establishment_step);
             let initial = self.scenario.workforce.frontline_staff as f64;
-            st.establishment = needed.clamp(lo, hi).clamp(0.5 * initial, 2.0 * initial);
+            st.establishment = needed.clamp(lo, hi).clamp(0.5 * initial, 1.5 * initial);
         }
     }
 

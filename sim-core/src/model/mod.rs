@@ -933,6 +933,10 @@ impl World {
         };
         self.stocks.step(&flows, 1.0, s.run.integrator);
         rec[Metric::Funding as usize] = funding;
+        // Past the warm-up, finance watches the running balance (90-day smoothing).
+        if self.day >= s.run.warmup_days.min(90) {
+            self.staffing.net_flow_estimate += (funding - cost - self.staffing.net_flow_estimate) / 90.0;
+        }
         rec[Metric::Budget as usize] = self.stocks.stocks[STOCK_BUDGET];
         rec[Metric::PerceivedPerformance as usize] = self.stocks.stocks[STOCK_PERCEIVED];
         rec[Metric::RecruitmentPipeline as usize] = self.stocks.stocks[STOCK_PIPELINE];

@@ -75,11 +75,13 @@ pub struct Staffing {
     pub funding_share: f64,
     /// Demand multiplier from active surges.
     pub surge_multiplier: f64,
+    /// Funding minus costs per day, smoothed over 90 days (a running deficit when negative).
+    pub net_flow_estimate: f64,
 }
 
 impl Staffing {
     pub fn new(_s: &Scenario, staff: usize) -> Self {
-        Self { establishment: staff as f64, placed: 0, demand_estimate: f64::NAN, productivity_estimate: f64::NAN, funding_share: 1.0, surge_multiplier: 1.0 }
+        Self { establishment: staff as f64, placed: 0, demand_estimate: f64::NAN, productivity_estimate: f64::NAN, funding_share: 1.0, surge_multiplier: 1.0, net_flow_estimate: 0.0 }
     }
 }
 
@@ -215,7 +217,9 @@ impl World {
         let pipeline = self.stocks.stocks[STOCK_PIPELINE];
         let budget = self.stocks.stocks[STOCK_BUDGET];
         let wanted = (self.staffing.establishment - in_post - pipeline).floor();
-        if wanted >= 1.0 && budget >= 0.0 {
+        // A deficit freezes hiring: an overdrawn budget, or spending running above funding.
+        let deficit = budget < 0.0 || self.staffing.net_flow_estimate < 0.0;
+        if wanted >= 1.0 && !deficit {
             self.stocks.stocks[STOCK_PIPELINE] += wanted;
         }
         // Place recruits whose arrival the stocks have delivered.

@@ -303,7 +303,7 @@ section! {
         /// Coach pay per hour.
         coach_hourly_rate: f64 = 40.0, "currency/hour", [0, 1000], "assumption";
         /// Funding into the budget.
-        funding_per_year: f64 = 1.6e7, "currency/year", [0, 1.0e13], "assumption";
+        funding_per_year: f64 = 1.8e7, "currency/year", [0, 1.0e13], "assumption: about the top-down default's total cost, acute knock-on included";
         /// Budget at the start.
         initial_budget: f64 = 0.0, "currency", [-1.0e13, 1.0e13], "assumption";
         /// Time constant of perceived performance (smoothing of the reported resolution rate).
@@ -477,7 +477,7 @@ section! {
         /// Prevention share added (or removed) per team review as failure demand is above (below) its aim.
         team_prevention_step: f64 = 0.005, "share/review", [0, 0.2], "assumption";
         /// True resolution rate teams aim for.
-        team_resolution_target: f64 = 0.8, "share", [0, 1], "assumption";
+        team_resolution_target: f64 = 0.9, "share", [0, 1], "assumption";
         /// Days after a reform during which staff are still learning the new way of working.
         reform_learning_days: f64 = 120.0, "days", [1, 3650], "MODEL.md §5.6 (worse before better); assumption";
         /// Share of hours spent on training during a reform's learning period, at its start.
