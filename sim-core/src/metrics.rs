@@ -103,7 +103,7 @@ metrics! {
     /// Frontline hours worked per distinct client served (daily: that day's; summary: hours in the
     /// window over distinct clients served in the window).
     HoursPerClient => "hours_per_client", "hours/client", Window;
-    /// All costs this day.
+    /// All costs this day: frontline, overhead, acute knock-on and enforcement.
     CostTotal => "cost_total", "currency/day", Mean;
     /// Frontline hours worked times their rates, with the overtime premium.
     CostFrontline => "cost_frontline", "currency/day", Mean;
@@ -147,6 +147,18 @@ metrics! {
     WellbeingMean => "wellbeing_mean", "0..1", Mean;
     /// Mean citizen trust in the service.
     TrustMean => "trust_mean", "0..1", Mean;
+    /// Gini coefficient of wellbeing across citizens (computed weekly, carried between).
+    WellbeingGini => "wellbeing_gini", "0..1", Mean;
+    /// Opinion polarisation: the variance of opinions on the contested question (0..1).
+    OpinionPolarisation => "opinion_polarisation", "variance", Mean;
+    /// Enforcement steps (bailiff visits) after failed standard responses to arrears.
+    EnforcementActions => "enforcement_actions", "actions/day", Mean;
+    /// Cost of enforcement.
+    CostEnforcement => "cost_enforcement", "currency/day", Mean;
+    /// Arrears needs arising again for a citizen who had arrears before.
+    RepeatArrears => "repeat_arrears", "needs/day", Mean;
+    /// Needs raised elsewhere by enforcement (knock-on demand).
+    KnockOnNeeds => "knock_on_needs", "needs/day", Mean;
     /// Funding coming in.
     Funding => "funding", "currency/day", Mean;
     /// Service cost per distinct client served (summary: over the window's distinct clients).
@@ -220,6 +232,8 @@ pub struct RunSummary {
     pub window_start_day: u32,
     pub window_end_day: u32,
     pub metrics: Vec<(&'static str, f64)>,
+    /// Mean wellbeing of each neighbourhood over the window.
+    pub neighbourhood_wellbeing: Vec<f64>,
 }
 
 impl RunSummary {
@@ -247,7 +261,7 @@ impl RunSummary {
             }
         }
         let metrics = Metric::ALL.iter().map(|&m| (m.name(), value(m, &mean, window))).collect();
-        Self { window_start_day: from, window_end_day: series.days.last().copied().unwrap_or(0), metrics }
+        Self { window_start_day: from, window_end_day: series.days.last().copied().unwrap_or(0), metrics, neighbourhood_wellbeing: Vec::new() }
     }
 }
 

@@ -3,6 +3,7 @@
 //! ARCHITECTURE.md: needs arise, presentation, routing, work allocation, service encounters,
 //! outcomes, money. Each mechanism's rule lives in its own module and is cited there.
 
+pub mod citizens;
 pub mod demand;
 pub mod effort;
 pub mod gaming;
@@ -37,6 +38,10 @@ pub struct Citizens {
     pub wellbeing_baseline: Vec<f64>,
     pub trust: Vec<f64>,
     pub latent: Vec<f64>,
+    /// Opinion on a contested service question, -1..1 (MODEL.md §2).
+    pub opinion: Vec<f64>,
+    /// Needs of an enforcement type (arrears) the citizen has had.
+    pub arrears: Vec<u16>,
     /// The worker who last served the citizen (continuity), or `NO_WORKER`.
     pub last_worker: Vec<u32>,
     /// The delivery team that serves the citizen's patch (place-based) or the delivery team.
@@ -109,11 +114,14 @@ struct Streams {
     outcome: Stream,
     gaming: Stream,
     staff: Stream,
+    social: Stream,
 }
 
 /// Scratch buffers of the day stepper; not part of the state.
 #[derive(Debug, Clone, Default)]
 struct Scratch {
+    /// Per-citizen values (trust snapshot, wellbeing for the Gini).
+    values: Vec<f64>,
     queues: Vec<Vec<u32>>,
     waits: Vec<f64>,
 }
@@ -151,6 +159,11 @@ pub struct World {
     perceived_history: Vec<f64>,
     window_hours: f64,
     window_cost: f64,
+    /// The last citizens' assembly, if any.
+    pub last_assembly: Option<citizens::AssemblyRecord>,
+    wellbeing_gini: f64,
+    /// Sums of daily neighbourhood wellbeing means over the window (weekly samples) and their count.
+    window_neighbourhood_wellbeing: (Vec<f64>, u32),
     streams: Streams,
     scratch: Scratch,
 }
@@ -185,10 +198,22 @@ impl World {
             beta(pop.trust_mean, pop.spread_concentration),
             beta(pop.latent_mean, pop.spread_concentration),
         );
+        let mut opinions = stream(seed, "opinions");
         for (k, &size) in sizes.iter().enumerate() {
+            // Deprivation may differ between neighbourhoods (0: the same everywhere).
+            let tilt = if nn > 1 { 2.0 * k as f64 / (nn - 1) as f64 - 1.0 } else { 0.0 };
+            let dep_k = if pop.deprivation_gradient > 0.0 {
+                beta((pop.deprivation_mean * (1.0 + pop.deprivation_gradient * tilt)).clamp(0.01, 0.99), pop.spread_concentration)
+            } else {
+                dep
+            };
             for _ in 0..size {
                 c.neighbourhood.push(k as u32);
-                c.deprivation.push(dep.sample(&mut rng));
+                c.deprivation.push(dep_k.sample(&mut rng));
+                // Two camps on the contested question, with noise.
+                let camp = if opinions.random::<bool>() { pop.opinion_camps } else { -pop.opinion_camps };
+                let noise: f64 = opinions.sample(StandardNormal);
+                c.opinion.push((camp + 0.2 * noise).clamp(-1.0, 1.0));
                 let w = wb.sample(&mut rng);
                 c.wellbeing.push(w);
                 c.wellbeing_baseline.push(w);
@@ -196,6 +221,7 @@ impl World {
                 c.latent.push(lat.sample(&mut rng));
             }
         }
+        c.arrears = vec![0; n];
         c.last_worker = vec![NO_WORKER; n];
         c.home_team = vec![0; n];
         c.served_in_window = vec![false; n];
@@ -256,6 +282,7 @@ impl World {
                 response: stream(seed, "response"),
                 outcome: stream(seed, "outcome"),
                 gaming: stream(seed, "gaming"),
+                social: stream(seed, "social"),
                 staff: stream(seed, "staff"),
             },
             scratch: Scratch::default(),
@@ -265,6 +292,9 @@ impl World {
             ramps: Vec::new(),
             perceived_history: Vec::new(),
             window_cost: 0.0,
+            last_assembly: None,
+            wellbeing_gini: f64::NAN,
+            window_neighbourhood_wellbeing: (Vec::new(), 0),
         };
         world.build_structure();
         world
@@ -323,6 +353,7 @@ impl World {
         if was_open {
             rec[Metric::CasesEscalated as usize] += 1.0;
             self.totals.escalated += 1;
+            self.encounter(citizen, false);
         }
         let w = &mut self.citizens.wellbeing[citizen];
         *w = (*w - self.scenario.demand.acute_wellbeing_loss).max(0.0);
@@ -339,6 +370,8 @@ impl World {
         self.review_needs(&mut rec);
         self.serve_teams(&mut rec);
         self.staff_day(&mut rec);
+        self.social_day();
+        self.assembly_day();
         self.account(&mut rec);
         self.manage(&rec);
         self.recruit();
@@ -393,30 +426,14 @@ impl World {
                 }
                 let complexity = demand::complexity_with_latent(cdist.sample(rng), c.latent[i], self.scenario.demand.latent_complexity_push);
                 let severity = rng.random::<f64>() * self.scenario.presentation.initial_severity_max;
-                let need = Need {
-                    citizen: i as u32,
-                    need_type: k as u16,
-                    state: NeedState::Hidden,
-                    complexity,
-                    severity,
-                    severity_growth: presentation::severity_growth(crisis, c.deprivation[i]),
-                    contacts: 0,
-                    case_arrival: self.day,
-                    due: 0,
-                    patience_days: 0.0,
-                    team: 0,
-                    stage: 0,
-                    handoffs: 0,
-                    approval: Approval::NotAsked,
-                    worker: NO_WORKER,
-                    in_service: false,
-                    bespoke: false,
-                    knows_citizen: false,
-                    effort_left: 0.0,
-                    time_given: 0.0,
-                    time_required: 0.0,
-                    priority: 0.0,
-                };
+                let need = Need::arising(i as u32, k as u16, complexity, severity, presentation::severity_growth(crisis, c.deprivation[i]), self.day);
+                if self.scenario.need_types[k].enforcement {
+                    if self.citizens.arrears[i] > 0 {
+                        rec[Metric::RepeatArrears as usize] += 1.0;
+                    }
+                    self.citizens.arrears[i] = self.citizens.arrears[i].saturating_add(1);
+                }
+                let c = &self.citizens;
                 let p_now = presentation::present_now(&self.scenario.presentation, c.trust[i], severity);
                 let id = self.needs.insert(need);
                 if self.streams.presentation.random::<f64>() < p_now {
@@ -483,6 +500,8 @@ impl World {
                         n.worker = NO_WORKER;
                         rec[Metric::CasesAbandoned as usize] += 1.0;
                         self.totals.abandoned += 1;
+                        let citizen = n.citizen as usize;
+                        self.encounter(citizen, false);
                     } else if !self.game_target(id, rec) {
                         self.enqueue(id, day, target_days, tp);
                     }
@@ -646,7 +665,9 @@ impl World {
             rec[Metric::InspectionHoursInternal as usize] += tg.inspection_hours;
             return false;
         }
+        let citizen = self.needs.slots[id as usize].citizen as usize;
         self.close_case(id, false, true, rec);
+        self.encounter(citizen, false);
         true
     }
 
@@ -816,6 +837,15 @@ impl World {
         let citizen = n.citizen as usize;
         let bespoke = n.bespoke;
         self.citizens.last_worker[citizen] = worker;
+        let trust = &mut self.citizens.trust[citizen];
+        *trust = citizens::trust_after(*trust, resolved, &s.citizens);
+        if resolved {
+            // Getting the need met restores some wellbeing.
+            let (w, b) = (self.citizens.wellbeing[citizen], self.citizens.wellbeing_baseline[citizen]);
+            if w < b {
+                self.citizens.wellbeing[citizen] = w + s.citizens.resolution_wellbeing * (b - w);
+            }
+        }
         if self.day >= s.run.warmup_days {
             self.citizens.served_in_window[citizen] = true;
         }
@@ -832,7 +862,34 @@ impl World {
             }
         let w = worker as usize;
         self.workers.skill[w] = workforce::learn_by_doing(self.workers.skill[w], bespoke, &self.scenario.staff);
+        let need_type = self.needs.slots[id as usize].need_type as usize;
+        if !bespoke && !resolved && self.scenario.need_types[need_type].enforcement {
+            self.enforce(citizen, need_type, rec);
+        }
         self.close_case(id, resolved, false, rec);
+    }
+
+    /// The enforcement route after a failed standard response to arrears: a bailiff's visit costs
+    /// money, adds a fee to the debt (the latent problem) and may raise a need elsewhere.
+    fn enforce(&mut self, citizen: usize, need_type: usize, rec: &mut DayRecord) {
+        let nt = &self.scenario.need_types[need_type];
+        rec[Metric::EnforcementActions as usize] += 1.0;
+        rec[Metric::CostEnforcement as usize] += nt.enforcement_cost;
+        self.citizens.latent[citizen] = (self.citizens.latent[citizen] + nt.enforcement_debt).min(1.0);
+        let knock_on = nt.enforcement_knock_on;
+        let others: u32 = self.scenario.need_types.iter().filter(|t| !t.enforcement).count() as u32;
+        if others == 0 || self.streams.outcome.random::<f64>() >= knock_on {
+            return;
+        }
+        let pick = self.streams.outcome.random_range(0..others) as usize;
+        let k = self.scenario.need_types.iter().enumerate().filter(|(_, t)| !t.enforcement).nth(pick).map(|(k, _)| k).expect("counted");
+        let t = &self.scenario.need_types[k];
+        let c = beta(t.complexity_mean, t.complexity_concentration).sample(&mut self.streams.outcome);
+        let complexity = demand::complexity_with_latent(c, self.citizens.latent[citizen], self.scenario.demand.latent_complexity_push);
+        let severity = self.streams.outcome.random::<f64>() * self.scenario.presentation.initial_severity_max;
+        let growth = presentation::severity_growth(t.days_to_crisis, self.citizens.deprivation[citizen]);
+        self.needs.insert(Need::arising(citizen as u32, k as u16, complexity, severity, growth, self.day));
+        rec[Metric::KnockOnNeeds as usize] += 1.0;
     }
 
     /// Closes a case: resolved needs end; unresolved ones come back as failure demand or go hidden.
@@ -898,7 +955,7 @@ impl World {
         rec[Metric::CostFrontline as usize] = frontline;
         rec[Metric::CostOverhead as usize] = overhead;
         rec[Metric::CostService as usize] = frontline + overhead;
-        rec[Metric::CostTotal as usize] = frontline + overhead + acute;
+        rec[Metric::CostTotal as usize] = frontline + overhead + acute + rec[Metric::CostEnforcement as usize];
         let closed = rec[Metric::CasesClosed as usize];
         let (reported, truly) = if closed > 0.0 {
             (rec[Metric::ClosedReported as usize] / closed, rec[Metric::ResolvedTrue as usize] / closed)
@@ -983,13 +1040,30 @@ impl World {
         let (wellbeing_sum, trust_sum) = self.citizens.wellbeing.iter().zip(&self.citizens.trust).fold((0.0, 0.0), |(w, t), (a, b)| (w + a, t + b));
         rec[Metric::WellbeingMean as usize] = wellbeing_sum / nc;
         rec[Metric::TrustMean as usize] = trust_sum / nc;
-        if self.day >= s.run.warmup_days {
+        rec[Metric::OpinionPolarisation as usize] = citizens::polarisation(self.citizens.opinion.iter().copied());
+        rec[Metric::WellbeingGini as usize] = self.wellbeing_inequality();
+        if self.day >= self.scenario.run.warmup_days && self.day % 7 == 0 {
+            let means = self.neighbourhood_wellbeing();
+            let (sums, count) = &mut self.window_neighbourhood_wellbeing;
+            sums.resize(means.len(), 0.0);
+            for (s, m) in sums.iter_mut().zip(means) {
+                *s += m;
+            }
+            *count += 1;
+        }
+        if self.day >= self.scenario.run.warmup_days {
             self.window_hours += rec[Metric::HoursWorked as usize];
             self.window_cost += rec[Metric::CostService as usize];
         }
         rec[Metric::CostPerClient as usize] =
             if rec[Metric::ClientsServed as usize] > 0.0 { rec[Metric::CostService as usize] / rec[Metric::ClientsServed as usize] } else { f64::NAN };
         rec[Metric::HoursPerClient as usize] = if rec[Metric::ClientsServed as usize] > 0.0 { rec[Metric::HoursWorked as usize] / rec[Metric::ClientsServed as usize] } else { f64::NAN };
+    }
+
+    /// Mean wellbeing per neighbourhood over the summary window (weekly samples).
+    pub fn window_neighbourhood_wellbeing(&self) -> Vec<f64> {
+        let (sums, count) = &self.window_neighbourhood_wellbeing;
+        sums.iter().map(|s| if *count > 0 { s / *count as f64 } else { f64::NAN }).collect()
     }
 
     /// Hours worked and service cost per distinct client served in the summary window.
@@ -1054,7 +1128,8 @@ pub fn run(scenario: &Scenario, seed: u64) -> RunOutput {
         Metric::RecoveryDays => recovery,
         _ => f64::NAN,
     };
-    let summary = RunSummary::from_series(&series, scenario.run.warmup_days, &window);
+    let mut summary = RunSummary::from_series(&series, scenario.run.warmup_days, &window);
+    summary.neighbourhood_wellbeing = world.window_neighbourhood_wellbeing();
     RunOutput { series, summary, totals: world.totals }
 }
 

@@ -62,6 +62,36 @@ pub struct Need {
     pub priority: f64,
 }
 
+impl Need {
+    /// A need that has just arisen, not yet presented.
+    pub fn arising(citizen: u32, need_type: u16, complexity: f64, severity: f64, severity_growth: f64, day: u32) -> Self {
+        Self {
+            citizen,
+            need_type,
+            state: NeedState::Hidden,
+            complexity,
+            severity,
+            severity_growth,
+            contacts: 0,
+            case_arrival: day,
+            due: 0,
+            patience_days: 0.0,
+            team: 0,
+            stage: 0,
+            handoffs: 0,
+            approval: Approval::NotAsked,
+            worker: NO_WORKER,
+            in_service: false,
+            bespoke: false,
+            knows_citizen: false,
+            effort_left: 0.0,
+            time_given: 0.0,
+            time_required: 0.0,
+            priority: 0.0,
+        }
+    }
+}
+
 /// The arena of live needs.
 #[derive(Debug, Clone, Default)]
 pub struct NeedSet {

@@ -36,6 +36,7 @@ pub struct Scenario {
     pub money: MoneyParams,
     pub staff: StaffParams,
     pub management: ManagementParams,
+    pub citizens: CitizenParams,
     pub need_types: Vec<NeedType>,
     /// Shocks and reforms in day order.
     pub events: Vec<Event>,
@@ -61,6 +62,7 @@ impl Default for Scenario {
             money: MoneyParams::default(),
             staff: StaffParams::default(),
             management: ManagementParams::default(),
+            citizens: CitizenParams::default(),
             need_types: default_need_types(),
             events: Vec::new(),
         }
@@ -87,6 +89,7 @@ struct ScenarioFile {
     money: Option<MoneyRaw>,
     staff: Option<StaffRaw>,
     management: Option<ManagementRaw>,
+    citizens: Option<CitizenRaw>,
     need_types: Option<Vec<NeedTypeRaw>>,
     events: Option<Vec<Event>>,
 }
@@ -320,6 +323,7 @@ impl Scenario {
             money: MoneyParams::resolve(raw.money.unwrap_or_default(), &defaults.money),
             staff: StaffParams::resolve(raw.staff.unwrap_or_default(), &defaults.staff),
             management: ManagementParams::resolve(raw.management.unwrap_or_default(), &defaults.management),
+            citizens: CitizenParams::resolve(raw.citizens.unwrap_or_default(), &defaults.citizens),
             need_types,
             events: {
                 let mut e = raw.events.unwrap_or_default();
@@ -357,6 +361,7 @@ impl Scenario {
             out_of_range(MoneyParams::KEY, self.money.validate()),
             out_of_range(StaffParams::KEY, self.staff.validate()),
             out_of_range(ManagementParams::KEY, self.management.validate()),
+            out_of_range(CitizenParams::KEY, self.citizens.validate()),
         ];
         if let Some(bad) = checks.into_iter().flatten().next() {
             return Some(bad);
@@ -456,6 +461,7 @@ impl Scenario {
         v.extend(MoneyParams::specs());
         v.extend(StaffParams::specs());
         v.extend(ManagementParams::specs());
+        v.extend(CitizenParams::specs());
         v.extend(NeedType::specs());
         v
     }

@@ -37,9 +37,13 @@ section! {
         /// Concentration (a + b) of the Beta distributions above; higher is less spread.
         spread_concentration: f64 = 6.0, "-", [0.5, 1000], "assumption";
         /// Neighbours per citizen in the Watts-Strogatz ring lattice (even).
-        community_k: usize = 6, "links", [2, 100], "MODEL.md §2; Watts & Strogatz 1998";
+        community_k: usize = 6, "links", [0, 100], "MODEL.md §2; Watts & Strogatz 1998 (0: no community network)";
         /// Rewiring probability of the small world.
         community_rewire: f64 = 0.1, "probability", [0, 1], "MODEL.md §2; Watts & Strogatz 1998";
+        /// Spread of mean deprivation across neighbourhoods: 0 equal, 1 from none in the first to twice the mean in the last.
+        deprivation_gradient: f64 = 0.0, "-", [0, 1], "assumption";
+        /// Spread of initial opinions: each citizen starts near -s or +s (two camps) with noise.
+        opinion_camps: f64 = 0.5, "-1..1", [0, 1], "assumption";
         /// Extra links across neighbourhoods per citizen.
         cross_links_per_citizen: f64 = 0.05, "links/person", [0, 10], "assumption";
     }
@@ -81,6 +85,12 @@ section! {
         coaches_per_100_staff: f64 = 0.0, "FTE/100 FTE", [0, 50], "Buurtzorg: ~20 coaches for ~10,000 nurses (KPMG 2015); assumption";
         /// Share of closures audited by inspection.
         inspection_share: f64 = 0.1, "share of closures", [0, 1], "MODEL.md §4.7; assumption";
+        /// Days between citizens' assemblies (0: none).
+        assembly_interval_days: u32 = 0, "days", [0, 3650], "MODEL.md §3 participation";
+        /// Members of each assembly.
+        assembly_size: usize = 100, "people", [2, 100_000], "MODEL.md §3 participation";
+        /// How members are chosen: a random sample stratified by neighbourhood, or self-selected by opinion.
+        assembly_selection: AssemblySelection = AssemblySelection::Random, "-", [f64::NAN, f64::NAN], "MODEL.md §5.5; Fishkin 2009; Schkade et al. 2007";
         /// Who reviews performance: managers on reported metrics, or teams on true outcomes.
         review: Review = Review::Management, "-", [f64::NAN, f64::NAN], "MODEL.md §5.3";
         /// Frontline pay per contracted hour.
@@ -114,6 +124,9 @@ impl Governance {
             coaches_per_100_staff: 2.0,
             inspection_share: 0.0,
             review: Review::Team,
+            assembly_interval_days: 365,
+            assembly_size: 100,
+            assembly_selection: AssemblySelection::Random,
             hourly_rate: 33.6,
         }
     }
@@ -332,6 +345,14 @@ section! {
         days_to_crisis: f64 = 120.0, "days", [1, 36_500], "assumption";
         /// Knock-on cost of an acute event (A&E, eviction, bailiff).
         acute_cost: f64 = 2000.0, "currency", [0, 1.0e9], "MODEL.md §4.2; assumption";
+        /// The standard response is enforcement (letters, then a bailiff when it fails), as for council-tax arrears.
+        enforcement: bool = false, "-", [f64::NAN, f64::NAN], "Gateshead council tax (Vanguard/Locality 2014); assumption";
+        /// Cost of one enforcement step (bailiff visit) after a failed standard response.
+        enforcement_cost: f64 = 300.0, "currency", [0, 1.0e9], "assumption";
+        /// Latent problem (debt) added by a bailiff's fee.
+        enforcement_debt: f64 = 0.15, "0..1", [0, 1], "assumption";
+        /// Chance that enforcement raises a need of another type (knock-on demand elsewhere).
+        enforcement_knock_on: f64 = 0.3, "probability", [0, 1], "assumption";
     }
 }
 
@@ -348,6 +369,7 @@ pub fn default_need_types() -> Vec<NeedType> {
             standard_coverage: 0.4,
             days_to_crisis: 180.0,
             acute_cost: 2500.0,
+            ..NeedType::default()
         },
         NeedType {
             name: "housing_repair".into(),
@@ -359,6 +381,7 @@ pub fn default_need_types() -> Vec<NeedType> {
             standard_coverage: 0.45,
             days_to_crisis: 365.0,
             acute_cost: 1500.0,
+            ..NeedType::default()
         },
         NeedType {
             name: "money_advice".into(),
@@ -370,6 +393,7 @@ pub fn default_need_types() -> Vec<NeedType> {
             standard_coverage: 0.35,
             days_to_crisis: 240.0,
             acute_cost: 1200.0,
+            ..NeedType::default()
         },
     ]
 }
@@ -518,5 +542,59 @@ impl Event {
         match self {
             Event::DemandSurge { day, .. } | Event::FundingCut { day, .. } | Event::StaffLoss { day, .. } | Event::Lever { day, .. } | Event::Reform { day, .. } => *day,
         }
+    }
+}
+
+/// How an assembly's members are chosen (MODEL.md §5.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AssemblySelection {
+    /// A random sample stratified by neighbourhood (a mini-public; Fishkin 2009).
+    Random,
+    /// Those who care most put themselves forward: the most convinced of one camp.
+    SelfSelected,
+}
+
+impl super::params::ParamValue for AssemblySelection {
+    fn allowed() -> &'static str {
+        "\"random\", \"self-selected\""
+    }
+    fn render(&self) -> String {
+        match self {
+            AssemblySelection::Random => "\"random\"".into(),
+            AssemblySelection::SelfSelected => "\"self-selected\"".into(),
+        }
+    }
+}
+
+section! {
+    /// Citizens' trust, opinions and assemblies (MODEL.md §5.5).
+    pub struct CitizenParams / CitizenRaw in "citizens" {
+        /// Trust gained after a good encounter, as a share of the distance to 1.
+        trust_rise: f64 = 0.05, "share", [0, 1], "Kampen, Van De Walle & Bouckaert 2006; assumption";
+        /// How many times faster trust falls after a bad encounter than it rises after a good one.
+        trust_asymmetry: f64 = 2.5, "multiple", [1, 10], "Kampen et al. 2006 (2-3x)";
+        /// Share of the gap to the neighbours' mean trust closed at each spreading step.
+        trust_spread: f64 = 0.1, "share", [0, 1], "MODEL.md §5.5 (weighted averaging; DeGroot 1974)";
+        /// Days between spreading steps of trust over the community network.
+        trust_spread_interval_days: u32 = 7, "days", [1, 365], "assumption";
+        /// Confidence bound: citizens only listen to opinions closer than this (Deffuant et al. 2000).
+        confidence_bound: f64 = 0.4, "opinion distance", [0, 2], "Deffuant et al. 2000; assumption";
+        /// Share of the opinion gap closed in an interaction.
+        convergence: f64 = 0.3, "share", [0, 0.5], "Deffuant et al. 2000";
+        /// Opinion interactions per citizen per day, with a random community neighbour.
+        interactions_per_day: f64 = 0.02, "1/day", [0, 10], "assumption";
+        /// Rounds of deliberation inside an assembly (each member meets each round).
+        deliberation_rounds: u32 = 20, "rounds", [0, 1000], "assumption";
+        /// Widening of the confidence bound among a random, mixed assembly (facilitated deliberation).
+        deliberation_widening: f64 = 3.0, "multiple", [1, 10], "Fishkin 2009; assumption";
+        /// Shift of a like-minded group toward its own extreme per round (group polarisation).
+        like_minded_shift: f64 = 0.02, "opinion/round", [0, 1], "Schkade, Sunstein & Hastie 2007";
+        /// Trust gained by an assembly member through voice.
+        voice_trust: f64 = 0.15, "share", [0, 1], "MODEL.md §5.5; assumption";
+        /// How far an assembly's recommendation re-weights queue priorities toward need.
+        assembly_priority_shift: f64 = 0.5, "share", [0, 1], "MODEL.md §5.5; assumption";
+        /// Wellbeing regained when a need is truly resolved, as a share of the gap to the baseline.
+        resolution_wellbeing: f64 = 0.1, "share", [0, 1], "assumption";
     }
 }

@@ -1,0 +1,244 @@
+//! Trust, opinions and assemblies (MODEL.md §5.5). Trust moves after each encounter, falling
+//! `trust_asymmetry` times faster on a bad outcome than it rises on a good one (Kampen, Van De
+//! Walle & Bouckaert 2006), and spreads over the community network by weighted averaging (DeGroot
+//! 1974). Opinions on a contested service question follow bounded confidence (Deffuant et al.
+//! 2000). Citizens' assemblies of a random, stratified sample deliberate with a widened confidence
+//! bound (depolarising; Fishkin 2009); self-selected like-minded ones drift to their extreme
+//! (Schkade, Sunstein & Hastie 2007). Members gain trust through voice; everyone else reacts only to
+//! the outcomes that follow, through their own encounters.
+
+use rand::RngExt;
+
+use super::World;
+use crate::metrics::gini;
+use crate::scenario::{AssemblySelection, CitizenParams};
+
+/// Trust after an encounter: up by `rise` of the gap to 1 on a good outcome, down by
+/// `rise x asymmetry` of the trust held on a bad one.
+pub fn trust_after(trust: f64, good: bool, p: &CitizenParams) -> f64 {
+    if good { trust + p.trust_rise * (1.0 - trust) } else { trust - (p.trust_rise * p.trust_asymmetry).min(1.0) * trust }
+}
+
+/// One bounded-confidence interaction: if the opinions are closer than `bound`, both move toward
+/// each other by `mu` of the gap.
+pub fn deffuant(a: f64, b: f64, bound: f64, mu: f64) -> (f64, f64) {
+    let d = b - a;
+    if d.abs() < bound { (a + mu * d, b - mu * d) } else { (a, b) }
+}
+
+/// Opinion polarisation: the variance of opinions (0 consensus; 1 two camps at -1 and +1).
+/// Two passes (mean, then squared deviations) for accuracy.
+pub fn polarisation(opinions: impl Iterator<Item = f64> + Clone) -> f64 {
+    let (n, sum) = opinions.clone().fold((0usize, 0.0), |(n, s), o| (n + 1, s + o));
+    if n < 2 {
+        return 0.0;
+    }
+    let mean = sum / n as f64;
+    opinions.map(|o| (o - mean).powi(2)).sum::<f64>() / n as f64
+}
+
+/// What the last assembly did, for observation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssemblyRecord {
+    pub day: u32,
+    pub members: Vec<u32>,
+    pub polarisation_before: f64,
+    pub polarisation_after: f64,
+}
+
+impl World {
+    /// Trust after an encounter's outcome.
+    pub(super) fn encounter(&mut self, citizen: usize, good: bool) {
+        let t = &mut self.citizens.trust[citizen];
+        *t = trust_after(*t, good, &self.scenario.citizens);
+    }
+
+    /// Weekly trust spreading and daily opinion interactions over the community network.
+    pub(super) fn social_day(&mut self) {
+        let p = self.scenario.citizens.clone();
+        let n = self.citizens.len();
+        if n == 0 {
+            return;
+        }
+        if self.day % p.trust_spread_interval_days == 0 && p.trust_spread > 0.0 {
+            // Synchronous update from yesterday's values, so order does not matter.
+            let old = &mut self.scratch.values;
+            old.clear();
+            old.extend_from_slice(&self.citizens.trust);
+            for i in 0..n {
+                let nb = self.community.neighbours(i);
+                if nb.is_empty() {
+                    continue;
+                }
+                let mean = nb.iter().map(|&j| old[j as usize]).sum::<f64>() / nb.len() as f64;
+                self.citizens.trust[i] += p.trust_spread * (mean - old[i]);
+            }
+        }
+        let expected = p.interactions_per_day * n as f64;
+        let count = expected.floor() as usize + usize::from(self.streams.social.random::<f64>() < expected.fract());
+        for _ in 0..count {
+            let i = self.streams.social.random_range(0..n);
+            let nb = self.community.neighbours(i);
+            if nb.is_empty() {
+                continue;
+            }
+            let j = nb[self.streams.social.random_range(0..nb.len())] as usize;
+            let (a, b) = deffuant(self.citizens.opinion[i], self.citizens.opinion[j], p.confidence_bound, p.convergence);
+            self.citizens.opinion[i] = a;
+            self.citizens.opinion[j] = b;
+        }
+    }
+
+    /// Holds an assembly when one is due (MODEL.md §5.5).
+    pub(super) fn assembly_day(&mut self) {
+        let g = &self.governance;
+        if g.assembly_interval_days == 0 || self.day == 0 || self.day % g.assembly_interval_days != 0 {
+            return;
+        }
+        let members = self.select_assembly(g.assembly_size, g.assembly_selection);
+        self.hold_assembly(members);
+    }
+
+    /// Chooses members: stratified random (each neighbourhood in proportion, without repeats) or
+    /// self-selected (the most convinced of the larger camp).
+    pub fn select_assembly(&mut self, size: usize, selection: AssemblySelection) -> Vec<u32> {
+        let n = self.citizens.len();
+        let size = size.min(n);
+        match selection {
+            AssemblySelection::Random => {
+                let mut members = Vec::with_capacity(size);
+                let sizes = self.neighbourhood_sizes.clone();
+                let mut start = 0usize;
+                let mut placed = 0usize;
+                for (k, &nk) in sizes.iter().enumerate() {
+                    let upto = if k + 1 == sizes.len() { size } else { size * (start + nk) / n };
+                    let quota = upto.saturating_sub(placed).min(nk);
+                    // Floyd's algorithm: `quota` distinct citizens of this neighbourhood.
+                    let mut chosen: Vec<u32> = Vec::with_capacity(quota);
+                    for j in nk - quota..nk {
+                        let t = self.streams.social.random_range(0..=j) as u32;
+                        let pick = if chosen.contains(&t) { j as u32 } else { t };
+                        chosen.push(pick);
+                    }
+                    chosen.sort_unstable();
+                    members.extend(chosen.iter().map(|&c| c + start as u32));
+                    placed += quota;
+                    start += nk;
+                }
+                members
+            }
+            AssemblySelection::SelfSelected => {
+                let positive = self.citizens.opinion.iter().filter(|&&o| o > 0.0).count();
+                let sign = if positive * 2 >= n { 1.0 } else { -1.0 };
+                let mut idx: Vec<u32> = (0..n as u32).filter(|&i| self.citizens.opinion[i as usize] * sign > 0.0).collect();
+                idx.sort_by(|&a, &b| {
+                    let (oa, ob) = (self.citizens.opinion[a as usize] * sign, self.citizens.opinion[b as usize] * sign);
+                    ob.total_cmp(&oa).then(a.cmp(&b))
+                });
+                idx.truncate(size);
+                idx.sort_unstable();
+                idx
+            }
+        }
+    }
+
+    /// Deliberation, voice, and the recommendation (MODEL.md §5.5).
+    pub fn hold_assembly(&mut self, members: Vec<u32>) {
+        let p = self.scenario.citizens.clone();
+        let before = polarisation(members.iter().map(|&i| self.citizens.opinion[i as usize]));
+        let mean: f64 = members.iter().map(|&i| self.citizens.opinion[i as usize]).sum::<f64>() / members.len().max(1) as f64;
+        // Like-minded when every member shares the camp of the mean.
+        let like_minded = members.iter().all(|&i| self.citizens.opinion[i as usize] * mean > 0.0);
+        let m = members.len();
+        for _ in 0..p.deliberation_rounds {
+            if m < 2 {
+                break;
+            }
+            for k in 0..m {
+                let a = members[k] as usize;
+                let b = members[self.streams.social.random_range(0..m)] as usize;
+                if a == b {
+                    continue;
+                }
+                if like_minded {
+                    // Group polarisation: arguments heard are one-sided; the group moves outward.
+                    let s = mean.signum() * p.like_minded_shift;
+                    self.citizens.opinion[a] = (self.citizens.opinion[a] + s).clamp(-1.0, 1.0);
+                } else {
+                    let bound = p.confidence_bound * p.deliberation_widening;
+                    let (x, y) = deffuant(self.citizens.opinion[a], self.citizens.opinion[b], bound, p.convergence);
+                    self.citizens.opinion[a] = x;
+                    self.citizens.opinion[b] = y;
+                }
+            }
+        }
+        for &i in &members {
+            let t = &mut self.citizens.trust[i as usize];
+            *t += p.voice_trust * (1.0 - *t);
+        }
+        let after = polarisation(members.iter().map(|&i| self.citizens.opinion[i as usize]));
+        // A deliberative (mixed) assembly recommends ordering queues by need; services follow it,
+        // and citizens notice only through what happens to their own cases.
+        if !like_minded {
+            let g = &mut self.governance;
+            g.target_pressure *= 1.0 - p.assembly_priority_shift;
+        }
+        self.last_assembly = Some(AssemblyRecord { day: self.day, members, polarisation_before: before, polarisation_after: after });
+    }
+
+    /// Wellbeing Gini (weekly; the value is carried between) and per-neighbourhood means.
+    pub(super) fn wellbeing_inequality(&mut self) -> f64 {
+        if self.day % 7 == 0 || self.wellbeing_gini.is_nan() {
+            let v = &mut self.scratch.values;
+            v.clear();
+            v.extend_from_slice(&self.citizens.wellbeing);
+            self.wellbeing_gini = gini(v);
+        }
+        self.wellbeing_gini
+    }
+
+    /// Mean wellbeing per neighbourhood now.
+    pub fn neighbourhood_wellbeing(&self) -> Vec<f64> {
+        let k = self.neighbourhood_sizes.len();
+        let mut sum = vec![0.0; k];
+        let mut count = vec![0usize; k];
+        for (i, &w) in self.citizens.wellbeing.iter().enumerate() {
+            let nb = self.citizens.neighbourhood[i] as usize;
+            sum[nb] += w;
+            count[nb] += 1;
+        }
+        sum.iter().zip(&count).map(|(s, &c)| if c > 0 { s / c as f64 } else { f64::NAN }).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trust_falls_faster_than_it_rises() {
+        let p = CitizenParams::default();
+        let up = trust_after(0.5, true, &p) - 0.5;
+        let down = 0.5 - trust_after(0.5, false, &p);
+        assert!((down / up - p.trust_asymmetry).abs() < 1e-12);
+        // Equal numbers of good and bad encounters, in either order, lower trust.
+        let mut t = 0.6;
+        for k in 0..100 {
+            t = trust_after(t, k % 2 == 0, &p);
+        }
+        assert!(t < 0.6, "{t}");
+    }
+
+    #[test]
+    fn bounded_confidence_only_within_the_bound() {
+        assert_eq!(deffuant(-0.5, 0.5, 0.4, 0.3), (-0.5, 0.5));
+        let (a, b) = deffuant(0.0, 0.2, 0.4, 0.5);
+        assert!((a - 0.1).abs() < 1e-12 && (b - 0.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn polarisation_is_the_variance() {
+        assert_eq!(polarisation([0.3, 0.3, 0.3].into_iter()), 0.0);
+        assert!((polarisation([-1.0, 1.0].into_iter()) - 1.0).abs() < 1e-12);
+    }
+}
