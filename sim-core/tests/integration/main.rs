@@ -1,3 +1,4 @@
 //! Integration tests of sim-core, one binary (STYLE.md): patterns over many seeds.
+mod citizens;
 mod patterns;
 mod workforce;
