@@ -413,9 +413,7 @@ impl Scenario {
     fn first_invalid_event(&self) -> Option<(String, String)> {
         for (i, e) in self.events.iter().enumerate() {
             let at = |f: &str| format!("events[{i}].{f}");
-            if e.day() >= self.run.days {
-                return Some((at("day"), format!("{} is past the end of the run ({} days)", e.day(), self.run.days)));
-            }
+            // Events after the end of the run never happen (so `--days` can shorten any scenario).
             match e {
                 Event::DemandSurge { multiplier, .. } if !(0.0..=20.0).contains(multiplier) => {
                     return Some((at("multiplier"), format!("{multiplier} is out of range; allowed 0 to 20")));
