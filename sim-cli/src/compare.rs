@@ -163,7 +163,7 @@ fn execute(mut named: Vec<(Option<PathBuf>, Scenario)>, replicates: u32, master:
             cost.ci_high
         );
     }
-    eprintln!("{} replicates each; wrote {}/ensemble.csv, summary.csv, effects.csv, manifest.json", replicates, out.display());
+    eprintln!("{} replicates each; wrote {}/ensemble.csv, summary.csv, effects.csv, manifest.json, plots and report.html", replicates, out.display());
     Ok(())
 }
 
@@ -200,5 +200,7 @@ fn write(out: &Path, ensembles: &[Ensemble], manifest: &CompareManifest) -> io::
     }
     w.flush()?;
     crate::output::write_json(&dir.join("manifest.json"), manifest)?;
+    // Plots and report.html, drawn from the files just written.
+    crate::report::draw_into(dir, "compare", true);
     staging.commit()
 }

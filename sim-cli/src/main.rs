@@ -3,7 +3,11 @@
 
 mod compare;
 mod output;
+mod plots;
+mod report;
 mod sweep;
+mod sweep_exec;
+mod sweep_tables;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,10 +37,11 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run one scenario and write timeseries.csv, summary.json and manifest.json.
+    /// Run one scenario and write timeseries.csv, summary.json, manifest.json and plots.
     #[command(after_help = EXAMPLES)]
     Run(RunArgs),
-    /// Run replicates of several scenarios and compare them: ensemble.csv, summary.csv, effects.csv.
+    /// Run replicates of several scenarios and compare them: ensemble.csv, summary.csv, effects.csv,
+    /// plots and report.html.
     Compare(compare::CompareArgs),
     /// Run a sweep file's design over parameters: runs.csv, runs.parquet, points.csv.
     Sweep(sweep::SweepArgs),
@@ -44,6 +49,8 @@ enum Command {
     Sensitivity(sweep::SensitivityArgs),
     /// Combine the output folders of a sharded sweep into one.
     Merge(sweep::MergeArgs),
+    /// Redraw the plots and report of a finished command without re-running.
+    Plot(report::PlotArgs),
     /// Check scenario files; exit 0 if all are valid, 2 with located errors otherwise.
     Validate {
         /// Scenario files (TOML).
@@ -92,6 +99,7 @@ fn main() -> ExitCode {
         Some(Command::Sweep(args)) => sweep::sweep(args, &command_line),
         Some(Command::Sensitivity(args)) => sweep::sensitivity(args, &command_line),
         Some(Command::Merge(args)) => sweep::merge(args, &command_line),
+        Some(Command::Plot(args)) => report::plot(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -155,7 +163,7 @@ fn run(args: RunArgs, command_line: &[String]) -> Result<(), CliError> {
         s.get("gaming_gap").unwrap_or(f64::NAN),
         s.get("cost_per_resolved_need").unwrap_or(f64::NAN),
     );
-    eprintln!("wrote {}/timeseries.csv, summary.json, manifest.json", args.out.display());
+    eprintln!("wrote {}/timeseries.csv, summary.json, manifest.json, dashboard.png", args.out.display());
     Ok(())
 }
 

@@ -33,6 +33,8 @@ struct SummaryFile<'a> {
     window_end_day: u32,
     /// Metric name -> value; null where undefined (e.g. no closures in the window).
     metrics: serde_json::Map<String, serde_json::Value>,
+    /// Mean wellbeing of each neighbourhood over the window, neighbourhood 0 first.
+    neighbourhood_wellbeing: Vec<Option<f64>>,
 }
 
 /// A number as CSV text: shortest round-trip form; NaN for undefined (pandas and R read it).
@@ -40,7 +42,7 @@ pub fn number(x: f64) -> String {
     if x.is_nan() { "NaN".into() } else { format!("{x}") }
 }
 
-/// Writes timeseries.csv, summary.json and manifest.json into `dir`.
+/// Writes timeseries.csv, summary.json, manifest.json and the plots into `dir`.
 pub fn write_run(dir: &Path, scenario: &Scenario, seed: u64, out: &RunOutput, manifest: &Manifest) -> io::Result<()> {
     let staging = Staging::new(dir)?;
     {
@@ -69,9 +71,12 @@ pub fn write_run(dir: &Path, scenario: &Scenario, seed: u64, out: &RunOutput, ma
         window_start_day: out.summary.window_start_day,
         window_end_day: out.summary.window_end_day,
         metrics,
+        neighbourhood_wellbeing: out.summary.neighbourhood_wellbeing.iter().map(|v| v.is_finite().then_some(*v)).collect(),
     };
     write_json(&staging.path().join("summary.json"), &summary)?;
     write_json(&staging.path().join("manifest.json"), manifest)?;
+    // The dashboard of the run's series, drawn from the files just written.
+    crate::report::draw_into(staging.path(), "run", false);
     staging.commit()
 }
 
@@ -112,23 +117,66 @@ impl Staging {
     /// Moves the folder into place. An existing destination is set aside first and restored if
     /// the move fails, so the destination always holds one command's complete output.
     pub fn commit(mut self) -> io::Result<()> {
-        if self.dest.exists() {
-            if !self.dest.is_dir() {
-                return Err(io::Error::other("exists and is not a folder"));
-            }
-            let name = self.dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-            let old = self.tmp.with_file_name(format!(".{name}.old-{}", std::process::id()));
-            fs::rename(&self.dest, &old)?;
-            if let Err(e) = fs::rename(&self.tmp, &self.dest) {
-                let _ = fs::rename(&old, &self.dest);
-                return Err(e);
-            }
-            let _ = fs::remove_dir_all(&old);
-        } else {
-            fs::rename(&self.tmp, &self.dest)?;
-        }
+        move_into_place(&self.tmp, &self.dest)?;
         self.done = true;
         Ok(())
+    }
+}
+
+/// Renames the folder `tmp` to `dest`. An existing destination is set aside first and restored if
+/// the move fails, so the destination always holds one command's complete output.
+fn move_into_place(tmp: &Path, dest: &Path) -> io::Result<()> {
+    if dest.exists() {
+        if !dest.is_dir() {
+            return Err(io::Error::other("exists and is not a folder"));
+        }
+        let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+        let old = tmp.with_file_name(format!(".{name}.old-{}", std::process::id()));
+        fs::rename(dest, &old)?;
+        if let Err(e) = fs::rename(tmp, dest) {
+            let _ = fs::rename(&old, dest);
+            return Err(e);
+        }
+        let _ = fs::remove_dir_all(&old);
+    } else {
+        fs::rename(tmp, dest)?;
+    }
+    Ok(())
+}
+
+/// A work folder beside the destination with a fixed name, `.NAME.partial`, for commands that can
+/// resume (`sim sweep`): unlike [`Staging`] it survives a kill or an error, so a later run can find
+/// it and continue; [`Partial::commit`] moves it into place like [`Staging::commit`].
+pub struct Partial {
+    path: PathBuf,
+    dest: PathBuf,
+}
+
+impl Partial {
+    /// Where the work folder of `dest` lives.
+    pub fn path_for(dest: &Path) -> PathBuf {
+        let parent = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+        parent.join(format!(".{name}.partial"))
+    }
+
+    /// The work folder of `dest`, created if missing (existing contents are kept).
+    pub fn open(dest: &Path) -> io::Result<Self> {
+        let path = Self::path_for(dest);
+        fs::create_dir_all(&path)?;
+        Ok(Self { path, dest: dest.to_path_buf() })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Moves the folder into place (see [`Staging::commit`]).
+    pub fn commit(self) -> io::Result<()> {
+        move_into_place(&self.path, &self.dest)
     }
 }
 

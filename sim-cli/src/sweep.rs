@@ -1,24 +1,575 @@
-//! `sim sweep`, `sim sensitivity` and `sim merge`.
+//! `sim sweep`, `sim sensitivity` and `sim merge`. The sweep file format is documented in
+//! `sim_core::experiment::sweep`; the runs.csv journal and resume in `sweep_exec`; the derived
+//! tables in `sweep_tables`.
+//!
+//! Where outputs are written:
+//! - `sim sweep` works in `.NAME.partial/` beside `--out NAME`, a folder that survives a kill.
+//!   runs.csv there is the journal from the start; at the end runs.parquet, points.csv and
+//!   manifest.json are written (each through a temporary name) and the folder is renamed to NAME.
+//!   So NAME only ever holds a complete sweep, and after an interruption `--resume` continues the
+//!   work folder. Without `--resume` an existing work folder is an error (so a forgotten flag does
+//!   not throw work away); delete it to start again. Two sweeps must not share an `--out` at once.
+//! - `sim sensitivity` and `sim merge` write into a staging folder moved into place at the end
+//!   (like `sim run`); they do not resume.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use sim_core::experiment::sensitivity::{SensitivityIndex, morris_indices, sobol_indices};
+use sim_core::experiment::sweep::{AdaptiveTarget, DesignKind, Parameter, Shard, Sweep};
+use sim_core::metrics::Metric;
+use sim_core::rng;
+use sim_core::scenario::Scenario;
 
 use crate::CliError;
+use crate::output::{Partial, Staging, number, write_json};
+use crate::sweep_exec::{Executed, Settings, execute};
+use crate::sweep_tables::{Column, Layout, MergeProblem, for_each_point, merge_runs, summarise, write_atomically, write_parquet, write_points};
+
+const SWEEP_EXAMPLES: &str = "\
+Examples:
+  sim sweep scenarios/sweeps/grid.toml --out out/grid
+  sim sweep scenarios/sweeps/lhs.toml --threads 2 --timeseries
+  sim sweep scenarios/sweeps/grid.toml --shard 0/3 --out out/s0   (then 1/3, 2/3; then sim merge)
+  sim sweep scenarios/sweeps/grid.toml --out out/grid --resume    (after an interruption)
+  sim sweep scenarios/sweeps/random.toml --target-ci failure_demand_share=0.01 --max-replicates 40
+  sim sweep scenarios/sweeps/sobol.toml --check";
+
+/// Confidence level of the sensitivity indices' bootstrap intervals.
+const CONFIDENCE: f64 = 0.95;
 
 #[derive(clap::Args, Debug)]
-pub struct SweepArgs {}
-
-#[derive(clap::Args, Debug)]
-pub struct SensitivityArgs {}
-
-#[derive(clap::Args, Debug)]
-pub struct MergeArgs {}
-
-pub fn sweep(_args: SweepArgs, _command_line: &[String]) -> Result<(), CliError> {
-    Err(CliError::Failed("sweep: not built yet".into()))
+#[command(after_help = SWEEP_EXAMPLES)]
+pub struct SweepArgs {
+    /// Sweep file (TOML): base scenario, parameters, design, replicates.
+    sweep: PathBuf,
+    /// Output folder.
+    #[arg(long, default_value = "sim-out/sweep")]
+    out: PathBuf,
+    /// Worker threads (default: one per core, or RAYON_NUM_THREADS). Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+    /// Run only slice i of N, 0-based (0/3, 1/3, 2/3): the runs with run_id % N == i. Combine the
+    /// folders with `sim merge`.
+    #[arg(long, value_name = "i/N")]
+    shard: Option<String>,
+    /// Continue an interrupted sweep into the same --out (runs already written are kept).
+    #[arg(long)]
+    resume: bool,
+    /// Adaptive replication: add `replicates` more runs to each point whose 95% CI half-width of
+    /// METRIC is above HALFWIDTH, round after round, up to --max-replicates.
+    #[arg(long, value_name = "METRIC=HALFWIDTH")]
+    target_ci: Option<String>,
+    /// Most replicates per point with --target-ci [default: 100].
+    #[arg(long, value_name = "M", requires = "target_ci")]
+    max_replicates: Option<usize>,
+    /// Also write each run's daily series to runs/<run_id>.csv.
+    #[arg(long)]
+    timeseries: bool,
+    /// Validate the sweep file (and every point's scenario) and print its size; run nothing.
+    #[arg(long)]
+    check: bool,
 }
 
-pub fn sensitivity(_args: SensitivityArgs, _command_line: &[String]) -> Result<(), CliError> {
-    Err(CliError::Failed("sensitivity: not built yet".into()))
+const SENSITIVITY_NOTES: &str = "\
+How the indices are formed:
+  Every point of the design runs `replicates` times; a point's output y for a metric is the mean
+  of its replicates' finite values (NaN if none), which averages out most of the run-to-run noise
+  before the estimators see it. Saltelli designs give Sobol S1 (Saltelli et al. 2010) and ST
+  (Jansen 1999); Morris designs give mu, mu_star and sigma, with effects per the whole range of a
+  parameter (unit-cube steps).
+  CIs: 95% bootstrap percentile intervals. Indices for every metric the sweep records.
+
+Examples:
+  sim sensitivity scenarios/sweeps/saltelli.toml --out out/sobol
+  sim sensitivity scenarios/sweeps/morris.toml --bootstrap 2000 --threads 2";
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = SENSITIVITY_NOTES)]
+pub struct SensitivityArgs {
+    /// Sweep file (TOML) with design kind `saltelli` (Sobol indices) or `morris` (Morris indices).
+    sweep: PathBuf,
+    /// Output folder.
+    #[arg(long, default_value = "sim-out/sensitivity")]
+    out: PathBuf,
+    /// Bootstrap resamples for the confidence intervals (0: none).
+    #[arg(long, default_value_t = 1000)]
+    bootstrap: usize,
+    /// Worker threads (default: one per core, or RAYON_NUM_THREADS). Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
 }
 
-pub fn merge(_args: MergeArgs, _command_line: &[String]) -> Result<(), CliError> {
-    Err(CliError::Failed("merge: not built yet".into()))
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// Output folders of `sim sweep --shard i/N` (all N of them).
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// Output folder.
+    #[arg(long, default_value = "sim-out/merge")]
+    out: PathBuf,
+}
+
+fn bad(e: impl std::fmt::Display) -> CliError {
+    CliError::BadInput(e.to_string())
+}
+
+fn failed_at(path: &Path) -> impl Fn(std::io::Error) -> CliError + '_ {
+    move |e| CliError::Failed(format!("{}: {e}", path.display()))
+}
+
+fn pool(threads: Option<u16>) -> Result<Option<rayon::ThreadPool>, CliError> {
+    threads
+        .map(|n| rayon::ThreadPoolBuilder::new().num_threads(n.into()).build().map_err(|e| CliError::Failed(format!("cannot start {n} threads: {e}"))))
+        .transpose()
+}
+
+/// Parses `--target-ci METRIC=HALFWIDTH`.
+fn parse_target(text: &str, max_replicates: usize, sweep: &Sweep) -> Result<AdaptiveTarget, CliError> {
+    let (name, hw) = text.split_once('=').ok_or_else(|| bad(format!("--target-ci {text}: expected METRIC=HALFWIDTH, e.g. failure_demand_share=0.01")))?;
+    let metric = Metric::from_name(name.trim()).ok_or_else(|| bad(format!("--target-ci {text}: unknown metric `{}`; `sim describe metrics` lists them", name.trim())))?;
+    if !sweep.metrics.contains(&metric) {
+        return Err(bad(format!("--target-ci {text}: the sweep does not record `{}`; add it to `metrics` in {}", metric.name(), sweep.file.display())));
+    }
+    let half_width: f64 = hw.trim().parse().map_err(|_| bad(format!("--target-ci {text}: `{}` is not a number", hw.trim())))?;
+    if !(half_width.is_finite() && half_width > 0.0) {
+        return Err(bad(format!("--target-ci {text}: the half-width must be a positive number")));
+    }
+    if max_replicates < sweep.replicates {
+        return Err(bad(format!("--max-replicates {max_replicates} is below the sweep's replicates ({})", sweep.replicates)));
+    }
+    Ok(AdaptiveTarget { metric, half_width, max_replicates })
+}
+
+/// What decides a sweep folder's runs.csv: recorded in the work folder (plan.json) and in
+/// manifest.json, and compared on `--resume`.
+fn plan(sweep: &Sweep, layout: &Layout, shard: Option<Shard>, target: Option<AdaptiveTarget>, timeseries: bool) -> Value {
+    json!({
+        "sweep_hash": sweep.content_hash(),
+        "shard": shard,
+        "adaptive": target,
+        "timeseries": timeseries,
+        "columns": layout.columns,
+    })
+}
+
+/// The provenance of a sweep's outputs (ARCHITECTURE.md's manifest, plus the sweep's own fields).
+#[derive(Serialize)]
+struct SweepManifest<'a> {
+    sim_version: &'static str,
+    git_commit: Option<&'static str>,
+    command: &'static str,
+    command_line: Vec<String>,
+    sweep_file: String,
+    sweep_name: &'a str,
+    /// SHA-256 of the resolved sweep (shards of one sweep share it).
+    sweep_hash: String,
+    /// The base scenario.
+    scenario_file: String,
+    /// SHA-256 of the resolved base scenario (with the sweep's `days`).
+    scenario_hash: String,
+    seeds: Seeds,
+    /// The resolved base scenario, before the varied parameters are set.
+    parameters: &'a Scenario,
+    varied: &'a [Parameter],
+    design: Value,
+    replicates: usize,
+    metrics: Vec<&'static str>,
+    plan: &'a Value,
+    shard: Option<Shard>,
+    adaptive: Option<AdaptiveTarget>,
+    points: usize,
+    /// Runs of the whole sweep (all shards); with adaptive replication, the runs it took.
+    runs_total: u64,
+    /// Rows of this folder's runs.csv.
+    runs: u64,
+    /// Runs read back from an interrupted invocation's journal instead of run again.
+    resumed_runs: u64,
+    rounds: usize,
+    threads: usize,
+    columns: &'a [Column],
+    start_time: String,
+    wall_time_seconds: f64,
+}
+
+#[derive(Serialize)]
+struct Seeds {
+    master: u64,
+    run_seed: &'static str,
+    design_seed: u64,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn manifest<'a>(
+    command: &'static str,
+    command_line: &[String],
+    sweep: &'a Sweep,
+    layout: &'a Layout,
+    plan: &'a Value,
+    shard: Option<Shard>,
+    target: Option<AdaptiveTarget>,
+    executed: &Executed,
+    started: SystemTime,
+    clock: Instant,
+) -> SweepManifest<'a> {
+    let mut design = serde_json::to_value(&sweep.design).unwrap_or(Value::Null);
+    if let Value::Object(o) = &mut design {
+        o.insert("points".into(), json!(sweep.points.len()));
+    }
+    SweepManifest {
+        sim_version: env!("CARGO_PKG_VERSION"),
+        git_commit: option_env!("SIM_GIT_COMMIT").filter(|c| !c.is_empty()),
+        command,
+        command_line: command_line.to_vec(),
+        sweep_file: sweep.file.display().to_string(),
+        sweep_name: &sweep.name,
+        sweep_hash: sweep.content_hash(),
+        scenario_file: sweep.base_file.display().to_string(),
+        scenario_hash: sweep.base.content_hash(),
+        seeds: Seeds {
+            master: sweep.seed,
+            run_seed: "rng::run_seed(master, point_id, replicate)",
+            design_seed: rng::derive(sweep.seed, rng::name_hash("design")),
+        },
+        parameters: &sweep.base,
+        varied: &sweep.parameters,
+        design,
+        replicates: sweep.replicates,
+        metrics: sweep.metrics.iter().map(|m| m.name()).collect(),
+        plan,
+        shard,
+        adaptive: target,
+        points: sweep.points.len(),
+        runs_total: if target.is_some() { executed.rows } else { sweep.runs() },
+        runs: executed.rows,
+        resumed_runs: executed.resumed,
+        rounds: executed.rounds,
+        threads: executed.threads,
+        columns: &layout.columns,
+        start_time: humantime::format_rfc3339_seconds(started).to_string(),
+        wall_time_seconds: clock.elapsed().as_secs_f64(),
+    }
+}
+
+fn write_manifest<T: Serialize>(path: &Path, value: &T) -> Result<(), CliError> {
+    let tmp = path.with_file_name("manifest.json.tmp");
+    write_json(&tmp, value).map_err(failed_at(&tmp))?;
+    fs::rename(&tmp, path).map_err(failed_at(path))
+}
+
+fn read_json_file(path: &Path) -> Option<Value> {
+    fs::read_to_string(path).ok().and_then(|t| serde_json::from_str(&t).ok())
+}
+
+pub fn sweep(args: SweepArgs, command_line: &[String]) -> Result<(), CliError> {
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let sweep = Sweep::from_file(&args.sweep).map_err(bad)?;
+    let shard = args.shard.as_deref().map(Shard::parse).transpose().map_err(|e| bad(format!("--shard {e}")))?;
+    let target = args.target_ci.as_deref().map(|t| parse_target(t, args.max_replicates.unwrap_or(100), &sweep)).transpose()?;
+    if shard.is_some() && target.is_some() {
+        return Err(bad("--shard and --target-ci do not combine: adaptive rounds depend on every point's runs; run adaptive sweeps unsharded"));
+    }
+    if args.check {
+        let params: Vec<String> = sweep.parameters.iter().map(|p| p.path.clone()).collect();
+        println!(
+            "ok: {} ({}): design {}, {} points x {} replicates = {} runs; parameters {}; base {}",
+            args.sweep.display(),
+            sweep.name,
+            sweep.design.kind.name(),
+            sweep.points.len(),
+            sweep.replicates,
+            sweep.runs(),
+            params.join(", "),
+            sweep.base_file.display()
+        );
+        return Ok(());
+    }
+    let pool = pool(args.threads)?;
+    let layout = Layout::for_sweep(&sweep);
+    let plan = plan(&sweep, &layout, shard, target, args.timeseries);
+
+    let work = Partial::path_for(&args.out);
+    let mut resume = false;
+    if work.exists() {
+        if !args.resume {
+            return Err(bad(format!(
+                "{}: an interrupted sweep is in {}; add --resume to continue it, or delete that folder to start again",
+                args.out.display(),
+                work.display()
+            )));
+        }
+        match read_json_file(&work.join("plan.json")) {
+            Some(p) if p == plan => resume = true,
+            Some(_) => {
+                return Err(bad(format!(
+                    "{}: the interrupted sweep in {} was started with another sweep file or other options (--shard, --target-ci, \
+                     --max-replicates, --timeseries); resume it with the same ones, or delete that folder to start again",
+                    args.out.display(),
+                    work.display()
+                )));
+            }
+            // Killed before its plan was written: nothing to keep.
+            None => fs::remove_dir_all(&work).map_err(failed_at(&work))?,
+        }
+    } else if args.resume {
+        if read_json_file(&args.out.join("manifest.json")).is_some_and(|m| m.get("plan") == Some(&plan)) {
+            eprintln!("{}: already holds this sweep's complete output; nothing to resume", args.out.display());
+            return Ok(());
+        }
+        eprintln!("{}: no interrupted sweep to resume; starting from the beginning", args.out.display());
+    }
+    let partial = Partial::open(&args.out).map_err(failed_at(&work))?;
+    if !resume {
+        write_atomically(&partial.path().join("plan.json"), |w| {
+            serde_json::to_writer_pretty(w, &plan).map_err(|e| e.to_string())
+        })
+        .map_err(CliError::Failed)?;
+    }
+
+    let executed = execute(&Settings {
+        sweep: &sweep,
+        layout: &layout,
+        dir: partial.path(),
+        pool: pool.as_ref(),
+        shard,
+        target,
+        timeseries: args.timeseries,
+        resume,
+        label: "sweep",
+    })?;
+
+    let dir = partial.path();
+    let runs_csv = dir.join("runs.csv");
+    write_parquet(&runs_csv, &dir.join("runs.parquet"), &layout).map_err(CliError::Failed)?;
+    write_points(&runs_csv, &dir.join("points.csv"), &layout, sweep.points.len(), target.is_none()).map_err(CliError::Failed)?;
+    let m = manifest("sweep", command_line, &sweep, &layout, &plan, shard, target, &executed, started, clock);
+    write_manifest(&dir.join("manifest.json"), &m)?;
+    fs::remove_file(dir.join("plan.json")).map_err(failed_at(&dir.join("plan.json")))?;
+    partial.commit().map_err(failed_at(&args.out))?;
+
+    let secs = clock.elapsed().as_secs_f64();
+    let ran = executed.rows - executed.resumed;
+    let mut what = format!("{} runs", executed.rows);
+    if let Some(s) = shard {
+        what.push_str(&format!(" (shard {}/{} of {})", s.index, s.count, sweep.runs()));
+    }
+    if executed.resumed > 0 {
+        what.push_str(&format!(", {} of them resumed", executed.resumed));
+    }
+    if target.is_some() {
+        what.push_str(&format!(" in {} adaptive rounds", executed.rounds));
+    }
+    eprintln!(
+        "sweep {}: {} points, {what}; {ran} run in {secs:.1} s ({:.1} runs/s, {} threads)",
+        sweep.name,
+        sweep.points.len(),
+        ran as f64 / secs.max(1e-9),
+        executed.threads
+    );
+    let series = if args.timeseries { ", runs/" } else { "" };
+    eprintln!("wrote {}/runs.csv, runs.parquet, points.csv, manifest.json{series}", args.out.display());
+    Ok(())
+}
+
+pub fn sensitivity(args: SensitivityArgs, command_line: &[String]) -> Result<(), CliError> {
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let sweep = Sweep::from_file(&args.sweep).map_err(bad)?;
+    let method = match sweep.design.kind {
+        DesignKind::Saltelli => "Sobol",
+        DesignKind::Morris => "Morris",
+        other => {
+            return Err(bad(format!(
+                "{}: sim sensitivity needs design kind `saltelli` (Sobol indices) or `morris` (Morris indices), not `{}`; \
+                 run this sweep with `sim sweep`",
+                args.sweep.display(),
+                other.name()
+            )));
+        }
+    };
+    let pool = pool(args.threads)?;
+    let layout = Layout::for_sweep(&sweep);
+    let plan = plan(&sweep, &layout, None, None, false);
+    let staging = Staging::new(&args.out).map_err(failed_at(&args.out))?;
+    let executed = execute(&Settings {
+        sweep: &sweep,
+        layout: &layout,
+        dir: staging.path(),
+        pool: pool.as_ref(),
+        shard: None,
+        target: None,
+        timeseries: false,
+        resume: false,
+        label: "sensitivity",
+    })?;
+
+    // y of each metric: the mean over a point's replicates (finite values; NaN if none).
+    let runs_csv = staging.path().join("runs.csv");
+    let n = sweep.points.len();
+    let mut y = vec![vec![f64::NAN; n]; sweep.metrics.len()];
+    for_each_point(&runs_csv, &layout, n, true, |p| {
+        for (ys, values) in y.iter_mut().zip(&p.values) {
+            ys[p.point_id as usize] = summarise(values).0;
+        }
+        Ok(())
+    })
+    .map_err(CliError::Failed)?;
+    let estimate = || -> Vec<Vec<SensitivityIndex>> {
+        sweep
+            .metrics
+            .iter()
+            .zip(&y)
+            .map(|(m, ys)| {
+                let seed = rng::derive(rng::derive(sweep.seed, rng::name_hash("bootstrap")), rng::name_hash(m.name()));
+                match (&sweep.saltelli, &sweep.morris) {
+                    (Some(d), _) => sobol_indices(d, ys, args.bootstrap, CONFIDENCE, seed),
+                    (_, Some(d)) => morris_indices(d, ys, args.bootstrap, CONFIDENCE, seed),
+                    _ => Vec::new(),
+                }
+            })
+            .collect()
+    };
+    let indices = match &pool {
+        Some(p) => p.install(estimate),
+        None => estimate(),
+    };
+    let mut rows = 0usize;
+    write_atomically(&staging.path().join("indices.csv"), |w| {
+        let mut csv = csv::Writer::from_writer(w);
+        let err = |e: csv::Error| e.to_string();
+        csv.write_record(["parameter", "metric", "method", "index", "value", "ci_low", "ci_high"]).map_err(err)?;
+        for (m, list) in sweep.metrics.iter().zip(&indices) {
+            for ix in list {
+                let path = &sweep.parameters[ix.parameter].path;
+                csv.write_record([path.as_str(), m.name(), ix.method, ix.index, &number(ix.value), &number(ix.ci_low), &number(ix.ci_high)]).map_err(err)?;
+                rows += 1;
+            }
+        }
+        csv.flush().map_err(|e| e.to_string())?;
+        drop(csv);
+        Ok::<(), String>(())
+    })
+    .map_err(CliError::Failed)?;
+    let mut m = serde_json::to_value(manifest("sensitivity", command_line, &sweep, &layout, &plan, None, None, &executed, started, clock))
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    if let Value::Object(o) = &mut m {
+        o.insert("bootstrap".into(), json!(args.bootstrap));
+        o.insert("confidence".into(), json!(CONFIDENCE));
+        o.insert("y".into(), json!("per point, the mean over its replicates of the metric's finite values"));
+    }
+    write_manifest(&staging.path().join("manifest.json"), &m)?;
+    staging.commit().map_err(failed_at(&args.out))?;
+
+    eprintln!(
+        "sensitivity {}: {method} indices of {} parameters for {} metrics from {} runs ({} points x {} replicates) in {:.1} s",
+        sweep.name,
+        sweep.parameters.len(),
+        sweep.metrics.len(),
+        executed.rows,
+        n,
+        sweep.replicates,
+        clock.elapsed().as_secs_f64()
+    );
+    eprintln!("wrote {}/indices.csv ({rows} rows), runs.csv, manifest.json", args.out.display());
+    Ok(())
+}
+
+pub fn merge(args: MergeArgs, command_line: &[String]) -> Result<(), CliError> {
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    // Every input must be a finished sweep folder of the same sweep.
+    let mut manifests = Vec::with_capacity(args.dirs.len());
+    for d in &args.dirs {
+        let m = read_json_file(&d.join("manifest.json"))
+            .ok_or_else(|| bad(format!("{}: not a finished sweep folder (no readable manifest.json)", d.display())))?;
+        if m.get("command").and_then(Value::as_str) != Some("sweep") {
+            return Err(bad(format!("{}: manifest.json is not from `sim sweep`", d.display())));
+        }
+        manifests.push(m);
+    }
+    let first = &manifests[0];
+    let same = |key: &str| -> Result<(), CliError> {
+        for (d, m) in args.dirs.iter().zip(&manifests).skip(1) {
+            if m.get(key) != first.get(key) {
+                return Err(bad(format!(
+                    "{} and {} are from different sweeps: their manifest.json `{key}` differ ({} vs {})",
+                    args.dirs[0].display(),
+                    d.display(),
+                    first.get(key).unwrap_or(&Value::Null),
+                    m.get(key).unwrap_or(&Value::Null)
+                )));
+            }
+        }
+        Ok(())
+    };
+    same("sweep_hash")?;
+    same("adaptive")?;
+    same("columns")?;
+    same("runs_total")?;
+    let columns: Vec<Column> = first
+        .get("columns")
+        .cloned()
+        .and_then(|c| serde_json::from_value(c).ok())
+        .ok_or_else(|| bad(format!("{}: manifest.json has no `columns`", args.dirs[0].display())))?;
+    let metrics = first.get("metrics").and_then(Value::as_array).map(Vec::len).unwrap_or(0);
+    let parameters = columns.len().checked_sub(crate::sweep_tables::FIXED.len() + metrics).ok_or_else(|| bad("manifest.json: `columns` and `metrics` disagree"))?;
+    let layout = Layout { columns, parameters };
+    let runs_total = first.get("runs_total").and_then(Value::as_u64).unwrap_or(0);
+    let points = first.get("points").and_then(Value::as_u64).unwrap_or(0) as usize;
+    let adaptive = !first.get("adaptive").is_none_or(Value::is_null);
+    let shards: BTreeMap<u64, u64> = manifests
+        .iter()
+        .filter_map(|m| m.get("shard").and_then(|s| Some((s.get("count")?.as_u64()?, s.get("index")?.as_u64()?))))
+        .collect();
+    let owner = |run_id: u64| match shards.keys().next() {
+        Some(&count) => format!("it belongs to shard {}/{count}", run_id % count),
+        None => "no folder holds it".to_string(),
+    };
+
+    let staging = Staging::new(&args.out).map_err(failed_at(&args.out))?;
+    let inputs: Vec<(String, PathBuf)> = args.dirs.iter().map(|d| (d.display().to_string(), d.join("runs.csv"))).collect();
+    let runs_csv = staging.path().join("runs.csv");
+    merge_runs(&inputs, &runs_csv, &layout.header(), runs_total, owner).map_err(|p| match p {
+        MergeProblem::Inputs(m) => CliError::BadInput(m),
+        MergeProblem::Io(m) => CliError::Failed(m),
+    })?;
+    // Per-run series, if the shards wrote them.
+    for d in &args.dirs {
+        let from = d.join("runs");
+        if from.is_dir() {
+            let to = staging.path().join("runs");
+            fs::create_dir_all(&to).map_err(failed_at(&to))?;
+            for e in fs::read_dir(&from).map_err(failed_at(&from))? {
+                let e = e.map_err(failed_at(&from))?;
+                fs::copy(e.path(), to.join(e.file_name())).map_err(failed_at(&e.path()))?;
+            }
+        }
+    }
+    let rows = write_parquet(&runs_csv, &staging.path().join("runs.parquet"), &layout).map_err(CliError::Failed)?;
+    write_points(&runs_csv, &staging.path().join("points.csv"), &layout, points, !adaptive).map_err(CliError::Failed)?;
+
+    let mut m = first.clone();
+    if let Value::Object(o) = &mut m {
+        o.insert("command".into(), json!("merge"));
+        o.insert("command_line".into(), json!(command_line));
+        o.insert("shard".into(), Value::Null);
+        if let Some(Value::Object(p)) = o.get_mut("plan") {
+            p.insert("shard".into(), Value::Null);
+        }
+        o.insert("merged_from".into(), json!(args.dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>()));
+        o.insert("runs".into(), json!(rows));
+        o.insert("resumed_runs".into(), json!(0));
+        o.insert("start_time".into(), json!(humantime::format_rfc3339_seconds(started).to_string()));
+        o.insert("wall_time_seconds".into(), json!(clock.elapsed().as_secs_f64()));
+    }
+    write_manifest(&staging.path().join("manifest.json"), &m)?;
+    staging.commit().map_err(failed_at(&args.out))?;
+    eprintln!("merged {} folders: {rows} runs of sweep {}", args.dirs.len(), first.get("sweep_name").and_then(Value::as_str).unwrap_or("?"));
+    eprintln!("wrote {}/runs.csv, runs.parquet, points.csv, manifest.json", args.out.display());
+    Ok(())
 }

@@ -8,7 +8,9 @@ const TOP_DOWN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/top-do
 const ENABLEMENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/enablement.toml");
 
 fn compare_files() -> std::collections::BTreeSet<String> {
-    names(&["ensemble.csv", "summary.csv", "effects.csv", "manifest.json"])
+    let mut files = names(&["ensemble.csv", "summary.csv", "effects.csv", "manifest.json", "report.html"]);
+    files.extend(crate::plots::figure_files(crate::plots::COMPARE_FIGURES));
+    files
 }
 
 fn rows(path: &Path) -> Vec<csv::StringRecord> {
@@ -115,5 +117,8 @@ fn no_arguments_runs_the_builtin_comparison() {
     let summary = rows(&out.join("summary.csv"));
     let get = |sc: &str, m: &str| summary.iter().find(|r| &r[0] == sc && &r[1] == m).map(|r| (num(&r[2]), num(&r[5]))).unwrap();
     assert_eq!(get("top-down", "failure_demand_share").1, 20.0);
+    // The report shows the dashboard (issue 7: `cargo run --release` writes report.html with it).
+    let report = String::from_utf8(bytes(&out.join("report.html"))).unwrap();
+    assert!(report.contains("src=\"dashboard.png\""), "report.html lacks the dashboard");
     assert!(get("top-down", "failure_demand_share").0 > get("enablement", "failure_demand_share").0);
 }

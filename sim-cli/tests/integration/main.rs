@@ -7,7 +7,9 @@ mod bad_input;
 mod cli;
 mod compare;
 mod determinism;
+mod plots;
 mod run;
+mod sweep;
 mod validate;
 
 use std::collections::BTreeSet;
@@ -161,9 +163,11 @@ pub fn names(list: &[&str]) -> BTreeSet<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
-/// The files every `sim run` writes.
+/// The files every `sim run` writes: the data and the plots of its series.
 pub fn run_files() -> BTreeSet<String> {
-    names(&["timeseries.csv", "summary.json", "manifest.json"])
+    let mut files = names(&["timeseries.csv", "summary.json", "manifest.json"]);
+    files.extend(plots::figure_files(plots::RUN_FIGURES));
+    files
 }
 
 /// A parsed timeseries.csv: header and rows of numbers.

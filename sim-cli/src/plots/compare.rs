@@ -1,0 +1,249 @@
+//! Summary comparison of `sim compare`: each key metric's run summary per scenario as a dot (the
+//! mean over replicates) with a whisker (its 95% CI), and the pairwise effects (A minus B, paired
+//! over replicates) with their CIs against a zero line. One panel per metric, since units differ.
+
+use plotters::prelude::*;
+
+use super::data::{EffectRow, SummaryRow, unique};
+use super::figure::{self, Area, DrawResult, Figure, FixedTicks, Header, Key, Mark};
+use super::style::{self, CAPTION, DARK, GREY, LABEL, LIGHT_GREY, TICK, Ticks};
+
+/// The metrics of the summary and effects figures: the dashboard's, with the true resolution rate
+/// after the gaming gap.
+pub const KEY_METRICS: [&str; 10] = [
+    "failure_demand_share",
+    "backlog",
+    "wait_mean_days",
+    "cost_per_resolved_need",
+    "burnout_mean",
+    "trust_mean",
+    "wellbeing_gini",
+    "wellbeing_mean",
+    "gaming_gap",
+    "true_resolution_rate",
+];
+
+/// The key metrics that `has` holds (in [`KEY_METRICS`] order), with `wellbeing_mean` only when
+/// there is no `wellbeing_gini`.
+pub fn key_metrics(has: impl Fn(&str) -> bool) -> Vec<String> {
+    let gini = has("wellbeing_gini");
+    KEY_METRICS.iter().filter(|&&m| has(m) && !(m == "wellbeing_mean" && gini)).map(|m| m.to_string()).collect()
+}
+
+/// One dot with its whisker: a label on the category axis, a value and its CI.
+#[derive(Debug, Clone)]
+struct Dot {
+    label: String,
+    colour: RGBColor,
+    value: f64,
+    lo: f64,
+    hi: f64,
+}
+
+/// A grid of dot-and-whisker panels.
+struct DotPanels {
+    title: String,
+    subtitle: String,
+    keys: Vec<Key>,
+    /// Panel caption, y-axis label, dots.
+    panels: Vec<(String, String, Vec<Dot>)>,
+    /// Draw a dashed line at zero (for differences).
+    zero_line: bool,
+}
+
+const PANEL: (u32, u32) = (380, 330);
+/// Panels per row: three for up to nine panels (a 3 x 3 block rather than a ragged 4 + 4 + 1),
+/// four beyond.
+fn columns(n: usize) -> usize {
+    if n <= 4 && n != 3 {
+        n.max(1)
+    } else if n <= 9 && n != 8 {
+        3
+    } else {
+        4
+    }
+}
+
+impl DotPanels {
+    fn header(&self) -> Header<'_> {
+        Header { title: &self.title, subtitle: Some(&self.subtitle), keys: &self.keys }
+    }
+}
+
+impl Figure for DotPanels {
+    fn size(&self) -> (u32, u32) {
+        let (rows, cols) = figure::grid(self.panels.len(), columns(self.panels.len()));
+        let w = PANEL.0 * cols as u32;
+        (w, self.header().height(w) + rows as u32 * PANEL.1)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> DrawResult<DB> {
+        let body = self.header().draw(root)?;
+        let areas = body.split_evenly(figure::grid(self.panels.len(), columns(self.panels.len())));
+        for (area, (caption, y_desc, dots)) in areas.iter().zip(&self.panels) {
+            dot_panel(area, caption, y_desc, dots, self.zero_line)?;
+        }
+        Ok(())
+    }
+}
+
+fn dot_panel<DB: DrawingBackend>(area: &Area<DB>, caption: &str, y_desc: &str, dots: &[Dot], zero_line: bool) -> DrawResult<DB> {
+    if !dots.iter().any(|d| d.value.is_finite()) {
+        return figure::empty_panel(area, caption, "no values");
+    }
+    let zero = if zero_line { Some(0.0) } else { None };
+    let (y0, y1) = style::padded_range(dots.iter().flat_map(|d| [d.value, d.lo, d.hi]).chain(zero));
+    let ticks = Ticks::for_range(y0, y1);
+    let n = dots.len();
+    let labels: Vec<String> = dots.iter().map(|d| d.label.clone()).collect();
+    let x = FixedTicks::categories(n);
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, style::text(CAPTION))
+        .margin(8)
+        .margin_right(16)
+        .x_label_area_size(34)
+        .y_label_area_size(figure::y_label_room(&ticks, y0, y1))
+        .build_cartesian_2d(x, y0..y1)?;
+    chart
+        .configure_mesh()
+        .y_desc(y_desc)
+        .y_labels(6)
+        .x_label_formatter(&|v| labels.get(v.round().max(0.0) as usize).cloned().unwrap_or_default())
+        .y_label_formatter(&|v| ticks.format(*v))
+        .label_style(style::text(TICK))
+        .axis_desc_style(style::text(LABEL))
+        .bold_line_style(LIGHT_GREY)
+        .light_line_style(TRANSPARENT)
+        .disable_x_mesh()
+        .draw()?;
+    if zero_line {
+        chart.draw_series(DashedLineSeries::new(vec![(-0.5, 0.0), (n as f64 - 0.5, 0.0)], 6, 4, GREY.stroke_width(1)))?;
+    }
+    for (i, d) in dots.iter().enumerate() {
+        let x = i as f64;
+        if d.lo.is_finite() && d.hi.is_finite() {
+            let style = d.colour.stroke_width(2);
+            chart.draw_series(std::iter::once(PathElement::new(vec![(x, d.lo), (x, d.hi)], style)))?;
+            for y in [d.lo, d.hi] {
+                chart.draw_series(std::iter::once(PathElement::new(vec![(x - 0.08, y), (x + 0.08, y)], style)))?;
+            }
+        }
+        if d.value.is_finite() {
+            chart.draw_series(std::iter::once(Circle::new((x, d.value), 6, d.colour.filled())))?;
+            chart.draw_series(std::iter::once(Circle::new((x, d.value), 6, DARK.stroke_width(1))))?;
+        }
+    }
+    Ok(())
+}
+
+/// Dot-and-whisker of each key metric's mean and 95% CI per scenario, from summary.csv. `None`
+/// when the file holds none of the key metrics.
+pub fn summary_figure(rows: &[SummaryRow]) -> Option<impl Figure> {
+    let scenarios = unique(rows.iter().map(|r| r.scenario.as_str()));
+    let has = |m: &str| rows.iter().any(|r| r.metric == m && r.mean.is_finite());
+    let metrics = key_metrics(has);
+    if metrics.is_empty() {
+        return None;
+    }
+    let panels = metrics
+        .iter()
+        .map(|m| {
+            let dots = scenarios
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| {
+                    rows.iter().find(|r| &r.scenario == s && &r.metric == m).map(|r| Dot {
+                        label: s.clone(),
+                        colour: style::colour(i),
+                        value: r.mean,
+                        lo: r.ci_low,
+                        hi: r.ci_high,
+                    })
+                })
+                .collect();
+            (m.clone(), style::unit_label(m), dots)
+        })
+        .collect();
+    Some(DotPanels {
+        title: "Summary: mean and 95% CI over replicates".into(),
+        subtitle: "Each run is summarised over the days after the warm-up; dots are the mean over replicates, whiskers its 95% confidence interval.".into(),
+        keys: scenarios.iter().enumerate().map(|(i, s)| Key::new(s.clone(), style::colour(i), Mark::Dot)).collect(),
+        panels,
+        zero_line: false,
+    })
+}
+
+/// The label of a pair: "A − B", with the scenario names as the file gives them.
+pub fn pair_label(a: &str, b: &str) -> String {
+    format!("{a} \u{2212} {b}")
+}
+
+/// Pairwise differences (A − B) of each key metric with their 95% CIs, from effects.csv. `None`
+/// when the file holds none of the key metrics.
+pub fn effects_figure(rows: &[EffectRow]) -> Option<impl Figure> {
+    let pairs: Vec<(String, String)> = {
+        let mut p: Vec<(String, String)> = Vec::new();
+        for r in rows {
+            if !p.iter().any(|(a, b)| a == &r.scenario_a && b == &r.scenario_b) {
+                p.push((r.scenario_a.clone(), r.scenario_b.clone()));
+            }
+        }
+        p
+    };
+    let has = |m: &str| rows.iter().any(|r| r.metric == m && r.difference.is_finite());
+    let metrics = key_metrics(has);
+    if metrics.is_empty() {
+        return None;
+    }
+    let panels = metrics
+        .iter()
+        .map(|m| {
+            let dots = pairs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (a, b))| {
+                    rows.iter().find(|r| &r.scenario_a == a && &r.scenario_b == b && &r.metric == m).map(|r| Dot {
+                        label: if pairs.len() == 1 { String::new() } else { format!("{}", i + 1) },
+                        colour: DARK,
+                        value: r.difference,
+                        lo: r.ci_low,
+                        hi: r.ci_high,
+                    })
+                })
+                .collect();
+            let unit = style::unit_label(m);
+            (m.clone(), if unit.is_empty() { "difference".to_string() } else { format!("difference ({unit})") }, dots)
+        })
+        .collect();
+    let keys = pairs
+        .iter()
+        .enumerate()
+        .map(|(i, (a, b))| {
+            // Pairs are numbered and drawn in one neutral colour, so they are not mistaken for
+            // the scenarios' colours of the other figures.
+            let label = if pairs.len() == 1 { pair_label(a, b) } else { format!("{}: {}", i + 1, pair_label(a, b)) };
+            Key::new(label, DARK, Mark::Dot)
+        })
+        .collect();
+    Some(DotPanels {
+        title: "Effects: paired differences with 95% CI".into(),
+        subtitle: "Each dot is scenario A minus scenario B, averaged over paired replicates (common random numbers); a whisker clear of the dashed zero line is a difference beyond noise.".into(),
+        keys,
+        panels,
+        zero_line: true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_metrics_prefer_the_gini_when_recorded() {
+        let without = key_metrics(|m| m != "wellbeing_gini");
+        assert!(without.contains(&"wellbeing_mean".to_string()) && !without.contains(&"wellbeing_gini".to_string()));
+        let with = key_metrics(|_| true);
+        assert!(with.contains(&"wellbeing_gini".to_string()) && !with.contains(&"wellbeing_mean".to_string()));
+        assert!(key_metrics(|m| m == "backlog") == ["backlog"]);
+    }
+}

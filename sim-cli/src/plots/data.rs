@@ -1,0 +1,340 @@
+//! Reading back the tables the commands wrote, so every figure is drawn from the files alone (and
+//! `sim plot DIR` can redraw without re-running). Columns are found by their header names; order
+//! of rows is kept as written, and scenarios, metrics and parameters keep the order of their first
+//! appearance, so colours and panels follow the files.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::Path;
+
+/// An error naming the file: "FILE: what".
+pub fn invalid(path: &Path, what: impl std::fmt::Display) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("{}: {what}", path.display()))
+}
+
+/// A CSV file with its header, as text cells.
+pub struct Csv {
+    pub header: Vec<String>,
+    pub rows: Vec<csv::StringRecord>,
+}
+
+impl Csv {
+    pub fn read(path: &Path) -> io::Result<Self> {
+        let mut r = csv::Reader::from_path(path).map_err(|e| invalid(path, e))?;
+        let header = r.headers().map_err(|e| invalid(path, e))?.iter().map(str::to_string).collect();
+        let rows = r.records().collect::<Result<Vec<_>, _>>().map_err(|e| invalid(path, e))?;
+        Ok(Self { header, rows })
+    }
+
+    /// Index of the column `name`, or an error naming the file and column.
+    pub fn column(&self, path: &Path, name: &str) -> io::Result<usize> {
+        self.header.iter().position(|h| h == name).ok_or_else(|| invalid(path, format!("no column `{name}`")))
+    }
+}
+
+/// A number cell ("NaN" for undefined, as the writers put it); anything unparsable is NaN too.
+pub fn num(cell: &str) -> f64 {
+    cell.trim().parse().unwrap_or(f64::NAN)
+}
+
+/// One series over days: the mean and its 95% band (NaN bounds when there is no band, as for a
+/// single run).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Band {
+    pub day: Vec<f64>,
+    pub mean: Vec<f64>,
+    pub lo: Vec<f64>,
+    pub hi: Vec<f64>,
+}
+
+impl Band {
+    fn push(&mut self, day: f64, mean: f64, lo: f64, hi: f64) {
+        self.day.push(day);
+        self.mean.push(mean);
+        self.lo.push(lo);
+        self.hi.push(hi);
+    }
+
+    pub fn len(&self) -> usize {
+        self.day.len()
+    }
+
+    /// Means of consecutive buckets of `size` days (finite values only; the last bucket may be
+    /// shorter), each at the mean day of its bucket. A size of 0 or 1 returns the series as is.
+    pub fn bucketed(&self, size: usize) -> Band {
+        if size <= 1 {
+            return self.clone();
+        }
+        let n = self.len();
+        let mean_of = |xs: &[f64]| {
+            let (s, k) = xs.iter().filter(|x| x.is_finite()).fold((0.0, 0usize), |(s, k), x| (s + x, k + 1));
+            if k == 0 { f64::NAN } else { s / k as f64 }
+        };
+        let mut out = Band::default();
+        for start in (0..n).step_by(size) {
+            let r = start..(start + size).min(n);
+            out.push(mean_of(&self.day[r.clone()]), mean_of(&self.mean[r.clone()]), mean_of(&self.lo[r.clone()]), mean_of(&self.hi[r]));
+        }
+        out
+    }
+}
+
+/// Daily series of several scenarios: ensemble.csv of `sim compare`, or timeseries.csv of
+/// `sim run` as a one-scenario set without bands.
+#[derive(Debug, Clone, Default)]
+pub struct SeriesSet {
+    /// Scenario names as the file gives them, in order of first appearance.
+    pub scenarios: Vec<String>,
+    /// Metric names in order of first appearance.
+    pub metrics: Vec<String>,
+    series: BTreeMap<(usize, String), Band>,
+}
+
+impl SeriesSet {
+    /// Reads ensemble.csv: scenario, day, metric, mean, ci_low, ci_high.
+    pub fn read_ensemble(path: &Path) -> io::Result<Self> {
+        let csv = Csv::read(path)?;
+        let mut idx = Vec::new();
+        for name in ["scenario", "day", "metric", "mean", "ci_low", "ci_high"] {
+            idx.push(csv.column(path, name)?);
+        }
+        let (s, d, m, mean, lo, hi) = (idx[0], idx[1], idx[2], idx[3], idx[4], idx[5]);
+        let mut set = SeriesSet::default();
+        for row in &csv.rows {
+            let scenario = set.scenario_index(&row[s]);
+            set.note_metric(&row[m]);
+            set.series.entry((scenario, row[m].to_string())).or_default().push(num(&row[d]), num(&row[mean]), num(&row[lo]), num(&row[hi]));
+        }
+        Ok(set)
+    }
+
+    /// Reads timeseries.csv (day and one column per metric) as the one scenario `name`.
+    pub fn read_timeseries(path: &Path, name: &str) -> io::Result<Self> {
+        let csv = Csv::read(path)?;
+        let day = csv.column(path, "day")?;
+        let mut set = SeriesSet { scenarios: vec![name.to_string()], ..Default::default() };
+        for (c, metric) in csv.header.iter().enumerate().filter(|(c, _)| *c != day) {
+            set.metrics.push(metric.clone());
+            let mut band = Band::default();
+            for row in &csv.rows {
+                band.push(num(&row[day]), num(&row[c]), f64::NAN, f64::NAN);
+            }
+            set.series.insert((0, metric.clone()), band);
+        }
+        Ok(set)
+    }
+
+    fn scenario_index(&mut self, name: &str) -> usize {
+        match self.scenarios.iter().position(|s| s == name) {
+            Some(i) => i,
+            None => {
+                self.scenarios.push(name.to_string());
+                self.scenarios.len() - 1
+            }
+        }
+    }
+
+    fn note_metric(&mut self, name: &str) {
+        // Rows come metric by metric, so the last one is the usual match.
+        if self.metrics.last().map(String::as_str) != Some(name) && !self.metrics.iter().any(|m| m == name) {
+            self.metrics.push(name.to_string());
+        }
+    }
+
+    /// The series of scenario `scenario` (an index into `scenarios`) and `metric`.
+    pub fn get(&self, scenario: usize, metric: &str) -> Option<&Band> {
+        self.series.get(&(scenario, metric.to_string()))
+    }
+
+    /// The longest series' number of days.
+    pub fn days(&self) -> usize {
+        self.series.values().map(Band::len).max().unwrap_or(0)
+    }
+
+    /// Whether any scenario has a finite value of `metric`.
+    pub fn has_values(&self, metric: &str) -> bool {
+        (0..self.scenarios.len()).any(|s| self.get(s, metric).is_some_and(|b| b.mean.iter().any(|v| v.is_finite())))
+    }
+}
+
+/// A row of summary.csv: a metric's run summary across replicates of one scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryRow {
+    pub scenario: String,
+    pub metric: String,
+    pub mean: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    pub n: f64,
+}
+
+pub fn read_summary(path: &Path) -> io::Result<Vec<SummaryRow>> {
+    let csv = Csv::read(path)?;
+    let mut idx = Vec::new();
+    for name in ["scenario", "metric", "mean", "ci_low", "ci_high", "n"] {
+        idx.push(csv.column(path, name)?);
+    }
+    Ok(csv
+        .rows
+        .iter()
+        .map(|r| SummaryRow {
+            scenario: r[idx[0]].to_string(),
+            metric: r[idx[1]].to_string(),
+            mean: num(&r[idx[2]]),
+            ci_low: num(&r[idx[3]]),
+            ci_high: num(&r[idx[4]]),
+            n: num(&r[idx[5]]),
+        })
+        .collect())
+}
+
+/// A row of effects.csv: scenario A minus scenario B on one metric, paired over replicates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EffectRow {
+    pub scenario_a: String,
+    pub scenario_b: String,
+    pub metric: String,
+    pub difference: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    pub effect_size: f64,
+    pub n: f64,
+}
+
+pub fn read_effects(path: &Path) -> io::Result<Vec<EffectRow>> {
+    let csv = Csv::read(path)?;
+    let mut idx = Vec::new();
+    for name in ["scenario_a", "scenario_b", "metric", "difference", "ci_low", "ci_high", "effect_size", "n"] {
+        idx.push(csv.column(path, name)?);
+    }
+    Ok(csv
+        .rows
+        .iter()
+        .map(|r| EffectRow {
+            scenario_a: r[idx[0]].to_string(),
+            scenario_b: r[idx[1]].to_string(),
+            metric: r[idx[2]].to_string(),
+            difference: num(&r[idx[3]]),
+            ci_low: num(&r[idx[4]]),
+            ci_high: num(&r[idx[5]]),
+            effect_size: num(&r[idx[6]]),
+            n: num(&r[idx[7]]),
+        })
+        .collect())
+}
+
+/// points.csv of a sweep: point_id, one column per varied parameter (named by its path), metric,
+/// mean, ci_low, ci_high, n.
+#[derive(Debug, Clone, Default)]
+pub struct Points {
+    /// Parameter paths, in column order.
+    pub parameters: Vec<String>,
+    /// Metric names in order of first appearance.
+    pub metrics: Vec<String>,
+    pub rows: Vec<PointRow>,
+}
+
+/// One point's summary of one metric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointRow {
+    pub point_id: u64,
+    /// The parameter values as written (numbers or category names), in `parameters` order.
+    pub cells: Vec<String>,
+    pub metric: String,
+    pub mean: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    pub n: f64,
+}
+
+pub const POINT_TAIL: [&str; 5] = ["metric", "mean", "ci_low", "ci_high", "n"];
+
+pub fn read_points(path: &Path) -> io::Result<Points> {
+    let csv = Csv::read(path)?;
+    let h = &csv.header;
+    if h.len() < 1 + POINT_TAIL.len() || h[0] != "point_id" || h[h.len() - POINT_TAIL.len()..] != POINT_TAIL {
+        return Err(invalid(path, "expected the columns point_id, <parameters...>, metric, mean, ci_low, ci_high, n"));
+    }
+    let k = h.len() - 1 - POINT_TAIL.len();
+    let mut points = Points { parameters: h[1..=k].to_vec(), ..Default::default() };
+    for r in &csv.rows {
+        let metric = r[k + 1].to_string();
+        if !points.metrics.contains(&metric) {
+            points.metrics.push(metric.clone());
+        }
+        points.rows.push(PointRow {
+            point_id: r[0].parse().map_err(|_| invalid(path, format!("point_id `{}` is not a number", &r[0])))?,
+            cells: (1..=k).map(|c| r[c].to_string()).collect(),
+            metric,
+            mean: num(&r[k + 2]),
+            ci_low: num(&r[k + 3]),
+            ci_high: num(&r[k + 4]),
+            n: num(&r[k + 5]),
+        });
+    }
+    Ok(points)
+}
+
+/// A row of indices.csv: one sensitivity index of one parameter for one metric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexRow {
+    pub parameter: String,
+    pub metric: String,
+    /// `sobol` or `morris` (compared case-insensitively).
+    pub method: String,
+    /// `S1`, `ST` (Sobol); `mu`, `mu_star`, `sigma` (Morris).
+    pub index: String,
+    pub value: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+}
+
+pub fn read_indices(path: &Path) -> io::Result<Vec<IndexRow>> {
+    let csv = Csv::read(path)?;
+    let mut idx = Vec::new();
+    for name in ["parameter", "metric", "method", "index", "value", "ci_low", "ci_high"] {
+        idx.push(csv.column(path, name)?);
+    }
+    Ok(csv
+        .rows
+        .iter()
+        .map(|r| IndexRow {
+            parameter: r[idx[0]].to_string(),
+            metric: r[idx[1]].to_string(),
+            method: r[idx[2]].to_ascii_lowercase(),
+            index: r[idx[3]].to_string(),
+            value: num(&r[idx[4]]),
+            ci_low: num(&r[idx[5]]),
+            ci_high: num(&r[idx[6]]),
+        })
+        .collect())
+}
+
+/// Names in order of first appearance.
+pub fn unique<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in names {
+        if !out.iter().any(|o| o == n) {
+            out.push(n.to_string());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_average_consecutive_days() {
+        let mut b = Band::default();
+        for d in 0..10 {
+            b.push(d as f64, if d == 3 { f64::NAN } else { d as f64 }, f64::NAN, f64::NAN);
+        }
+        assert_eq!(b.bucketed(1).day, b.day);
+        let t = b.bucketed(2);
+        assert_eq!(t.day, vec![0.5, 2.5, 4.5, 6.5, 8.5]);
+        assert_eq!(t.mean[1], 2.0, "NaN days are left out of a bucket's mean");
+        assert!(t.lo.iter().all(|x| x.is_nan()));
+    }
+}

@@ -1,0 +1,290 @@
+//! One figure, two files: a [`Figure`] draws onto any plotters backend, and [`save`] draws it
+//! twice, into `STEM.svg` (vector, for documents) and `STEM.png` (raster, for the report and
+//! slides). Both are deterministic: the same inputs give the same bytes. Each file is written
+//! under a temporary name and renamed, so a reader never sees half a file.
+//!
+//! Also here: the figure header (title, subtitle, legend) and small drawing helpers shared by the
+//! plot modules.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::font::{self, FAMILY};
+use super::style::{self, DARK, GREY, NOTE, TITLE};
+
+/// A drawing area in pixels.
+pub type Area<DB> = DrawingArea<DB, Shift>;
+/// The result of drawing on backend `DB`.
+pub type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// Something that can be drawn on a canvas of a fixed size.
+pub trait Figure {
+    /// Width and height in pixels.
+    fn size(&self) -> (u32, u32);
+    /// Draws onto `root`, already filled white.
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> DrawResult<DB>;
+}
+
+fn failed<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> io::Error {
+    io::Error::other(format!("drawing failed: {e}"))
+}
+
+/// Draws `fig` into `dir/STEM.png` and `dir/STEM.svg`; returns both paths (PNG first).
+pub fn save<F: Figure>(fig: &F, dir: &Path, stem: &str) -> io::Result<Vec<PathBuf>> {
+    font::register();
+    let (w, h) = fig.size();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(failed)?;
+        fig.draw(&root).map_err(failed)?;
+        root.present().map_err(failed)?;
+    }
+    let mut rgb = vec![0u8; w as usize * h as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(failed)?;
+        fig.draw(&root).map_err(failed)?;
+        root.present().map_err(failed)?;
+    }
+    let png_path = dir.join(format!("{stem}.png"));
+    let svg_path = dir.join(format!("{stem}.svg"));
+    write_file(&png_path, &encode_png(&rgb, w, h)?)?;
+    write_file(&svg_path, svg.as_bytes())?;
+    Ok(vec![png_path, svg_path])
+}
+
+/// An 8-bit RGB PNG of `rgb` (row-major, 3 bytes a pixel).
+fn encode_png(rgb: &[u8], w: u32, h: u32) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc.write_header().map_err(io::Error::other)?;
+        writer.write_image_data(rgb).map_err(io::Error::other)?;
+        writer.finish().map_err(io::Error::other)?;
+    }
+    Ok(out)
+}
+
+/// Writes through `.NAME.tmp` beside `path` and renames it into place.
+pub fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path)).inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    })
+}
+
+/// Width of `text` at `size` pixels in the built-in font.
+pub fn text_width(text: &str, size: u32) -> u32 {
+    font::register();
+    (FAMILY, size).into_font().box_size(text).map(|(w, _)| w).unwrap_or(size * text.chars().count() as u32 / 2)
+}
+
+/// How a legend entry is marked.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Mark {
+    /// A solid line over a light band (a mean with its 95% CI).
+    Band,
+    Line,
+    Dashed,
+    Dot,
+    Bar,
+}
+
+/// One legend entry.
+#[derive(Debug, Clone)]
+pub struct Key {
+    pub label: String,
+    pub colour: RGBColor,
+    pub mark: Mark,
+}
+
+impl Key {
+    pub fn new(label: impl Into<String>, colour: RGBColor, mark: Mark) -> Self {
+        Self { label: label.into(), colour, mark }
+    }
+}
+
+const SWATCH: i32 = 26;
+const KEY_GAP: i32 = 22;
+const KEY_ROW: i32 = 24;
+
+/// Positions (x, row) of legend entries wrapped to `width`, and the number of rows.
+fn legend_layout(keys: &[Key], width: i32) -> (Vec<(i32, i32)>, i32) {
+    let (mut x, mut row) = (0, 0);
+    let mut at = Vec::with_capacity(keys.len());
+    for k in keys {
+        let w = SWATCH + 6 + text_width(&k.label, style::LABEL) as i32;
+        if x > 0 && x + w > width {
+            x = 0;
+            row += 1;
+        }
+        at.push((x, row));
+        x += w + KEY_GAP;
+    }
+    (at, if keys.is_empty() { 0 } else { row + 1 })
+}
+
+/// The header of a figure: a title, an optional grey subtitle (how to read it) and a legend.
+pub struct Header<'a> {
+    pub title: &'a str,
+    pub subtitle: Option<&'a str>,
+    pub keys: &'a [Key],
+}
+
+const MARGIN: i32 = 16;
+
+impl Header<'_> {
+    /// Height in pixels on a figure `width` wide.
+    pub fn height(&self, width: u32) -> u32 {
+        let (_, rows) = legend_layout(self.keys, width as i32 - 2 * MARGIN);
+        (12 + TITLE as i32 + 8 + if self.subtitle.is_some() { NOTE as i32 + 8 } else { 0 } + rows * KEY_ROW + 6) as u32
+    }
+
+    /// Draws the header at the top of `root`; returns the area below it.
+    pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Result<Area<DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+        let (w, _) = root.dim_in_pixel();
+        let (top, rest) = root.split_vertically(self.height(w));
+        let mut y = 12;
+        top.draw(&Text::new(self.title.to_string(), (MARGIN, y), style::text(TITLE).color(&DARK)))?;
+        y += TITLE as i32 + 8;
+        if let Some(s) = self.subtitle {
+            top.draw(&Text::new(s.to_string(), (MARGIN, y), style::text(NOTE).color(&style::SUBTLE)))?;
+            y += NOTE as i32 + 8;
+        }
+        let (at, _) = legend_layout(self.keys, w as i32 - 2 * MARGIN);
+        for (k, (x, row)) in self.keys.iter().zip(at) {
+            let (x, yy) = (MARGIN + x, y + row * KEY_ROW);
+            let mid = yy + KEY_ROW / 2 - 2;
+            let c = k.colour;
+            match k.mark {
+                Mark::Band => {
+                    top.draw(&Rectangle::new([(x, mid - 7), (x + SWATCH, mid + 7)], c.mix(style::BAND_ALPHA).filled()))?;
+                    top.draw(&PathElement::new(vec![(x, mid), (x + SWATCH, mid)], c.stroke_width(2)))?;
+                }
+                Mark::Line => top.draw(&PathElement::new(vec![(x, mid), (x + SWATCH, mid)], c.stroke_width(2)))?,
+                Mark::Dashed => {
+                    for s in [0, 10, 20] {
+                        top.draw(&PathElement::new(vec![(x + s, mid), (x + (s + 6).min(SWATCH), mid)], c.stroke_width(2)))?;
+                    }
+                }
+                Mark::Dot => top.draw(&Circle::new((x + SWATCH / 2, mid), 5, c.filled()))?,
+                Mark::Bar => top.draw(&Rectangle::new([(x + 3, mid - 7), (x + SWATCH - 3, mid + 7)], c.filled()))?,
+            }
+            let anchor = Pos::new(HPos::Left, VPos::Center);
+            top.draw(&Text::new(k.label.clone(), (x + SWATCH + 6, mid), style::text(style::LABEL).color(&DARK).pos(anchor)))?;
+        }
+        Ok(rest)
+    }
+}
+
+/// A grid of `n` panels, `columns` wide at most: (rows, columns).
+pub fn grid(n: usize, columns: usize) -> (usize, usize) {
+    let c = n.clamp(1, columns.max(1));
+    (n.div_ceil(c).max(1), c)
+}
+
+/// Writes `message` in the middle of `area` (a panel with nothing to show), under `caption`.
+pub fn empty_panel<DB: DrawingBackend>(area: &Area<DB>, caption: &str, message: &str) -> DrawResult<DB> {
+    let (w, h) = area.dim_in_pixel();
+    let centre = Pos::new(HPos::Center, VPos::Center);
+    area.draw(&Text::new(caption.to_string(), (w as i32 / 2, 16), style::text(style::CAPTION).color(&DARK).pos(centre)))?;
+    area.draw(&Text::new(message.to_string(), (w as i32 / 2, h as i32 / 2), style::text(style::LABEL).color(&GREY).pos(centre)))
+}
+
+/// Room for the tick labels of a value axis spanning `lo..hi` plus the rotated axis label.
+pub fn y_label_room(ticks: &style::Ticks, lo: f64, hi: f64) -> u32 {
+    let widest = [lo, hi, (lo + hi) / 2.0].iter().map(|v| text_width(&ticks.format(*v), style::TICK)).max().unwrap_or(30);
+    widest + 14 + style::LABEL + 10
+}
+
+/// A linear axis over `lo..hi` with ticks exactly at `ticks`: category positions (0, 1, 2, ...)
+/// or the levels of a sweep parameter. (plotters' `with_key_points` does not accept a custom
+/// label formatter on f64 axes, so this small axis type stands in for it.)
+pub struct FixedTicks {
+    pub lo: f64,
+    pub hi: f64,
+    pub ticks: Vec<f64>,
+}
+
+impl FixedTicks {
+    pub fn new(lo: f64, hi: f64, ticks: Vec<f64>) -> Self {
+        Self { lo, hi, ticks }
+    }
+
+    /// Categories 0..n, each in a unit-wide slot.
+    pub fn categories(n: usize) -> Self {
+        Self::new(-0.5, n as f64 - 0.5, (0..n).map(|i| i as f64).collect())
+    }
+}
+
+impl Ranged for FixedTicks {
+    type ValueType = f64;
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
+
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        if self.hi == self.lo {
+            return (limit.0 + limit.1) / 2;
+        }
+        let t = (v - self.lo) / (self.hi - self.lo);
+        limit.0 + ((limit.1 - limit.0) as f64 * t + 1e-3).floor() as i32
+    }
+
+    fn key_points<H: plotters::coord::ranged1d::KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        // Bold grid lines and labels at the ticks; no light lines.
+        if hint.weight().allow_light_points() { Vec::new() } else { self.ticks.clone() }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.lo..self.hi
+    }
+}
+
+/// The segments of consecutive indices where `ok(i)` holds (gaps split lines and bands).
+pub fn runs(n: usize, ok: impl Fn(usize) -> bool) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for i in 0..=n {
+        match (start, i < n && ok(i)) {
+            (None, true) => start = Some(i),
+            (Some(s), false) => {
+                out.push(s..i);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_split_at_gaps() {
+        let v = [1.0, f64::NAN, 2.0, 3.0, f64::NAN];
+        assert_eq!(runs(v.len(), |i| v[i].is_finite()), vec![0..1, 2..4]);
+        assert!(runs(0, |_| true).is_empty());
+    }
+
+    #[test]
+    fn legend_wraps_to_the_width() {
+        let keys: Vec<Key> = (0..6).map(|i| Key::new(format!("scenario number {i}"), style::colour(i), Mark::Band)).collect();
+        let (_, one_row) = legend_layout(&keys[..1], 1000);
+        let (at, rows) = legend_layout(&keys, 500);
+        assert_eq!(one_row, 1);
+        assert!(rows >= 3, "{rows}");
+        assert!(at.iter().all(|&(x, _)| x < 500));
+        assert_eq!(grid(7, 4), (2, 4));
+        assert_eq!(grid(2, 4), (1, 2));
+    }
+}

@@ -1,0 +1,224 @@
+//! Plots of a command's outputs, drawn with plotters into PNG and SVG side by side.
+//!
+//! Every figure is drawn from the files the command wrote (timeseries.csv, ensemble.csv,
+//! summary.csv, effects.csv, points.csv, indices.csv), never from memory, so `sim plot DIR`
+//! redraws exactly what the command drew. Figures are deterministic: the same files give the same
+//! SVG and PNG bytes. Text uses the built-in font ([`font`]), so nothing depends on the fonts of
+//! the machine.
+//!
+//! | command | figures (each as .png and .svg) |
+//! |---|---|
+//! | run | dashboard, true_vs_reported |
+//! | compare | dashboard, true_vs_reported, summary, effects |
+//! | sweep | heatmap_P__Q (pairs of parameters), lines_P (each parameter) |
+//! | sensitivity | sobol or morris and morris_mu_star |
+//! | plot --metric M | series_M |
+//!
+//! [`network::draw`] draws network snapshots; no command writes them yet.
+
+pub mod compare;
+pub mod data;
+pub mod figure;
+pub mod font;
+pub mod network;
+pub mod sensitivity;
+pub mod series;
+pub mod style;
+pub mod sweep;
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use data::SeriesSet;
+use figure::save;
+use series::{SeriesFigure, TrueVsReported};
+
+/// Title and a one-line "how to read this" of a figure, by its file stem.
+pub struct Description {
+    pub title: String,
+    pub how_to_read: String,
+}
+
+/// Describes the figure saved as `stem` (for the report), or `None` for a file that is not one
+/// of ours.
+pub fn describe(stem: &str) -> Option<Description> {
+    let d = |t: &str, h: &str| Some(Description { title: t.to_string(), how_to_read: h.to_string() });
+    match stem {
+        "dashboard" => d(
+            "Dashboard of the key metrics",
+            "Each panel is one metric over the simulated days; lines are the mean over replicates and shaded bands their 95% confidence interval (a single run has no band). Horizons of 20 weeks or more are shown as 7-day means (the subtitle says). Units are on each vertical axis.",
+        ),
+        "true_vs_reported" => d(
+            "True vs reported resolution",
+            "Solid lines: share of closures that truly resolved the need; dashed: share recorded as resolved. The space between a scenario's two lines is its gaming gap.",
+        ),
+        "summary" => d(
+            "Summary per scenario",
+            "Dots: each metric's run summary (after the warm-up) averaged over replicates; whiskers: 95% confidence intervals. Non-overlapping whiskers suggest a real difference; the effects plot tests it directly.",
+        ),
+        "effects" => d(
+            "Pairwise effects",
+            "Each dot is scenario A minus scenario B, paired replicate by replicate (common random numbers); a whisker that does not cross the dashed zero line is a difference beyond noise.",
+        ),
+        "sobol" => d(
+            "Sobol indices (S1 and ST)",
+            "Parameters ordered by total effect ST (largest at the top). S1 is the share of variance a parameter explains alone; ST adds its interactions; whiskers are bootstrap 95% CIs.",
+        ),
+        "morris" => d(
+            "Morris screening: mu* against sigma",
+            "Right means influential; up means the effect changes across the space (non-linearity or interactions). Points above the dashed line have sigma > mu*.",
+        ),
+        "morris_mu_star" => d(
+            "Morris screening: mu* in order of influence",
+            "Bars: mean absolute elementary effect of each parameter, largest at the top; whiskers: bootstrap 95% CIs.",
+        ),
+        _ => {
+            if let Some(rest) = stem.strip_prefix("heatmap_") {
+                let (a, b) = rest.split_once("__").unwrap_or((rest, ""));
+                d(
+                    &format!("Heatmap over {a} and {b}"),
+                    "Colour is each metric's mean (over replicates, and over any other parameters) at each combination; numbers are printed where cells are large enough. With a regime lever as an axis this is the phase diagram: compare along that axis to see where each regime wins.",
+                )
+            } else if let Some(p) = stem.strip_prefix("lines_") {
+                d(
+                    &format!("Metrics against {p}"),
+                    "Each panel is one metric's mean over replicates against the parameter, with its 95% band; separate lines are the levels of a second parameter when the design has one.",
+                )
+            } else if let Some(m) = stem.strip_prefix("series_") {
+                d(&format!("{m} over time"), "The mean over replicates of each scenario, with its 95% band.")
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// The scenario name of a `sim run` folder (summary.json's `scenario`), or "run".
+fn run_name(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("summary.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v.get("scenario").and_then(|s| s.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "run".to_string())
+}
+
+/// What a series figure shows, for its subtitle.
+fn series_subtitle(bands: bool, bucket: usize) -> String {
+    let what = if bands { "the mean over replicates with its 95% band" } else { "one run" };
+    let band_note = if bands && bucket > 1 { " (the band averages the daily 95% CIs of each bucket)" } else { "" };
+    format!("Each line is {what}, as {}{band_note}; units on each vertical axis.", series::bucket_words(bucket))
+}
+
+fn dashboard(set: &SeriesSet, bands: bool, title: String, dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let metrics = series::dashboard_metrics(set);
+    let bucket = series::bucket(set.days());
+    if !metrics.is_empty() {
+        let fig = SeriesFigure { set, metrics, title, subtitle: Some(series_subtitle(bands, bucket)), bands, columns: 4, panel: (400, 300), bucket };
+        files.extend(save(&fig, dir, "dashboard")?);
+    }
+    if TrueVsReported::applies(set) {
+        files.extend(save(&TrueVsReported { set, bands, bucket }, dir, "true_vs_reported")?);
+    }
+    Ok(files)
+}
+
+/// The figures of a `sim run` folder (timeseries.csv): the dashboard and true vs reported
+/// resolution, without bands.
+pub fn draw_run(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let name = run_name(dir);
+    let set = SeriesSet::read_timeseries(&dir.join("timeseries.csv"), &name)?;
+    dashboard(&set, false, format!("Run: {name}"), dir)
+}
+
+/// The figures of a `sim compare` folder: the dashboard and true vs reported resolution with
+/// bands (ensemble.csv), the summary dots (summary.csv) and the effects (effects.csv).
+pub fn draw_compare(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let set = SeriesSet::read_ensemble(&dir.join("ensemble.csv"))?;
+    let title = format!("Comparison: {}", set.scenarios.join(" vs "));
+    let mut files = dashboard(&set, true, title, dir)?;
+    if let Some(fig) = compare::summary_figure(&data::read_summary(&dir.join("summary.csv"))?) {
+        files.extend(save(&fig, dir, "summary")?);
+    }
+    if let Some(fig) = compare::effects_figure(&data::read_effects(&dir.join("effects.csv"))?) {
+        files.extend(save(&fig, dir, "effects")?);
+    }
+    Ok(files)
+}
+
+/// The figures of a sweep folder (points.csv): a heatmap for each pair of parameters (at most
+/// [`sweep::MAX_PAIRS`]) and the metrics against each parameter. Draws into `dir`; returns the
+/// files written.
+pub fn draw_sweep(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let points = data::read_points(&dir.join("points.csv"))?;
+    let axes = sweep::axes(&points);
+    let metrics = sweep::panel_metrics(&points);
+    let mut files = Vec::new();
+    if metrics.is_empty() {
+        return Ok(files);
+    }
+    let pairs = (0..axes.len()).flat_map(|i| (i + 1..axes.len()).map(move |j| (i, j))).take(sweep::MAX_PAIRS);
+    for (i, j) in pairs {
+        // A regime lever goes on the horizontal axis.
+        let (x, y) = if axes[j].is_regime() && !axes[i].is_regime() { (j, i) } else { (i, j) };
+        let fig = sweep::Heatmap { points: &points, x: (x, &axes[x]), y: (y, &axes[y]), metrics: metrics.clone() };
+        files.extend(save(&fig, dir, &sweep::heatmap_stem(&axes[x].name, &axes[y].name))?);
+    }
+    for (x, axis) in axes.iter().enumerate() {
+        let split = sweep::split_for(&axes, x).map(|s| (s, &axes[s]));
+        let fig = sweep::Lines { points: &points, x: (x, axis), split, metrics: metrics.clone() };
+        files.extend(save(&fig, dir, &sweep::lines_stem(&axis.name))?);
+    }
+    Ok(files)
+}
+
+/// The figures of a sensitivity folder (indices.csv): Sobol S1/ST bars, or the Morris mu*-sigma
+/// scatter and mu* bars. Draws into `dir`; returns the files written.
+pub fn draw_sensitivity(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let rows = data::read_indices(&dir.join("indices.csv"))?;
+    let mut files = Vec::new();
+    if let Some(fig) = sensitivity::sobol_figure(&rows) {
+        files.extend(save(&fig, dir, "sobol")?);
+    }
+    if let Some(fig) = sensitivity::morris_scatter_figure(&rows) {
+        files.extend(save(&fig, dir, "morris")?);
+    }
+    if let Some(fig) = sensitivity::morris_bars_figure(&rows) {
+        files.extend(save(&fig, dir, "morris_mu_star")?);
+    }
+    Ok(files)
+}
+
+/// One figure per metric in `metrics` (`series_METRIC`): its daily mean per scenario with the 95%
+/// band, from ensemble.csv or (without bands) timeseries.csv. Unknown metrics are an error
+/// naming the ones the file holds.
+pub fn draw_metric_series(dir: &Path, metrics: &[String]) -> io::Result<Vec<PathBuf>> {
+    let (set, bands) = if dir.join("ensemble.csv").exists() {
+        (SeriesSet::read_ensemble(&dir.join("ensemble.csv"))?, true)
+    } else {
+        (SeriesSet::read_timeseries(&dir.join("timeseries.csv"), &run_name(dir))?, false)
+    };
+    let mut files = Vec::new();
+    for m in metrics {
+        if !set.metrics.contains(m) {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("no metric `{m}` in the series; they are: {}", set.metrics.join(", "))));
+        }
+        let bucket = series::bucket(set.days());
+        let subtitle = Some(series_subtitle(bands, bucket));
+        let fig = SeriesFigure { set: &set, metrics: vec![m.clone()], title: style::with_unit(m), subtitle, bands, columns: 1, panel: (1000, 520), bucket };
+        files.extend(save(&fig, dir, &format!("series_{}", style::file_stem(m)))?);
+    }
+    Ok(files)
+}
+
+/// Every figure of a finished command's folder, by the command that wrote it ("run", "compare",
+/// "sweep" or "merge", "sensitivity").
+pub fn draw_for(command: &str, dir: &Path) -> io::Result<Vec<PathBuf>> {
+    match command {
+        "run" => draw_run(dir),
+        "compare" => draw_compare(dir),
+        "sweep" | "merge" => draw_sweep(dir),
+        "sensitivity" => draw_sensitivity(dir),
+        other => Err(io::Error::new(io::ErrorKind::InvalidInput, format!("manifest.json: no plots for command `{other}`"))),
+    }
+}

@@ -1,0 +1,566 @@
+//! report.html, and `sim plot DIR`.
+//!
+//! The report is one self-contained HTML file beside the outputs it describes: it shows the
+//! figures (PNG files of the same folder, each linked to its SVG), the summary tables rendered from
+//! the CSV files, the scenarios and the parameters that differ between them, a list of the files,
+//! and the manifest. No scripts, no fonts and no styles from elsewhere: the folder reads offline.
+//! It links only files that exist (it is written from a listing of the folder). The markup is
+//! well-formed XML (XHTML syntax), so tests can parse it.
+//!
+//! `sim plot DIR` finds the command in DIR/manifest.json, redraws its figures from the saved
+//! files and rewrites the report (`sim run` folders have no report, as the command-line contract
+//! says).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::CliError;
+use crate::plots::{self, data, style};
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  sim plot sim-out/compare\n  sim plot out/grid\n  sim plot sim-out/compare --metric backlog --metric quits")]
+pub struct PlotArgs {
+    /// Output folder of `sim run`, `sim compare`, `sim sweep`, `sim merge` or `sim sensitivity`.
+    pub dir: PathBuf,
+    /// Also draw this metric's daily series on its own (series_METRIC.png/.svg; repeatable).
+    #[arg(long = "metric", value_name = "METRIC")]
+    pub metrics: Vec<String>,
+}
+
+/// `sim plot DIR [--metric M]...`.
+pub fn plot(args: PlotArgs) -> Result<(), CliError> {
+    let mut files = redraw(&args.dir)?;
+    if !args.metrics.is_empty() {
+        files.extend(plots::draw_metric_series(&args.dir, &args.metrics).map_err(|e| error(&args.dir, e))?);
+        if args.dir.join("report.html").exists() {
+            files.push(write_report(&args.dir).map_err(|e| error(&args.dir, e))?);
+        }
+    }
+    eprintln!("redrew {} files in {}", files.len(), args.dir.display());
+    Ok(())
+}
+
+fn error(dir: &Path, e: io::Error) -> CliError {
+    let message = format!("{}: {e}", dir.display());
+    match e.kind() {
+        io::ErrorKind::NotFound | io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput => CliError::BadInput(message),
+        _ => CliError::Failed(message),
+    }
+}
+
+/// The command that wrote `dir`, from manifest.json's `command`.
+pub fn command_of(dir: &Path) -> io::Result<String> {
+    let m = manifest(dir)?;
+    m.get("command").and_then(Value::as_str).map(str::to_string).ok_or_else(|| data::invalid(&dir.join("manifest.json"), "no `command` field"))
+}
+
+fn manifest(dir: &Path) -> io::Result<Value> {
+    let path = dir.join("manifest.json");
+    let text = fs::read_to_string(&path).map_err(|e| {
+        io::Error::new(e.kind(), format!("no readable manifest.json ({e}); is this the output folder of sim run, compare, sweep or sensitivity?"))
+    })?;
+    serde_json::from_str(&text).map_err(|e| data::invalid(&path, e))
+}
+
+/// Redraws the figures of the finished command in `dir` and, except for `sim run`, its report.
+/// Returns the files written.
+pub fn redraw(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
+    let command = command_of(dir).map_err(|e| error(dir, e))?;
+    let mut files = plots::draw_for(&command, dir).map_err(|e| error(dir, e))?;
+    if command != "run" {
+        files.push(write_report(dir).map_err(|e| error(dir, e))?);
+    }
+    Ok(files)
+}
+
+/// Draws the figures and the report of a command's output folder (usually its staging folder,
+/// before it is moved into place). A drawing failure is reported as a warning rather than an
+/// error, so a plotting problem never costs the simulation's results; `sim plot DIR` retries.
+pub fn draw_into(dir: &Path, command: &str, report: bool) {
+    let result = plots::draw_for(command, dir).and_then(|_| if report { write_report(dir).map(|_| ()) } else { Ok(()) });
+    if let Err(e) = result {
+        eprintln!("warning: plots not drawn ({e}); the results are complete, and `sim plot` on the output folder retries");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTML
+// ---------------------------------------------------------------------------------------------
+
+/// Escapes text for HTML content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A file name as a relative URL: percent-encodes what is not safe in a path segment.
+fn href(name: &str) -> String {
+    let mut out = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font-family:sans-serif;max-width:1700px;margin:2em auto;padding:0 1.5em;color:#222;line-height:1.45}\
+h1{margin-bottom:.2em}h2{margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:.2em}\
+.lead{color:#555}.how{color:#444;background:#f5f7fa;border-left:4px solid #0072B2;padding:.4em .8em}\
+img{max-width:100%;height:auto;border:1px solid #eee}\
+table{border-collapse:collapse;margin:.8em 0;font-size:.92em}th,td{border:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top}\
+th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
+.ci{color:#666}pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:.85em;max-height:40em}\
+nav a{margin-right:1em}.muted{color:#777}";
+
+/// A document under construction.
+struct Html {
+    out: String,
+    nav: Vec<(String, String)>,
+}
+
+impl Html {
+    fn new() -> Self {
+        Self { out: String::new(), nav: Vec::new() }
+    }
+
+    fn h2(&mut self, id: &str, title: &str) {
+        self.nav.push((id.to_string(), title.to_string()));
+        let _ = writeln!(self.out, "<h2 id=\"{}\">{}</h2>", esc(id), esc(title));
+    }
+
+    fn p(&mut self, class: &str, text: &str) {
+        let _ = writeln!(self.out, "<p class=\"{class}\">{}</p>", esc(text));
+    }
+
+    fn raw(&mut self, s: &str) {
+        self.out.push_str(s);
+    }
+
+    fn finish(self, title: &str, lead: &str) -> String {
+        let mut doc = String::new();
+        let _ = writeln!(doc, "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>");
+        let _ = writeln!(doc, "<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>", esc(title));
+        let _ = writeln!(doc, "<h1>{}</h1>\n<p class=\"lead\">{}</p>", esc(title), esc(lead));
+        doc.push_str("<nav>");
+        for (id, t) in &self.nav {
+            let _ = write!(doc, "<a href=\"#{}\">{}</a>", esc(id), esc(t));
+        }
+        doc.push_str("</nav>\n");
+        doc.push_str(&self.out);
+        doc.push_str("</body>\n</html>\n");
+        doc
+    }
+}
+
+/// A number with its CI: "mean [lo, hi]".
+fn with_ci(mean: f64, lo: f64, hi: f64) -> String {
+    if lo.is_finite() && hi.is_finite() {
+        format!("{} <span class=\"ci\">[{}, {}]</span>", esc(&style::number(mean)), esc(&style::number(lo)), esc(&style::number(hi)))
+    } else {
+        esc(&style::number(mean))
+    }
+}
+
+/// The figure stems of `dir` (PNG files we know how to describe), in reading order.
+fn figures(dir: &Path) -> io::Result<Vec<String>> {
+    const ORDER: [&str; 8] = ["dashboard", "true_vs_reported", "summary", "effects", "sobol", "morris_mu_star", "morris", "series_"];
+    let mut stems: Vec<String> =
+        files(dir)?.into_iter().filter_map(|f| f.strip_suffix(".png").map(str::to_string)).filter(|s| plots::describe(s).is_some()).collect();
+    let rank = |s: &str| ORDER.iter().position(|o| s == *o || (o.ends_with('_') && s.starts_with(o))).unwrap_or(ORDER.len());
+    stems.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)));
+    Ok(stems)
+}
+
+/// Names of the regular files directly in `dir` (not hidden), sorted.
+fn files(dir: &Path) -> io::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for e in fs::read_dir(dir)? {
+        let e = e?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.file_type()?.is_file() && !name.starts_with('.') {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+fn figure_sections(h: &mut Html, dir: &Path) -> io::Result<()> {
+    let stems = figures(dir)?;
+    if stems.is_empty() {
+        return Ok(());
+    }
+    h.h2("figures", "Figures");
+    let present = files(dir)?;
+    for stem in stems {
+        let d = plots::describe(&stem).expect("figures() keeps described stems");
+        let _ = writeln!(h.out, "<h3 id=\"fig-{}\">{}</h3>", esc(&stem), esc(&d.title));
+        h.p("how", &format!("How to read this: {}", d.how_to_read));
+        let png = format!("{stem}.png");
+        let svg = format!("{stem}.svg");
+        let img = format!("<img src=\"{}\" alt=\"{}\"/>", href(&png), esc(&d.title));
+        if present.contains(&svg) {
+            let _ = writeln!(h.out, "<p><a href=\"{}\">{img}</a></p>", href(&svg));
+        } else {
+            let _ = writeln!(h.out, "<p>{img}</p>");
+        }
+    }
+    Ok(())
+}
+
+fn files_section(h: &mut Html, dir: &Path) -> io::Result<()> {
+    h.h2("files", "Files");
+    h.p("muted", "Everything in this folder; the CSV files open in any spreadsheet, pandas or R.");
+    h.raw("<ul>\n");
+    for name in files(dir)?.iter().filter(|n| *n != "report.html") {
+        let size = fs::metadata(dir.join(name)).map(|m| m.len()).unwrap_or(0);
+        let _ = writeln!(h.out, "<li><a href=\"{}\">{}</a> <span class=\"muted\">({})</span></li>", href(name), esc(name), human_size(size));
+    }
+    h.raw("</ul>\n");
+    Ok(())
+}
+
+fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / (1u64 << 20) as f64),
+        b if b >= 1 << 10 => format!("{:.1} kB", b as f64 / 1024.0),
+        b => format!("{b} bytes"),
+    }
+}
+
+fn manifest_section(h: &mut Html, manifest: &Value) {
+    h.h2("manifest", "Manifest");
+    h.p("muted", "Provenance: version, command line, seeds, every resolved parameter, start and wall time (manifest.json).");
+    let pretty = serde_json::to_string_pretty(manifest).unwrap_or_default();
+    let _ = writeln!(h.out, "<details><summary>manifest.json</summary>\n<pre>{}</pre>\n</details>", esc(&pretty));
+}
+
+/// Flattens JSON into `path -> value` ("governance.discretion", "need_types[0].rate_per_year").
+fn flatten(v: &Value, prefix: &str, out: &mut BTreeMap<String, String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                flatten(x, &p, out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                flatten(x, &format!("{prefix}[{i}]"), out);
+            }
+        }
+        Value::String(s) => {
+            out.insert(prefix.to_string(), s.clone());
+        }
+        other => {
+            out.insert(prefix.to_string(), other.to_string());
+        }
+    }
+}
+
+/// Lines of facts ("label: value") from the manifest, those present.
+fn facts(m: &Value, keys: &[(&str, &str)]) -> String {
+    keys.iter()
+        .filter_map(|(k, label)| {
+            let v = m.get(*k)?;
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Null => return None,
+                Value::Number(n) if *k == "wall_time_seconds" => format!("{:.1} s", n.as_f64().unwrap_or(0.0)),
+                other => other.to_string(),
+            };
+            Some(format!("{label}: {text}"))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Writes `dir/report.html` for the command in its manifest; returns its path.
+pub fn write_report(dir: &Path) -> io::Result<PathBuf> {
+    let m = manifest(dir)?;
+    let command = m.get("command").and_then(Value::as_str).unwrap_or("").to_string();
+    let (title, lead, body) = match command.as_str() {
+        "compare" => compare_report(dir, &m)?,
+        "sweep" | "merge" => sweep_report(dir, &m)?,
+        "sensitivity" => sensitivity_report(dir, &m)?,
+        _ => run_report(dir, &m)?,
+    };
+    let path = dir.join("report.html");
+    plots::figure::write_file(&path, body.finish(&title, &lead).as_bytes())?;
+    Ok(path)
+}
+
+const COMMON_FACTS: [(&str, &str); 4] = [("sim_version", "sim"), ("git_commit", "commit"), ("start_time", "started"), ("wall_time_seconds", "wall time")];
+
+fn compare_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
+    let summary = data::read_summary(&dir.join("summary.csv"))?;
+    let effects = data::read_effects(&dir.join("effects.csv"))?;
+    let scenarios = data::unique(summary.iter().map(|r| r.scenario.as_str()));
+    let title = format!("Comparison: {}", scenarios.join(" vs "));
+    let days = m.pointer("/scenarios/0/parameters/run/days").map(|d| format!("{d} days, ")).unwrap_or_default();
+    let lead = format!(
+        "{}{} replicates per scenario with common random numbers (master seed {}). {}.",
+        days,
+        m.get("replicates").map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
+        m.get("master_seed").map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
+        facts(m, &COMMON_FACTS)
+    );
+    let mut h = Html::new();
+    figure_sections(&mut h, dir)?;
+
+    // Summary table: metrics down, scenarios across.
+    h.h2("summary", "Summary per scenario");
+    h.p("how", "How to read this: each run is summarised over the days after the warm-up (rates as ratios of totals); the table gives the mean over replicates and its 95% confidence interval in brackets (summary.csv).");
+    let has = |metric: &str| summary.iter().any(|r| r.metric == metric);
+    let key = plots::compare::key_metrics(|x| has(x));
+    let all = data::unique(summary.iter().map(|r| r.metric.as_str()));
+    let table = |metrics: &[String]| {
+        let mut t = String::from("<table>\n<tr><th>metric</th><th>unit</th>");
+        for s in &scenarios {
+            let _ = write!(t, "<th>{}</th>", esc(s));
+        }
+        t.push_str("<th>n</th></tr>\n");
+        for metric in metrics {
+            let _ = write!(t, "<tr><td>{}</td><td>{}</td>", esc(metric), esc(&style::unit_label(metric)));
+            let mut n = f64::NAN;
+            for s in &scenarios {
+                match summary.iter().find(|r| &r.scenario == s && &r.metric == metric) {
+                    Some(r) => {
+                        n = if n.is_nan() { r.n } else { n.min(r.n) };
+                        let _ = write!(t, "<td class=\"num\">{}</td>", with_ci(r.mean, r.ci_low, r.ci_high));
+                    }
+                    None => t.push_str("<td></td>"),
+                }
+            }
+            let _ = writeln!(t, "<td class=\"num\">{}</td></tr>", esc(&style::number(n)));
+        }
+        t.push_str("</table>\n");
+        t
+    };
+    h.raw(&table(&key));
+    let _ = writeln!(h.out, "<details><summary>All {} metrics</summary>\n{}</details>", all.len(), table(&all));
+
+    // Effects table.
+    h.h2("effects", "Pairwise effects");
+    h.p("how", "How to read this: the difference is scenario A minus scenario B, paired over replicates, with its 95% CI; Hedges' g is the difference in pooled standard deviations (about 0.2 small, 0.5 medium, 0.8 large). A CI that excludes 0 is a difference beyond noise (effects.csv).");
+    let effect_table = |metrics: &[String]| {
+        let mut t = String::from("<table>\n<tr><th>metric</th><th>A \u{2212} B</th><th>difference [95% CI]</th><th>Hedges' g</th><th>n</th></tr>\n");
+        for metric in metrics {
+            for r in effects.iter().filter(|r| &r.metric == metric) {
+                let _ = writeln!(
+                    t,
+                    "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                    esc(metric),
+                    esc(&plots::compare::pair_label(&r.scenario_a, &r.scenario_b)),
+                    with_ci(r.difference, r.ci_low, r.ci_high),
+                    esc(&style::number(r.effect_size)),
+                    esc(&style::number(r.n))
+                );
+            }
+        }
+        t.push_str("</table>\n");
+        t
+    };
+    h.raw(&effect_table(&key));
+    let _ = writeln!(h.out, "<details><summary>All metrics</summary>\n{}</details>", effect_table(&all));
+
+    // Scenarios and what differs between them.
+    h.h2("scenarios", "Scenarios");
+    let list = m.get("scenarios").and_then(Value::as_array).cloned().unwrap_or_default();
+    h.raw("<table>\n<tr><th>name</th><th>file</th><th>content hash (SHA-256)</th></tr>\n");
+    for s in &list {
+        let text = |k: &str| s.get(k).and_then(Value::as_str).unwrap_or("built in").to_string();
+        let _ = writeln!(h.out, "<tr><td>{}</td><td>{}</td><td><code>{}</code></td></tr>", esc(&text("name")), esc(&text("file")), esc(&text("scenario_hash")));
+    }
+    h.raw("</table>\n");
+    let flat: Vec<BTreeMap<String, String>> = list
+        .iter()
+        .map(|s| {
+            let mut f = BTreeMap::new();
+            flatten(s.get("parameters").unwrap_or(&Value::Null), "", &mut f);
+            f
+        })
+        .collect();
+    let paths: Vec<&String> = {
+        let mut p: Vec<&String> = flat.iter().flat_map(|f| f.keys()).collect();
+        p.sort();
+        p.dedup();
+        p.into_iter().filter(|k| k.as_str() != "name" && flat.iter().any(|f| f.get(*k) != flat[0].get(*k))).collect()
+    };
+    if paths.is_empty() {
+        h.p("muted", "The scenarios' parameters are identical apart from their names.");
+    } else {
+        h.p("how", "Parameters that differ between the scenarios (every parameter is in the manifest below):");
+        h.raw("<table>\n<tr><th>parameter</th>");
+        for s in &list {
+            let _ = write!(h.out, "<th>{}</th>", esc(s.get("name").and_then(Value::as_str).unwrap_or("?")));
+        }
+        h.raw("</tr>\n");
+        for p in paths {
+            let _ = write!(h.out, "<tr><td><code>{}</code></td>", esc(p));
+            for f in &flat {
+                let _ = write!(h.out, "<td>{}</td>", esc(f.get(p).map(String::as_str).unwrap_or("")));
+            }
+            h.raw("</tr>\n");
+        }
+        h.raw("</table>\n");
+    }
+    files_section(&mut h, dir)?;
+    manifest_section(&mut h, m);
+    Ok((title, lead, h))
+}
+
+/// Most rows of a long table shown in the report (the CSV file has them all).
+const MAX_ROWS: usize = 300;
+
+fn sweep_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
+    let name = m.get("sweep_name").and_then(Value::as_str).unwrap_or("sweep");
+    let title = format!("Sweep: {name}");
+    let design = m.pointer("/design/kind").and_then(Value::as_str).unwrap_or("?");
+    let lead = format!(
+        "Design {design}, {} points x {} replicates ({} runs). {}.",
+        m.get("points").map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
+        m.get("replicates").map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
+        m.get("runs").map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
+        facts(m, &COMMON_FACTS)
+    );
+    let mut h = Html::new();
+    varied_section(&mut h, m);
+    figure_sections(&mut h, dir)?;
+    let path = dir.join("points.csv");
+    if path.exists() {
+        let points = data::read_points(&path)?;
+        h.h2("points", "Points");
+        h.p("how", "How to read this: each point's metrics, mean over its replicates with the 95% CI (points.csv).");
+        h.raw("<table>\n<tr><th>point</th>");
+        for p in &points.parameters {
+            let _ = write!(h.out, "<th><code>{}</code></th>", esc(p));
+        }
+        h.raw("<th>metric</th><th>mean [95% CI]</th><th>n</th></tr>\n");
+        for r in points.rows.iter().take(MAX_ROWS) {
+            let _ = write!(h.out, "<tr><td class=\"num\">{}</td>", r.point_id);
+            for c in &r.cells {
+                let _ = write!(h.out, "<td>{}</td>", esc(c));
+            }
+            let _ = writeln!(
+                h.out,
+                "<td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                esc(&r.metric),
+                with_ci(r.mean, r.ci_low, r.ci_high),
+                esc(&style::number(r.n))
+            );
+        }
+        h.raw("</table>\n");
+        if points.rows.len() > MAX_ROWS {
+            h.p("muted", &format!("The first {MAX_ROWS} of {} rows; points.csv has them all.", points.rows.len()));
+        }
+    }
+    files_section(&mut h, dir)?;
+    manifest_section(&mut h, m);
+    Ok((title, lead, h))
+}
+
+/// The varied parameters of a sweep (manifest `varied`), one row each.
+fn varied_section(h: &mut Html, m: &Value) {
+    let Some(varied) = m.get("varied").and_then(Value::as_array) else { return };
+    h.h2("parameters", "Varied parameters");
+    h.raw("<table>\n<tr><th>parameter</th><th>range or values</th></tr>\n");
+    for p in varied {
+        let path = p.get("path").and_then(Value::as_str).unwrap_or("?");
+        let mut rest = p.clone();
+        if let Value::Object(o) = &mut rest {
+            o.remove("path");
+        }
+        let _ = writeln!(h.out, "<tr><td><code>{}</code></td><td><code>{}</code></td></tr>", esc(path), esc(&rest.to_string()));
+    }
+    h.raw("</table>\n");
+    if let Some(base) = m.get("scenario_file").and_then(Value::as_str) {
+        h.p("muted", &format!("Base scenario: {base} (every resolved parameter is in the manifest below)."));
+    }
+}
+
+fn sensitivity_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
+    let name = m.get("sweep_name").and_then(Value::as_str).unwrap_or("sensitivity");
+    let rows = data::read_indices(&dir.join("indices.csv"))?;
+    let methods = plots::sensitivity::methods(&rows);
+    let title = format!("Sensitivity: {name}");
+    let lead = format!(
+        "{} indices from {} runs, bootstrap CIs ({} resamples). {}.",
+        if methods.is_empty() { "No".to_string() } else { methods.join(" and ") },
+        m.get("runs").map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
+        m.get("bootstrap").map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
+        facts(m, &COMMON_FACTS)
+    );
+    let mut h = Html::new();
+    varied_section(&mut h, m);
+    figure_sections(&mut h, dir)?;
+    h.h2("indices", "Indices");
+    h.p("how", "How to read this: every index with its 95% bootstrap CI (indices.csv).");
+    h.raw("<table>\n<tr><th>parameter</th><th>metric</th><th>method</th><th>index</th><th>value [95% CI]</th></tr>\n");
+    for r in rows.iter().take(MAX_ROWS) {
+        let _ = writeln!(
+            h.out,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+            esc(&r.parameter),
+            esc(&r.metric),
+            esc(&r.method),
+            esc(&r.index),
+            with_ci(r.value, r.ci_low, r.ci_high)
+        );
+    }
+    h.raw("</table>\n");
+    if rows.len() > MAX_ROWS {
+        h.p("muted", &format!("The first {MAX_ROWS} of {} rows; indices.csv has them all.", rows.len()));
+    }
+    files_section(&mut h, dir)?;
+    manifest_section(&mut h, m);
+    Ok((title, lead, h))
+}
+
+/// A report for a `sim run` folder (not written by the command itself; `write_report` on such a
+/// folder gives the figures, files and manifest).
+fn run_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
+    let name = m.pointer("/parameters/name").and_then(Value::as_str).unwrap_or("run");
+    let title = format!("Run: {name}");
+    let lead = format!("Seeds {}. {}.", m.get("seeds").map(|v| v.to_string()).unwrap_or_default(), facts(m, &COMMON_FACTS));
+    let mut h = Html::new();
+    figure_sections(&mut h, dir)?;
+    files_section(&mut h, dir)?;
+    manifest_section(&mut h, m);
+    Ok((title, lead, h))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_and_links() {
+        assert_eq!(esc("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+        assert_eq!(href("heatmap_need_types_0_.x.png"), "heatmap_need_types_0_.x.png");
+        assert_eq!(href("a b[0].png"), "a%20b%5B0%5D.png");
+        let mut f = BTreeMap::new();
+        flatten(&serde_json::json!({"a": {"b": 1, "c": ["x", true]}}), "", &mut f);
+        assert_eq!(f.get("a.b").map(String::as_str), Some("1"));
+        assert_eq!(f.get("a.c[0]").map(String::as_str), Some("x"));
+        assert_eq!(f.get("a.c[1]").map(String::as_str), Some("true"));
+    }
+}
