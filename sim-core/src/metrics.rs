@@ -147,7 +147,7 @@ metrics! {
     WellbeingMean => "wellbeing_mean", "0..1", Mean;
     /// Mean citizen trust in the service.
     TrustMean => "trust_mean", "0..1", Mean;
-    /// Gini coefficient of wellbeing across citizens (computed weekly, carried between).
+    /// Gini coefficient of wellbeing across citizens (computed every 28 days, carried between).
     WellbeingGini => "wellbeing_gini", "0..1", Mean;
     /// Opinion polarisation: the variance of opinions on the contested question (0..1).
     OpinionPolarisation => "opinion_polarisation", "variance", Mean;
@@ -291,8 +291,12 @@ pub fn t_quantile_975(df: usize) -> f64 {
 
 /// Gini coefficient of non-negative values (0 equal, 1 one holds all).
 pub fn gini(xs: &[f64]) -> f64 {
-    let mut v: Vec<f64> = xs.to_vec();
-    v.sort_by(f64::total_cmp);
+    gini_in_place(&mut xs.to_vec())
+}
+
+/// Gini coefficient, sorting `v` in place (no allocation; the hot path uses a scratch buffer).
+pub fn gini_in_place(v: &mut [f64]) -> f64 {
+    v.sort_unstable_by(f64::total_cmp);
     let n = v.len() as f64;
     let total: f64 = v.iter().sum();
     if v.is_empty() || total <= 0.0 {

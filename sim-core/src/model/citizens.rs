@@ -10,7 +10,7 @@
 use rand::RngExt;
 
 use super::World;
-use crate::metrics::gini;
+use crate::metrics::gini_in_place;
 use crate::scenario::{AssemblySelection, CitizenParams};
 
 /// Trust after an encounter: up by `rise` of the gap to 1 on a good outcome, down by
@@ -186,13 +186,14 @@ impl World {
         self.last_assembly = Some(AssemblyRecord { day: self.day, members, polarisation_before: before, polarisation_after: after });
     }
 
-    /// Wellbeing Gini (weekly; the value is carried between) and per-neighbourhood means.
+    /// Wellbeing Gini, computed every 28 days and carried between: it needs a sort of every
+    /// citizen's wellbeing, and inequality moves slowly.
     pub(super) fn wellbeing_inequality(&mut self) -> f64 {
-        if self.day % 7 == 0 || self.wellbeing_gini.is_nan() {
+        if self.day % 28 == 0 || self.wellbeing_gini.is_nan() {
             let v = &mut self.scratch.values;
             v.clear();
             v.extend_from_slice(&self.citizens.wellbeing);
-            self.wellbeing_gini = gini(v);
+            self.wellbeing_gini = gini_in_place(v);
         }
         self.wellbeing_gini
     }

@@ -117,11 +117,35 @@ struct Streams {
     social: Stream,
 }
 
+/// A queued case's place: higher priority first, then lower id (a total order, so the serving order
+/// is the same however the queue is built).
+#[derive(Debug, Clone, Copy)]
+struct QueueKey(f64, u32);
+
+impl PartialEq for QueueKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+impl Eq for QueueKey {}
+impl PartialOrd for QueueKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for QueueKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0).then(other.1.cmp(&self.1))
+    }
+}
+
 /// Scratch buffers of the day stepper; not part of the state.
 #[derive(Debug, Clone, Default)]
 struct Scratch {
     /// Per-citizen values (trust snapshot, wellbeing for the Gini).
     values: Vec<f64>,
+    /// Queue keys, reused as the heap's storage.
+    keyed: Vec<QueueKey>,
     queues: Vec<Vec<u32>>,
     waits: Vec<f64>,
 }
@@ -162,6 +186,7 @@ pub struct World {
     /// The last citizens' assembly, if any.
     pub last_assembly: Option<citizens::AssemblyRecord>,
     wellbeing_gini: f64,
+    opinion_polarisation: f64,
     /// Sums of daily neighbourhood wellbeing means over the window (weekly samples) and their count.
     window_neighbourhood_wellbeing: (Vec<f64>, u32),
     streams: Streams,
@@ -294,6 +319,7 @@ impl World {
             window_cost: 0.0,
             last_assembly: None,
             wellbeing_gini: f64::NAN,
+            opinion_polarisation: f64::NAN,
             window_neighbourhood_wellbeing: (Vec::new(), 0),
         };
         world.build_structure();
@@ -567,13 +593,15 @@ impl World {
             for &w in &self.teams[t].workers {
                 self.workers.hours_left[w as usize] *= 1.0 + overtime;
             }
-            // Queue order: cases in service first, then by priority (need or target urgency), then id.
-            queue.sort_by(|&a, &b| {
-                let (pa, pb) = (self.needs.slots[a as usize].priority, self.needs.slots[b as usize].priority);
-                pb.total_cmp(&pa).then(a.cmp(&b))
-            });
+            // Queue order: cases in service first, then by priority (need or target urgency), then
+            // id. A heap yields them in that order without sorting the cases nobody reaches today.
+            let mut keyed = std::mem::take(&mut self.scratch.keyed);
+            keyed.clear();
+            keyed.extend(queue.iter().map(|&id| QueueKey(self.needs.slots[id as usize].priority, id)));
+            let mut heap = std::collections::BinaryHeap::from(keyed);
             let time_factor_today = self.teams[t].desired_time_factor * factor;
-            self.serve_queue(t, queue, time_factor_today, rec);
+            self.serve_queue(t, std::iter::from_fn(|| heap.pop().map(|k| k.1)), time_factor_today, rec);
+            self.scratch.keyed = heap.into_vec();
             // Hours worked: casework plus admin and prevention pro rata.
             let mut used = 0.0;
             let mut over = 0.0;
@@ -672,13 +700,13 @@ impl World {
     }
 
     /// Serves a team's queue in order until its workers' hours run out.
-    fn serve_queue(&mut self, t: usize, queue: &[u32], time_factor: f64, rec: &mut DayRecord) {
+    fn serve_queue(&mut self, t: usize, queue: impl Iterator<Item = u32>, time_factor: f64, rec: &mut DayRecord) {
         let team_size = self.teams[t].workers.len();
         if team_size == 0 {
             return;
         }
         let mut cursor = 0usize;
-        for &id in queue {
+        for id in queue {
             // Choose the worker: the one already serving, the one the citizen knows, or the next free.
             let n = &self.needs.slots[id as usize];
             let preferred = if n.worker != NO_WORKER && self.workers.team[n.worker as usize] == t as u32 { Some(n.worker) } else { None };
@@ -1040,7 +1068,11 @@ impl World {
         let (wellbeing_sum, trust_sum) = self.citizens.wellbeing.iter().zip(&self.citizens.trust).fold((0.0, 0.0), |(w, t), (a, b)| (w + a, t + b));
         rec[Metric::WellbeingMean as usize] = wellbeing_sum / nc;
         rec[Metric::TrustMean as usize] = trust_sum / nc;
-        rec[Metric::OpinionPolarisation as usize] = citizens::polarisation(self.citizens.opinion.iter().copied());
+        // Weekly (carried between), like the Gini: opinions move slowly and the pass is per citizen.
+        if self.day % 7 == 0 || self.opinion_polarisation.is_nan() || self.last_assembly.as_ref().is_some_and(|a| a.day == self.day) {
+            self.opinion_polarisation = citizens::polarisation(self.citizens.opinion.iter().copied());
+        }
+        rec[Metric::OpinionPolarisation as usize] = self.opinion_polarisation;
         rec[Metric::WellbeingGini as usize] = self.wellbeing_inequality();
         if self.day >= self.scenario.run.warmup_days && self.day % 7 == 0 {
             let means = self.neighbourhood_wellbeing();
