@@ -349,6 +349,8 @@ pub fn sweep(args: SweepArgs, command_line: &[String]) -> Result<(), CliError> {
     write_points(&runs_csv, &dir.join("points.csv"), &layout, sweep.points.len(), target.is_none()).map_err(CliError::Failed)?;
     let m = manifest("sweep", command_line, &sweep, &layout, &plan, shard, target, &executed, started, clock);
     write_manifest(&dir.join("manifest.json"), &m)?;
+    // Figures and report.html from points.csv (a drawing failure is only a warning).
+    crate::report::draw_into(dir, "sweep", true);
     fs::remove_file(dir.join("plan.json")).map_err(failed_at(&dir.join("plan.json")))?;
     partial.commit().map_err(failed_at(&args.out))?;
 
@@ -365,14 +367,14 @@ pub fn sweep(args: SweepArgs, command_line: &[String]) -> Result<(), CliError> {
         what.push_str(&format!(" in {} adaptive rounds", executed.rounds));
     }
     eprintln!(
-        "sweep {}: {} points, {what}; {ran} run in {secs:.1} s ({:.1} runs/s, {} threads)",
+        "sweep {}: {} points, {what}; {ran} ran in {secs:.1} s ({:.1} runs/s on {} threads)",
         sweep.name,
         sweep.points.len(),
         ran as f64 / secs.max(1e-9),
         executed.threads
     );
     let series = if args.timeseries { ", runs/" } else { "" };
-    eprintln!("wrote {}/runs.csv, runs.parquet, points.csv, manifest.json{series}", args.out.display());
+    eprintln!("wrote {}/runs.csv, runs.parquet, points.csv, manifest.json, plots, report.html{series}", args.out.display());
     Ok(())
 }
 
@@ -463,6 +465,7 @@ pub fn sensitivity(args: SensitivityArgs, command_line: &[String]) -> Result<(),
         o.insert("y".into(), json!("per point, the mean over its replicates of the metric's finite values"));
     }
     write_manifest(&staging.path().join("manifest.json"), &m)?;
+    crate::report::draw_into(staging.path(), "sensitivity", true);
     staging.commit().map_err(failed_at(&args.out))?;
 
     eprintln!(
@@ -475,7 +478,7 @@ pub fn sensitivity(args: SensitivityArgs, command_line: &[String]) -> Result<(),
         sweep.replicates,
         clock.elapsed().as_secs_f64()
     );
-    eprintln!("wrote {}/indices.csv ({rows} rows), runs.csv, manifest.json", args.out.display());
+    eprintln!("wrote {}/indices.csv ({rows} rows), runs.csv, manifest.json, plots, report.html", args.out.display());
     Ok(())
 }
 
@@ -568,8 +571,9 @@ pub fn merge(args: MergeArgs, command_line: &[String]) -> Result<(), CliError> {
         o.insert("wall_time_seconds".into(), json!(clock.elapsed().as_secs_f64()));
     }
     write_manifest(&staging.path().join("manifest.json"), &m)?;
+    crate::report::draw_into(staging.path(), "merge", true);
     staging.commit().map_err(failed_at(&args.out))?;
     eprintln!("merged {} folders: {rows} runs of sweep {}", args.dirs.len(), first.get("sweep_name").and_then(Value::as_str).unwrap_or("?"));
-    eprintln!("wrote {}/runs.csv, runs.parquet, points.csv, manifest.json", args.out.display());
+    eprintln!("wrote {}/runs.csv, runs.parquet, points.csv, manifest.json, plots, report.html", args.out.display());
     Ok(())
 }

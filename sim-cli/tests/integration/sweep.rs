@@ -70,6 +70,14 @@ fn column(header: &[String], name: &str) -> usize {
     header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column `{name}` in {header:?}"))
 }
 
+/// Panics unless `dir` holds every one of `files` (the plots beside them are checked elsewhere).
+#[track_caller]
+fn assert_has(dir: &Path, files: &[&str], o: &Outcome) {
+    let present = entries(dir);
+    let missing: Vec<_> = files.iter().filter(|f| !present.contains(**f)).collect();
+    assert!(missing.is_empty(), "{} lacks {missing:?}; it holds {present:?}\n{o}", dir.display());
+}
+
 /// Lines of a file (0 if it does not exist).
 fn line_count(path: &Path) -> usize {
     fs::read(path).map(|b| b.iter().filter(|&&c| c == b'\n').count()).unwrap_or(0)
@@ -87,8 +95,8 @@ fn sweep_writes_the_contract_files() {
     let f = sweep_file(d, "grid.toml", GRID);
     let o = run_sweep(d, &f, "out", &["--timeseries"], &[]);
     let mut expected: Vec<&str> = SWEEP_FILES.to_vec();
-    expected.push("runs");
-    assert_eq!(entries(&d.join("out")), names(&expected), "{o}");
+    expected.extend(["runs", "report.html"]);
+    assert_has(&d.join("out"), &expected, &o);
     assert!(staging_leftovers(d).is_empty() && !work_folder(d, "out").exists(), "leftovers\n{o}");
 
     let (header, rows) = csv_rows(&d.join("out/runs.csv"));
@@ -151,7 +159,7 @@ fn shards_merge_to_the_unsharded_sweep() {
     }
     let o = sim(d, &["merge", "s2", "s0", "s1", "--out", "merged"]);
     o.assert_success();
-    assert_eq!(entries(&d.join("merged")), names(SWEEP_FILES), "{o}");
+    assert_has(&d.join("merged"), SWEEP_FILES, &o);
     for file in ["runs.csv", "points.csv"] {
         assert_same_file(&d.join("whole").join(file), &d.join("merged").join(file), &format!("{file}: merged shards vs unsharded"));
     }
@@ -456,8 +464,8 @@ fn every_shipped_sweep_file_checks_and_runs() {
         }
         sim(d, &["sweep", &path, "--check"]).assert_success().assert_stdout_has(&["ok: "]);
         let out = file.file_stem().unwrap().to_string_lossy().into_owned();
-        run_sweep(d, &path, &out, &[], &[]);
-        assert_eq!(entries(&d.join(&out)), names(SWEEP_FILES), "{path}");
+        let o = run_sweep(d, &path, &out, &[], &[]);
+        assert_has(&d.join(&out), SWEEP_FILES, &o);
     }
 }
 
@@ -466,8 +474,9 @@ fn sensitivity_writes_sobol_and_morris_indices() {
     let tmp = temp();
     let d = tmp.path();
     let saltelli = scenarios_dir().join("sweeps/saltelli.toml").display().to_string();
-    sim(d, &["sensitivity", &saltelli, "--out", "s", "--bootstrap", "100"]).assert_success();
-    assert_eq!(entries(&d.join("s")), names(&["indices.csv", "runs.csv", "manifest.json"]));
+    let o = sim(d, &["sensitivity", &saltelli, "--out", "s", "--bootstrap", "100"]);
+    o.assert_success();
+    assert_has(&d.join("s"), &["indices.csv", "runs.csv", "manifest.json", "report.html"], &o);
     let (h, rows) = csv_rows(&d.join("s/indices.csv"));
     assert_eq!(h, ["parameter", "metric", "method", "index", "value", "ci_low", "ci_high"]);
     let params = ["governance.discretion", "governance.target_pressure", "need_types[0].complexity_mean"];
