@@ -75,7 +75,8 @@ pub fn write_run(dir: &Path, scenario: &Scenario, seed: u64, out: &RunOutput, ma
     };
     write_json(&staging.path().join("summary.json"), &summary)?;
     write_json(&staging.path().join("manifest.json"), manifest)?;
-    // The dashboard of the run's series, drawn from the files just written.
+    write_json(&staging.path().join("networks.json"), &out.networks)?;
+    // The dashboard of the run's series and the network snapshots, drawn from the files just written.
     crate::report::draw_into(staging.path(), "run", false);
     staging.commit()
 }

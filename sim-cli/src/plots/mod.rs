@@ -128,7 +128,28 @@ fn dashboard(set: &SeriesSet, bands: bool, title: String, dir: &Path) -> io::Res
 pub fn draw_run(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let name = run_name(dir);
     let set = SeriesSet::read_timeseries(&dir.join("timeseries.csv"), &name)?;
-    dashboard(&set, false, format!("Run: {name}"), dir)
+    let mut files = dashboard(&set, false, format!("Run: {name}"), dir)?;
+    files.extend(draw_networks(dir)?);
+    Ok(files)
+}
+
+/// Network snapshots from a run's networks.json, when there is one: the community sample
+/// coloured by trust and the organisation coloured by department.
+pub fn draw_networks(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let path = dir.join("networks.json");
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let snap: sim_core::model::NetworkSnapshot =
+        serde_json::from_slice(&std::fs::read(&path)?).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", path.display())))?;
+    let mut files = Vec::new();
+    let community = network::Graph { nodes: snap.community_nodes, edges: snap.community_edges.clone() };
+    let colouring = network::Colouring::Scale { values: &snap.trust, label: "trust, 0..1" };
+    files.extend(network::draw(&community, colouring, "Community network (sample) by trust at the end", 1, dir, "network_community")?);
+    let org = network::Graph { nodes: snap.organisation_nodes, edges: snap.organisation_edges.clone() };
+    let colouring = network::Colouring::Groups { group: &snap.organisation_group, names: &snap.organisation_group_names };
+    files.extend(network::draw(&org, colouring, "Organisation network by department", 1, dir, "network_organisation")?);
+    Ok(files)
 }
 
 /// The figures of a `sim compare` folder: the dashboard and true vs reported resolution with

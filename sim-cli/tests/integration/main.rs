@@ -165,7 +165,7 @@ pub fn names(list: &[&str]) -> BTreeSet<String> {
 
 /// The files every `sim run` writes: the data and the plots of its series.
 pub fn run_files() -> BTreeSet<String> {
-    let mut files = names(&["timeseries.csv", "summary.json", "manifest.json"]);
+    let mut files = names(&["timeseries.csv", "summary.json", "manifest.json", "networks.json"]);
     files.extend(plots::figure_files(plots::RUN_FIGURES));
     files
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::{FAST, bytes, scenarios_dir, sim, sim_env, temp};
 
 /// Figure stems of `sim run`.
-pub const RUN_FIGURES: &[&str] = &["dashboard", "true_vs_reported"];
+pub const RUN_FIGURES: &[&str] = &["dashboard", "true_vs_reported", "network_community", "network_organisation"];
 /// Figure stems of `sim compare`.
 pub const COMPARE_FIGURES: &[&str] = &["dashboard", "true_vs_reported", "summary", "effects"];
 

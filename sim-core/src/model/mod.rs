@@ -199,6 +199,48 @@ pub struct RunOutput {
     pub series: TimeSeries,
     pub summary: RunSummary,
     pub totals: CaseTotals,
+    /// The networks at the end of the run, for snapshots.
+    pub networks: NetworkSnapshot,
+}
+
+/// The networks at one moment: a sample of the community network with each citizen's trust, and
+/// the organisation network with each node's group (department, or management).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NetworkSnapshot {
+    pub community_nodes: usize,
+    pub community_edges: Vec<(u32, u32)>,
+    pub trust: Vec<f64>,
+    pub organisation_nodes: usize,
+    pub organisation_edges: Vec<(u32, u32)>,
+    pub organisation_group: Vec<usize>,
+    pub organisation_group_names: Vec<String>,
+}
+
+impl World {
+    /// The first `sample` citizens (part of neighbourhood 0, numbered consecutively) with the links
+    /// among them, and the whole organisation network.
+    pub fn network_snapshot(&self, sample: usize) -> NetworkSnapshot {
+        let k = sample.min(self.citizens.len());
+        let community_edges = self.community.edges().filter(|&(a, b)| (a as usize) < k && (b as usize) < k).collect();
+        let org = &self.organisation;
+        let departments = org.team_department.iter().copied().max().map_or(1, |d| d + 1);
+        let mut group = vec![departments; org.graph.node_count()];
+        for (t, &node) in org.teams.iter().enumerate() {
+            group[node.index()] = org.team_department[t];
+        }
+        let unit = if self.governance.place_based { "patch" } else { "stage" };
+        let mut names: Vec<String> = (0..departments).map(|d| format!("{unit} {d}")).collect();
+        names.push("management".into());
+        NetworkSnapshot {
+            community_nodes: k,
+            community_edges,
+            trust: self.citizens.trust[..k].to_vec(),
+            organisation_nodes: org.graph.node_count(),
+            organisation_edges: org.graph.raw_edges().iter().map(|e| (e.source().index() as u32, e.target().index() as u32)).collect(),
+            organisation_group: group,
+            organisation_group_names: names,
+        }
+    }
 }
 
 fn beta(mean: f64, concentration: f64) -> Beta<f64> {
@@ -1162,7 +1204,7 @@ pub fn run(scenario: &Scenario, seed: u64) -> RunOutput {
     };
     let mut summary = RunSummary::from_series(&series, scenario.run.warmup_days, &window);
     summary.neighbourhood_wellbeing = world.window_neighbourhood_wellbeing();
-    RunOutput { series, summary, totals: world.totals }
+    RunOutput { series, summary, totals: world.totals, networks: world.network_snapshot(400) }
 }
 
 #[cfg(test)]
