@@ -70,11 +70,9 @@ fn stock_flow_rk4_1825_steps(bencher: Bencher) {
         out[0] = 1_050.0 - cost;
         out[1] = smooth_rate(0.7, x[1], 90.0);
     };
-    bencher
-        .with_inputs(|| StockFlow::from_pairs(&[("budget", 1.0e6), ("perceived_performance", 1.0)]))
-        .bench_local_refs(|stocks| {
-            for _ in 0..1825 {
-                stocks.step(black_box(&flows), 1.0, Integrator::Rk4);
-            }
-        });
+    bencher.with_inputs(|| StockFlow::from_pairs(&[("budget", 1.0e6), ("perceived_performance", 1.0)])).bench_local_refs(|stocks| {
+        for _ in 0..1825 {
+            stocks.step(black_box(&flows), 1.0, Integrator::Rk4);
+        }
+    });
 }

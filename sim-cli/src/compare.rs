@@ -97,7 +97,13 @@ pub fn builtin(command_line: &[String]) -> Result<(), CliError> {
     execute(named, 20, 1, Path::new("sim-out/compare"), command_line)
 }
 
-fn execute(mut named: Vec<(Option<PathBuf>, Scenario)>, replicates: u32, master: u64, out: &Path, command_line: &[String]) -> Result<(), CliError> {
+fn execute(
+    mut named: Vec<(Option<PathBuf>, Scenario)>,
+    replicates: u32,
+    master: u64,
+    out: &Path,
+    command_line: &[String],
+) -> Result<(), CliError> {
     let started = SystemTime::now();
     let clock = Instant::now();
     // Names label every output row; make them unique.
@@ -112,7 +118,9 @@ fn execute(mut named: Vec<(Option<PathBuf>, Scenario)>, replicates: u32, master:
     let seeds: Vec<u64> = (0..replicates as u64).map(|r| run_seed(master, 0, r)).collect();
     let total = (named.len() * seeds.len()) as u64;
     let bar = ProgressBar::new(total).with_style(
-        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} runs, {per_sec}, ETA {eta}").expect("valid template").progress_chars("=> "),
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} runs, {per_sec}, ETA {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
     );
     bar.set_message("compare");
     let ensembles: Vec<Ensemble> = named
@@ -141,7 +149,12 @@ fn execute(mut named: Vec<(Option<PathBuf>, Scenario)>, replicates: u32, master:
         seeds: seeds.clone(),
         scenarios: named
             .iter()
-            .map(|(f, s)| ScenarioRecord { name: &s.name, file: f.as_ref().map(|p| p.display().to_string()), scenario_hash: s.content_hash(), parameters: s })
+            .map(|(f, s)| ScenarioRecord {
+                name: &s.name,
+                file: f.as_ref().map(|p| p.display().to_string()),
+                scenario_hash: s.content_hash(),
+                parameters: s,
+            })
             .collect(),
         start_time: humantime::format_rfc3339_seconds(started).to_string(),
         wall_time_seconds: clock.elapsed().as_secs_f64(),
@@ -163,7 +176,11 @@ fn execute(mut named: Vec<(Option<PathBuf>, Scenario)>, replicates: u32, master:
             cost.ci_high
         );
     }
-    eprintln!("{} replicates each; wrote {}/ensemble.csv, summary.csv, effects.csv, manifest.json, plots and report.html", replicates, out.display());
+    eprintln!(
+        "{} replicates each; wrote {}/ensemble.csv, summary.csv, effects.csv, manifest.json, plots and report.html",
+        replicates,
+        out.display()
+    );
     Ok(())
 }
 
@@ -175,7 +192,14 @@ fn write(out: &Path, ensembles: &[Ensemble], manifest: &CompareManifest) -> io::
     for e in ensembles {
         for (mi, m) in Metric::ALL.iter().enumerate() {
             for (d, est) in e.daily[mi].iter().enumerate() {
-                w.write_record([e.scenario.as_str(), &e.days[d].to_string(), m.name(), &number(est.mean), &number(est.ci_low), &number(est.ci_high)])?;
+                w.write_record([
+                    e.scenario.as_str(),
+                    &e.days[d].to_string(),
+                    m.name(),
+                    &number(est.mean),
+                    &number(est.ci_low),
+                    &number(est.ci_high),
+                ])?;
             }
         }
     }
@@ -185,7 +209,14 @@ fn write(out: &Path, ensembles: &[Ensemble], manifest: &CompareManifest) -> io::
     for e in ensembles {
         for &m in Metric::ALL {
             let est = e.summary(m);
-            w.write_record([e.scenario.as_str(), m.name(), &number(est.mean), &number(est.ci_low), &number(est.ci_high), &est.n.to_string()])?;
+            w.write_record([
+                e.scenario.as_str(),
+                m.name(),
+                &number(est.mean),
+                &number(est.ci_low),
+                &number(est.ci_high),
+                &est.n.to_string(),
+            ])?;
         }
     }
     w.flush()?;
@@ -194,7 +225,16 @@ fn write(out: &Path, ensembles: &[Ensemble], manifest: &CompareManifest) -> io::
     for i in 0..ensembles.len() {
         for j in i + 1..ensembles.len() {
             for e in effects(&ensembles[i], &ensembles[j]) {
-                w.write_record([&e.scenario_a, &e.scenario_b, e.metric, &number(e.difference), &number(e.ci_low), &number(e.ci_high), &number(e.effect_size), &e.n.to_string()])?;
+                w.write_record([
+                    &e.scenario_a,
+                    &e.scenario_b,
+                    e.metric,
+                    &number(e.difference),
+                    &number(e.ci_low),
+                    &number(e.ci_high),
+                    &number(e.effect_size),
+                    &e.n.to_string(),
+                ])?;
             }
         }
     }

@@ -23,7 +23,9 @@ use crate::CliError;
 use crate::plots::{self, data, style};
 
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Examples:\n  sim plot sim-out/compare\n  sim plot out/grid\n  sim plot sim-out/compare --metric backlog --metric quits")]
+#[command(
+    after_help = "Examples:\n  sim plot sim-out/compare\n  sim plot out/grid\n  sim plot sim-out/compare --metric backlog --metric quits"
+)]
 pub struct PlotArgs {
     /// Output folder of `sim run`, `sim compare`, `sim sweep`, `sim merge` or `sim sensitivity`.
     pub dir: PathBuf,
@@ -56,13 +58,19 @@ fn error(dir: &Path, e: io::Error) -> CliError {
 /// The command that wrote `dir`, from manifest.json's `command`.
 pub fn command_of(dir: &Path) -> io::Result<String> {
     let m = manifest(dir)?;
-    m.get("command").and_then(Value::as_str).map(str::to_string).ok_or_else(|| data::invalid(&dir.join("manifest.json"), "no `command` field"))
+    m.get("command")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| data::invalid(&dir.join("manifest.json"), "no `command` field"))
 }
 
 fn manifest(dir: &Path) -> io::Result<Value> {
     let path = dir.join("manifest.json");
     let text = fs::read_to_string(&path).map_err(|e| {
-        io::Error::new(e.kind(), format!("no readable manifest.json ({e}); is this the output folder of sim run, compare, sweep or sensitivity?"))
+        io::Error::new(
+            e.kind(),
+            format!("no readable manifest.json ({e}); is this the output folder of sim run, compare, sweep or sensitivity?"),
+        )
     })?;
     serde_json::from_str(&text).map_err(|e| data::invalid(&path, e))
 }
@@ -156,7 +164,8 @@ impl Html {
 
     fn finish(self, title: &str, lead: &str) -> String {
         let mut doc = String::new();
-        let _ = writeln!(doc, "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>");
+        let _ =
+            writeln!(doc, "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>");
         let _ = writeln!(doc, "<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>", esc(title));
         let _ = writeln!(doc, "<h1>{}</h1>\n<p class=\"lead\">{}</p>", esc(title), esc(lead));
         doc.push_str("<nav>");
@@ -182,8 +191,11 @@ fn with_ci(mean: f64, lo: f64, hi: f64) -> String {
 /// The figure stems of `dir` (PNG files we know how to describe), in reading order.
 fn figures(dir: &Path) -> io::Result<Vec<String>> {
     const ORDER: [&str; 8] = ["dashboard", "true_vs_reported", "summary", "effects", "sobol", "morris_mu_star", "morris", "series_"];
-    let mut stems: Vec<String> =
-        files(dir)?.into_iter().filter_map(|f| f.strip_suffix(".png").map(str::to_string)).filter(|s| plots::describe(s).is_some()).collect();
+    let mut stems: Vec<String> = files(dir)?
+        .into_iter()
+        .filter_map(|f| f.strip_suffix(".png").map(str::to_string))
+        .filter(|s| plots::describe(s).is_some())
+        .collect();
     let rank = |s: &str| ORDER.iter().position(|o| s == *o || (o.ends_with('_') && s.starts_with(o))).unwrap_or(ORDER.len());
     stems.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)));
     Ok(stems)
@@ -232,7 +244,8 @@ fn files_section(h: &mut Html, dir: &Path) -> io::Result<()> {
     h.raw("<ul>\n");
     for name in files(dir)?.iter().filter(|n| *n != "report.html") {
         let size = fs::metadata(dir.join(name)).map(|m| m.len()).unwrap_or(0);
-        let _ = writeln!(h.out, "<li><a href=\"{}\">{}</a> <span class=\"muted\">({})</span></li>", href(name), esc(name), human_size(size));
+        let _ =
+            writeln!(h.out, "<li><a href=\"{}\">{}</a> <span class=\"muted\">({})</span></li>", href(name), esc(name), human_size(size));
     }
     h.raw("</ul>\n");
     Ok(())
@@ -308,7 +321,8 @@ pub fn write_report(dir: &Path) -> io::Result<PathBuf> {
     Ok(path)
 }
 
-const COMMON_FACTS: [(&str, &str); 4] = [("sim_version", "sim"), ("git_commit", "commit"), ("start_time", "started"), ("wall_time_seconds", "wall time")];
+const COMMON_FACTS: [(&str, &str); 4] =
+    [("sim_version", "sim"), ("git_commit", "commit"), ("start_time", "started"), ("wall_time_seconds", "wall time")];
 
 fn compare_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
     let summary = data::read_summary(&dir.join("summary.csv"))?;
@@ -362,7 +376,9 @@ fn compare_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
     h.h2("effects", "Pairwise effects");
     h.p("how", "How to read this: the difference is scenario A minus scenario B, paired over replicates, with its 95% CI; Hedges' g is the difference in pooled standard deviations (about 0.2 small, 0.5 medium, 0.8 large). A CI that excludes 0 is a difference beyond noise (effects.csv).");
     let effect_table = |metrics: &[String]| {
-        let mut t = String::from("<table>\n<tr><th>metric</th><th>A \u{2212} B</th><th>difference [95% CI]</th><th>Hedges' g</th><th>n</th></tr>\n");
+        let mut t = String::from(
+            "<table>\n<tr><th>metric</th><th>A \u{2212} B</th><th>difference [95% CI]</th><th>Hedges' g</th><th>n</th></tr>\n",
+        );
         for metric in metrics {
             for r in effects.iter().filter(|r| &r.metric == metric) {
                 let _ = writeln!(
@@ -388,7 +404,13 @@ fn compare_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
     h.raw("<table>\n<tr><th>name</th><th>file</th><th>content hash (SHA-256)</th></tr>\n");
     for s in &list {
         let text = |k: &str| s.get(k).and_then(Value::as_str).unwrap_or("built in").to_string();
-        let _ = writeln!(h.out, "<tr><td>{}</td><td>{}</td><td><code>{}</code></td></tr>", esc(&text("name")), esc(&text("file")), esc(&text("scenario_hash")));
+        let _ = writeln!(
+            h.out,
+            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            esc(&text("name")),
+            esc(&text("file")),
+            esc(&text("scenario_hash"))
+        );
     }
     h.raw("</table>\n");
     let flat: Vec<BTreeMap<String, String>> = list

@@ -28,7 +28,9 @@ use sim_core::scenario::Scenario;
 use crate::CliError;
 use crate::output::{Partial, Staging, number, write_json};
 use crate::sweep_exec::{Executed, Settings, execute};
-use crate::sweep_tables::{Column, Layout, MergeProblem, for_each_point, merge_runs, summarise, write_atomically, write_parquet, write_points};
+use crate::sweep_tables::{
+    Column, Layout, MergeProblem, for_each_point, merge_runs, summarise, write_atomically, write_parquet, write_points,
+};
 
 const SWEEP_EXAMPLES: &str = "\
 Examples:
@@ -124,16 +126,28 @@ fn failed_at(path: &Path) -> impl Fn(std::io::Error) -> CliError + '_ {
 
 fn pool(threads: Option<u16>) -> Result<Option<rayon::ThreadPool>, CliError> {
     threads
-        .map(|n| rayon::ThreadPoolBuilder::new().num_threads(n.into()).build().map_err(|e| CliError::Failed(format!("cannot start {n} threads: {e}"))))
+        .map(|n| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n.into())
+                .build()
+                .map_err(|e| CliError::Failed(format!("cannot start {n} threads: {e}")))
+        })
         .transpose()
 }
 
 /// Parses `--target-ci METRIC=HALFWIDTH`.
 fn parse_target(text: &str, max_replicates: usize, sweep: &Sweep) -> Result<AdaptiveTarget, CliError> {
-    let (name, hw) = text.split_once('=').ok_or_else(|| bad(format!("--target-ci {text}: expected METRIC=HALFWIDTH, e.g. failure_demand_share=0.01")))?;
-    let metric = Metric::from_name(name.trim()).ok_or_else(|| bad(format!("--target-ci {text}: unknown metric `{}`; `sim describe metrics` lists them", name.trim())))?;
+    let (name, hw) = text
+        .split_once('=')
+        .ok_or_else(|| bad(format!("--target-ci {text}: expected METRIC=HALFWIDTH, e.g. failure_demand_share=0.01")))?;
+    let metric = Metric::from_name(name.trim())
+        .ok_or_else(|| bad(format!("--target-ci {text}: unknown metric `{}`; `sim describe metrics` lists them", name.trim())))?;
     if !sweep.metrics.contains(&metric) {
-        return Err(bad(format!("--target-ci {text}: the sweep does not record `{}`; add it to `metrics` in {}", metric.name(), sweep.file.display())));
+        return Err(bad(format!(
+            "--target-ci {text}: the sweep does not record `{}`; add it to `metrics` in {}",
+            metric.name(),
+            sweep.file.display()
+        )));
     }
     let half_width: f64 = hw.trim().parse().map_err(|_| bad(format!("--target-ci {text}: `{}` is not a number", hw.trim())))?;
     if !(half_width.is_finite() && half_width > 0.0) {
@@ -272,7 +286,9 @@ pub fn sweep(args: SweepArgs, command_line: &[String]) -> Result<(), CliError> {
     let shard = args.shard.as_deref().map(Shard::parse).transpose().map_err(|e| bad(format!("--shard {e}")))?;
     let target = args.target_ci.as_deref().map(|t| parse_target(t, args.max_replicates.unwrap_or(100), &sweep)).transpose()?;
     if shard.is_some() && target.is_some() {
-        return Err(bad("--shard and --target-ci do not combine: adaptive rounds depend on every point's runs; run adaptive sweeps unsharded"));
+        return Err(bad(
+            "--shard and --target-ci do not combine: adaptive rounds depend on every point's runs; run adaptive sweeps unsharded",
+        ));
     }
     if args.check {
         let params: Vec<String> = sweep.parameters.iter().map(|p| p.path.clone()).collect();
@@ -325,10 +341,8 @@ pub fn sweep(args: SweepArgs, command_line: &[String]) -> Result<(), CliError> {
     }
     let partial = Partial::open(&args.out).map_err(failed_at(&work))?;
     if !resume {
-        write_atomically(&partial.path().join("plan.json"), |w| {
-            serde_json::to_writer_pretty(w, &plan).map_err(|e| e.to_string())
-        })
-        .map_err(CliError::Failed)?;
+        write_atomically(&partial.path().join("plan.json"), |w| serde_json::to_writer_pretty(w, &plan).map_err(|e| e.to_string()))
+            .map_err(CliError::Failed)?;
     }
 
     let executed = execute(&Settings {
@@ -448,7 +462,16 @@ pub fn sensitivity(args: SensitivityArgs, command_line: &[String]) -> Result<(),
         for (m, list) in sweep.metrics.iter().zip(&indices) {
             for ix in list {
                 let path = &sweep.parameters[ix.parameter].path;
-                csv.write_record([path.as_str(), m.name(), ix.method, ix.index, &number(ix.value), &number(ix.ci_low), &number(ix.ci_high)]).map_err(err)?;
+                csv.write_record([
+                    path.as_str(),
+                    m.name(),
+                    ix.method,
+                    ix.index,
+                    &number(ix.value),
+                    &number(ix.ci_low),
+                    &number(ix.ci_high),
+                ])
+                .map_err(err)?;
                 rows += 1;
             }
         }
@@ -520,7 +543,10 @@ pub fn merge(args: MergeArgs, command_line: &[String]) -> Result<(), CliError> {
         .and_then(|c| serde_json::from_value(c).ok())
         .ok_or_else(|| bad(format!("{}: manifest.json has no `columns`", args.dirs[0].display())))?;
     let metrics = first.get("metrics").and_then(Value::as_array).map(Vec::len).unwrap_or(0);
-    let parameters = columns.len().checked_sub(crate::sweep_tables::FIXED.len() + metrics).ok_or_else(|| bad("manifest.json: `columns` and `metrics` disagree"))?;
+    let parameters = columns
+        .len()
+        .checked_sub(crate::sweep_tables::FIXED.len() + metrics)
+        .ok_or_else(|| bad("manifest.json: `columns` and `metrics` disagree"))?;
     let layout = Layout { columns, parameters };
     let runs_total = first.get("runs_total").and_then(Value::as_u64).unwrap_or(0);
     let points = first.get("points").and_then(Value::as_u64).unwrap_or(0) as usize;
@@ -573,7 +599,11 @@ pub fn merge(args: MergeArgs, command_line: &[String]) -> Result<(), CliError> {
     write_manifest(&staging.path().join("manifest.json"), &m)?;
     crate::report::draw_into(staging.path(), "merge", true);
     staging.commit().map_err(failed_at(&args.out))?;
-    eprintln!("merged {} folders: {rows} runs of sweep {}", args.dirs.len(), first.get("sweep_name").and_then(Value::as_str).unwrap_or("?"));
+    eprintln!(
+        "merged {} folders: {rows} runs of sweep {}",
+        args.dirs.len(),
+        first.get("sweep_name").and_then(Value::as_str).unwrap_or("?")
+    );
     eprintln!("wrote {}/runs.csv, runs.parquet, points.csv, manifest.json, plots, report.html", args.out.display());
     Ok(())
 }

@@ -113,14 +113,20 @@ pub fn execute(s: &Settings) -> Result<Executed, CliError> {
 }
 
 /// One run: its runs.csv line and the target metric's value.
-fn run_one(sweep: &Sweep, run: &RunSpec, series_dir: Option<&Path>, target_column: Option<usize>) -> Result<(Vec<u8>, Option<f64>), CliError> {
+fn run_one(
+    sweep: &Sweep,
+    run: &RunSpec,
+    series_dir: Option<&Path>,
+    target_column: Option<usize>,
+) -> Result<(Vec<u8>, Option<f64>), CliError> {
     let point = &sweep.points[run.point];
     // Every point was validated when the sweep was loaded, so this fails only on a changed base file.
     let scenario = sweep.scenario_for(point).map_err(|e| CliError::Failed(format!("point {}: {e}", point.id)))?;
     let out = model::run(&scenario, run.seed);
     if let Some(dir) = series_dir {
         let path = dir.join(format!("{}.csv", run.run_id));
-        write_atomically(&path, |w| write_series(w, &out.series).map_err(|e| format!("{}: {e}", path.display()))).map_err(CliError::Failed)?;
+        write_atomically(&path, |w| write_series(w, &out.series).map_err(|e| format!("{}: {e}", path.display())))
+            .map_err(CliError::Failed)?;
     }
     let values: Vec<f64> = sweep.metrics.iter().map(|m| out.summary.get(m.name()).unwrap_or(f64::NAN)).collect();
     let target = target_column.map(|c| values[c]);
@@ -225,9 +231,10 @@ impl Journal {
         let value = match value_column {
             Some(c) => {
                 let text = r.get(c).unwrap_or("");
-                Some(Some(text.parse::<f64>().map_err(|_| {
-                    CliError::BadInput(format!("{}: row {}: `{text}` is not a number", self.path.display(), self.row))
-                })?))
+                Some(Some(
+                    text.parse::<f64>()
+                        .map_err(|_| CliError::BadInput(format!("{}: row {}: `{text}` is not a number", self.path.display(), self.row)))?,
+                ))
             }
             None => Some(None),
         };
@@ -331,7 +338,13 @@ impl Progress {
                     let secs = self.started.elapsed().as_secs_f64();
                     let rate = (self.done - self.resumed) as f64 / secs.max(1e-9);
                     let left = (self.total - self.done) as f64 / rate.max(1e-9);
-                    eprintln!("{}: {}% ({}/{} runs), {rate:.1} runs/s, about {left:.0} s left", self.label, tenths * 10, self.done, self.total);
+                    eprintln!(
+                        "{}: {}% ({}/{} runs), {rate:.1} runs/s, about {left:.0} s left",
+                        self.label,
+                        tenths * 10,
+                        self.done,
+                        self.total
+                    );
                 }
             }
         }

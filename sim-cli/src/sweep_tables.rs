@@ -7,8 +7,8 @@
 //! Each derived file is written under a temporary name and renamed when complete, so a kill
 //! never leaves a half-written one.
 
-use std::collections::{BTreeMap, BinaryHeap};
 use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -65,10 +65,12 @@ pub const FIXED: [&str; 4] = ["run_id", "point_id", "replicate", "seed"];
 impl Layout {
     pub fn for_sweep(sweep: &Sweep) -> Self {
         let mut columns: Vec<Column> = FIXED.iter().map(|n| Column { name: n.to_string(), kind: ColumnType::UInt64 }).collect();
-        columns.extend(sweep.parameters.iter().map(|p| Column {
-            name: p.path.clone(),
-            kind: if p.is_numeric() { ColumnType::Float64 } else { ColumnType::Utf8 },
-        }));
+        columns.extend(
+            sweep
+                .parameters
+                .iter()
+                .map(|p| Column { name: p.path.clone(), kind: if p.is_numeric() { ColumnType::Float64 } else { ColumnType::Utf8 } }),
+        );
         columns.extend(sweep.metrics.iter().map(|m| Column { name: m.name().to_string(), kind: ColumnType::Float64 }));
         Self { columns, parameters: sweep.parameters.len() }
     }
@@ -225,7 +227,13 @@ pub fn write_parquet(runs_csv: &Path, dest: &Path, layout: &Layout) -> Result<u6
         let mut record = csv::StringRecord::new();
         while reader.read_record(&mut record).map_err(|e| record_error(runs_csv, e))? {
             if record.len() != layout.columns.len() {
-                return Err(format!("{}: row {} has {} cells for {} columns", runs_csv.display(), rows + 1, record.len(), layout.columns.len()));
+                return Err(format!(
+                    "{}: row {} has {} cells for {} columns",
+                    runs_csv.display(),
+                    rows + 1,
+                    record.len(),
+                    layout.columns.len()
+                ));
             }
             for ((buffer, text), column) in buffers.iter_mut().zip(record.iter()).zip(&layout.columns) {
                 let bad = || format!("{}: row {}: column `{}`: `{text}` is not a number", runs_csv.display(), rows + 1, column.name);
@@ -269,13 +277,20 @@ pub struct PointRuns {
 /// Calls `f` for every point that has rows in runs.csv, in point order, with all its runs.
 /// `sorted` says the rows are grouped by point (true unless adaptive replication added rounds);
 /// otherwise the file is read once per [`POINTS_PER_PASS`] points of the `points` in the design.
-pub fn for_each_point(runs_csv: &Path, layout: &Layout, points: usize, sorted: bool, mut f: impl FnMut(&PointRuns) -> Result<(), String>) -> Result<(), String> {
+pub fn for_each_point(
+    runs_csv: &Path,
+    layout: &Layout,
+    points: usize,
+    sorted: bool,
+    mut f: impl FnMut(&PointRuns) -> Result<(), String>,
+) -> Result<(), String> {
     let k = layout.parameters;
     let m = layout.metric_count();
     let parse = |record: &csv::StringRecord, row: u64| -> Result<(u64, Vec<f64>), String> {
         let bad = |col: usize| format!("{}: row {row}: column {}: `{}` is not a number", runs_csv.display(), col + 1, &record[col]);
         let point: u64 = record[1].parse().map_err(|_| bad(1))?;
-        let values = (0..m).map(|j| record[FIXED.len() + k + j].parse::<f64>().map_err(|_| bad(FIXED.len() + k + j))).collect::<Result<_, _>>()?;
+        let values =
+            (0..m).map(|j| record[FIXED.len() + k + j].parse::<f64>().map_err(|_| bad(FIXED.len() + k + j))).collect::<Result<_, _>>()?;
         Ok((point, values))
     };
     let new_point = |point_id: u64, record: &csv::StringRecord| PointRuns {
@@ -385,7 +400,13 @@ pub enum MergeProblem {
 /// Merges runs.csv files (each in run_id order, with the same header) into `dest`, in run_id
 /// order, byte for byte; every run_id in `0..runs_total` must appear exactly once. `label` names
 /// each input in messages; `owner(run_id)` says which shard should hold a missing run.
-pub fn merge_runs(inputs: &[(String, PathBuf)], dest: &Path, header: &[u8], runs_total: u64, owner: impl Fn(u64) -> String) -> Result<(), MergeProblem> {
+pub fn merge_runs(
+    inputs: &[(String, PathBuf)],
+    dest: &Path,
+    header: &[u8],
+    runs_total: u64,
+    owner: impl Fn(u64) -> String,
+) -> Result<(), MergeProblem> {
     let mut readers = Vec::with_capacity(inputs.len());
     for (label, path) in inputs {
         let f = File::open(path).map_err(|e| MergeProblem::Inputs(format!("{label}: {}: {e}", path.display())))?;

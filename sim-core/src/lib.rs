@@ -5,10 +5,10 @@
 //! validation), `model` (world state and one module per mechanism), `metrics` (observation and
 //! summaries). Nothing here reads files or prints.
 
-pub mod rng;
-pub mod network;
-pub mod sd;
-pub mod scenario;
+pub mod experiment;
 pub mod metrics;
 pub mod model;
-pub mod experiment;
+pub mod network;
+pub mod rng;
+pub mod scenario;
+pub mod sd;

@@ -261,7 +261,12 @@ impl RunSummary {
             }
         }
         let metrics = Metric::ALL.iter().map(|&m| (m.name(), value(m, &mean, window))).collect();
-        Self { window_start_day: from, window_end_day: series.days.last().copied().unwrap_or(0), metrics, neighbourhood_wellbeing: Vec::new() }
+        Self {
+            window_start_day: from,
+            window_end_day: series.days.last().copied().unwrap_or(0),
+            metrics,
+            neighbourhood_wellbeing: Vec::new(),
+        }
     }
 }
 
@@ -283,10 +288,16 @@ pub fn mean_ci95(xs: &[f64]) -> (f64, f64, f64) {
 /// Two-sided 97.5% quantile of Student's t for `df` degrees of freedom (table, then 1.96).
 pub fn t_quantile_975(df: usize) -> f64 {
     const T: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110,
-        2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101,
+        2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
     ];
-    if df == 0 { f64::NAN } else if df <= 30 { T[df - 1] } else { 1.96 + 2.4 / df as f64 }
+    if df == 0 {
+        f64::NAN
+    } else if df <= 30 {
+        T[df - 1]
+    } else {
+        1.96 + 2.4 / df as f64
+    }
 }
 
 /// Gini coefficient of non-negative values (0 equal, 1 one holds all).

@@ -46,10 +46,7 @@ pub struct Csr {
 impl Default for Csr {
     /// The graph with no nodes.
     fn default() -> Self {
-        Csr {
-            offsets: vec![0],
-            targets: Vec::new(),
-        }
+        Csr { offsets: vec![0], targets: Vec::new() }
     }
 }
 
@@ -83,10 +80,7 @@ impl Csr {
     pub fn edges(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
         (0..self.node_count()).flat_map(move |u| {
             let u32_id = u as u32;
-            self.neighbours(u)
-                .iter()
-                .filter(move |&&v| v > u32_id)
-                .map(move |&v| (u32_id, v))
+            self.neighbours(u).iter().filter(move |&&v| v > u32_id).map(move |&v| (u32_id, v))
         })
     }
 
@@ -110,10 +104,7 @@ impl Csr {
         for c in cursor.iter_mut() {
             let start = total;
             total += u64::from(*c);
-            assert!(
-                total <= u64::from(u32::MAX),
-                "graph too large for u32 offsets"
-            );
+            assert!(total <= u64::from(u32::MAX), "graph too large for u32 offsets");
             *c = start as u32;
             offsets.push(total as u32);
         }
@@ -152,10 +143,7 @@ impl Csr {
     /// Converts a petgraph undirected graph (node `i` becomes node `i`). Self loops are dropped and
     /// parallel edges kept once; weights are ignored.
     pub fn from_graph<N, E>(g: &UnGraph<N, E>) -> Csr {
-        let edges: Vec<(u32, u32)> = g
-            .edge_references()
-            .map(|e| (e.source().index() as u32, e.target().index() as u32))
-            .collect();
+        let edges: Vec<(u32, u32)> = g.edge_references().map(|e| (e.source().index() as u32, e.target().index() as u32)).collect();
         Csr::from_edges(g.node_count(), &edges)
     }
 
@@ -185,10 +173,7 @@ impl Csr {
         }
         (0..n).all(|u| {
             let row = self.neighbours(u);
-            row.windows(2).all(|w| w[0] < w[1])
-                && row
-                    .iter()
-                    .all(|&v| (v as usize) < n && v as usize != u && self.has_edge(v as usize, u))
+            row.windows(2).all(|w| w[0] < w[1]) && row.iter().all(|&v| (v as usize) < n && v as usize != u && self.has_edge(v as usize, u))
         })
     }
 }
@@ -222,12 +207,7 @@ pub struct CommunitySpec {
 impl Default for CommunitySpec {
     /// 40,000 citizens in 8 neighbourhoods of 5,000 (MODEL.md §1), k = 6, rewiring 0.1.
     fn default() -> Self {
-        CommunitySpec {
-            neighbourhood_sizes: vec![5_000; 8],
-            k: 6,
-            rewire: 0.1,
-            cross_links_per_citizen: 0.05,
-        }
+        CommunitySpec { neighbourhood_sizes: vec![5_000; 8], k: 6, rewire: 0.1, cross_links_per_citizen: 0.05 }
     }
 }
 
@@ -261,10 +241,7 @@ pub fn community(spec: &CommunitySpec, run_seed: u64) -> Csr {
         starts.push(n_total);
         n_total += s;
     }
-    assert!(
-        n_total <= u32::MAX as usize,
-        "community of {n_total} citizens exceeds u32 ids"
-    );
+    assert!(n_total <= u32::MAX as usize, "community of {n_total} citizens exceeds u32 ids");
     let rewire = unit_interval(spec.rewire);
 
     let per_hood: Vec<Vec<(u32, u32)>> = sizes
@@ -295,13 +272,7 @@ fn non_negative(x: f64) -> f64 {
 }
 
 /// Edges of one Watts-Strogatz neighbourhood of `n` nodes, numbered from `offset`.
-fn small_world_edges(
-    n: usize,
-    k: usize,
-    rewire: f64,
-    offset: u32,
-    rng: &mut Stream,
-) -> Vec<(u32, u32)> {
+fn small_world_edges(n: usize, k: usize, rewire: f64, offset: u32, rng: &mut Stream) -> Vec<(u32, u32)> {
     let half = k / 2;
     if n < 2 || half == 0 {
         return Vec::new();
@@ -368,20 +339,12 @@ fn small_world_edges(
 }
 
 /// `wanted` distinct links, each a uniform pair of nodes in different neighbourhoods.
-fn cross_links(
-    sizes: &[usize],
-    starts: &[usize],
-    wanted: u64,
-    rng: &mut Stream,
-) -> Vec<(u32, u32)> {
+fn cross_links(sizes: &[usize], starts: &[usize], wanted: u64, rng: &mut Stream) -> Vec<(u32, u32)> {
     let n_total: usize = sizes.iter().sum();
     // Node u in neighbourhood h has N - n_h possible cross partners; weighting neighbourhoods by
     // n_h (N - n_h) and then picking u and its partner uniformly gives every cross pair the same
     // chance.
-    let weights: Vec<u128> = sizes
-        .iter()
-        .map(|&s| s as u128 * (n_total - s) as u128)
-        .collect();
+    let weights: Vec<u128> = sizes.iter().map(|&s| s as u128 * (n_total - s) as u128).collect();
     let total_weight: u128 = weights.iter().sum();
     let possible = total_weight / 2;
     let wanted = u128::from(wanted).min(possible);
@@ -425,11 +388,7 @@ fn cross_links(
         let r = r - (cumulative[h] - weights[h]);
         let u = starts[h] + (r / outside) as usize;
         let rest = (r % outside) as usize;
-        let v = if rest < starts[h] {
-            rest
-        } else {
-            rest + sizes[h]
-        };
+        let v = if rest < starts[h] { rest } else { rest + sizes[h] };
         let pair = (u.min(v) as u32, u.max(v) as u32);
         if seen.insert(pair) {
             links.push(pair);
@@ -513,18 +472,12 @@ impl OrgNetwork {
 
     /// Number of peer links.
     pub fn peer_link_count(&self) -> usize {
-        self.graph
-            .edge_weights()
-            .filter(|&&l| l == OrgLink::Peer)
-            .count()
+        self.graph.edge_weights().filter(|&&l| l == OrgLink::Peer).count()
     }
 
     /// The manager `node` reports to; `None` for a top-layer manager or a self-managing team.
     pub fn supervisor(&self, node: NodeIndex) -> Option<NodeIndex> {
-        self.graph
-            .edges_directed(node, Direction::Outgoing)
-            .find(|e| *e.weight() == OrgLink::Reports)
-            .map(|e| e.target())
+        self.graph.edges_directed(node, Direction::Outgoing).find(|e| *e.weight() == OrgLink::Reports).map(|e| e.target())
     }
 }
 
@@ -575,16 +528,12 @@ pub fn organisation(spec: &OrgSpec, run_seed: u64) -> OrgNetwork {
 
     let managers: usize = managers_per_layer.iter().sum();
     let mut graph = DiGraph::with_capacity(n_teams + managers, n_teams + managers + peers.len());
-    let teams: Vec<NodeIndex> = (0..n_teams)
-        .map(|t| graph.add_node(OrgNode::Team(t)))
-        .collect();
+    let teams: Vec<NodeIndex> = (0..n_teams).map(|t| graph.add_node(OrgNode::Team(t))).collect();
 
     let mut below = teams.clone();
     for (l, &count) in managers_per_layer.iter().enumerate() {
         let layer = l as u32 + 1;
-        let level: Vec<NodeIndex> = (0..count)
-            .map(|_| graph.add_node(OrgNode::Manager { layer }))
-            .collect();
+        let level: Vec<NodeIndex> = (0..count).map(|_| graph.add_node(OrgNode::Manager { layer })).collect();
         // count = ceil(below / span), so i / span < count.
         for (i, &sub) in below.iter().enumerate() {
             graph.add_edge(sub, level[i / span], OrgLink::Reports);
@@ -597,12 +546,7 @@ pub fn organisation(spec: &OrgSpec, run_seed: u64) -> OrgNetwork {
 
     let departments = spec.departments.max(1);
     let team_department = (0..n_teams).map(|t| t * departments / n_teams).collect();
-    OrgNetwork {
-        graph,
-        teams,
-        managers_per_layer,
-        team_department,
-    }
+    OrgNetwork { graph, teams, managers_per_layer, team_department }
 }
 
 /// The pairs `(a, b)`, `a < b < n`, of a G(n, p) random graph, ordered by `b` then `a`.
@@ -657,11 +601,7 @@ pub fn clustering_coefficient(g: &Csr) -> f64 {
     }
     let partial: Vec<f64> = (0..n.div_ceil(METRIC_CHUNK))
         .into_par_iter()
-        .map(|c| {
-            (c * METRIC_CHUNK..((c + 1) * METRIC_CHUNK).min(n))
-                .map(|v| local_clustering(g, v))
-                .sum()
-        })
+        .map(|c| (c * METRIC_CHUNK..((c + 1) * METRIC_CHUNK).min(n)).map(|v| local_clustering(g, v)).sum())
         .collect();
     partial.iter().sum::<f64>() / n as f64
 }
@@ -673,10 +613,7 @@ fn local_clustering(g: &Csr, v: usize) -> f64 {
         return 0.0;
     }
     // Each link among neighbours is found from both ends.
-    let twice_links: usize = row
-        .iter()
-        .map(|&a| sorted_intersection(row, g.neighbours(a as usize)))
-        .sum();
+    let twice_links: usize = row.iter().map(|&a| sorted_intersection(row, g.neighbours(a as usize))).sum();
     twice_links as f64 / (d * (d - 1)) as f64
 }
 
@@ -717,16 +654,9 @@ pub fn mean_shortest_path_sample(g: &Csr, samples: usize, run_seed: u64) -> f64 
     // Integer sums: exact, so the order of the reduction does not matter.
     let (dist_sum, pairs) = sources
         .par_iter()
-        .map_init(
-            || (vec![u32::MAX; n], Vec::with_capacity(n)),
-            |(dist, queue), &s| bfs_distance_sum(g, s, dist, queue),
-        )
+        .map_init(|| (vec![u32::MAX; n], Vec::with_capacity(n)), |(dist, queue), &s| bfs_distance_sum(g, s, dist, queue))
         .reduce(|| (0u64, 0u64), |a, b| (a.0 + b.0, a.1 + b.1));
-    if pairs == 0 {
-        0.0
-    } else {
-        dist_sum as f64 / pairs as f64
-    }
+    if pairs == 0 { 0.0 } else { dist_sum as f64 / pairs as f64 }
 }
 
 /// Sum of distances from `s` to the nodes it reaches, and how many it reaches (not counting
@@ -769,12 +699,7 @@ pub struct DegreeStats {
 pub fn degree_stats(g: &Csr) -> DegreeStats {
     let n = g.node_count();
     if n == 0 {
-        return DegreeStats {
-            mean: 0.0,
-            min: 0,
-            max: 0,
-            sd: 0.0,
-        };
+        return DegreeStats { mean: 0.0, min: 0, max: 0, sd: 0.0 };
     }
     let (mut min, mut max, mut sum) = (usize::MAX, 0usize, 0u64);
     for v in 0..n {
@@ -784,16 +709,8 @@ pub fn degree_stats(g: &Csr) -> DegreeStats {
         sum += d as u64;
     }
     let mean = sum as f64 / n as f64;
-    let var = (0..n)
-        .map(|v| (g.degree(v) as f64 - mean).powi(2))
-        .sum::<f64>()
-        / n as f64;
-    DegreeStats {
-        mean,
-        min,
-        max,
-        sd: var.sqrt(),
-    }
+    let var = (0..n).map(|v| (g.degree(v) as f64 - mean).powi(2)).sum::<f64>() / n as f64;
+    DegreeStats { mean, min, max, sd: var.sqrt() }
 }
 
 #[cfg(test)]
@@ -802,12 +719,7 @@ mod tests {
     use petgraph::algo::is_cyclic_directed;
 
     fn spec(sizes: Vec<usize>, k: usize, rewire: f64, cross: f64) -> CommunitySpec {
-        CommunitySpec {
-            neighbourhood_sizes: sizes,
-            k,
-            rewire,
-            cross_links_per_citizen: cross,
-        }
+        CommunitySpec { neighbourhood_sizes: sizes, k, rewire, cross_links_per_citizen: cross }
     }
 
     fn hood_of(sizes: &[usize], v: usize) -> usize {
@@ -831,15 +743,9 @@ mod tests {
             assert!((0..2000).all(|v| g.degree(v) == k));
             let expected = 3.0 * (k as f64 - 2.0) / (4.0 * (k as f64 - 1.0));
             let c = clustering_coefficient(&g);
-            assert!(
-                (c - expected).abs() < 1e-12,
-                "k={k}: clustering {c}, expected {expected}"
-            );
+            assert!((c - expected).abs() < 1e-12, "k={k}: clustering {c}, expected {expected}");
         }
-        assert!(
-            (clustering_coefficient(&community(&spec(vec![2000], 6, 0.0, 0.0), 1)) - 0.6).abs()
-                < 1e-12
-        );
+        assert!((clustering_coefficient(&community(&spec(vec![2000], 6, 0.0, 0.0), 1)) - 0.6).abs() < 1e-12);
     }
 
     #[test]
@@ -852,10 +758,7 @@ mod tests {
         let l_lattice = mean_shortest_path_sample(&lattice, 50, 9);
         let l_ws = mean_shortest_path_sample(&ws, 50, 9);
         assert!(l_lattice > 150.0, "lattice path {l_lattice}");
-        assert!(
-            l_ws < l_lattice / 2.0,
-            "ws path {l_ws} vs lattice {l_lattice}"
-        );
+        assert!(l_ws < l_lattice / 2.0, "ws path {l_ws} vs lattice {l_lattice}");
         assert!(l_ws < 12.0, "ws path {l_ws}");
     }
 
@@ -877,26 +780,14 @@ mod tests {
         assert!(g.is_well_formed());
         for u in 0..g.node_count() {
             let row = g.neighbours(u);
-            assert!(
-                row.windows(2).all(|w| w[0] < w[1]),
-                "row {u} not strictly sorted"
-            );
+            assert!(row.windows(2).all(|w| w[0] < w[1]), "row {u} not strictly sorted");
             assert!(!row.contains(&(u as u32)), "self loop at {u}");
             for &v in row {
-                assert!(
-                    g.neighbours(v as usize).contains(&(u as u32)),
-                    "edge {u}-{v} not symmetric"
-                );
+                assert!(g.neighbours(v as usize).contains(&(u as u32)), "edge {u}-{v} not symmetric");
             }
         }
         // Tiny neighbourhoods are complete graphs: count their internal edges.
-        let internal = |h: usize| {
-            g.edges()
-                .filter(|&(u, v)| {
-                    hood_of(&sizes, u as usize) == h && hood_of(&sizes, v as usize) == h
-                })
-                .count()
-        };
+        let internal = |h: usize| g.edges().filter(|&(u, v)| hood_of(&sizes, u as usize) == h && hood_of(&sizes, v as usize) == h).count();
         assert_eq!(internal(2), 21); // 7 nodes <= k + 1: complete
         assert_eq!(internal(3), 3);
         assert_eq!(internal(5), 0);
@@ -912,10 +803,7 @@ mod tests {
         let per_citizen = 0.1;
         let g = community(&spec(sizes.clone(), 6, 0.1, per_citizen), 21);
         let n: usize = sizes.iter().sum();
-        let cross = g
-            .edges()
-            .filter(|&(u, v)| hood_of(&sizes, u as usize) != hood_of(&sizes, v as usize))
-            .count();
+        let cross = g.edges().filter(|&(u, v)| hood_of(&sizes, u as usize) != hood_of(&sizes, v as usize)).count();
         assert_eq!(cross, (per_citizen * n as f64).round() as usize);
         assert_eq!(g.edge_count(), n * 3 + cross);
         // Every neighbourhood takes part, roughly in proportion to n_h (N - n_h).
@@ -926,10 +814,7 @@ mod tests {
             }));
         }
         // No cross links with a single neighbourhood; a dense request is capped at all pairs.
-        assert_eq!(
-            community(&spec(vec![100], 6, 0.1, 1.0), 1).edge_count(),
-            300
-        );
+        assert_eq!(community(&spec(vec![100], 6, 0.1, 1.0), 1).edge_count(), 300);
         let tiny = community(&spec(vec![2, 3], 6, 0.0, 10.0), 1);
         assert_eq!(tiny.edge_count(), 1 + 3 + 6);
         let half = community(&spec(vec![3, 3], 6, 0.0, 0.5), 1);
@@ -942,13 +827,8 @@ mod tests {
         let a = community(&s, 42);
         let b = community(&s, 42);
         assert_eq!(a, b);
-        let in_pool = |threads: usize| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .expect("pool")
-                .install(|| community(&s, 42))
-        };
+        let in_pool =
+            |threads: usize| rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool").install(|| community(&s, 42));
         assert_eq!(in_pool(1), a);
         assert_eq!(in_pool(2), a);
         assert_ne!(community(&s, 43), a);
@@ -958,12 +838,7 @@ mod tests {
                 .num_threads(threads)
                 .build()
                 .expect("pool")
-                .install(|| {
-                    (
-                        clustering_coefficient(&a).to_bits(),
-                        mean_shortest_path_sample(&a, 20, 1).to_bits(),
-                    )
-                })
+                .install(|| (clustering_coefficient(&a).to_bits(), mean_shortest_path_sample(&a, 20, 1).to_bits()))
         };
         assert_eq!(metric_in_pool(1), metric_in_pool(2));
     }
@@ -978,11 +853,7 @@ mod tests {
         assert_eq!(g.node_count(), 1_000_000);
         assert_eq!(g.edge_count(), 3_000_000 + 50_000);
         let stats = degree_stats(&g);
-        assert!(
-            (stats.mean - 6.1).abs() < 1e-9,
-            "mean degree {}",
-            stats.mean
-        );
+        assert!((stats.mean - 6.1).abs() < 1e-9, "mean degree {}", stats.mean);
         assert!(stats.min >= 3, "min degree {}", stats.min);
     }
 
@@ -1007,10 +878,7 @@ mod tests {
         assert_eq!(Csr::from_graph(&back), csr);
         assert_eq!(Csr::default().node_count(), 0);
         assert!(Csr::default().is_well_formed());
-        let broken = Csr {
-            offsets: vec![0, 1, 1],
-            targets: vec![1],
-        };
+        let broken = Csr { offsets: vec![0, 1, 1], targets: vec![1] };
         assert!(!broken.is_well_formed(), "one-sided edge must be rejected");
     }
 
@@ -1020,21 +888,7 @@ mod tests {
         let path = Csr::from_edges(4, &[(0, 1), (1, 2), (2, 3)]);
         assert!((mean_shortest_path_sample(&path, 4, 0) - 20.0 / 12.0).abs() < 1e-12);
         assert_eq!(clustering_coefficient(&path), 0.0);
-        let complete = Csr::from_edges(
-            5,
-            &[
-                (0, 1),
-                (0, 2),
-                (0, 3),
-                (0, 4),
-                (1, 2),
-                (1, 3),
-                (1, 4),
-                (2, 3),
-                (2, 4),
-                (3, 4),
-            ],
-        );
+        let complete = Csr::from_edges(5, &[(0, 1), (0, 2), (0, 3), (0, 4), (1, 2), (1, 3), (1, 4), (2, 3), (2, 4), (3, 4)]);
         assert_eq!(mean_shortest_path_sample(&complete, 100, 0), 1.0);
         assert!((clustering_coefficient(&complete) - 1.0).abs() < 1e-12);
         // Triangle 0-1-2 plus pendant 3 on 0: C = (1/3 + 1 + 1 + 0) / 4.
@@ -1049,10 +903,7 @@ mod tests {
         // Unreachable pairs are left out; no pairs at all gives 0.
         let two_parts = Csr::from_edges(4, &[(0, 1), (2, 3)]);
         assert_eq!(mean_shortest_path_sample(&two_parts, 4, 0), 1.0);
-        assert_eq!(
-            mean_shortest_path_sample(&Csr::from_edges(3, &[]), 3, 0),
-            0.0
-        );
+        assert_eq!(mean_shortest_path_sample(&Csr::from_edges(3, &[]), 3, 0), 0.0);
         assert_eq!(mean_shortest_path_sample(&path, 0, 0), 0.0);
         assert_eq!(degree_stats(&Csr::default()).max, 0);
     }
@@ -1068,16 +919,7 @@ mod tests {
     }
 
     fn org(teams: usize, layers: u32, span: u32, peer_links: f64) -> OrgNetwork {
-        organisation(
-            &OrgSpec {
-                teams,
-                management_layers: layers,
-                span_of_control: span,
-                peer_links,
-                departments: 4,
-            },
-            17,
-        )
+        organisation(&OrgSpec { teams, management_layers: layers, span_of_control: span, peer_links, departments: 4 }, 17)
     }
 
     #[test]
@@ -1089,16 +931,8 @@ mod tests {
         assert!(!is_cyclic_directed(&o.graph));
         let top = o.managers_per_layer.len() as u32;
         for node in o.graph.node_indices() {
-            let up: Vec<_> = o
-                .graph
-                .edges_directed(node, Direction::Outgoing)
-                .filter(|e| *e.weight() == OrgLink::Reports)
-                .collect();
-            let down = o
-                .graph
-                .edges_directed(node, Direction::Incoming)
-                .filter(|e| *e.weight() == OrgLink::Reports)
-                .count();
+            let up: Vec<_> = o.graph.edges_directed(node, Direction::Outgoing).filter(|e| *e.weight() == OrgLink::Reports).collect();
+            let down = o.graph.edges_directed(node, Direction::Incoming).filter(|e| *e.weight() == OrgLink::Reports).count();
             match o.graph[node] {
                 OrgNode::Team(_) => {
                     assert_eq!(up.len(), 1);
@@ -1111,10 +945,7 @@ mod tests {
                         assert!(up.is_empty());
                     } else {
                         assert_eq!(up.len(), 1);
-                        assert_eq!(
-                            o.graph[up[0].target()],
-                            OrgNode::Manager { layer: layer + 1 }
-                        );
+                        assert_eq!(o.graph[up[0].target()], OrgNode::Manager { layer: layer + 1 });
                     }
                 }
             }
@@ -1139,26 +970,13 @@ mod tests {
         assert!(flat.teams.iter().all(|&t| flat.supervisor(t).is_some()));
         let self_managed = org(30, 0, 8, 0.2);
         assert_eq!(self_managed.manager_count(), 0);
-        assert!(
-            self_managed
-                .graph
-                .edge_weights()
-                .all(|&l| l == OrgLink::Peer)
-        );
+        assert!(self_managed.graph.edge_weights().all(|&l| l == OrgLink::Peer));
         let empty = org(0, 3, 8, 0.5);
         assert_eq!(empty.graph.node_count(), 0);
         assert_eq!(empty.managers_per_layer, vec![0, 0, 0]);
         assert_eq!(empty.peer_csr().node_count(), 0);
-        let zero_departments = organisation(
-            &OrgSpec {
-                teams: 5,
-                management_layers: 1,
-                span_of_control: 0,
-                peer_links: f64::NAN,
-                departments: 0,
-            },
-            1,
-        );
+        let zero_departments =
+            organisation(&OrgSpec { teams: 5, management_layers: 1, span_of_control: 0, peer_links: f64::NAN, departments: 0 }, 1);
         assert_eq!(zero_departments.team_department, vec![0; 5]);
         assert_eq!(zero_departments.managers_per_layer, vec![5]);
         assert_eq!(zero_departments.peer_link_count(), 0);
@@ -1172,13 +990,8 @@ mod tests {
         let teams = 2000;
         let p = 0.02;
         let o = org(teams, 3, 8, p);
-        for e in o
-            .graph
-            .edge_references()
-            .filter(|e| *e.weight() == OrgLink::Peer)
-        {
-            let (OrgNode::Team(a), OrgNode::Team(b)) = (o.graph[e.source()], o.graph[e.target()])
-            else {
+        for e in o.graph.edge_references().filter(|e| *e.weight() == OrgLink::Peer) {
+            let (OrgNode::Team(a), OrgNode::Team(b)) = (o.graph[e.source()], o.graph[e.target()]) else {
                 panic!("peer link between non-teams");
             };
             assert!(a < b, "peer link stored from higher to lower index");
@@ -1189,15 +1002,8 @@ mod tests {
         let mean = degree_stats(&peers).mean;
         let expected = p * (teams - 1) as f64;
         // sd of the mean degree is about 0.2 here.
-        assert!(
-            (mean - expected).abs() < 1.5,
-            "mean peer degree {mean}, expected {expected}"
-        );
-        assert_eq!(
-            org(teams, 3, 8, p).peer_csr(),
-            peers,
-            "same seed, same peers"
-        );
+        assert!((mean - expected).abs() < 1.5, "mean peer degree {mean}, expected {expected}");
+        assert_eq!(org(teams, 3, 8, p).peer_csr(), peers, "same seed, same peers");
         // Sparse densities take the geometric-skip path without bias.
         let sparse = org(3000, 1, 8, 0.001);
         let mean = degree_stats(&sparse.peer_csr()).mean;

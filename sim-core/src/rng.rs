@@ -74,10 +74,30 @@ mod tests {
 
     #[test]
     fn same_name_same_draws_different_name_different_draws() {
-        let a: Vec<u64> = (0..4).map({ let mut s = stream(7, "demand"); move |_| s.random() }).collect();
-        let b: Vec<u64> = (0..4).map({ let mut s = stream(7, "demand"); move |_| s.random() }).collect();
-        let c: Vec<u64> = (0..4).map({ let mut s = stream(7, "routing"); move |_| s.random() }).collect();
-        let d: Vec<u64> = (0..4).map({ let mut s = stream(8, "demand"); move |_| s.random() }).collect();
+        let a: Vec<u64> = (0..4)
+            .map({
+                let mut s = stream(7, "demand");
+                move |_| s.random()
+            })
+            .collect();
+        let b: Vec<u64> = (0..4)
+            .map({
+                let mut s = stream(7, "demand");
+                move |_| s.random()
+            })
+            .collect();
+        let c: Vec<u64> = (0..4)
+            .map({
+                let mut s = stream(7, "routing");
+                move |_| s.random()
+            })
+            .collect();
+        let d: Vec<u64> = (0..4)
+            .map({
+                let mut s = stream(8, "demand");
+                move |_| s.random()
+            })
+            .collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_ne!(a, d);

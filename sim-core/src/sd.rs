@@ -88,18 +88,9 @@ impl StockFlow {
     /// # Panics
     /// If the lengths differ or a name repeats: both are programming errors in the model.
     pub fn new(names: Vec<&'static str>, initial: DVector<f64>) -> Self {
-        assert_eq!(
-            names.len(),
-            initial.len(),
-            "StockFlow::new: {} names for {} initial values",
-            names.len(),
-            initial.len()
-        );
+        assert_eq!(names.len(), initial.len(), "StockFlow::new: {} names for {} initial values", names.len(), initial.len());
         for (i, a) in names.iter().enumerate() {
-            assert!(
-                !names[..i].contains(a),
-                "StockFlow::new: stock name {a:?} appears twice"
-            );
+            assert!(!names[..i].contains(a), "StockFlow::new: stock name {a:?} appears twice");
         }
         let n = initial.len();
         StockFlow {
@@ -178,8 +169,7 @@ impl StockFlow {
 
                 let sixth = dt / 6.0;
                 for i in 0..self.stocks.len() {
-                    self.stocks[i] += sixth
-                        * (self.k1[i] + 2.0 * self.k2[i] + 2.0 * self.k3[i] + self.k4[i]);
+                    self.stocks[i] += sixth * (self.k1[i] + 2.0 * self.k2[i] + 2.0 * self.k3[i] + self.k4[i]);
                 }
             }
         }
@@ -308,9 +298,7 @@ mod tests {
     #[test]
     fn logistic_growth_rk4_dt1_within_1e6() {
         let (r, k, s0) = (0.05, 1000.0, 10.0);
-        let f = move |_t: f64, s: &DVector<f64>, out: &mut DVector<f64>| {
-            out[0] = r * s[0] * (1.0 - s[0] / k)
-        };
+        let f = move |_t: f64, s: &DVector<f64>, out: &mut DVector<f64>| out[0] = r * s[0] * (1.0 - s[0] / k);
         let mut sf = StockFlow::from_pairs(&[("adopters", s0)]);
         for i in 1..=200 {
             sf.step(&f, 1.0, Integrator::Rk4);
@@ -370,8 +358,7 @@ mod tests {
 
     #[test]
     fn get_and_index_by_name() {
-        let mut sf =
-            StockFlow::from_pairs(&[("budget", 1.5e6), ("legitimacy", 0.6), ("pipeline", 3.0)]);
+        let mut sf = StockFlow::from_pairs(&[("budget", 1.5e6), ("legitimacy", 0.6), ("pipeline", 3.0)]);
         assert_eq!(sf.len(), 3);
         assert_eq!(sf.index("budget"), Some(0));
         assert_eq!(sf.index("pipeline"), Some(2));

@@ -114,7 +114,16 @@ fn dashboard(set: &SeriesSet, bands: bool, title: String, dir: &Path) -> io::Res
     let metrics = series::dashboard_metrics(set);
     let bucket = series::bucket(set.days());
     if !metrics.is_empty() {
-        let fig = SeriesFigure { set, metrics, title, subtitle: Some(series_subtitle(bands, bucket)), bands, columns: 4, panel: (400, 300), bucket };
+        let fig = SeriesFigure {
+            set,
+            metrics,
+            title,
+            subtitle: Some(series_subtitle(bands, bucket)),
+            bands,
+            columns: 4,
+            panel: (400, 300),
+            bucket,
+        };
         files.extend(save(&fig, dir, "dashboard")?);
     }
     if TrueVsReported::applies(set) {
@@ -140,8 +149,8 @@ pub fn draw_networks(dir: &Path) -> io::Result<Vec<PathBuf>> {
     if !path.exists() {
         return Ok(Vec::new());
     }
-    let snap: sim_core::model::NetworkSnapshot =
-        serde_json::from_slice(&std::fs::read(&path)?).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", path.display())))?;
+    let snap: sim_core::model::NetworkSnapshot = serde_json::from_slice(&std::fs::read(&path)?)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", path.display())))?;
     let mut files = Vec::new();
     let community = network::Graph { nodes: snap.community_nodes, edges: snap.community_edges.clone() };
     let colouring = network::Colouring::Scale { values: &snap.trust, label: "trust, 0..1" };
@@ -222,11 +231,23 @@ pub fn draw_metric_series(dir: &Path, metrics: &[String]) -> io::Result<Vec<Path
     let mut files = Vec::new();
     for m in metrics {
         if !set.metrics.contains(m) {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("no metric `{m}` in the series; they are: {}", set.metrics.join(", "))));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("no metric `{m}` in the series; they are: {}", set.metrics.join(", ")),
+            ));
         }
         let bucket = series::bucket(set.days());
         let subtitle = Some(series_subtitle(bands, bucket));
-        let fig = SeriesFigure { set: &set, metrics: vec![m.clone()], title: style::with_unit(m), subtitle, bands, columns: 1, panel: (1000, 520), bucket };
+        let fig = SeriesFigure {
+            set: &set,
+            metrics: vec![m.clone()],
+            title: style::with_unit(m),
+            subtitle,
+            bands,
+            columns: 1,
+            panel: (1000, 520),
+            bucket,
+        };
         files.extend(save(&fig, dir, &format!("series_{}", style::file_stem(m)))?);
     }
     Ok(files)

@@ -165,7 +165,9 @@ const SCALE_WIDTH: u32 = 110;
 impl Snapshot<'_> {
     fn keys(&self) -> Vec<Key> {
         match &self.colouring {
-            Colouring::Groups { names, .. } => names.iter().enumerate().map(|(i, n)| Key::new(n.clone(), style::colour(i), Mark::Dot)).collect(),
+            Colouring::Groups { names, .. } => {
+                names.iter().enumerate().map(|(i, n)| Key::new(n.clone(), style::colour(i), Mark::Dot)).collect()
+            }
             Colouring::Scale { .. } => Vec::new(),
         }
     }
@@ -211,7 +213,8 @@ impl Figure for Snapshot<'_> {
         }
         let (lo, hi) = match &self.colouring {
             Colouring::Scale { values, .. } => {
-                let (lo, hi) = values.iter().filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+                let (lo, hi) =
+                    values.iter().filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
                 if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) }
             }
             Colouring::Groups { .. } => (0.0, 1.0),
@@ -300,7 +303,9 @@ mod tests {
         let mut practice: Vec<usize> = org.team_department.clone();
         practice.resize(og.nodes, 3);
         let names: Vec<String> = ["department 1", "department 2", "department 3", "managers"].map(String::from).to_vec();
-        let files = draw(&og, Colouring::Groups { group: &practice, names: &names }, "Organisation by practice", 1, dir.path(), "organisation").unwrap();
+        let files =
+            draw(&og, Colouring::Groups { group: &practice, names: &names }, "Organisation by practice", 1, dir.path(), "organisation")
+                .unwrap();
         let svg = std::fs::read_to_string(&files[1]).unwrap();
         assert!(svg.contains("managers"));
     }

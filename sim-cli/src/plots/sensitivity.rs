@@ -152,7 +152,10 @@ impl Tornado {
                     let mid = (b0 + b1) / 2.0;
                     chart.draw_series(std::iter::once(PathElement::new(vec![(e.lo, mid), (e.hi, mid)], DARK.stroke_width(2))))?;
                     for x in [e.lo, e.hi] {
-                        chart.draw_series(std::iter::once(PathElement::new(vec![(x, mid - slot * 0.3), (x, mid + slot * 0.3)], DARK.stroke_width(1))))?;
+                        chart.draw_series(std::iter::once(PathElement::new(
+                            vec![(x, mid - slot * 0.3), (x, mid + slot * 0.3)],
+                            DARK.stroke_width(1),
+                        )))?;
                     }
                 }
             }
@@ -221,8 +224,7 @@ pub struct MorrisScatter {
 
 const SCATTER_PANEL: (u32, u32) = (520, 420);
 const SCATTER_TITLE: &str = "Morris screening: mu* against sigma";
-const SCATTER_SUBTITLE: &str =
-    "Right: influential. Up: the effect varies across the space (non-linear or interacting). Above the dashed line sigma > mu*. Whiskers: 95% CI of mu*.";
+const SCATTER_SUBTITLE: &str = "Right: influential. Up: the effect varies across the space (non-linear or interacting). Above the dashed line sigma > mu*. Whiskers: 95% CI of mu*.";
 
 pub fn morris_scatter_figure(rows: &[IndexRow]) -> Option<MorrisScatter> {
     let rows: Vec<IndexRow> = rows.iter().filter(|r| r.method == "morris").cloned().collect();
@@ -235,7 +237,10 @@ pub fn morris_scatter_figure(rows: &[IndexRow]) -> Option<MorrisScatter> {
         .into_iter()
         .take(MAX_PANELS)
         .map(|m| {
-            let ps = params.iter().map(|p| (p.clone(), est(find(&rows, "morris", &m, p, "mu_star")), est(find(&rows, "morris", &m, p, "sigma")))).collect();
+            let ps = params
+                .iter()
+                .map(|p| (p.clone(), est(find(&rows, "morris", &m, p, "mu_star")), est(find(&rows, "morris", &m, p, "sigma"))))
+                .collect();
             (m, ps)
         })
         .collect();
@@ -301,7 +306,10 @@ impl Figure for MorrisScatter {
                 }
                 let c = style::colour(names.iter().position(|n| n == name).unwrap_or(0));
                 if mu.lo.is_finite() && mu.hi.is_finite() {
-                    chart.draw_series(std::iter::once(PathElement::new(vec![(mu.lo, sigma.value), (mu.hi, sigma.value)], c.stroke_width(2))))?;
+                    chart.draw_series(std::iter::once(PathElement::new(
+                        vec![(mu.lo, sigma.value), (mu.hi, sigma.value)],
+                        c.stroke_width(2),
+                    )))?;
                 }
                 chart.draw_series(std::iter::once(Circle::new((mu.value, sigma.value), 6, c.filled())))?;
                 let label = style::text(style::NOTE).color(&DARK).pos(Pos::new(HPos::Left, VPos::Bottom));

@@ -11,8 +11,16 @@ use super::style::{self, BAND_ALPHA, CAPTION, LABEL, LIGHT_GREY, TICK, Ticks};
 
 /// The dashboard's metrics, in panel order. `wellbeing_gini` is shown when the file has it, and
 /// `wellbeing_mean` in its place otherwise (see [`dashboard_metrics`]).
-pub const DASHBOARD: [&str; 8] =
-    ["failure_demand_share", "backlog", "wait_mean_days", "cost_per_resolved_need", "burnout_mean", "trust_mean", "wellbeing_gini", "gaming_gap"];
+pub const DASHBOARD: [&str; 8] = [
+    "failure_demand_share",
+    "backlog",
+    "wait_mean_days",
+    "cost_per_resolved_need",
+    "burnout_mean",
+    "trust_mean",
+    "wellbeing_gini",
+    "gaming_gap",
+];
 
 /// Most points drawn per series.
 const MAX_POINTS: usize = 600;
@@ -59,7 +67,11 @@ pub fn dashboard_metrics(set: &SeriesSet) -> Vec<String> {
 
 /// One legend entry per scenario, named exactly as the file names it.
 pub fn scenario_keys(set: &SeriesSet, bands: bool) -> Vec<Key> {
-    set.scenarios.iter().enumerate().map(|(i, s)| Key::new(s.clone(), style::colour(i), if bands { Mark::Band } else { Mark::Line })).collect()
+    set.scenarios
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Key::new(s.clone(), style::colour(i), if bands { Mark::Band } else { Mark::Line }))
+        .collect()
 }
 
 /// Panels of daily series, one per metric, in a grid.

@@ -170,7 +170,11 @@ const BAR_WIDTH: u32 = 84;
 impl Heatmap<'_> {
     fn title(&self) -> String {
         let (x, y) = (&self.x.1.name, &self.y.1.name);
-        if self.x.1.is_regime() || self.y.1.is_regime() { format!("Phase diagram: {x} \u{00d7} {y}") } else { format!("Heatmap: {x} \u{00d7} {y}") }
+        if self.x.1.is_regime() || self.y.1.is_regime() {
+            format!("Phase diagram: {x} \u{00d7} {y}")
+        } else {
+            format!("Heatmap: {x} \u{00d7} {y}")
+        }
     }
 
     fn subtitle(&self) -> &'static str {
@@ -270,7 +274,14 @@ fn colour_bar<DB: DrawingBackend>(area: &Area<DB>, lo: f64, hi: f64, unit: &str)
         .x_label_area_size(52)
         .right_y_label_area_size(BAR_WIDTH - 30)
         .build_cartesian_2d(0.0..1.0, lo..hi)?;
-    chart.configure_mesh().disable_mesh().disable_x_axis().y_labels(5).y_label_formatter(&|v| ticks.format(*v)).label_style(style::text(TICK)).draw()?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .y_labels(5)
+        .y_label_formatter(&|v| ticks.format(*v))
+        .label_style(style::text(TICK))
+        .draw()?;
     const STEPS: usize = 48;
     let step = (hi - lo) / STEPS as f64;
     chart.draw_series((0..STEPS).map(|i| {
@@ -299,7 +310,9 @@ const LINE_PANEL: (u32, u32) = (420, 340);
 impl Lines<'_> {
     fn keys(&self) -> Vec<Key> {
         match self.split {
-            Some((_, s)) => s.labels.iter().enumerate().map(|(i, l)| Key::new(format!("{} = {l}", s.name), style::colour(i), Mark::Band)).collect(),
+            Some((_, s)) => {
+                s.labels.iter().enumerate().map(|(i, l)| Key::new(format!("{} = {l}", s.name), style::colour(i), Mark::Band)).collect()
+            }
             None => vec![Key::new("mean over points with 95% CI", style::colour(0), Mark::Band)],
         }
     }
@@ -308,7 +321,8 @@ impl Lines<'_> {
         format!("Against {}", self.x.1.name)
     }
 
-    const SUBTITLE: &'static str = "Each metric's mean over replicates against the parameter (averaged over any other parameters), with the 95% band.";
+    const SUBTITLE: &'static str =
+        "Each metric's mean over replicates against the parameter (averaged over any other parameters), with the 95% band.";
 }
 
 impl Figure for Lines<'_> {
@@ -356,8 +370,11 @@ impl Lines<'_> {
         };
         let labels = xa.labels.clone();
         // Ticks at the levels (categories, or the few values a grid took), else round numbers.
-        let keys: Vec<f64> =
-            if categorical || (xa.levels == Levels::Values && n <= 7) { (0..n).map(|i| xa.position(i)).collect() } else { style::nice_ticks(x0, x1, 5) };
+        let keys: Vec<f64> = if categorical || (xa.levels == Levels::Values && n <= 7) {
+            (0..n).map(|i| xa.position(i)).collect()
+        } else {
+            style::nice_ticks(x0, x1, 5)
+        };
         let x_ticks = Ticks::for_range(x0, x1);
         let mut chart = ChartBuilder::on(area)
             .caption(metric, style::text(CAPTION))
@@ -366,7 +383,8 @@ impl Lines<'_> {
             .x_label_area_size(48)
             .y_label_area_size(figure::y_label_room(&ticks, y0, y1))
             .build_cartesian_2d(FixedTicks::new(x0, x1, keys), y0..y1)?;
-        let x_fmt = |v: &f64| if categorical { labels.get(v.round().max(0.0) as usize).cloned().unwrap_or_default() } else { x_ticks.format(*v) };
+        let x_fmt =
+            |v: &f64| if categorical { labels.get(v.round().max(0.0) as usize).cloned().unwrap_or_default() } else { x_ticks.format(*v) };
         chart
             .configure_mesh()
             .x_desc(xa.name.as_str())

@@ -71,7 +71,12 @@ const CASES: &[Case] = &[
         args: &["preset.toml"],
         stderr: &["preset.toml:2:", "governance.preset", "nope"],
     },
-    Case { name: "unknown preset via --set", files: &[], args: &["--set", "governance.preset=nope"], stderr: &["--set governance.preset", "nope"] },
+    Case {
+        name: "unknown preset via --set",
+        files: &[],
+        args: &["--set", "governance.preset=nope"],
+        stderr: &["--set governance.preset", "nope"],
+    },
     Case { name: "unknown field via --set", files: &[], args: &["--set", "governance.xyz=1"], stderr: &["--set governance.xyz"] },
     Case {
         name: "unknown field via --set on a scenario file",
@@ -120,7 +125,11 @@ fn bad_input_exits_2_with_a_located_message_and_writes_nothing() {
             assert_nothing_written(tmp.path(), &inputs, &o);
         }));
         if let Err(e) = result {
-            let msg = e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_else(|| "(panic)".into());
+            let msg = e
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "(panic)".into());
             failures.push(format!("case `{}`: {msg}", case.name));
         }
     }

@@ -37,7 +37,10 @@ fn compare_writes_ensemble_summary_effects_and_manifest() {
     assert_eq!(entries(&out), compare_files());
     assert_eq!(header(&out.join("ensemble.csv")), ["scenario", "day", "metric", "mean", "ci_low", "ci_high"]);
     assert_eq!(header(&out.join("summary.csv")), ["scenario", "metric", "mean", "ci_low", "ci_high", "n"]);
-    assert_eq!(header(&out.join("effects.csv")), ["scenario_a", "scenario_b", "metric", "difference", "ci_low", "ci_high", "effect_size", "n"]);
+    assert_eq!(
+        header(&out.join("effects.csv")),
+        ["scenario_a", "scenario_b", "metric", "difference", "ci_low", "ci_high", "effect_size", "n"]
+    );
 
     // Every scenario, every day, every metric; names as the files give them.
     let ens = rows(&out.join("ensemble.csv"));

@@ -182,7 +182,8 @@ impl Table {
     pub fn read(path: &Path) -> Table {
         let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         let mut lines = text.lines();
-        let header: Vec<String> = lines.next().unwrap_or_else(|| panic!("{} is empty", path.display())).split(',').map(str::to_string).collect();
+        let header: Vec<String> =
+            lines.next().unwrap_or_else(|| panic!("{} is empty", path.display())).split(',').map(str::to_string).collect();
         let mut rows = Vec::new();
         for (i, line) in lines.enumerate() {
             let cells: Vec<&str> = line.split(',').collect();

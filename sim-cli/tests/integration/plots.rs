@@ -45,7 +45,9 @@ fn svg(path: &Path) -> ((u32, u32), String) {
     let doc = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: SVG does not parse as XML: {e}", path.display()));
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "svg", "{}", path.display());
-    let dim = |a: &str| root.attribute(a).and_then(|v| v.trim_end_matches("px").parse::<u32>().ok()).unwrap_or_else(|| panic!("{}: no {a}", path.display()));
+    let dim = |a: &str| {
+        root.attribute(a).and_then(|v| v.trim_end_matches("px").parse::<u32>().ok()).unwrap_or_else(|| panic!("{}: no {a}", path.display()))
+    };
     // plotters puts each label on its own line inside <text>.
     let words: Vec<&str> = doc.descendants().filter(|n| n.has_tag_name("text")).filter_map(|n| n.text()).map(str::trim).collect();
     ((dim("width"), dim("height")), words.join("\n"))
@@ -160,7 +162,8 @@ fn compare_report_and_legends_name_scenarios_as_the_files_do() {
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     let opts = roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() };
     let doc = roxmltree::Document::parse_with_options(&report, opts).unwrap();
-    let headers: BTreeSet<String> = doc.descendants().filter(|n| n.has_tag_name("th")).filter_map(|n| n.text()).map(str::to_string).collect();
+    let headers: BTreeSet<String> =
+        doc.descendants().filter(|n| n.has_tag_name("th")).filter_map(|n| n.text()).map(str::to_string).collect();
     let title = doc.descendants().find(|n| n.has_tag_name("h1")).and_then(|n| n.text()).unwrap().to_string();
     let legends = svg(&out.join("dashboard.svg")).1;
     let legend_lines: BTreeSet<&str> = legends.lines().collect();
@@ -326,7 +329,9 @@ fn sensitivity_indices_draw_tornado_bars_and_the_morris_scatter() {
     let dir = tmp.path().join("sens");
     std::fs::create_dir(&dir).unwrap();
     let mut rows = String::from("parameter,metric,method,index,value,ci_low,ci_high\n");
-    for (p, s1, st) in [("governance.discretion", 0.5, 0.6), ("governance.target_pressure", 0.1, 0.4), ("need_types[0].complexity_mean", 0.2, 0.25)] {
+    for (p, s1, st) in
+        [("governance.discretion", 0.5, 0.6), ("governance.target_pressure", 0.1, 0.4), ("need_types[0].complexity_mean", 0.2, 0.25)]
+    {
         rows.push_str(&format!("{p},failure_demand_share,sobol,S1,{s1},{},{}\n", s1 - 0.1, s1 + 0.1));
         rows.push_str(&format!("{p},failure_demand_share,sobol,ST,{st},{},{}\n", st - 0.1, st + 0.1));
         rows.push_str(&format!("{p},failure_demand_share,morris,mu,{s1},NaN,NaN\n"));
@@ -334,14 +339,18 @@ fn sensitivity_indices_draw_tornado_bars_and_the_morris_scatter() {
         rows.push_str(&format!("{p},failure_demand_share,morris,sigma,{s1},NaN,NaN\n"));
     }
     std::fs::write(dir.join("indices.csv"), rows).unwrap();
-    std::fs::write(dir.join("manifest.json"), r#"{"command": "sensitivity", "sweep_name": "fixture", "runs": 80, "bootstrap": 100}"#).unwrap();
+    std::fs::write(dir.join("manifest.json"), r#"{"command": "sensitivity", "sweep_name": "fixture", "runs": 80, "bootstrap": 100}"#)
+        .unwrap();
     sim(tmp.path(), &["plot", "sens"]).assert_success();
     let sobol = check_figure(&dir, "sobol");
     // Tornado order: by ST, largest first, read from the labels' vertical positions.
     let doc_text = std::fs::read_to_string(dir.join("sobol.svg")).unwrap();
     let doc = roxmltree::Document::parse(&doc_text).unwrap();
     let y_of = |label: &str| -> f64 {
-        let n = doc.descendants().find(|n| n.has_tag_name("text") && n.text().map(str::trim) == Some(label)).unwrap_or_else(|| panic!("no label {label}"));
+        let n = doc
+            .descendants()
+            .find(|n| n.has_tag_name("text") && n.text().map(str::trim) == Some(label))
+            .unwrap_or_else(|| panic!("no label {label}"));
         n.attribute("y").unwrap().parse().unwrap()
     };
     let (d, t, c) = (y_of("governance.discretion"), y_of("governance.target_pressure"), y_of("need_types[0].complexity_mean"));

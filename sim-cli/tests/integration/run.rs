@@ -207,8 +207,11 @@ fn seed_flag_reaches_manifest_and_summary() {
 #[test]
 fn days_flag_sets_the_number_of_rows() {
     let tmp = temp();
-    sim(tmp.path(), &["run", "--out", "out", "--days", "300", "--set", "population.citizens=5000", "--set", "workforce.frontline_staff=15"])
-        .assert_success();
+    sim(
+        tmp.path(),
+        &["run", "--out", "out", "--days", "300", "--set", "population.citizens=5000", "--set", "workforce.frontline_staff=15"],
+    )
+    .assert_success();
     let out = tmp.path().join("out");
     check_timeseries(&out, 300);
     assert_eq!(read_json(&out.join("manifest.json"))["parameters"]["run"]["days"], 300);

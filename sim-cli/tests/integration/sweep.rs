@@ -120,7 +120,19 @@ fn sweep_writes_the_contract_files() {
     assert_eq!(line_count(&d.join("out/runs/17.csv")), 251, "header + 250 days");
 
     let m = read_json(&d.join("out/manifest.json"));
-    for key in ["sim_version", "git_commit", "command_line", "sweep_hash", "scenario_file", "scenario_hash", "seeds", "parameters", "design", "start_time", "wall_time_seconds"] {
+    for key in [
+        "sim_version",
+        "git_commit",
+        "command_line",
+        "sweep_hash",
+        "scenario_file",
+        "scenario_hash",
+        "seeds",
+        "parameters",
+        "design",
+        "start_time",
+        "wall_time_seconds",
+    ] {
         assert!(m.get(key).is_some(), "manifest.json lacks `{key}`:\n{m:#}");
     }
     assert_eq!(m["seeds"]["master"], 11);
@@ -186,10 +198,14 @@ fn bad_shard_and_adaptive_arguments_exit_2() {
     for shard in ["3/3", "0/0", "x", "1"] {
         sim(d, &["sweep", &f, "--out", "o", "--shard", shard]).assert_code(2).assert_stderr_has(&["--shard"]);
     }
-    sim(d, &["sweep", &f, "--out", "o", "--shard", "0/2", "--target-ci", "backlog=1"]).assert_code(2).assert_stderr_has(&["--shard", "--target-ci"]);
+    sim(d, &["sweep", &f, "--out", "o", "--shard", "0/2", "--target-ci", "backlog=1"])
+        .assert_code(2)
+        .assert_stderr_has(&["--shard", "--target-ci"]);
     sim(d, &["sweep", &f, "--out", "o", "--target-ci", "nope=1"]).assert_code(2).assert_stderr_has(&["nope"]);
     sim(d, &["sweep", &f, "--out", "o", "--target-ci", "backlog=-1"]).assert_code(2).assert_stderr_has(&["positive"]);
-    sim(d, &["sweep", &f, "--out", "o", "--target-ci", "backlog=1", "--max-replicates", "1"]).assert_code(2).assert_stderr_has(&["--max-replicates"]);
+    sim(d, &["sweep", &f, "--out", "o", "--target-ci", "backlog=1", "--max-replicates", "1"])
+        .assert_code(2)
+        .assert_stderr_has(&["--max-replicates"]);
     sim(d, &["sweep", &f, "--out", "o", "--threads", "0"]).assert_code(2);
     assert!(!d.join("o").exists() && !work_folder(d, "o").exists());
 }
@@ -277,7 +293,11 @@ fn adaptive_sweep_killed_in_a_later_round_resumes_identically() {
     let mut args = adaptive.to_vec();
     args.push("--resume");
     run_sweep(d, &f, "cut", &args, &[]);
-    assert_same_file(&d.join("whole/runs.csv"), &d.join("cut/runs.csv"), "adaptive runs.csv: killed in round 2+ and resumed vs uninterrupted");
+    assert_same_file(
+        &d.join("whole/runs.csv"),
+        &d.join("cut/runs.csv"),
+        "adaptive runs.csv: killed in round 2+ and resumed vs uninterrupted",
+    );
     assert_same_file(&d.join("whole/points.csv"), &d.join("cut/points.csv"), "adaptive points.csv");
 }
 
@@ -325,7 +345,8 @@ enum Cell {
 fn runs_parquet_reads_back_with_the_rows_of_runs_csv() {
     let tmp = temp();
     let d = tmp.path();
-    let body = format!("{GRID}\n[[parameters]]\npath = \"governance.preset\"\nvalues = [\"top_down\", \"enablement\"]\n").replace("levels = 3", "levels = 2");
+    let body = format!("{GRID}\n[[parameters]]\npath = \"governance.preset\"\nvalues = [\"top_down\", \"enablement\"]\n")
+        .replace("levels = 3", "levels = 2");
     let f = sweep_file(d, "grid.toml", &body);
     run_sweep(d, &f, "out", &[], &[]);
     let (header, rows) = csv_rows(&d.join("out/runs.csv"));
@@ -366,12 +387,8 @@ fn points_csv_means_lie_within_their_cis_and_match_the_runs() {
         let count: usize = p[n].parse().unwrap();
         assert!(count <= 3);
         // The mean is the mean of the point's finite values in runs.csv.
-        let values: Vec<f64> = runs
-            .iter()
-            .filter(|r| r[1] == p[0])
-            .map(|r| r[column(&rh, &p[3])].parse::<f64>().unwrap())
-            .filter(|v| v.is_finite())
-            .collect();
+        let values: Vec<f64> =
+            runs.iter().filter(|r| r[1] == p[0]).map(|r| r[column(&rh, &p[3])].parse::<f64>().unwrap()).filter(|v| v.is_finite()).collect();
         assert_eq!(values.len(), count, "n of point {} metric {}", p[0], p[3]);
         if count >= 2 {
             let m = values.iter().sum::<f64>() / count as f64;
@@ -539,13 +556,21 @@ const BAD: &[Bad] = &[
         body: "[design]\nkind = \"grid\"\n[[parameters]]\npath = \"governance.discretion\"\nvalues = []\n",
         stderr: &["bad.toml:6:", "parameters[0].values", "empty"],
     },
-    Bad { name: "unknown design kind", body: "[design]\nkind = \"factorial\"\n", stderr: &["bad.toml:3:", "design.kind", "factorial", "saltelli"] },
+    Bad {
+        name: "unknown design kind",
+        body: "[design]\nkind = \"factorial\"\n",
+        stderr: &["bad.toml:3:", "design.kind", "factorial", "saltelli"],
+    },
     Bad {
         name: "saltelli with too few samples",
         body: "[design]\nkind = \"saltelli\"\nsamples = 1\n",
         stderr: &["bad.toml:4:", "design.samples", "at least 2"],
     },
-    Bad { name: "morris with odd levels", body: "[design]\nkind = \"morris\"\nlevels = 5\ntrajectories = 4\n", stderr: &["bad.toml:4:", "design.levels", "even"] },
+    Bad {
+        name: "morris with odd levels",
+        body: "[design]\nkind = \"morris\"\nlevels = 5\ntrajectories = 4\n",
+        stderr: &["bad.toml:4:", "design.levels", "even"],
+    },
     Bad { name: "morris without trajectories", body: "[design]\nkind = \"morris\"\n", stderr: &["design.trajectories"] },
     Bad { name: "lhs without samples", body: "[design]\nkind = \"lhs\"\n", stderr: &["design.samples"] },
     Bad {
@@ -554,15 +579,27 @@ const BAD: &[Bad] = &[
         stderr: &["bad.toml:2:", "metrics[1]", "happiness"],
     },
     Bad { name: "replicates 0", body: "replicates = 0\n[design]\nkind = \"grid\"\nlevels = 2\n", stderr: &["bad.toml:2:", "replicates"] },
-    Bad { name: "unknown top-level field", body: "replicate = 3\n[design]\nkind = \"grid\"\nlevels = 2\n", stderr: &["bad.toml:2:", "replicate"] },
+    Bad {
+        name: "unknown top-level field",
+        body: "replicate = 3\n[design]\nkind = \"grid\"\nlevels = 2\n",
+        stderr: &["bad.toml:2:", "replicate"],
+    },
     Bad { name: "unknown design field", body: "[design]\nkind = \"grid\"\nlevel = 2\n", stderr: &["bad.toml:4:", "design.level"] },
-    Bad { name: "design field the kind does not use", body: "[design]\nkind = \"grid\"\nlevels = 2\ntrajectories = 3\n", stderr: &["bad.toml:5:", "design.trajectories"] },
+    Bad {
+        name: "design field the kind does not use",
+        body: "[design]\nkind = \"grid\"\nlevels = 2\ntrajectories = 3\n",
+        stderr: &["bad.toml:5:", "design.trajectories"],
+    },
     Bad {
         name: "count without integer = true",
         body: "[design]\nkind = \"grid\"\nlevels = 2\n[[parameters]]\npath = \"workforce.frontline_staff\"\nmin = 10\nmax = 20\n",
         stderr: &["bad.toml:7:", "parameters[0].min", "integer = true"],
     },
-    Bad { name: "days below the warm-up", body: "days = 100\n[design]\nkind = \"grid\"\nlevels = 2\n", stderr: &["bad.toml:2:", "days", "warmup_days"] },
+    Bad {
+        name: "days below the warm-up",
+        body: "days = 100\n[design]\nkind = \"grid\"\nlevels = 2\n",
+        stderr: &["bad.toml:2:", "days", "warmup_days"],
+    },
     Bad { name: "malformed TOML", body: "[design\nkind = \"grid\"\n", stderr: &["bad.toml:2:"] },
 ];
 
@@ -572,7 +609,11 @@ fn bad_sweep_files_exit_2_with_file_line_and_field() {
     let d = tmp.path();
     for case in BAD {
         // Cases without their own parameters get a valid one after the body.
-        let body = if case.body.contains("[[parameters]]") || case.name == "malformed TOML" { case.body.to_string() } else { format!("{}{PARAM}", case.body) };
+        let body = if case.body.contains("[[parameters]]") || case.name == "malformed TOML" {
+            case.body.to_string()
+        } else {
+            format!("{}{PARAM}", case.body)
+        };
         let f = sweep_file(d, "bad.toml", &body);
         let o = sim(d, &["sweep", &f, "--out", "out"]);
         assert_eq!(o.code(), Some(2), "{}: expected exit 2\n{o}", case.name);

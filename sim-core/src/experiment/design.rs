@@ -50,12 +50,7 @@ pub enum DesignError {
         "Saltelli sampling of {parameters} parameters needs {needed} Sobol dimensions, but at \
          most {max_dimensions} are supported (so at most {max_parameters} parameters)"
     )]
-    TooManySaltelliParameters {
-        parameters: usize,
-        needed: usize,
-        max_dimensions: usize,
-        max_parameters: usize,
-    },
+    TooManySaltelliParameters { parameters: usize, needed: usize, max_dimensions: usize, max_parameters: usize },
     /// Morris needs an even number of levels, at least 2.
     #[error("the Morris design needs an even number of levels >= 2, but {levels} were requested")]
     MorrisLevels { levels: usize },
@@ -93,27 +88,15 @@ pub fn grid(levels: &[usize]) -> Result<Vec<Vec<f64>>, DesignError> {
     if let Some(dimension) = levels.iter().position(|&l| l == 0) {
         return Err(DesignError::ZeroLevels { dimension });
     }
-    let total = grid_size(levels).ok_or_else(|| DesignError::GridTooLarge {
-        levels: levels.to_vec(),
-    })?;
+    let total = grid_size(levels).ok_or_else(|| DesignError::GridTooLarge { levels: levels.to_vec() })?;
     let value = |level: usize, count: usize| {
-        if count == 1 {
-            0.5
-        } else {
-            level as f64 / (count - 1) as f64
-        }
+        if count == 1 { 0.5 } else { level as f64 / (count - 1) as f64 }
     };
     let k = levels.len();
     let mut points = Vec::with_capacity(total);
     let mut index = vec![0usize; k];
     for _ in 0..total {
-        points.push(
-            index
-                .iter()
-                .zip(levels)
-                .map(|(&i, &l)| value(i, l))
-                .collect(),
-        );
+        points.push(index.iter().zip(levels).map(|(&i, &l)| value(i, l)).collect());
         // Odometer increment, last dimension fastest.
         for d in (0..k).rev() {
             index[d] += 1;
@@ -148,15 +131,10 @@ pub fn latin_hypercube(n: usize, k: usize, seed: u64) -> Result<Vec<Vec<f64>>, D
         .map(|d| {
             let mut rng = keyed_stream(seed, "design.lhs", &[d as u64]);
             let strata = permutation(n, &mut rng);
-            strata
-                .into_iter()
-                .map(|stratum| (stratum as f64 + rng.random::<f64>()) / n as f64)
-                .collect()
+            strata.into_iter().map(|stratum| (stratum as f64 + rng.random::<f64>()) / n as f64).collect()
         })
         .collect();
-    Ok((0..n)
-        .map(|i| columns.iter().map(|c| c[i]).collect())
-        .collect())
+    Ok((0..n).map(|i| columns.iter().map(|c| c[i]).collect()).collect())
 }
 
 /// A uniformly random permutation of `0..n` (Fisher-Yates), written out so that it depends only
@@ -271,16 +249,10 @@ fn direction_numbers(dim: usize) -> [u32; SOBOL_BITS] {
 fn sobol_bits(n: usize, k: usize) -> Result<Vec<Vec<u32>>, DesignError> {
     check_nk(n, k)?;
     if k > SOBOL_MAX_DIMENSIONS {
-        return Err(DesignError::TooManySobolDimensions {
-            requested: k,
-            max: SOBOL_MAX_DIMENSIONS,
-        });
+        return Err(DesignError::TooManySobolDimensions { requested: k, max: SOBOL_MAX_DIMENSIONS });
     }
     if n as u64 > SOBOL_MAX_POINTS {
-        return Err(DesignError::TooManySobolPoints {
-            requested: n,
-            max: SOBOL_MAX_POINTS,
-        });
+        return Err(DesignError::TooManySobolPoints { requested: n, max: SOBOL_MAX_POINTS });
     }
     let directions: Vec<[u32; SOBOL_BITS]> = (0..k).map(direction_numbers).collect();
     Ok((0..n)
@@ -313,10 +285,7 @@ const TWO_POW_32: f64 = 4_294_967_296.0;
 /// first coordinate is the van der Corput sequence 0, 0.5, 0.25, 0.75, 0.125, ... Meant for
 /// checks; experiments should use the randomised [`sobol`]. Supports `k <= 32`.
 pub fn sobol_unscrambled(n: usize, k: usize) -> Result<Vec<Vec<f64>>, DesignError> {
-    Ok(sobol_bits(n, k)?
-        .into_iter()
-        .map(|row| row.into_iter().map(|x| x as f64 / TWO_POW_32).collect())
-        .collect())
+    Ok(sobol_bits(n, k)?.into_iter().map(|row| row.into_iter().map(|x| x as f64 / TWO_POW_32).collect()).collect())
 }
 
 /// The first `n` points of a randomised `k`-dimensional Sobol sequence (Joe & Kuo 2008 direction
@@ -337,15 +306,7 @@ pub fn sobol(n: usize, k: usize, seed: u64) -> Result<Vec<Vec<f64>>, DesignError
     let bits = sobol_bits(n, k)?;
     let mut rng = keyed_stream(seed, "design.sobol.shift", &[]);
     let shift: Vec<u32> = (0..k).map(|_| rng.random::<u32>()).collect();
-    Ok(bits
-        .into_iter()
-        .map(|row| {
-            row.into_iter()
-                .zip(&shift)
-                .map(|(x, &s)| ((x ^ s) as f64 + 0.5) / TWO_POW_32)
-                .collect()
-        })
-        .collect())
+    Ok(bits.into_iter().map(|row| row.into_iter().zip(&shift).map(|(x, &s)| ((x ^ s) as f64 + 0.5) / TWO_POW_32).collect()).collect())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -396,12 +357,7 @@ pub fn morris_runs(trajectories: usize, k: usize) -> usize {
 /// in `[0, 1]`; the dimensions are stepped in a random order. Levels are kept as integers and
 /// converted to `[0, 1]` at the end, so steps are exact up to one rounding. Trajectory `t` draws
 /// from stream `"design.morris"`, key `t`, so adding trajectories keeps the earlier ones.
-pub fn morris(
-    trajectories: usize,
-    k: usize,
-    levels: usize,
-    seed: u64,
-) -> Result<MorrisDesign, DesignError> {
+pub fn morris(trajectories: usize, k: usize, levels: usize, seed: u64) -> Result<MorrisDesign, DesignError> {
     if trajectories == 0 {
         return Err(DesignError::NoTrajectories);
     }
@@ -421,32 +377,16 @@ pub fn morris(
         let mut rng = keyed_stream(seed, "design.morris", &[t as u64]);
         let mut level: Vec<usize> = (0..k).map(|_| rng.random_range(0..levels)).collect();
         let order = permutation(k, &mut rng);
-        let to_unit = |level: &[usize]| {
-            level
-                .iter()
-                .map(|&l| l as f64 / scale)
-                .collect::<Vec<f64>>()
-        };
+        let to_unit = |level: &[usize]| level.iter().map(|&l| l as f64 / scale).collect::<Vec<f64>>();
         points.push(to_unit(&level));
         changed.push(None);
         for &d in &order {
-            level[d] = if level[d] < half {
-                level[d] + half
-            } else {
-                level[d] - half
-            };
+            level[d] = if level[d] < half { level[d] + half } else { level[d] - half };
             points.push(to_unit(&level));
             changed.push(Some(d));
         }
     }
-    Ok(MorrisDesign {
-        k,
-        trajectories,
-        levels,
-        points,
-        changed,
-        delta,
-    })
+    Ok(MorrisDesign { k, trajectories, levels, points, changed, delta })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -550,10 +490,7 @@ mod tests {
         assert_eq!(g[5], vec![1.0, 0.5, 1.0]);
         assert_eq!(grid(&[]), Err(DesignError::NoDimensions));
         assert_eq!(grid(&[2, 0]), Err(DesignError::ZeroLevels { dimension: 1 }));
-        assert!(matches!(
-            grid(&[usize::MAX, 3]),
-            Err(DesignError::GridTooLarge { .. })
-        ));
+        assert!(matches!(grid(&[usize::MAX, 3]), Err(DesignError::GridTooLarge { .. })));
     }
 
     #[test]
@@ -584,14 +521,8 @@ mod tests {
                 assert!(seen.iter().all(|&b| b));
             }
         }
-        assert_eq!(
-            latin_hypercube(20, 3, 1).unwrap(),
-            latin_hypercube(20, 3, 1).unwrap()
-        );
-        assert_ne!(
-            latin_hypercube(20, 3, 1).unwrap(),
-            latin_hypercube(20, 3, 2).unwrap()
-        );
+        assert_eq!(latin_hypercube(20, 3, 1).unwrap(), latin_hypercube(20, 3, 1).unwrap());
+        assert_ne!(latin_hypercube(20, 3, 1).unwrap(), latin_hypercube(20, 3, 2).unwrap());
         assert_eq!(latin_hypercube(0, 3, 1), Err(DesignError::NoPoints));
     }
 
@@ -602,12 +533,7 @@ mod tests {
             assert_eq!(row.m.len(), s as usize, "row d = {}", r + 2);
             assert!(row.a < (1 << (s - 1)).max(1), "row d = {}", r + 2);
             for (j, &m) in row.m.iter().enumerate() {
-                assert!(
-                    m % 2 == 1 && m < (1 << (j + 1)),
-                    "row d = {}: m_{} = {m}",
-                    r + 2,
-                    j + 1
-                );
+                assert!(m % 2 == 1 && m < (1 << (j + 1)), "row d = {}: m_{} = {m}", r + 2, j + 1);
             }
             // The polynomial x^s + a_1 x^(s-1) + ... + a_(s-1) x + 1 must be primitive over GF(2):
             // x has multiplicative order exactly 2^s - 1 modulo it.
@@ -636,10 +562,7 @@ mod tests {
         let pts = sobol_unscrambled(9, 1).unwrap();
         let got: Vec<f64> = pts.iter().map(|p| p[0]).collect();
         // Point 0 is the origin; then 0.5, 0.25, 0.75, 0.125, ...
-        assert_eq!(
-            got,
-            vec![0.0, 0.5, 0.25, 0.75, 0.125, 0.625, 0.375, 0.875, 0.0625]
-        );
+        assert_eq!(got, vec![0.0, 0.5, 0.25, 0.75, 0.125, 0.625, 0.375, 0.875, 0.0625]);
     }
 
     #[test]
@@ -678,10 +601,7 @@ mod tests {
                 let b = (x[d1] * (1u64 << q) as f64).floor() as usize;
                 count[(a << q) | b] += 1;
             }
-            assert!(
-                count.iter().all(|&c| c == 1),
-                "dims ({d0},{d1}), boxes 2^-{p} x 2^-{q}"
-            );
+            assert!(count.iter().all(|&c| c == 1), "dims ({d0},{d1}), boxes 2^-{p} x 2^-{q}");
         }
         for p in [1u32, 2] {
             let cells = 1usize << p;
@@ -692,10 +612,7 @@ mod tests {
                 count[a * cells + b] += 1;
             }
             let expected = n / (cells * cells);
-            assert!(
-                count.iter().all(|&c| c == expected),
-                "{cells}x{cells} boxes"
-            );
+            assert!(count.iter().all(|&c| c == expected), "{cells}x{cells} boxes");
         }
     }
 
@@ -727,13 +644,7 @@ mod tests {
         assert_eq!(a, sobol(64, 5, 1).unwrap());
         assert_ne!(a, sobol(64, 5, 2).unwrap());
         assert!(sobol(8, SOBOL_MAX_DIMENSIONS, 1).is_ok());
-        assert_eq!(
-            sobol(8, SOBOL_MAX_DIMENSIONS + 1, 1),
-            Err(DesignError::TooManySobolDimensions {
-                requested: 33,
-                max: 32
-            })
-        );
+        assert_eq!(sobol(8, SOBOL_MAX_DIMENSIONS + 1, 1), Err(DesignError::TooManySobolDimensions { requested: 33, max: 32 }));
         assert_eq!(sobol(0, 2, 1), Err(DesignError::NoPoints));
         assert_eq!(sobol_unscrambled(4, 0), Err(DesignError::NoDimensions));
     }
@@ -775,14 +686,8 @@ mod tests {
         let a = morris(8, 3, 4, 1).unwrap();
         assert_eq!(a, morris(8, 3, 4, 1).unwrap());
         assert_ne!(a.points, morris(8, 3, 4, 2).unwrap().points);
-        assert_eq!(
-            morris(2, 3, 3, 1),
-            Err(DesignError::MorrisLevels { levels: 3 })
-        );
-        assert_eq!(
-            morris(2, 3, 0, 1),
-            Err(DesignError::MorrisLevels { levels: 0 })
-        );
+        assert_eq!(morris(2, 3, 3, 1), Err(DesignError::MorrisLevels { levels: 3 }));
+        assert_eq!(morris(2, 3, 0, 1), Err(DesignError::MorrisLevels { levels: 0 }));
         assert_eq!(morris(0, 3, 4, 1), Err(DesignError::NoTrajectories));
         assert_eq!(morris(2, 0, 4, 1), Err(DesignError::NoDimensions));
     }
@@ -810,11 +715,7 @@ mod tests {
         assert!(saltelli(4, SALTELLI_MAX_PARAMETERS, 1).is_ok());
         assert!(matches!(
             saltelli(4, SALTELLI_MAX_PARAMETERS + 1, 1),
-            Err(DesignError::TooManySaltelliParameters {
-                parameters: 17,
-                needed: 34,
-                ..
-            })
+            Err(DesignError::TooManySaltelliParameters { parameters: 17, needed: 34, .. })
         ));
     }
 }

@@ -41,10 +41,8 @@ impl Ensemble {
     /// Reduces the replicates' outputs (all of the same scenario and horizon).
     pub fn from_runs(scenario: &str, runs: &[RunOutput]) -> Self {
         let days = runs.first().map(|r| r.series.days.clone()).unwrap_or_default();
-        let daily = Metric::ALL
-            .iter()
-            .map(|&m| (0..days.len()).map(|d| Estimate::of(runs.iter().map(|r| r.series.get(m)[d]))).collect())
-            .collect();
+        let daily =
+            Metric::ALL.iter().map(|&m| (0..days.len()).map(|d| Estimate::of(runs.iter().map(|r| r.series.get(m)[d]))).collect()).collect();
         Self { scenario: scenario.to_string(), days, daily, summaries: runs.iter().map(|r| r.summary.clone()).collect() }
     }
 
@@ -82,7 +80,8 @@ pub fn effects(a: &Ensemble, b: &Ensemble) -> Vec<Effect> {
         .iter()
         .map(|&m| {
             let (xa, xb) = (a.summary_values(m), b.summary_values(m));
-            let pairs: Vec<(f64, f64)> = xa.iter().zip(&xb).filter(|(x, y)| x.is_finite() && y.is_finite()).map(|(x, y)| (*x, *y)).collect();
+            let pairs: Vec<(f64, f64)> =
+                xa.iter().zip(&xb).filter(|(x, y)| x.is_finite() && y.is_finite()).map(|(x, y)| (*x, *y)).collect();
             let diffs: Vec<f64> = pairs.iter().map(|(x, y)| x - y).collect();
             let (difference, ci_low, ci_high) = mean_ci95(&diffs);
             let ga: Vec<f64> = pairs.iter().map(|p| p.0).collect();

@@ -57,10 +57,7 @@ fn percentile_interval(mut replicates: Vec<f64>, confidence: f64) -> (f64, f64) 
     }
     replicates.sort_by(f64::total_cmp);
     let tail = (1.0 - confidence) / 2.0;
-    (
-        quantile_sorted(&replicates, tail),
-        quantile_sorted(&replicates, 1.0 - tail),
-    )
+    (quantile_sorted(&replicates, tail), quantile_sorted(&replicates, 1.0 - tail))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -73,16 +70,8 @@ fn sobol_estimates(design: &SaltelliDesign, y: &[f64], rows: &[usize]) -> (Vec<f
     let k = design.k;
     let m = rows.len() as f64;
     // Variance of the pooled f(A), f(B) (population form, two passes).
-    let mean = rows
-        .iter()
-        .map(|&j| y[design.row_a(j)] + y[design.row_b(j)])
-        .sum::<f64>()
-        / (2.0 * m);
-    let var = rows
-        .iter()
-        .map(|&j| (y[design.row_a(j)] - mean).powi(2) + (y[design.row_b(j)] - mean).powi(2))
-        .sum::<f64>()
-        / (2.0 * m);
+    let mean = rows.iter().map(|&j| y[design.row_a(j)] + y[design.row_b(j)]).sum::<f64>() / (2.0 * m);
+    let var = rows.iter().map(|&j| (y[design.row_a(j)] - mean).powi(2) + (y[design.row_b(j)] - mean).powi(2)).sum::<f64>() / (2.0 * m);
     let mut first = vec![0.0; k];
     let mut total = vec![0.0; k];
     for &j in rows {
@@ -123,20 +112,8 @@ fn sobol_estimates(design: &SaltelliDesign, y: &[f64], rows: &[usize]) -> (Vec<f
 ///
 /// # Panics
 /// If `y.len()` differs from the number of design rows (a programming error of the caller).
-pub fn sobol_indices(
-    design: &SaltelliDesign,
-    y: &[f64],
-    bootstrap: usize,
-    confidence: f64,
-    seed: u64,
-) -> Vec<SensitivityIndex> {
-    assert_eq!(
-        y.len(),
-        design.points.len(),
-        "sobol_indices: {} outputs for a Saltelli design of {} rows",
-        y.len(),
-        design.points.len()
-    );
+pub fn sobol_indices(design: &SaltelliDesign, y: &[f64], bootstrap: usize, confidence: f64, seed: u64) -> Vec<SensitivityIndex> {
+    assert_eq!(y.len(), design.points.len(), "sobol_indices: {} outputs for a Saltelli design of {} rows", y.len(), design.points.len());
     let (n, k) = (design.n, design.k);
     let all: Vec<usize> = (0..n).collect();
     let (s1, st) = sobol_estimates(design, y, &all);
@@ -151,23 +128,9 @@ pub fn sobol_indices(
     let mut out = Vec::with_capacity(2 * k);
     for i in 0..k {
         let (lo, hi) = percentile_interval(replicates.iter().map(|r| r.0[i]).collect(), confidence);
-        out.push(SensitivityIndex {
-            parameter: i,
-            method: "sobol",
-            index: "S1",
-            value: s1[i],
-            ci_low: lo,
-            ci_high: hi,
-        });
+        out.push(SensitivityIndex { parameter: i, method: "sobol", index: "S1", value: s1[i], ci_low: lo, ci_high: hi });
         let (lo, hi) = percentile_interval(replicates.iter().map(|r| r.1[i]).collect(), confidence);
-        out.push(SensitivityIndex {
-            parameter: i,
-            method: "sobol",
-            index: "ST",
-            value: st[i],
-            ci_low: lo,
-            ci_high: hi,
-        });
+        out.push(SensitivityIndex { parameter: i, method: "sobol", index: "ST", value: st[i], ci_low: lo, ci_high: hi });
     }
     out
 }
@@ -183,10 +146,7 @@ fn morris_statistics(effects: &[Vec<Vec<f64>>], trajectories: &[usize], k: usize
     let mut mu_star = vec![f64::NAN; k];
     let mut sigma = vec![f64::NAN; k];
     for i in 0..k {
-        let ee: Vec<f64> = trajectories
-            .iter()
-            .flat_map(|&t| effects[t][i].iter().copied())
-            .collect();
+        let ee: Vec<f64> = trajectories.iter().flat_map(|&t| effects[t][i].iter().copied()).collect();
         if ee.is_empty() {
             continue;
         }
@@ -225,20 +185,8 @@ fn morris_statistics(effects: &[Vec<Vec<f64>>], trajectories: &[usize], k: usize
 ///
 /// # Panics
 /// If `y.len()` differs from the number of design rows (a programming error of the caller).
-pub fn morris_indices(
-    design: &MorrisDesign,
-    y: &[f64],
-    bootstrap: usize,
-    confidence: f64,
-    seed: u64,
-) -> Vec<SensitivityIndex> {
-    assert_eq!(
-        y.len(),
-        design.points.len(),
-        "morris_indices: {} outputs for a Morris design of {} rows",
-        y.len(),
-        design.points.len()
-    );
+pub fn morris_indices(design: &MorrisDesign, y: &[f64], bootstrap: usize, confidence: f64, seed: u64) -> Vec<SensitivityIndex> {
+    assert_eq!(y.len(), design.points.len(), "morris_indices: {} outputs for a Morris design of {} rows", y.len(), design.points.len());
     let k = design.k;
     // Split rows into trajectories at each `None` and collect each trajectory's effects.
     let mut effects: Vec<Vec<Vec<f64>>> = Vec::with_capacity(design.trajectories);
@@ -248,10 +196,7 @@ pub fn morris_indices(
             Some(i) => {
                 let step = design.points[r][*i] - design.points[r - 1][*i];
                 let ee = (y[r] - y[r - 1]) / step;
-                effects
-                    .last_mut()
-                    .expect("a Morris design starts with a trajectory's first row")[*i]
-                    .push(ee);
+                effects.last_mut().expect("a Morris design starts with a trajectory's first row")[*i].push(ee);
             }
         }
     }
@@ -270,16 +215,8 @@ pub fn morris_indices(
     let mut out = Vec::with_capacity(3 * k);
     for i in 0..k {
         for (s, name) in NAMES.iter().enumerate() {
-            let (lo, hi) =
-                percentile_interval(replicates.iter().map(|rep| rep[s][i]).collect(), confidence);
-            out.push(SensitivityIndex {
-                parameter: i,
-                method: "morris",
-                index: name,
-                value: estimate[s][i],
-                ci_low: lo,
-                ci_high: hi,
-            });
+            let (lo, hi) = percentile_interval(replicates.iter().map(|rep| rep[s][i]).collect(), confidence);
+            out.push(SensitivityIndex { parameter: i, method: "morris", index: name, value: estimate[s][i], ci_low: lo, ci_high: hi });
         }
     }
     out
@@ -315,32 +252,20 @@ mod tests {
     use std::f64::consts::PI;
 
     fn ishigami_unit(u: &[f64]) -> f64 {
-        let x = [
-            -PI + 2.0 * PI * u[0],
-            -PI + 2.0 * PI * u[1],
-            -PI + 2.0 * PI * u[2],
-        ];
+        let x = [-PI + 2.0 * PI * u[0], -PI + 2.0 * PI * u[1], -PI + 2.0 * PI * u[2]];
         ishigami(&x, 7.0, 0.1)
     }
 
     fn find<'a>(v: &'a [SensitivityIndex], p: usize, index: &str) -> &'a SensitivityIndex {
-        v.iter()
-            .find(|s| s.parameter == p && s.index == index)
-            .expect("index present")
+        v.iter().find(|s| s.parameter == p && s.index == index).expect("index present")
     }
 
     #[test]
     fn ishigami_analytic_values() {
         let (s1, st) = ishigami_indices(7.0, 0.1);
         let close = |a: f64, b: f64| (a - b).abs() < 5e-4;
-        assert!(
-            close(s1[0], 0.3139) && close(s1[1], 0.4424) && s1[2] == 0.0,
-            "{s1:?}"
-        );
-        assert!(
-            close(st[0], 0.5576) && close(st[1], 0.4424) && close(st[2], 0.2437),
-            "{st:?}"
-        );
+        assert!(close(s1[0], 0.3139) && close(s1[1], 0.4424) && s1[2] == 0.0, "{s1:?}");
+        assert!(close(st[0], 0.5576) && close(st[1], 0.4424) && close(st[2], 0.2437), "{st:?}");
     }
 
     /// Issue requirement: Sobol indices of Ishigami (a = 7, b = 0.1) from n = 2^13 base samples
@@ -357,26 +282,10 @@ mod tests {
         for i in 0..3 {
             for (name, truth) in [("S1", s1[i]), ("ST", st[i])] {
                 let e = find(&idx, i, name);
-                eprintln!(
-                    "x{} {name}: {:.4} [{:.4}, {:.4}] analytic {:.4}",
-                    i + 1,
-                    e.value,
-                    e.ci_low,
-                    e.ci_high,
-                    truth
-                );
+                eprintln!("x{} {name}: {:.4} [{:.4}, {:.4}] analytic {:.4}", i + 1, e.value, e.ci_low, e.ci_high, truth);
                 assert_eq!(e.method, "sobol");
-                assert!(
-                    (e.value - truth).abs() < TOL,
-                    "x{} {name} = {} vs {truth}",
-                    i + 1,
-                    e.value
-                );
-                assert!(
-                    e.ci_low <= truth && truth <= e.ci_high,
-                    "x{} {name} CI misses {truth}",
-                    i + 1
-                );
+                assert!((e.value - truth).abs() < TOL, "x{} {name} = {} vs {truth}", i + 1, e.value);
+                assert!(e.ci_low <= truth && truth <= e.ci_high, "x{} {name} CI misses {truth}", i + 1);
                 assert!(e.ci_low <= e.value && e.value <= e.ci_high);
             }
         }
@@ -387,11 +296,7 @@ mod tests {
         let design = saltelli(256, 3, 5).unwrap();
         let y: Vec<f64> = design.points.iter().map(|p| ishigami_unit(p)).collect();
         let run = |threads: usize| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| sobol_indices(&design, &y, 200, 0.95, 11))
+            rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| sobol_indices(&design, &y, 200, 0.95, 11))
         };
         let one = run(1);
         assert_eq!(one, run(3));
@@ -401,11 +306,7 @@ mod tests {
         assert!(one.iter().zip(&other).all(|(a, b)| a.value == b.value));
         assert_ne!(one, other);
         // No bootstrap: NaN bounds.
-        assert!(
-            sobol_indices(&design, &y, 0, 0.95, 11)
-                .iter()
-                .all(|s| s.ci_low.is_nan() && s.ci_high.is_nan())
-        );
+        assert!(sobol_indices(&design, &y, 0, 0.95, 11).iter().all(|s| s.ci_low.is_nan() && s.ci_high.is_nan()));
     }
 
     #[test]
@@ -425,23 +326,14 @@ mod tests {
     #[test]
     fn morris_ranks_a_linear_model() {
         let design = morris(20, 3, 4, 3).unwrap();
-        let y: Vec<f64> = design
-            .points
-            .iter()
-            .map(|p| 5.0 * p[0] + 2.0 * p[1])
-            .collect();
+        let y: Vec<f64> = design.points.iter().map(|p| 5.0 * p[0] + 2.0 * p[1]).collect();
         let idx = morris_indices(&design, &y, 200, 0.95, 1);
         assert_eq!(idx.len(), 9);
         for (i, coef) in [5.0, 2.0, 0.0].into_iter().enumerate() {
             for name in ["mu", "mu_star"] {
                 let e = find(&idx, i, name);
                 assert_eq!(e.method, "morris");
-                assert!(
-                    (e.value - coef).abs() < 1e-9,
-                    "x{} {name} = {}",
-                    i + 1,
-                    e.value
-                );
+                assert!((e.value - coef).abs() < 1e-9, "x{} {name} = {}", i + 1, e.value);
                 assert!((e.ci_low - coef).abs() < 1e-9 && (e.ci_high - coef).abs() < 1e-9);
             }
             assert!(find(&idx, i, "sigma").value.abs() < 1e-9);
@@ -464,11 +356,7 @@ mod tests {
                     for l2 in 0..levels {
                         let from = [l0, l1, l2];
                         let mut to = from;
-                        to[i] = if from[i] < half {
-                            from[i] + half
-                        } else {
-                            from[i] - half
-                        };
+                        to[i] = if from[i] < half { from[i] + half } else { from[i] - half };
                         let u = from.map(|l| l as f64 / scale);
                         let v = to.map(|l| l as f64 / scale);
                         sum += ((ishigami_unit(&v) - ishigami_unit(&u)) / (v[i] - u[i])).abs();
@@ -526,11 +414,7 @@ mod tests {
         let design = morris(30, 3, 4, 8).unwrap();
         let y: Vec<f64> = design.points.iter().map(|p| ishigami_unit(p)).collect();
         let run = |threads: usize| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| morris_indices(&design, &y, 100, 0.9, 4))
+            rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| morris_indices(&design, &y, 100, 0.9, 4))
         };
         assert_eq!(run(1), run(4));
         assert_eq!(run(1), morris_indices(&design, &y, 100, 0.9, 4));

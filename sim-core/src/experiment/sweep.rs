@@ -397,13 +397,16 @@ impl Sweep {
         // The base scenario, with the horizon override.
         let base_file = normalize(&path.parent().unwrap_or(Path::new("")).join(&raw.base));
         let base_name = base_file.display().to_string();
-        let base_text = std::fs::read_to_string(&base_file)
-            .map_err(|e| {
-                let resolved = if base_name == raw.base { String::new() } else { format!(" (resolved to {base_name})") };
-                err("base", format!("cannot read the base scenario `{}`{resolved}: {e}", raw.base))
-            })?;
+        let base_text = std::fs::read_to_string(&base_file).map_err(|e| {
+            let resolved = if base_name == raw.base { String::new() } else { format!(" (resolved to {base_name})") };
+            err("base", format!("cannot read the base scenario `{}`{resolved}: {e}", raw.base))
+        })?;
         let days_override = match raw.days {
-            Some(d) => vec![Override { path: vec![scenario::PathSeg::Key("run".into()), scenario::PathSeg::Key("days".into())], value: toml::Value::Integer(d.into()), raw: format!("run.days={d}") }],
+            Some(d) => vec![Override {
+                path: vec![scenario::PathSeg::Key("run".into()), scenario::PathSeg::Key("days".into())],
+                value: toml::Value::Integer(d.into()),
+                raw: format!("run.days={d}"),
+            }],
             None => vec![],
         };
         let base = Scenario::from_toml_str(&base_text, &base_name, &days_override).map_err(|e| match e.field() {
@@ -437,7 +440,12 @@ impl Sweep {
             let template = Override::parse(&format!("{}=0", p.path))
                 .ok()
                 .filter(|o| !p.path.contains('=') && !o.path.is_empty())
-                .ok_or_else(|| err(&field("path"), format!("`{}` is not a parameter path (e.g. governance.discretion, need_types[0].rate_per_year)", p.path)))?;
+                .ok_or_else(|| {
+                    err(
+                        &field("path"),
+                        format!("`{}` is not a parameter path (e.g. governance.discretion, need_types[0].rate_per_year)", p.path),
+                    )
+                })?;
             let path = p.path.trim().to_string();
             if parameters.iter().any(|q: &Parameter| q.path == path) {
                 return Err(err(&field("path"), format!("`{path}` is varied twice")));
@@ -478,7 +486,11 @@ impl Sweep {
                         };
                         let numeric = matches!(v, toml::Value::Integer(_) | toml::Value::Float(_));
                         if !ok || (integer && !numeric) {
-                            let why = if integer { "integer = true needs numbers" } else { "values must be finite numbers, one-line strings or booleans" };
+                            let why = if integer {
+                                "integer = true needs numbers"
+                            } else {
+                                "values must be finite numbers, one-line strings or booleans"
+                            };
                             return Err(err(&format!("parameters[{i}].values[{j}]"), format!("{v}: {why}")));
                         }
                     }
@@ -523,7 +535,11 @@ impl Sweep {
                 let n = match raw.design.samples {
                     None => return Err(err("design.samples", format!("design kind `{}` needs `samples`", kind.name()))),
                     Some(n) if n < min => {
-                        let what = if kind == DesignKind::Saltelli { "base samples; Sobol indices need at least 2" } else { "points; at least 1 is needed" };
+                        let what = if kind == DesignKind::Saltelli {
+                            "base samples; Sobol indices need at least 2"
+                        } else {
+                            "points; at least 1 is needed"
+                        };
                         return Err(err("design.samples", format!("{n} {what}")));
                     }
                     Some(n) => n,
@@ -553,7 +569,10 @@ impl Sweep {
                 let trajectories = match raw.design.trajectories {
                     None => return Err(err("design.trajectories", "design kind `morris` needs `trajectories` (e.g. 10)".into())),
                     Some(t) if t < 2 => {
-                        return Err(err("design.trajectories", format!("{t}: Morris needs at least 2 trajectories (sigma needs two effects)")));
+                        return Err(err(
+                            "design.trajectories",
+                            format!("{t}: Morris needs at least 2 trajectories (sigma needs two effects)"),
+                        ));
                     }
                     Some(t) => t,
                 };
@@ -614,7 +633,10 @@ impl Sweep {
             if let Err(e) = sweep.scenario_for(point) {
                 let culprit = origin_path(&e).and_then(|o| sweep.parameters.iter().position(|p| p.path == o));
                 let field = culprit.map(|i| format!("parameters[{i}].path")).unwrap_or_else(|| "parameters".into());
-                return Err(err(&field, format!("point {} ({}) is not a valid scenario: {}", point.id, sweep.describe(point), strip_scenario_location(&e))));
+                return Err(err(
+                    &field,
+                    format!("point {} ({}) is not a valid scenario: {}", point.id, sweep.describe(point), strip_scenario_location(&e)),
+                ));
             }
         }
         Ok(sweep)
@@ -629,7 +651,11 @@ impl Sweep {
     pub fn overrides(&self, point: &Point) -> Vec<Override> {
         let mut ovs = Vec::with_capacity(self.parameters.len() + 1);
         if let Some(d) = self.days {
-            ovs.push(Override { path: vec![scenario::PathSeg::Key("run".into()), scenario::PathSeg::Key("days".into())], value: toml::Value::Integer(d.into()), raw: format!("run.days={d}") });
+            ovs.push(Override {
+                path: vec![scenario::PathSeg::Key("run".into()), scenario::PathSeg::Key("days".into())],
+                value: toml::Value::Integer(d.into()),
+                raw: format!("run.days={d}"),
+            });
         }
         ovs.extend(self.parameters.iter().zip(&point.values).map(|(p, v)| p.override_with(v.clone())));
         ovs
@@ -712,7 +738,8 @@ fn explain(p: &Parameter, i: usize, value: &toml::Value, value_field: &str, e: &
     match e {
         ScenarioError::Override { message, .. } => (path_field, format!("`{}` is not a parameter of {base}: {message}", p.path)),
         ScenarioError::Field { field, message, .. } => {
-            let not_a_leaf = message.starts_with("invalid type") && (message.contains("struct") || message.contains("sequence") || message.contains("map"));
+            let not_a_leaf = message.starts_with("invalid type")
+                && (message.contains("struct") || message.contains("sequence") || message.contains("map"));
             if message.starts_with("unknown field") || not_a_leaf {
                 let at = if *field == p.path { String::new() } else { format!("`{field}`: ") };
                 (path_field, format!("`{}` is not a parameter of {base}: {at}{message}", p.path))
@@ -774,7 +801,10 @@ impl Shard {
             return Err(format!("`{text}`: the shard count must be at least 1"));
         }
         if index >= count {
-            return Err(format!("`{text}`: the shard index must be below the count (shards are 0-based: 0/{count} .. {}/{count})", count - 1));
+            return Err(format!(
+                "`{text}`: the shard index must be below the count (shards are 0-based: 0/{count} .. {}/{count})",
+                count - 1
+            ));
         }
         Ok(Self { index, count })
     }
@@ -951,7 +981,13 @@ pub struct Panicked {
 /// `items` only as the window allows. `sink` runs on the calling thread. The first error of
 /// `sink` (or a panic of `work`, as [`Panicked`]) stops new submissions; tasks already running
 /// finish before this returns.
-pub fn run_ordered<T, R, E, W, S>(pool: Option<&rayon::ThreadPool>, items: impl Iterator<Item = T>, window: usize, work: W, mut sink: S) -> Result<(), E>
+pub fn run_ordered<T, R, E, W, S>(
+    pool: Option<&rayon::ThreadPool>,
+    items: impl Iterator<Item = T>,
+    window: usize,
+    work: W,
+    mut sink: S,
+) -> Result<(), E>
 where
     T: Send,
     R: Send,
@@ -968,7 +1004,13 @@ where
 }
 
 /// The body of [`run_ordered`] inside its scope: submits within the window, reorders, sinks.
-fn submit_in_order<'s, T, R, E, W, S>(scope: &rayon::ScopeFifo<'s>, items: impl Iterator<Item = T>, window: usize, work: &'s W, sink: &mut S) -> Result<(), E>
+fn submit_in_order<'s, T, R, E, W, S>(
+    scope: &rayon::ScopeFifo<'s>,
+    items: impl Iterator<Item = T>,
+    window: usize,
+    work: &'s W,
+    sink: &mut S,
+) -> Result<(), E>
 where
     T: Send + 's,
     R: Send + 's,
@@ -1124,7 +1166,11 @@ mod tests {
         assert_located(&load_err(&format!("{HEAD}[design]\nkind = \"grid\"\nlevels = 2\nextra = 1\n{p}")), 6, "design.extra");
         assert_located(&load_err(&format!("{HEAD}[design]\nkind = \"nope\"\n{p}")), 4, "design.kind");
         assert_located(&load_err(&format!("{HEAD}replicates = 0\n[design]\nkind = \"grid\"\nlevels = 2\n{p}")), 3, "replicates");
-        assert_located(&load_err(&format!("{HEAD}metrics = [\"backlog\", \"nope\"]\n[design]\nkind = \"grid\"\nlevels = 2\n{p}")), 3, "metrics[1]");
+        assert_located(
+            &load_err(&format!("{HEAD}metrics = [\"backlog\", \"nope\"]\n[design]\nkind = \"grid\"\nlevels = 2\n{p}")),
+            3,
+            "metrics[1]",
+        );
         assert_located(&load_err(&format!("{HEAD}[design]\nkind = \"saltelli\"\nsamples = 1\n{p}")), 5, "design.samples");
         assert_located(&load_err(&format!("{HEAD}[design]\nkind = \"morris\"\nlevels = 3\ntrajectories = 4\n{p}")), 5, "design.levels");
         assert_located(&load_err(&format!("{HEAD}[design]\nkind = \"grid\"\nsamples = 3\n{p}")), 5, "design.samples");
@@ -1139,11 +1185,19 @@ mod tests {
             11,
             "parameters[1].path",
         );
-        assert_located(&load_err(&format!("{HEAD}{design}[[parameters]]\npath = \"governance.discretion\"\nmin = 0.5\nmax = 0.5\n")), 9, "parameters[0].max");
+        assert_located(
+            &load_err(&format!("{HEAD}{design}[[parameters]]\npath = \"governance.discretion\"\nmin = 0.5\nmax = 0.5\n")),
+            9,
+            "parameters[0].max",
+        );
         let e = load_err(&format!("{HEAD}{design}[[parameters]]\npath = \"governance.discretion\"\nmin = 0.0\nmax = 1.5\n"));
         assert_located(&e, 9, "parameters[0].max");
         assert!(e.to_string().contains("0 to 1"), "{e}");
-        assert_located(&load_err(&format!("{HEAD}{design}[[parameters]]\npath = \"governance.discretion\"\nvalues = []\n")), 8, "parameters[0].values");
+        assert_located(
+            &load_err(&format!("{HEAD}{design}[[parameters]]\npath = \"governance.discretion\"\nvalues = []\n")),
+            8,
+            "parameters[0].values",
+        );
         let e = load_err(&format!("{HEAD}{design}[[parameters]]\npath = \"workforce.frontline_staff\"\nmin = 10\nmax = 20\n"));
         assert_located(&e, 8, "parameters[0].min");
         assert!(e.to_string().contains("integer = true"), "{e}");
@@ -1282,10 +1336,16 @@ mod tests {
             }
         }
         let mut n = 0;
-        let r = run_ordered(None, 0..100u32, 4, |&i| i, |_, _| {
-            n += 1;
-            if n == 5 { Err(E::Sink) } else { Ok(()) }
-        });
+        let r = run_ordered(
+            None,
+            0..100u32,
+            4,
+            |&i| i,
+            |_, _| {
+                n += 1;
+                if n == 5 { Err(E::Sink) } else { Ok(()) }
+            },
+        );
         assert!(matches!(r, Err(E::Sink)), "{r:?}");
         assert_eq!(n, 5);
         let _ = E::Panic;

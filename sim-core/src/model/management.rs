@@ -73,7 +73,11 @@ impl World {
         let productivity = rec[Metric::CasesClosed as usize] / in_post;
         let st = &mut self.staffing;
         st.demand_estimate = if st.demand_estimate.is_nan() { arrived } else { st.demand_estimate + k * (arrived - st.demand_estimate) };
-        st.productivity_estimate = if st.productivity_estimate.is_nan() { productivity } else { st.productivity_estimate + k * (productivity - st.productivity_estimate) };
+        st.productivity_estimate = if st.productivity_estimate.is_nan() {
+            productivity
+        } else {
+            st.productivity_estimate + k * (productivity - st.productivity_estimate)
+        };
         self.perceived_history.push(self.stocks.stocks[STOCK_PERCEIVED]);
 
         match self.governance.review {
@@ -131,7 +135,8 @@ impl World {
             let o = &mut t.outcomes;
             if delivers && o.week_closed > 0.0 {
                 let resolution = o.week_resolved / o.week_closed;
-                t.desired_time_factor = team_time_adjustment(t.desired_time_factor, resolution, m.team_resolution_target, m.team_time_learning);
+                t.desired_time_factor =
+                    team_time_adjustment(t.desired_time_factor, resolution, m.team_resolution_target, m.team_time_learning);
                 let failure = if o.week_arrived > 0.0 { o.week_failure / o.week_arrived } else { 0.0 };
                 let step = m.team_prevention_step;
                 let upper = (0.9 - admin).min(base_prevention + 0.15).max(0.0);

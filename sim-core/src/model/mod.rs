@@ -26,8 +26,8 @@ use crate::scenario::{Governance, Scenario, TimeStandard};
 use crate::sd::{StockFlow, smooth_rate};
 use money::OverheadStaff;
 use needs::{Approval, NO_WORKER, Need, NeedSet, NeedState};
-pub use workforce::{Staffing, Workers};
 use workforce::{STOCK_ARRIVED, STOCK_BUDGET, STOCK_PERCEIVED, STOCK_PIPELINE};
+pub use workforce::{Staffing, Workers};
 
 /// Citizens as struct-of-arrays (MODEL.md §2).
 #[derive(Debug, Clone, Default)]
@@ -307,7 +307,10 @@ impl World {
         let g = &s.governance;
         let staff = s.workforce.frontline_staff;
         let mut wrng = stream(seed, "workforce");
-        let (sk, ig) = (beta(s.workforce.skill_mean, s.workforce.spread_concentration), beta(s.workforce.integrity_mean, s.workforce.spread_concentration));
+        let (sk, ig) = (
+            beta(s.workforce.skill_mean, s.workforce.spread_concentration),
+            beta(s.workforce.integrity_mean, s.workforce.spread_concentration),
+        );
         let mut workers = Workers::default();
         for _ in 0..staff {
             let (skill, integrity) = (sk.sample(&mut wrng), ig.sample(&mut wrng));
@@ -333,7 +336,10 @@ impl World {
             day: 0,
             citizens: c,
             community,
-            organisation: organisation(&OrgSpec { teams: 0, management_layers: 0, span_of_control: 1, peer_links: 0.0, departments: 1 }, seed),
+            organisation: organisation(
+                &OrgSpec { teams: 0, management_layers: 0, span_of_control: 1, peer_links: 0.0, departments: 1 },
+                seed,
+            ),
             overhead: OverheadStaff::for_frontline(staff, g),
             workers,
             teams: Vec::new(),
@@ -488,13 +494,23 @@ impl World {
                 let rng = &mut self.streams.demand;
                 let i = rng.random_range(0..n);
                 let c = &self.citizens;
-                let mult = demand::rate_multiplier(&self.scenario.demand, c.deprivation[i], c.latent[i], c.wellbeing[i]) * self.scenario.demand.demand_multiplier * surge;
+                let mult = demand::rate_multiplier(&self.scenario.demand, c.deprivation[i], c.latent[i], c.wellbeing[i])
+                    * self.scenario.demand.demand_multiplier
+                    * surge;
                 if rng.random::<f64>() * bound_mult >= mult {
                     continue;
                 }
-                let complexity = demand::complexity_with_latent(cdist.sample(rng), c.latent[i], self.scenario.demand.latent_complexity_push);
+                let complexity =
+                    demand::complexity_with_latent(cdist.sample(rng), c.latent[i], self.scenario.demand.latent_complexity_push);
                 let severity = rng.random::<f64>() * self.scenario.presentation.initial_severity_max;
-                let need = Need::arising(i as u32, k as u16, complexity, severity, presentation::severity_growth(crisis, c.deprivation[i]), self.day);
+                let need = Need::arising(
+                    i as u32,
+                    k as u16,
+                    complexity,
+                    severity,
+                    presentation::severity_growth(crisis, c.deprivation[i]),
+                    self.day,
+                );
                 if self.scenario.need_types[k].enforcement {
                     if self.citizens.arrears[i] > 0 {
                         rec[Metric::RepeatArrears as usize] += 1.0;
@@ -619,7 +635,11 @@ impl World {
             let mut capacity = 0.0;
             for &w in &self.teams[t].workers {
                 let w = w as usize;
-                let h = if self.workers.at_work(w) { hours_per_day * casework_share * (1.0 - fatigue_loss * self.workers.fatigue[w]) } else { 0.0 };
+                let h = if self.workers.at_work(w) {
+                    hours_per_day * casework_share * (1.0 - fatigue_loss * self.workers.fatigue[w])
+                } else {
+                    0.0
+                };
                 self.workers.hours_left[w] = h;
                 self.workers.hours_used[w] = 0.0;
                 capacity += h;
@@ -660,8 +680,9 @@ impl World {
             // T* drifts toward today's time (Oliva & Sterman 2001).
             // Only delivery has a desired time; pipeline stages follow a fixed procedure.
             if !queue.is_empty() && team.delivers() {
-                team.desired_time_factor = effort::erode_desired_time(team.desired_time_factor, time_factor_today, 1.0, e.tau_down_days, e.tau_up_days)
-                    .clamp(e.time_floor, ceiling);
+                team.desired_time_factor =
+                    effort::erode_desired_time(team.desired_time_factor, time_factor_today, 1.0, e.tau_down_days, e.tau_up_days)
+                        .clamp(e.time_floor, ceiling);
             }
         }
         rec[Metric::WorkPressure as usize] = if capacity_sum > 0.0 { pressure_sum / capacity_sum } else { 0.0 };
@@ -671,7 +692,8 @@ impl World {
     /// Share of a worker's hours left for casework in team `t`: not admin, not the team's prevention
     /// time, and not training while a reform is being learnt.
     fn casework_share(&self, t: usize) -> f64 {
-        let training = if self.reform.is_some() { self.scenario.management.reform_training_share * (1.0 - self.reform_familiarity()) } else { 0.0 };
+        let training =
+            if self.reform.is_some() { self.scenario.management.reform_training_share * (1.0 - self.reform_familiarity()) } else { 0.0 };
         (1.0 - self.governance.admin_share - self.teams[t].prevention_share - training).max(0.05)
     }
 
@@ -689,7 +711,8 @@ impl World {
         if !self.day.is_multiple_of(7) || total <= 0.0 || staff < stages {
             return;
         }
-        let mut counts: Vec<usize> = self.teams.iter().map(|t| ((t.smoothed_workload / total) * staff as f64).floor().max(1.0) as usize).collect();
+        let mut counts: Vec<usize> =
+            self.teams.iter().map(|t| ((t.smoothed_workload / total) * staff as f64).floor().max(1.0) as usize).collect();
         let assigned: usize = counts.iter().sum();
         let last = stages - 1;
         if assigned <= staff {
@@ -818,11 +841,14 @@ impl World {
         let last = self.citizens.last_worker[citizen];
         let mut worker = worker;
         let mut knows = false;
-        if last != NO_WORKER && self.workers.team[last as usize] == t as u32 && rng.random::<f64>() < g.continuity
-            && self.workers.hours_left[last as usize] > 1e-9 {
-                worker = last;
-                knows = true;
-            }
+        if last != NO_WORKER
+            && self.workers.team[last as usize] == t as u32
+            && rng.random::<f64>() < g.continuity
+            && self.workers.hours_left[last as usize] > 1e-9
+        {
+            worker = last;
+            knows = true;
+        }
         // A reform's new way of working is not yet mastered: judgement counts for less (MODEL.md §5.6).
         let skill = if knows { self.workers.skill[worker as usize] } else { skill } * (0.6 + 0.4 * familiarity);
         // Recognising a non-standard need takes skill (Ashby).
@@ -863,7 +889,9 @@ impl World {
         let base = match g.time_standard {
             TimeStandard::Imposed => standard_time,
             TimeStandard::NeedLed if bespoke => bespoke_time,
-            TimeStandard::NeedLed => (demand::effort_required(nt.effort_hours, complexity) * known_factor * copro_factor).max(standard_time),
+            TimeStandard::NeedLed => {
+                (demand::effort_required(nt.effort_hours, complexity) * known_factor * copro_factor).max(standard_time)
+            }
         };
         let given = base * time_factor;
         let n = &mut self.needs.slots[id as usize];
@@ -924,12 +952,16 @@ impl World {
             rec[Metric::ClientsServed as usize] += 1.0;
         }
         // A bespoke response can address the root cause when prevention time allows.
-        if bespoke && resolved && self.citizens.latent[citizen] > 0.05 && self.teams[t].prevention_bank >= s.response.root_cause_hours
-            && self.streams.outcome.random::<f64>() < skill {
-                self.teams[t].prevention_bank -= s.response.root_cause_hours;
-                self.citizens.latent[citizen] *= 1.0 - s.response.root_cause_fix;
-                rec[Metric::RootCausesAddressed as usize] += 1.0;
-            }
+        if bespoke
+            && resolved
+            && self.citizens.latent[citizen] > 0.05
+            && self.teams[t].prevention_bank >= s.response.root_cause_hours
+            && self.streams.outcome.random::<f64>() < skill
+        {
+            self.teams[t].prevention_bank -= s.response.root_cause_hours;
+            self.citizens.latent[citizen] *= 1.0 - s.response.root_cause_fix;
+            rec[Metric::RootCausesAddressed as usize] += 1.0;
+        }
         let w = worker as usize;
         self.workers.skill[w] = workforce::learn_by_doing(self.workers.skill[w], bespoke, &self.scenario.staff);
         let need_type = self.needs.slots[id as usize].need_type as usize;
@@ -1003,11 +1035,18 @@ impl World {
         let g = &self.governance;
         let m = &s.money;
         let posts = self.workers.team.len() as f64;
-        let frontline = money::frontline_cost(rec[Metric::HoursWorked as usize], rec[Metric::OvertimeHours as usize], g.hourly_rate, m.overtime_premium);
-        let inspection_hours = rec[Metric::InspectionHoursInternal as usize] + g.inspection_share * rec[Metric::CasesClosed as usize] * s.targets.inspection_hours;
+        let frontline = money::frontline_cost(
+            rec[Metric::HoursWorked as usize],
+            rec[Metric::OvertimeHours as usize],
+            g.hourly_rate,
+            m.overtime_premium,
+        );
+        let inspection_hours = rec[Metric::InspectionHoursInternal as usize]
+            + g.inspection_share * rec[Metric::CasesClosed as usize] * s.targets.inspection_hours;
         // Overhead is charged per frontline hour worked, at the structure's cost per contracted
         // hour (unit costing, as KPMG 2015 compares overhead shares), plus inspection.
-        let structure_per_hour = self.overhead.cost_per_day(m, s.workforce.hours_per_day, 0.0) / (posts * s.workforce.hours_per_day).max(1e-9);
+        let structure_per_hour =
+            self.overhead.cost_per_day(m, s.workforce.hours_per_day, 0.0) / (posts * s.workforce.hours_per_day).max(1e-9);
         let overhead = structure_per_hour * rec[Metric::HoursWorked as usize] + inspection_hours * m.manager_hourly_rate;
         let acute = rec[Metric::CostAcute as usize];
         let waits = &mut self.scratch.waits;
@@ -1037,11 +1076,27 @@ impl World {
         rec[Metric::GamingGap as usize] = reported - truly;
         let arrived = rec[Metric::CasesArrived as usize];
         rec[Metric::FailureDemandShare as usize] = if arrived > 0.0 { rec[Metric::DemandFailure as usize] / arrived } else { f64::NAN };
-        rec[Metric::TimePerCase as usize] = if rec[Metric::Deliveries as usize] > 0.0 { rec[Metric::DeliveryHours as usize] / rec[Metric::Deliveries as usize] } else { f64::NAN };
-        rec[Metric::BespokeShare as usize] = if rec[Metric::Deliveries as usize] > 0.0 { rec[Metric::BespokeDeliveries as usize] / rec[Metric::Deliveries as usize] } else { f64::NAN };
+        rec[Metric::TimePerCase as usize] = if rec[Metric::Deliveries as usize] > 0.0 {
+            rec[Metric::DeliveryHours as usize] / rec[Metric::Deliveries as usize]
+        } else {
+            f64::NAN
+        };
+        rec[Metric::BespokeShare as usize] = if rec[Metric::Deliveries as usize] > 0.0 {
+            rec[Metric::BespokeDeliveries as usize] / rec[Metric::Deliveries as usize]
+        } else {
+            f64::NAN
+        };
         rec[Metric::OverheadShare as usize] = overhead / (frontline + overhead);
-        rec[Metric::CostPerResolvedNeed as usize] = if rec[Metric::ResolvedTrue as usize] > 0.0 { rec[Metric::CostTotal as usize] / rec[Metric::ResolvedTrue as usize] } else { f64::NAN };
-        rec[Metric::OvertimeShare as usize] = if rec[Metric::HoursWorked as usize] > 0.0 { rec[Metric::OvertimeHours as usize] / rec[Metric::HoursWorked as usize] } else { 0.0 };
+        rec[Metric::CostPerResolvedNeed as usize] = if rec[Metric::ResolvedTrue as usize] > 0.0 {
+            rec[Metric::CostTotal as usize] / rec[Metric::ResolvedTrue as usize]
+        } else {
+            f64::NAN
+        };
+        rec[Metric::OvertimeShare as usize] = if rec[Metric::HoursWorked as usize] > 0.0 {
+            rec[Metric::OvertimeHours as usize] / rec[Metric::HoursWorked as usize]
+        } else {
+            0.0
+        };
 
         // Stocks (MODEL.md §2, §5.4): budget (funding in, costs out), perceived performance (the
         // reported on-time share, smoothed), and the recruitment pipeline as a first-order delay
@@ -1080,7 +1135,8 @@ impl World {
         }
         rec[Metric::Backlog as usize] = backlog as f64;
         rec[Metric::HiddenNeeds as usize] = hidden as f64;
-        let (factor_sum, deliverers) = self.teams.iter().filter(|t| t.delivers()).fold((0.0, 0usize), |(s, n), t| (s + t.desired_time_factor, n + 1));
+        let (factor_sum, deliverers) =
+            self.teams.iter().filter(|t| t.delivers()).fold((0.0, 0usize), |(s, n), t| (s + t.desired_time_factor, n + 1));
         rec[Metric::TimeStandard as usize] = self.reference_hours * factor_sum / deliverers.max(1) as f64;
         // Workforce: staff in post, and their state.
         let wk = &self.workers;
@@ -1107,7 +1163,8 @@ impl World {
         rec[Metric::TurnoverRate as usize] = per(rec[Metric::Quits as usize] * 365.0);
         let nc = self.citizens.len() as f64;
         // One pass, each sum in citizen order (same bits as two separate sums).
-        let (wellbeing_sum, trust_sum) = self.citizens.wellbeing.iter().zip(&self.citizens.trust).fold((0.0, 0.0), |(w, t), (a, b)| (w + a, t + b));
+        let (wellbeing_sum, trust_sum) =
+            self.citizens.wellbeing.iter().zip(&self.citizens.trust).fold((0.0, 0.0), |(w, t), (a, b)| (w + a, t + b));
         rec[Metric::WellbeingMean as usize] = wellbeing_sum / nc;
         rec[Metric::TrustMean as usize] = trust_sum / nc;
         // Weekly (carried between), like the Gini: opinions move slowly and the pass is per citizen.
@@ -1129,9 +1186,16 @@ impl World {
             self.window_hours += rec[Metric::HoursWorked as usize];
             self.window_cost += rec[Metric::CostService as usize];
         }
-        rec[Metric::CostPerClient as usize] =
-            if rec[Metric::ClientsServed as usize] > 0.0 { rec[Metric::CostService as usize] / rec[Metric::ClientsServed as usize] } else { f64::NAN };
-        rec[Metric::HoursPerClient as usize] = if rec[Metric::ClientsServed as usize] > 0.0 { rec[Metric::HoursWorked as usize] / rec[Metric::ClientsServed as usize] } else { f64::NAN };
+        rec[Metric::CostPerClient as usize] = if rec[Metric::ClientsServed as usize] > 0.0 {
+            rec[Metric::CostService as usize] / rec[Metric::ClientsServed as usize]
+        } else {
+            f64::NAN
+        };
+        rec[Metric::HoursPerClient as usize] = if rec[Metric::ClientsServed as usize] > 0.0 {
+            rec[Metric::HoursWorked as usize] / rec[Metric::ClientsServed as usize]
+        } else {
+            f64::NAN
+        };
     }
 
     /// Mean wellbeing per neighbourhood over the summary window (weekly samples).

@@ -24,7 +24,8 @@ impl OverheadStaff {
 
     /// Overhead cost per day at `hours_per_day` contracted hours, plus `inspection_hours` today.
     pub fn cost_per_day(&self, m: &MoneyParams, hours_per_day: f64, inspection_hours: f64) -> f64 {
-        hours_per_day * (self.managers * m.manager_hourly_rate + self.back_office * m.back_office_hourly_rate + self.coaches * m.coach_hourly_rate)
+        hours_per_day
+            * (self.managers * m.manager_hourly_rate + self.back_office * m.back_office_hourly_rate + self.coaches * m.coach_hourly_rate)
             + inspection_hours * m.manager_hourly_rate
     }
 }

@@ -133,7 +133,10 @@ impl World {
 
 /// Whether going from `a` to `b` changes how teams are organised.
 fn structural(a: &Governance, b: &Governance) -> bool {
-    a.place_based != b.place_based || (!b.place_based && a.handoffs != b.handoffs) || a.management_layers != b.management_layers || a.span_of_control != b.span_of_control
+    a.place_based != b.place_based
+        || (!b.place_based && a.handoffs != b.handoffs)
+        || a.management_layers != b.management_layers
+        || a.span_of_control != b.span_of_control
 }
 
 #[cfg(test)]

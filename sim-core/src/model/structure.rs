@@ -59,7 +59,8 @@ impl World {
             // (rebalanced weekly by workload afterwards).
             let stages = g.handoffs as usize + 1;
             let delivery_hours = expected_delivery_hours(s);
-            let weights: Vec<f64> = (0..stages).map(|st| if st + 1 == stages { delivery_hours } else { s.routing.handoff_hours.max(0.05) }).collect();
+            let weights: Vec<f64> =
+                (0..stages).map(|st| if st + 1 == stages { delivery_hours } else { s.routing.handoff_hours.max(0.05) }).collect();
             let total: f64 = weights.iter().sum();
             let mut counts: Vec<usize> = weights.iter().map(|w| ((w / total) * slots as f64).floor().max(1.0) as usize).collect();
             let assigned: usize = counts.iter().sum();

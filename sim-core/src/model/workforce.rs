@@ -55,7 +55,8 @@ impl Workers {
 
     /// Mean integrity of the workers in post among `members`.
     pub fn team_integrity(&self, members: &[u32]) -> f64 {
-        let (sum, n) = members.iter().filter(|&&w| self.in_post[w as usize]).fold((0.0, 0usize), |(s, n), &w| (s + self.integrity[w as usize], n + 1));
+        let (sum, n) =
+            members.iter().filter(|&&w| self.in_post[w as usize]).fold((0.0, 0usize), |(s, n), &w| (s + self.integrity[w as usize], n + 1));
         if n == 0 { 0.0 } else { sum / n as f64 }
     }
 }
@@ -81,7 +82,15 @@ pub struct Staffing {
 
 impl Staffing {
     pub fn new(_s: &Scenario, staff: usize) -> Self {
-        Self { establishment: staff as f64, placed: 0, demand_estimate: f64::NAN, productivity_estimate: f64::NAN, funding_share: 1.0, surge_multiplier: 1.0, net_flow_estimate: 0.0 }
+        Self {
+            establishment: staff as f64,
+            placed: 0,
+            demand_estimate: f64::NAN,
+            productivity_estimate: f64::NAN,
+            funding_share: 1.0,
+            surge_multiplier: 1.0,
+            net_flow_estimate: 0.0,
+        }
     }
 }
 
@@ -114,7 +123,10 @@ pub fn burnout_step(burnout: f64, strain: f64, fatigue: f64, p: &StaffParams) ->
 
 /// The morale a team's recent outcomes sustain.
 pub fn morale_level(resolution: f64, failure_share: f64, gaming_share: f64, p: &StaffParams) -> f64 {
-    (p.morale_base + p.morale_from_resolution * resolution - p.morale_from_failure_demand * failure_share - p.morale_from_gaming * gaming_share).clamp(0.0, 1.0)
+    (p.morale_base + p.morale_from_resolution * resolution
+        - p.morale_from_failure_demand * failure_share
+        - p.morale_from_gaming * gaming_share)
+        .clamp(0.0, 1.0)
 }
 
 /// Daily chance of going off sick.
@@ -150,7 +162,11 @@ impl World {
             let casework_share = self.casework_share(t);
             let rng = &mut self.streams.staff;
             // Peer learning: toward the team's mean skill, when above one's own.
-            let (sum, n) = team.workers.iter().filter(|&&w| self.workers.in_post[w as usize]).fold((0.0, 0usize), |(s, n), &w| (s + self.workers.skill[w as usize], n + 1));
+            let (sum, n) = team
+                .workers
+                .iter()
+                .filter(|&&w| self.workers.in_post[w as usize])
+                .fold((0.0, 0usize), |(s, n), &w| (s + self.workers.skill[w as usize], n + 1));
             let team_skill = if n > 0 { sum / n as f64 } else { 0.0 };
             for &w in &team.workers {
                 let w = w as usize;

@@ -258,37 +258,47 @@ impl Scenario {
         // The preset fills governance fields the file leaves out.
         let mut preset_name = None;
         if let Some(toml::Value::Table(gov)) = table.get_mut("governance")
-            && let Some(p) = gov.remove("preset") {
-                let name = match p {
-                    toml::Value::String(s) => s,
-                    other => {
-                        return Err(field_err(
-                            "governance.preset",
-                            format!("expected a preset name (one of {}), found {other}", Governance::PRESETS.join(", ")),
-                            origin_of("governance.preset"),
-                        ));
-                    }
-                };
-                if Governance::preset(&name).is_none() {
+            && let Some(p) = gov.remove("preset")
+        {
+            let name = match p {
+                toml::Value::String(s) => s,
+                other => {
                     return Err(field_err(
                         "governance.preset",
-                        format!("unknown preset `{name}`; allowed: {}", Governance::PRESETS.join(", ")),
+                        format!("expected a preset name (one of {}), found {other}", Governance::PRESETS.join(", ")),
                         origin_of("governance.preset"),
                     ));
                 }
-                preset_name = Some(name);
+            };
+            if Governance::preset(&name).is_none() {
+                return Err(field_err(
+                    "governance.preset",
+                    format!("unknown preset `{name}`; allowed: {}", Governance::PRESETS.join(", ")),
+                    origin_of("governance.preset"),
+                ));
             }
+            preset_name = Some(name);
+        }
 
         let raw: ScenarioFile = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
             let mut path = e.path().to_string();
             // toml appends "in `path`" on its own line; the path is reported separately.
             let full = e.inner().to_string();
-            let message = full.split("\nin `").next().unwrap_or(&full).trim().replace("expected usize", "expected a whole number").replace("expected u32", "expected a whole number").replace("expected u64", "expected a whole number").replace("expected f64", "expected a number");
+            let message = full
+                .split("\nin `")
+                .next()
+                .unwrap_or(&full)
+                .trim()
+                .replace("expected usize", "expected a whole number")
+                .replace("expected u32", "expected a whole number")
+                .replace("expected u64", "expected a whole number")
+                .replace("expected f64", "expected a number");
             // An unknown field: point at the field itself, not its table.
             if let Some(name) = message.strip_prefix("unknown field `").and_then(|m| m.split('`').next())
-                && !path.ends_with(name) {
-                    path = if path == "." || path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
-                }
+                && !path.ends_with(name)
+            {
+                path = if path == "." || path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
+            }
             let path = path.trim_start_matches('.').to_string();
             let origin = origin_of(&path);
             field_err(&path, message, origin)
@@ -304,9 +314,7 @@ impl Scenario {
         };
         let defaults = Scenario::default();
         let scenario = Scenario {
-            name: raw.name.unwrap_or_else(|| {
-                if text.is_empty() { defaults.name.clone() } else { file_stem(file) }
-            }),
+            name: raw.name.unwrap_or_else(|| if text.is_empty() { defaults.name.clone() } else { file_stem(file) }),
             description: raw.description.unwrap_or_default(),
             preset: preset_name,
             run: RunParams::resolve(raw.run.unwrap_or_default(), &defaults.run),
@@ -384,7 +392,10 @@ impl Scenario {
             }
         }
         if self.population.community_k % 2 == 1 {
-            return Some(("population.community_k".into(), format!("{} must be even (a ring lattice links k/2 each side)", self.population.community_k)));
+            return Some((
+                "population.community_k".into(),
+                format!("{} must be even (a ring lattice links k/2 each side)", self.population.community_k),
+            ));
         }
         if self.run.warmup_days >= self.run.days {
             return Some((
@@ -402,7 +413,10 @@ impl Scenario {
         if g.admin_share + g.prevention_share >= 0.95 {
             return Some((
                 "governance.prevention_share".into(),
-                format!("admin_share + prevention_share = {} leaves no time for cases; must be below 0.95", g.admin_share + g.prevention_share),
+                format!(
+                    "admin_share + prevention_share = {} leaves no time for cases; must be below 0.95",
+                    g.admin_share + g.prevention_share
+                ),
             ));
         }
         None
@@ -504,7 +518,9 @@ pub(crate) fn locate(text: &str, root: &toml::de::DeTable<'_>, path: &str) -> Op
     let mut array: Option<&[toml::Spanned<DeValue<'_>>]> = None;
     for seg in &segs {
         let next = match (seg, table, array) {
-            (PathSeg::Key(k), Some(t), _) => t.iter().find(|(key, _)| key.get_ref().as_ref() == k.as_str()).map(|(key, v)| (key.span().start, v)),
+            (PathSeg::Key(k), Some(t), _) => {
+                t.iter().find(|(key, _)| key.get_ref().as_ref() == k.as_str()).map(|(key, v)| (key.span().start, v))
+            }
             (PathSeg::Index(i), _, Some(a)) => a.get(*i).map(|v| (v.span().start, v)),
             _ => None,
         };

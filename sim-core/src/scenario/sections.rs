@@ -150,7 +150,8 @@ impl Governance {
             return Err(format!("unknown lever `{lever}`; levers: {}", names.join(", ")));
         }
         table.insert(lever.to_string(), value.clone());
-        let g: Governance = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| format!("`{lever}`: {}", e.message().trim()))?;
+        let g: Governance =
+            toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| format!("`{lever}`: {}", e.message().trim()))?;
         if let Some((name, v, spec)) = g.validate().into_iter().next() {
             return Err(format!("`{name}` = {v} is out of range; allowed {} to {}", spec.min, spec.max));
         }
@@ -540,7 +541,11 @@ pub enum Event {
 impl Event {
     pub fn day(&self) -> u32 {
         match self {
-            Event::DemandSurge { day, .. } | Event::FundingCut { day, .. } | Event::StaffLoss { day, .. } | Event::Lever { day, .. } | Event::Reform { day, .. } => *day,
+            Event::DemandSurge { day, .. }
+            | Event::FundingCut { day, .. }
+            | Event::StaffLoss { day, .. }
+            | Event::Lever { day, .. }
+            | Event::Reform { day, .. } => *day,
         }
     }
 }

@@ -81,7 +81,9 @@ fn random_assemblies_depolarise_self_selected_ones_polarise() {
     let (rm, _, rm_hi) = mean_ci95(&col(0));
     let (ro, _, ro_hi) = mean_ci95(&col(1));
     let (so, so_lo, _) = mean_ci95(&col(2));
-    eprintln!("polarisation change: random members {rm:.4} (< {rm_hi:.4}), random overall {ro:.6} (< {ro_hi:.6}), self-selected overall {so:.6} (> {so_lo:.6})");
+    eprintln!(
+        "polarisation change: random members {rm:.4} (< {rm_hi:.4}), random overall {ro:.6} (< {ro_hi:.6}), self-selected overall {so:.6} (> {so_lo:.6})"
+    );
     assert!(rm_hi < 0.0 && ro_hi < 0.0, "a random assembly depolarises");
     assert!(rm < ro, "more among members than overall");
     assert!(so_lo > 0.0, "a self-selected assembly polarises");
@@ -102,7 +104,9 @@ fn conversation_route_lowers_repeat_arrears_through_root_causes() {
     let off = ["demand.latent_gain=0"];
     let conv_off: Vec<&str> = conversation.iter().chain(&off).copied().collect();
     let (d0, lo0, hi0) = paired(&with(&conv_off), &with(&off), "repeat_arrears");
-    eprintln!("repeat_arrears conversation - enforcement: {d:.3} [{lo:.3}, {hi:.3}]; root causes off: {d0:.3} [{lo0:.3}, {hi0:.3}]; cost_enforcement {c:.0} (< {c_hi:.0})");
+    eprintln!(
+        "repeat_arrears conversation - enforcement: {d:.3} [{lo:.3}, {hi:.3}]; root causes off: {d0:.3} [{lo0:.3}, {hi0:.3}]; cost_enforcement {c:.0} (< {c_hi:.0})"
+    );
     assert!(hi < 0.0 && c_hi < 0.0);
     assert!(d0.abs() < 0.2 * d.abs(), "the effect should (nearly) vanish without root causes");
 }

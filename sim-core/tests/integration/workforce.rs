@@ -50,7 +50,9 @@ fn surge_erodes_top_down_time_but_enablement_recovers() {
     let (t, tlo, thi) = ci(&td_time);
     let (e, elo, ehi) = ci(&en_time);
     let (s, slo, shi) = ci(&en_standard);
-    eprintln!("time_per_case after/before: top-down {t:.3} [{tlo:.3}, {thi:.3}], enablement {e:.3} [{elo:.3}, {ehi:.3}]; enablement T* {s:.3} [{slo:.3}, {shi:.3}]");
+    eprintln!(
+        "time_per_case after/before: top-down {t:.3} [{tlo:.3}, {thi:.3}], enablement {e:.3} [{elo:.3}, {ehi:.3}]; enablement T* {s:.3} [{slo:.3}, {shi:.3}]"
+    );
     assert!(thi < 1.0, "top-down time per case should stay below its pre-surge level");
     assert!(elo > 0.9, "enablement time per case should come back to within 10%");
     assert!(slo > 0.97, "enablement teams should restore their time standard");
@@ -79,7 +81,11 @@ fn burnout_peaks_with_high_demand_and_low_control() {
         runs(&load(None, &sets)).iter().map(|o| o.summary.get("burnout_mean").unwrap()).collect::<Vec<f64>>()
     };
     let hi_lo = cell("top_down", 1.4);
-    for (name, other) in [("high demand, high control", cell("enablement", 1.4)), ("low demand, low control", cell("top_down", 0.7)), ("low demand, high control", cell("enablement", 0.7))] {
+    for (name, other) in [
+        ("high demand, high control", cell("enablement", 1.4)),
+        ("low demand, low control", cell("top_down", 0.7)),
+        ("low demand, high control", cell("enablement", 0.7)),
+    ] {
         let diffs: Vec<f64> = hi_lo.iter().zip(&other).map(|(a, b)| a - b).collect();
         let (d, lo, hi) = ci(&diffs);
         eprintln!("burnout high demand, low control minus {name}: {d:.3} [{lo:.3}, {hi:.3}]");
@@ -100,7 +106,9 @@ fn reform_shows_a_j_curve_in_cost() {
     let better: Vec<f64> = before.iter().zip(&after).map(|(b, a)| b - a).collect();
     let (w, wlo, whi) = ci(&worse);
     let (b, blo, bhi) = ci(&better);
-    eprintln!("cost_total: first month after reform minus before {w:.0} [{wlo:.0}, {whi:.0}]; before minus a year on {b:.0} [{blo:.0}, {bhi:.0}]");
+    eprintln!(
+        "cost_total: first month after reform minus before {w:.0} [{wlo:.0}, {whi:.0}]; before minus a year on {b:.0} [{blo:.0}, {bhi:.0}]"
+    );
     assert!(wlo > 0.0, "costs should rise first");
     assert!(blo > 0.0, "then fall below the old level");
 }
@@ -138,7 +146,8 @@ fn enablement_fewer_hours_and_lower_cost_per_client() {
     let td = load(None, &["governance.preset=top_down".into()]);
     let en = load(None, &["governance.preset=enablement".into()]);
     assert!(en.governance.hourly_rate > 1.1 * td.governance.hourly_rate);
-    let pairs: Vec<(RunOutput, RunOutput)> = (0..SEEDS).into_par_iter().map(|i| (run(&en, run_seed(2027, 3, i)), run(&td, run_seed(2027, 3, i)))).collect();
+    let pairs: Vec<(RunOutput, RunOutput)> =
+        (0..SEEDS).into_par_iter().map(|i| (run(&en, run_seed(2027, 3, i)), run(&td, run_seed(2027, 3, i)))).collect();
     for metric in ["hours_per_client", "cost_per_client"] {
         let rel: Vec<f64> = pairs.iter().map(|(e, t)| e.summary.get(metric).unwrap() / t.summary.get(metric).unwrap() - 1.0).collect();
         let (m, lo, hi) = ci(&rel);
