@@ -346,16 +346,7 @@ impl Sweep {
 
         let raw: SweepFile = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
             let mut field = e.path().to_string();
-            let full = e.inner().to_string();
-            let message = full
-                .split("\nin `")
-                .next()
-                .unwrap_or(&full)
-                .trim()
-                .replace("expected usize", "expected a whole number")
-                .replace("expected u32", "expected a whole number")
-                .replace("expected u64", "expected a whole number")
-                .replace("expected f64", "expected a number");
+            let message = scenario::plain_serde_message(&e.inner().to_string());
             // Unknown or missing fields: name the field itself, not its table.
             let named = message.strip_prefix("unknown field `").or_else(|| message.strip_prefix("missing field `"));
             if let Some(name) = named.and_then(|m| m.split('`').next())

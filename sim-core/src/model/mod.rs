@@ -1075,23 +1075,11 @@ impl World {
         rec[Metric::TrueResolutionRate as usize] = truly;
         rec[Metric::GamingGap as usize] = reported - truly;
         let arrived = rec[Metric::CasesArrived as usize];
-        rec[Metric::FailureDemandShare as usize] = if arrived > 0.0 { rec[Metric::DemandFailure as usize] / arrived } else { f64::NAN };
-        rec[Metric::TimePerCase as usize] = if rec[Metric::Deliveries as usize] > 0.0 {
-            rec[Metric::DeliveryHours as usize] / rec[Metric::Deliveries as usize]
-        } else {
-            f64::NAN
-        };
-        rec[Metric::BespokeShare as usize] = if rec[Metric::Deliveries as usize] > 0.0 {
-            rec[Metric::BespokeDeliveries as usize] / rec[Metric::Deliveries as usize]
-        } else {
-            f64::NAN
-        };
+        rec[Metric::FailureDemandShare as usize] = ratio(rec[Metric::DemandFailure as usize], arrived);
+        rec[Metric::TimePerCase as usize] = ratio(rec[Metric::DeliveryHours as usize], rec[Metric::Deliveries as usize]);
+        rec[Metric::BespokeShare as usize] = ratio(rec[Metric::BespokeDeliveries as usize], rec[Metric::Deliveries as usize]);
         rec[Metric::OverheadShare as usize] = overhead / (frontline + overhead);
-        rec[Metric::CostPerResolvedNeed as usize] = if rec[Metric::ResolvedTrue as usize] > 0.0 {
-            rec[Metric::CostTotal as usize] / rec[Metric::ResolvedTrue as usize]
-        } else {
-            f64::NAN
-        };
+        rec[Metric::CostPerResolvedNeed as usize] = ratio(rec[Metric::CostTotal as usize], rec[Metric::ResolvedTrue as usize]);
         rec[Metric::OvertimeShare as usize] = if rec[Metric::HoursWorked as usize] > 0.0 {
             rec[Metric::OvertimeHours as usize] / rec[Metric::HoursWorked as usize]
         } else {
@@ -1186,16 +1174,8 @@ impl World {
             self.window_hours += rec[Metric::HoursWorked as usize];
             self.window_cost += rec[Metric::CostService as usize];
         }
-        rec[Metric::CostPerClient as usize] = if rec[Metric::ClientsServed as usize] > 0.0 {
-            rec[Metric::CostService as usize] / rec[Metric::ClientsServed as usize]
-        } else {
-            f64::NAN
-        };
-        rec[Metric::HoursPerClient as usize] = if rec[Metric::ClientsServed as usize] > 0.0 {
-            rec[Metric::HoursWorked as usize] / rec[Metric::ClientsServed as usize]
-        } else {
-            f64::NAN
-        };
+        rec[Metric::CostPerClient as usize] = ratio(rec[Metric::CostService as usize], rec[Metric::ClientsServed as usize]);
+        rec[Metric::HoursPerClient as usize] = ratio(rec[Metric::HoursWorked as usize], rec[Metric::ClientsServed as usize]);
     }
 
     /// Mean wellbeing per neighbourhood over the summary window (weekly samples).
@@ -1209,6 +1189,11 @@ impl World {
         let clients = self.citizens.served_in_window.iter().filter(|&&b| b).count();
         if clients == 0 { (f64::NAN, f64::NAN) } else { (self.window_hours / clients as f64, self.window_cost / clients as f64) }
     }
+}
+
+/// a / b, or NaN when there is nothing to divide by (a day with no closures, no deliveries...).
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { f64::NAN }
 }
 
 /// Expected hours of a delivery, to staff the pipeline's stages in proportion.

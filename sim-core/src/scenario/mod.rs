@@ -283,16 +283,7 @@ impl Scenario {
         let raw: ScenarioFile = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
             let mut path = e.path().to_string();
             // toml appends "in `path`" on its own line; the path is reported separately.
-            let full = e.inner().to_string();
-            let message = full
-                .split("\nin `")
-                .next()
-                .unwrap_or(&full)
-                .trim()
-                .replace("expected usize", "expected a whole number")
-                .replace("expected u32", "expected a whole number")
-                .replace("expected u64", "expected a whole number")
-                .replace("expected f64", "expected a number");
+            let message = plain_serde_message(&e.inner().to_string());
             // An unknown field: point at the field itself, not its table.
             if let Some(name) = message.strip_prefix("unknown field `").and_then(|m| m.split('`').next())
                 && !path.ends_with(name)
@@ -477,6 +468,19 @@ impl Scenario {
         v.extend(NeedType::specs());
         v
     }
+}
+
+/// A serde/toml error message as users should read it: without toml's trailing "in `path`" line
+/// (the path is reported separately) and with Rust type names in words.
+pub(crate) fn plain_serde_message(full: &str) -> String {
+    full.split("\nin `")
+        .next()
+        .unwrap_or(full)
+        .trim()
+        .replace("expected usize", "expected a whole number")
+        .replace("expected u32", "expected a whole number")
+        .replace("expected u64", "expected a whole number")
+        .replace("expected f64", "expected a number")
 }
 
 fn file_stem(file: &str) -> String {
