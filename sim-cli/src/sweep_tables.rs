@@ -286,7 +286,11 @@ pub fn for_each_point(
 ) -> Result<(), String> {
     let k = layout.parameters;
     let m = layout.metric_count();
+    // A row's point id and metric values, after checking it has every column.
     let parse = |record: &csv::StringRecord, row: u64| -> Result<(u64, Vec<f64>), String> {
+        if record.len() != layout.columns.len() {
+            return Err(format!("{}: row {row} has {} cells for {} columns", runs_csv.display(), record.len(), layout.columns.len()));
+        }
         let bad = |col: usize| format!("{}: row {row}: column {}: `{}` is not a number", runs_csv.display(), col + 1, &record[col]);
         let point: u64 = record[1].parse().map_err(|_| bad(1))?;
         let values =
@@ -305,9 +309,6 @@ pub fn for_each_point(
         let mut row = 0u64;
         while reader.read_record(&mut record).map_err(|e| record_error(runs_csv, e))? {
             row += 1;
-            if record.len() != layout.columns.len() {
-                return Err(format!("{}: row {row} has {} cells for {} columns", runs_csv.display(), record.len(), layout.columns.len()));
-            }
             let (point, values) = parse(&record, row)?;
             match &mut current {
                 Some(c) if c.point_id == point => {}
@@ -336,9 +337,6 @@ pub fn for_each_point(
         let mut row = 0u64;
         while reader.read_record(&mut record).map_err(|e| record_error(runs_csv, e))? {
             row += 1;
-            if record.len() != layout.columns.len() {
-                return Err(format!("{}: row {row} has {} cells for {} columns", runs_csv.display(), record.len(), layout.columns.len()));
-            }
             let (point, values) = parse(&record, row)?;
             if !range.contains(&point) {
                 continue;

@@ -22,6 +22,29 @@ pub const DASHBOARD: [&str; 8] = [
     "gaming_gap",
 ];
 
+/// The grid and axes of a chart over days: "day" along x, `y_desc` (with its unit) up the side,
+/// `labels` = (x, y) label counts.
+fn day_mesh<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>,
+    y_desc: &str,
+    labels: (usize, usize),
+    ticks: &Ticks,
+) -> DrawResult<DB> {
+    chart
+        .configure_mesh()
+        .x_desc("day")
+        .y_desc(y_desc)
+        .x_labels(labels.0)
+        .y_labels(labels.1)
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| ticks.format(*v))
+        .label_style(style::text(TICK))
+        .axis_desc_style(style::text(LABEL))
+        .bold_line_style(LIGHT_GREY)
+        .light_line_style(TRANSPARENT)
+        .draw()
+}
+
 /// Most points drawn per series.
 const MAX_POINTS: usize = 600;
 
@@ -136,19 +159,7 @@ pub fn panel<DB: DrawingBackend>(area: &Area<DB>, set: &SeriesSet, metric: &str,
         .x_label_area_size(44)
         .y_label_area_size(figure::y_label_room(&ticks, y0, y1))
         .build_cartesian_2d(x0..x1, y0..y1)?;
-    chart
-        .configure_mesh()
-        .x_desc("day")
-        .y_desc(style::unit_label(metric))
-        .x_labels(6)
-        .y_labels(6)
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| ticks.format(*v))
-        .label_style(style::text(TICK))
-        .axis_desc_style(style::text(LABEL))
-        .bold_line_style(LIGHT_GREY)
-        .light_line_style(TRANSPARENT)
-        .draw()?;
+    day_mesh(&mut chart, &style::unit_label(metric), (6, 6), &ticks)?;
     for (s, b) in &lines {
         let c = style::colour(*s);
         if bands {
@@ -268,19 +279,7 @@ impl Figure for TrueVsReported<'_> {
             .x_label_area_size(48)
             .y_label_area_size(figure::y_label_room(&ticks, y0, y1))
             .build_cartesian_2d(x0..x1, y0..y1)?;
-        chart
-            .configure_mesh()
-            .x_desc("day")
-            .y_desc("resolution rate: share of closures, 0..1")
-            .x_labels(10)
-            .y_labels(8)
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_label_formatter(&|v| ticks.format(*v))
-            .label_style(style::text(TICK))
-            .axis_desc_style(style::text(LABEL))
-            .bold_line_style(LIGHT_GREY)
-            .light_line_style(TRANSPARENT)
-            .draw()?;
+        day_mesh(&mut chart, "resolution rate: share of closures, 0..1", (10, 8), &ticks)?;
         if self.bands {
             for (s, _, b) in &lines {
                 draw_band(&mut chart, b, style::colour(*s), (y0, y1))?;
