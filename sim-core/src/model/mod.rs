@@ -360,7 +360,7 @@ impl World {
             },
             scratch: Scratch::default(),
             neighbourhood_sizes: sizes,
-            staffing: Staffing::new(s, staff),
+            staffing: Staffing::new(staff),
             reform: None,
             ramps: Vec::new(),
             perceived_history: Vec::new(),

@@ -10,7 +10,7 @@ use rand_distr::{Distribution, Exp};
 use super::needs::NO_WORKER;
 use super::{World, beta};
 use crate::metrics::{DayRecord, Metric};
-use crate::scenario::{Governance, Scenario, StaffParams, TimeStandard};
+use crate::scenario::{Governance, StaffParams, TimeStandard};
 
 /// Frontline worker slots as struct-of-arrays. A slot is a funded post; it may be vacant.
 #[derive(Debug, Clone, Default)]
@@ -81,7 +81,7 @@ pub struct Staffing {
 }
 
 impl Staffing {
-    pub fn new(_s: &Scenario, staff: usize) -> Self {
+    pub fn new(staff: usize) -> Self {
         Self {
             establishment: staff as f64,
             placed: 0,
@@ -247,7 +247,8 @@ impl World {
             self.staffing.placed += 1;
             let rng = &mut self.streams.staff;
             let (skill, integrity) = (sk.sample(rng), ig.sample(rng));
-            let slot = match self.workers.in_post.iter().position(|&p| !p) {
+            // A vacant slot is refilled; with none, a new post joins the smallest team.
+            match self.workers.in_post.iter().position(|&p| !p) {
                 Some(slot) => {
                     self.workers.skill[slot] = skill;
                     self.workers.integrity[slot] = integrity;
@@ -256,20 +257,15 @@ impl World {
                     self.workers.burnout[slot] = 0.0;
                     self.workers.morale[slot] = self.scenario.staff.morale_base;
                     self.workers.sick_days[slot] = 0;
-                    slot
                 }
                 None => {
-                    // A new post: it joins the smallest team.
                     self.workers.push(skill, integrity, self.scenario.staff.morale_base);
                     let slot = self.workers.team.len() - 1;
                     let t = (0..self.teams.len()).min_by_key(|&t| (self.teams[t].workers.len(), t)).expect("teams");
                     self.teams[t].workers.push(slot as u32);
                     self.workers.team[slot] = t as u32;
-                    slot
                 }
-            };
-            // Everyone served last by whoever held the slot before now meets a stranger.
-            let _ = slot;
+            }
         }
         for t in 0..self.teams.len() {
             self.teams[t].integrity_mean = self.workers.team_integrity(&self.teams[t].workers);
