@@ -2,6 +2,7 @@
 //! while running (for example, an output folder that cannot be written).
 
 mod compare;
+mod describe;
 mod output;
 mod plots;
 mod report;
@@ -25,7 +26,9 @@ Examples:
   sim run scenarios/enablement.toml --seed 7 --out out/enablement
   sim run scenarios/top-down.toml --days 730 --set governance.discretion=0.5
   sim run --set 'need_types[0].rate_per_year=0.3' --set governance.preset=enablement
-  sim validate scenarios/*.toml";
+  sim validate scenarios/*.toml
+  sim describe parameters               every parameter with default, unit, range and source
+  sim describe scenario scenarios/surge.toml";
 
 /// Simulator of public services as complex adaptive systems: top-down control vs enablement.
 #[derive(Parser, Debug)]
@@ -57,6 +60,9 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Print documentation from the code's own definitions: levers, metrics, parameters, or a
+    /// scenario file resolved.
+    Describe(describe::DescribeArgs),
 }
 
 #[derive(clap::Args, Debug, Default)]
@@ -100,6 +106,7 @@ fn main() -> ExitCode {
         Some(Command::Sensitivity(args)) => sweep::sensitivity(args, &command_line),
         Some(Command::Merge(args)) => sweep::merge(args, &command_line),
         Some(Command::Plot(args)) => report::plot(args),
+        Some(Command::Describe(args)) => describe::describe(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
