@@ -6,9 +6,11 @@
 mod bad_input;
 mod cli;
 mod compare;
+mod describe;
 mod determinism;
 mod plots;
 mod run;
+mod scenario_library;
 mod sweep;
 mod validate;
 
