@@ -21,9 +21,12 @@ outputs to notebooks/out/ (or $SIM_NOTEBOOK_OUT).
 """
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -78,6 +81,23 @@ def execute(path, timeout, save_to=None):
     return time.time() - start, error
 
 
+def use_this_python_as_kernel():
+    """Make the kernel named "python3" the Python running this script (so the notebooks see the
+    packages of this virtual environment), even if a user-wide "python3" kernel spec points
+    elsewhere: a spec in a temporary folder put first on JUPYTER_PATH takes precedence."""
+    folder = Path(tempfile.mkdtemp(prefix="run_all-kernel-"))
+    atexit.register(shutil.rmtree, folder, True)
+    spec = folder / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (run_all.py)",
+        "language": "python",
+    }))
+    rest = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = str(folder) + (os.pathsep + rest if rest else "")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", help="notebooks to run (default: every *.ipynb in this folder)")
@@ -99,6 +119,7 @@ def main():
 
     if args.small:
         os.environ["SIM_NOTEBOOK_SMALL"] = "1"
+    use_this_python_as_kernel()
     print(f"sim: {os.environ.get('SIM_BIN', '../target/release/sim (default)')}; "
           f"small runs: {os.environ.get('SIM_NOTEBOOK_SMALL', '0')}")
     failed = []
