@@ -24,6 +24,7 @@ import argparse
 import atexit
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -72,7 +73,7 @@ def execute(path, timeout, save_to=None):
         client.execute()
         error = None
     except CellExecutionError as e:
-        error = str(e)
+        error = re.sub(r"\x1b\[[0-9;]*m", "", str(e))  # without the terminal colours
     except Exception as e:  # kernel died, timeout, ...
         error = f"{type(e).__name__}: {e}"
     if save_to is not None:
