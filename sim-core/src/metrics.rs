@@ -189,11 +189,11 @@ metrics! {
     RootCausesAddressed => "root_causes_addressed", "citizens/day", Mean;
     /// Early closures caught by inspection and reopened.
     GamingCaught => "gaming_caught", "cases/day", Mean;
-    /// Share of delivering teams using a practice that works better where they are than the established way.
+    /// Share of delivering teams using a practice that resolves more needs per hour where they are than the established way.
     PracticesAdopted => "practices_adopted", "share of teams", Mean;
     /// Share of delivering teams using any new practice, better or worse than the established way.
     PracticeCoverage => "practice_coverage", "share of teams", Mean;
-    /// Mean efficacy (relative change in resolution chance) of the practices in use, where used; 0 for the established way.
+    /// Mean efficacy (relative change in needs resolved per hour) over delivering teams; 0 for the established way.
     PracticeEfficacyMean => "practice_efficacy_mean", "relative change", Mean;
     /// Practice trials started (local trials, peer adoptions on trial and central pilots).
     PracticeTrials => "practice_trials", "trials/day", Mean;

@@ -1,17 +1,19 @@
 //! Learning and diffusion of practices across teams (MODEL.md §5.2; the OneTeamGov case).
 //!
-//! A practice changes the chance a response resolves the need (its efficacy, relative) and the
-//! hours it takes (its effort, relative). Both are drawn at random, so some practices are worse
-//! than the established way, and efficacy varies by neighbourhood (fit to the local context).
+//! A practice changes the chance a response resolves the need (its resolution gain, relative) and
+//! the hours it takes (its effort, relative). Both are drawn at random, so some practices are
+//! worse than the established way, and the gain varies by neighbourhood (fit to the local
+//! context). Its efficacy is the change in needs resolved per hour: better resolution, less
+//! effort, or both.
 //!
 //! - Local learning (`practice_rollout = "local"`): teams try a new practice at a rate scaled by
-//!   discretion and keep it when their TRUE resolution rate over the trial beats the rate before
-//!   (local learning needs true feedback). Practices spread over the peer links between teams as
+//!   discretion and keep it when the needs they TRULY resolved per hour worked over the trial beat
+//!   the rate before (local learning needs true feedback). Practices spread over the peer links between teams as
 //!   complex contagion: a team trials a practice once at least `threshold` of its peers use it
 //!   (Centola 2010; threshold 1 is simple contagion), and keeps it on the same test.
 //! - Mandated roll-out (`practice_rollout = "mandated"`): a central unit pilots a practice in one
-//!   team, judges it on the REPORTED resolution rate (gamed closures count as resolved; Bevan &
-//!   Hood 2006) and, if it looks better, mandates it in every team after a delay, whatever the
+//!   team, judges it on REPORTED resolutions per hour worked (gamed closures count as resolved;
+//!   Bevan & Hood 2006) and, if it looks better, mandates it in every team after a delay, whatever the
 //!   fit: a pilot that won partly on its own neighbourhood's fit does less well elsewhere.
 
 use rand::RngExt;
@@ -27,7 +29,7 @@ use crate::scenario::{LearningParams, PracticeRollout};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Practice {
     /// Relative change in the chance a response resolves, before local fit.
-    pub efficacy: f64,
+    pub resolution_gain: f64,
     /// Relative change in the hours a response takes (negative saves time).
     pub effort: f64,
     /// Deviation of the efficacy in each neighbourhood (fit to the local context).
@@ -35,14 +37,25 @@ pub struct Practice {
 }
 
 impl Practice {
+    /// Resolution gain in neighbourhood `k`.
+    pub fn gain_in(&self, k: usize) -> f64 {
+        self.resolution_gain + self.fit.get(k).copied().unwrap_or(0.0)
+    }
+
+    /// Efficacy for a resolution gain: the relative change in needs resolved per hour.
+    fn efficacy_of(&self, gain: f64) -> f64 {
+        (1.0 + gain) / (1.0 + self.effort) - 1.0
+    }
+
     /// Efficacy in neighbourhood `k`.
     pub fn efficacy_in(&self, k: usize) -> f64 {
-        self.efficacy + self.fit.get(k).copied().unwrap_or(0.0)
+        self.efficacy_of(self.gain_in(k))
     }
 
     /// Efficacy over all neighbourhoods alike (a team that serves every neighbourhood).
     pub fn efficacy_everywhere(&self) -> f64 {
-        self.efficacy + if self.fit.is_empty() { 0.0 } else { self.fit.iter().sum::<f64>() / self.fit.len() as f64 }
+        let fit = if self.fit.is_empty() { 0.0 } else { self.fit.iter().sum::<f64>() / self.fit.len() as f64 };
+        self.efficacy_of(self.resolution_gain + fit)
     }
 }
 
@@ -53,7 +66,7 @@ struct Trial {
     previous: Option<u32>,
     ends: u32,
     baseline: f64,
-    closed_at_start: f64,
+    hours_at_start: f64,
     good_at_start: f64,
 }
 
@@ -68,9 +81,9 @@ pub fn adoption_chance(users: u32, p: &LearningParams) -> f64 {
     }
 }
 
-/// Whether a trial's compared rate is good enough to keep the practice.
+/// Whether a trial's rate beats the baseline by more than the relative `margin`.
 pub fn keeps(trial_rate: f64, baseline: f64, margin: f64) -> bool {
-    trial_rate.is_finite() && trial_rate > baseline + margin
+    trial_rate.is_finite() && trial_rate > baseline * (1.0 + margin)
 }
 
 /// The practices, who uses which, trials, and the central unit's pilot.
@@ -90,7 +103,7 @@ pub struct Learning {
     /// Peer links between teams.
     peers: Csr,
     rng: Stream,
-    /// Each team's cumulative (closed, truly resolved, reported resolved) at the last two
+    /// Each team's cumulative (hours, truly resolved, reported resolved) at the last two
     /// marks, set every `trial_days`: the rate since the older mark is the one a trial must beat.
     marks: Vec<[[f64; 3]; 2]>,
     /// Scratch: (practice, peers using it).
@@ -126,11 +139,11 @@ impl Learning {
     }
 
     fn draw(&mut self, p: &LearningParams, neighbourhoods: usize) -> u32 {
-        let efficacy = Normal::new(p.efficacy_mean, p.efficacy_sd).expect("validated sd >= 0").sample(&mut self.rng);
+        let gain = Normal::new(p.resolution_gain_mean, p.resolution_gain_sd).expect("validated sd >= 0").sample(&mut self.rng);
         let effort = Normal::new(p.effort_mean, p.effort_sd).expect("validated sd >= 0").sample(&mut self.rng);
         let fit_dist = Normal::new(0.0, p.fit_sd).expect("validated sd >= 0");
         let fit = (0..neighbourhoods).map(|_| fit_dist.sample(&mut self.rng)).collect();
-        self.practices.push(Practice { efficacy, effort: effort.max(-0.9), fit });
+        self.practices.push(Practice { resolution_gain: gain, effort: effort.max(-0.9), fit });
         (self.practices.len() - 1) as u32
     }
 }
@@ -152,7 +165,7 @@ impl World {
         match self.learning.in_use.get(t).copied().flatten() {
             Some(p) => {
                 let practice = &self.learning.practices[p as usize];
-                (practice.efficacy_in(k), practice.effort)
+                (practice.gain_in(k), practice.effort)
             }
             None => (0.0, 0.0),
         }
@@ -165,29 +178,30 @@ impl World {
             previous: self.learning.in_use[t],
             ends: self.day + self.scenario.learning.trial_days,
             baseline,
-            closed_at_start: o.total_closed,
+            hours_at_start: o.total_hours,
             good_at_start: o.total_resolved,
         };
         self.learning.in_use[t] = Some(practice);
         trial
     }
 
-    /// Team `t`'s share of closures truly resolved (or, `reported`, reported resolved: gamed
-    /// closures count) since its older mark, between one and two trial lengths ago. NaN without closures.
+    /// Team `t`'s needs truly resolved (or, `reported`, reported resolved: gamed closures count)
+    /// per hour worked since its older mark, between one and two trial lengths ago. NaN without
+    /// hours.
     fn recent_rate(&self, t: usize, reported: bool) -> f64 {
         let o = &self.teams[t].outcomes;
         let mark = self.learning.marks[t][0];
-        let closed = o.total_closed - mark[0];
+        let hours = o.total_hours - mark[0];
         let good = if reported { o.total_reported - mark[2] } else { o.total_resolved - mark[1] };
-        if closed > 0.0 { good / closed } else { f64::NAN }
+        if hours > 0.0 && good > 0.0 { good / hours } else { f64::NAN }
     }
 
-    /// The same share since the trial began.
+    /// The same rate since the trial began.
     fn trial_rate(&self, t: usize, trial: &Trial, reported: bool) -> f64 {
         let o = &self.teams[t].outcomes;
-        let closed = o.total_closed - trial.closed_at_start;
+        let hours = o.total_hours - trial.hours_at_start;
         let good = if reported { o.total_reported } else { o.total_resolved } - trial.good_at_start;
-        if closed > 0.0 { good / closed } else { f64::NAN }
+        if hours > 0.0 { good / hours } else { f64::NAN }
     }
 
     /// One day of learning: seeding, trials ending, exploration and diffusion or the central pilot,
@@ -206,7 +220,7 @@ impl World {
                 let o = &self.teams[t].outcomes;
                 let marks = &mut self.learning.marks[t];
                 marks[0] = marks[1];
-                marks[1] = [o.total_closed, o.total_resolved, o.total_reported];
+                marks[1] = [o.total_hours, o.total_resolved, o.total_reported];
             }
         }
         match self.governance.practice_rollout {
@@ -230,7 +244,7 @@ impl World {
     /// A proven practice starts in a team and its nearest peers (breadth first from team 0).
     fn seed_practice(&mut self, p: &LearningParams) {
         let nn = self.neighbourhood_sizes.len();
-        self.learning.practices.push(Practice { efficacy: p.seed_efficacy, effort: 0.0, fit: vec![0.0; nn] });
+        self.learning.practices.push(Practice { resolution_gain: p.seed_resolution_gain, effort: 0.0, fit: vec![0.0; nn] });
         let practice = (self.learning.practices.len() - 1) as u32;
         let mut order = vec![0u32];
         let mut seen = vec![false; self.teams.len()];
@@ -380,14 +394,19 @@ mod tests {
         assert!(keeps(0.8, 0.7, 0.0));
         assert!(!keeps(0.7, 0.7, 0.0));
         assert!(!keeps(0.75, 0.7, 0.1));
+        assert!(keeps(0.78, 0.7, 0.1));
         assert!(!keeps(f64::NAN, 0.1, 0.0));
     }
 
     #[test]
     fn efficacy_depends_on_local_fit() {
-        let p = Practice { efficacy: 0.1, effort: 0.0, fit: vec![0.05, -0.15] };
+        let p = Practice { resolution_gain: 0.1, effort: 0.0, fit: vec![0.05, -0.15] };
         assert!((p.efficacy_in(0) - 0.15).abs() < 1e-15);
         assert!((p.efficacy_in(1) + 0.05).abs() < 1e-15);
         assert!((p.efficacy_everywhere() - 0.05).abs() < 1e-15);
+        // Less effort at the same resolution is efficacy too: 1 / 0.8 - 1 = 0.25 more per hour.
+        let quicker = Practice { resolution_gain: 0.0, effort: -0.2, fit: vec![0.0] };
+        assert!((quicker.efficacy_in(0) - 0.25).abs() < 1e-12);
+        assert_eq!(quicker.gain_in(0), 0.0);
     }
 }

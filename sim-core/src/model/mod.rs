@@ -221,19 +221,35 @@ pub struct NetworkSnapshot {
 
 impl World {
     /// The first `sample` citizens (part of neighbourhood 0, numbered consecutively) with the links
-    /// among them, and the whole organisation network.
+    /// among them, and the whole organisation network with its teams grouped by practice or
+    /// department.
     pub fn network_snapshot(&self, sample: usize) -> NetworkSnapshot {
         let k = sample.min(self.citizens.len());
         let community_edges = self.community.edges().filter(|&(a, b)| (a as usize) < k && (b as usize) < k).collect();
         let org = &self.organisation;
-        let departments = org.team_department.iter().copied().max().map_or(1, |d| d + 1);
-        let mut group = vec![departments; org.graph.node_count()];
-        for (t, &node) in org.teams.iter().enumerate() {
-            group[node.index()] = org.team_department[t];
-        }
-        let unit = if self.governance.place_based { "patch" } else { "stage" };
-        let mut names: Vec<String> = (0..departments).map(|d| format!("{unit} {d}")).collect();
-        names.push("management".into());
+        // Teams by the practice they use once any team uses a new one (MODEL.md §5.2), otherwise
+        // by department.
+        let (group, names) = if self.learning.in_use.iter().any(Option::is_some) {
+            let mut group = vec![3; org.graph.node_count()];
+            for (t, &node) in org.teams.iter().enumerate() {
+                group[node.index()] = match self.learning.in_use.get(t).copied().flatten() {
+                    None => 0,
+                    Some(_) if self.team_efficacy(t) > 0.0 => 1,
+                    Some(_) => 2,
+                };
+            }
+            (group, ["established way", "better practice", "worse practice", "management"].map(String::from).to_vec())
+        } else {
+            let departments = org.team_department.iter().copied().max().map_or(1, |d| d + 1);
+            let mut group = vec![departments; org.graph.node_count()];
+            for (t, &node) in org.teams.iter().enumerate() {
+                group[node.index()] = org.team_department[t];
+            }
+            let unit = if self.governance.place_based { "patch" } else { "stage" };
+            let mut names: Vec<String> = (0..departments).map(|d| format!("{unit} {d}")).collect();
+            names.push("management".into());
+            (group, names)
+        };
         NetworkSnapshot {
             community_nodes: k,
             community_edges,
@@ -680,6 +696,7 @@ impl World {
             }
             let team = &mut self.teams[t];
             team.prevention_bank = (team.prevention_bank + used * team.prevention_share).min(team_workers as f64 * hours_per_day * 5.0);
+            team.outcomes.day_hours += used;
             rec[Metric::HoursWorked as usize] += used;
             rec[Metric::OvertimeHours as usize] += over;
             // T* drifts toward today's time (Oliva & Sterman 2001).
@@ -930,13 +947,13 @@ impl World {
         let q = effort::quality(n.time_given, n.time_required, s.effort.quality_exponent);
         let retained = response::information_retained(n.complexity, s.routing.info_loss_per_handoff, n.handoffs as u32);
         let skill = self.workers.skill[worker as usize] * (0.6 + 0.4 * self.reform_familiarity());
-        let (practice_efficacy, _) = self.practice_effect(t, self.citizens.neighbourhood[n.citizen as usize] as usize);
+        let (practice_gain, _) = self.practice_effect(t, self.citizens.neighbourhood[n.citizen as usize] as usize);
         let p = if n.bespoke {
             response::bespoke_resolution(&s.response, skill, n.knows_citizen, q)
         } else {
             response::standard_resolution(n.complexity, nt.standard_coverage, s.response.standard_falloff, q)
         } * retained;
-        let p = (p * (1.0 + practice_efficacy)).clamp(0.0, 1.0);
+        let p = (p * (1.0 + practice_gain)).clamp(0.0, 1.0);
         let resolved = self.streams.outcome.random::<f64>() < p;
         rec[Metric::Deliveries as usize] += 1.0;
         rec[Metric::DeliveryHours as usize] += n.time_given;

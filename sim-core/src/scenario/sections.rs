@@ -520,20 +520,20 @@ section! {
     pub struct LearningParams / LearningRaw in "learning" {
         /// Practices a team tries per year when it has full discretion (scaled by `governance.discretion`).
         exploration_per_year: f64 = 1.0, "trials/team/year", [0, 52], "MODEL.md §5.2; assumption";
-        /// Days a team runs a practice before comparing its true outcomes with those before.
+        /// Days a team runs a practice before comparing its resolutions per hour with those before.
         trial_days: u32 = 56, "days", [7, 730], "assumption (two months of cases)";
         /// Mean effect of a new practice on the chance a response resolves the need (relative).
-        efficacy_mean: f64 = -0.02, "relative change", [-1, 1], "assumption: most new ideas do not beat the established way";
+        resolution_gain_mean: f64 = -0.02, "relative change", [-1, 1], "assumption: most new ideas do not beat the established way";
         /// Spread of that effect across practices (some are worse than what they replace).
-        efficacy_sd: f64 = 0.10, "relative change", [0, 1], "MODEL.md §5.2; assumption";
+        resolution_gain_sd: f64 = 0.10, "relative change", [0, 1], "MODEL.md §5.2; assumption";
         /// Mean effect of a new practice on the hours a response takes (relative; negative saves time).
         effort_mean: f64 = 0.0, "relative change", [-0.9, 2], "assumption";
         /// Spread of the effect on hours across practices.
         effort_sd: f64 = 0.08, "relative change", [0, 1], "assumption";
         /// Spread of a practice's efficacy across neighbourhoods: how much it depends on local fit.
-        fit_sd: f64 = 0.08, "relative change", [0, 1], "MODEL.md §5.2 (fit to the local context); assumption";
-        /// Improvement in the compared resolution rate a team (or the centre) needs to keep a practice.
-        keep_margin: f64 = 0.0, "share", [-1, 1], "assumption";
+        fit_sd: f64 = 0.12, "relative change", [0, 1], "MODEL.md §5.2; Cartwright & Hardie 2012 (it worked there; will it work here?); assumption";
+        /// Relative improvement in resolutions per hour a team (or the centre) needs to keep a practice.
+        keep_margin: f64 = 0.0, "relative change", [-0.5, 1], "assumption";
         /// Peer teams using a practice before a team takes it up (1: simple contagion).
         threshold: u32 = 2, "peer teams", [1, 50], "Centola 2010 (complex contagion)";
         /// Chance per week that a team whose threshold is met trials the practice.
@@ -553,7 +553,7 @@ section! {
         /// Day the seeded practice starts.
         seed_day: u32 = 0, "day", [0, 36_500], "assumption";
         /// Effect of the seeded practice on the chance of resolution (relative), the same in every neighbourhood.
-        seed_efficacy: f64 = 0.15, "relative change", [-1, 1], "assumption";
+        seed_resolution_gain: f64 = 0.15, "relative change", [-1, 1], "assumption";
     }
 }
 
