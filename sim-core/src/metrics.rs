@@ -189,6 +189,16 @@ metrics! {
     RootCausesAddressed => "root_causes_addressed", "citizens/day", Mean;
     /// Early closures caught by inspection and reopened.
     GamingCaught => "gaming_caught", "cases/day", Mean;
+    /// Share of delivering teams using a practice that resolves more needs per hour where they are than the established way.
+    PracticesAdopted => "practices_adopted", "share of teams", Mean;
+    /// Share of delivering teams using any new practice, better or worse than the established way.
+    PracticeCoverage => "practice_coverage", "share of teams", Mean;
+    /// Mean efficacy (relative change in needs resolved per hour) over delivering teams; 0 for the established way.
+    PracticeEfficacyMean => "practice_efficacy_mean", "relative change", Mean;
+    /// Practice trials started (local trials, peer adoptions on trial and central pilots).
+    PracticeTrials => "practice_trials", "trials/day", Mean;
+    /// First day (from day 0) on which at least half the delivering teams use an improved practice (summary only).
+    AdoptionHalfDays => "adoption_half_days", "days", Window;
 }
 
 /// One day's values, indexed by `Metric as usize`.

@@ -402,7 +402,7 @@ fn cross_links(sizes: &[usize], starts: &[usize], wanted: u64, rng: &mut Stream)
 // ---------------------------------------------------------------------------------------------
 
 /// Parameters of the organisation network (MODEL.md §2, levers of §3).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OrgSpec {
     /// Number of frontline teams.
     pub teams: usize,
@@ -416,6 +416,29 @@ pub struct OrgSpec {
     /// Teams are split into this many departments in contiguous blocks of near-equal size
     /// (0 acts as 1).
     pub departments: usize,
+    /// How the peer links are laid out for that expected degree.
+    #[serde(default)]
+    pub peer_structure: PeerStructure,
+    /// Watts-Strogatz rewiring of the clustered lattice (0: a pure ring lattice).
+    #[serde(default)]
+    pub peer_rewire: f64,
+}
+
+/// The layout of the peer links between teams (MODEL.md §5.2; Centola 2010 compared clustered and
+/// random networks of equal degree).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PeerStructure {
+    /// Each pair of teams linked independently (Erdős-Rényi G(n, p)).
+    #[default]
+    Random,
+    /// A ring lattice over the teams in department order, each team linked to its nearest
+    /// `k / 2` on either side (k the expected degree rounded to an even number), optionally
+    /// rewired into a small world: neighbours of a team are mostly neighbours of each other.
+    Clustered,
+    /// The clustered lattice with every link shuffled by degree-preserving swaps: the same degree
+    /// for every team, next to no clustering.
+    RandomRegular,
 }
 
 /// A node of the organisation network.
@@ -513,10 +536,12 @@ pub fn managers_needed(workers: usize, layers: u32, span: u32) -> Vec<usize> {
 /// a forest, see there). Every team and every manager below the top has exactly one `Reports`
 /// edge, pointing up. With 0 layers there are no managers and no `Reports` edges.
 ///
-/// Peer links: each pair of teams is linked independently with probability `peer_links`
-/// (an Erdős-Rényi G(n, p) graph, drawn with the geometric skipping of Batagelj & Brandes 2005,
-/// Phys. Rev. E 71:036113), from the stream `org_peer_links`. Pairs within and across departments
-/// are treated alike; `team_department` tells which links cross a department boundary.
+/// Peer links, from the stream `org_peer_links`, as [`PeerStructure`] says: `Random` links each
+/// pair of teams independently with probability `peer_links` (an Erdős-Rényi G(n, p) graph, drawn
+/// with the geometric skipping of Batagelj & Brandes 2005, Phys. Rev. E 71:036113); `Clustered`
+/// and `RandomRegular` give every team the expected degree `peer_links x (teams - 1)` rounded to an
+/// even number (at least 2 when `peer_links > 0`). `team_department` tells which links cross a
+/// department boundary.
 pub fn organisation(spec: &OrgSpec, run_seed: u64) -> OrgNetwork {
     let n_teams = spec.teams;
     let span = spec.span_of_control.max(1) as usize;
@@ -524,7 +549,17 @@ pub fn organisation(spec: &OrgSpec, run_seed: u64) -> OrgNetwork {
     let p = unit_interval(spec.peer_links);
 
     let mut rng = keyed_stream(run_seed, "org_peer_links", &[]);
-    let peers = random_pairs(n_teams, p, &mut rng);
+    let peers = match spec.peer_structure {
+        PeerStructure::Random => random_pairs(n_teams, p, &mut rng),
+        PeerStructure::Clustered | PeerStructure::RandomRegular => {
+            let degree = lattice_degree(n_teams, p);
+            let lattice = small_world_edges(n_teams, degree, unit_interval(spec.peer_rewire), 0, &mut rng);
+            let mut edges =
+                if spec.peer_structure == PeerStructure::RandomRegular { degree_preserving_shuffle(lattice, &mut rng) } else { lattice };
+            edges.sort_unstable_by_key(|&(a, b)| (b, a));
+            edges.into_iter().map(|(a, b)| (a as usize, b as usize)).collect()
+        }
+    };
 
     let managers: usize = managers_per_layer.iter().sum();
     let mut graph = DiGraph::with_capacity(n_teams + managers, n_teams + managers + peers.len());
@@ -547,6 +582,43 @@ pub fn organisation(spec: &OrgSpec, run_seed: u64) -> OrgNetwork {
     let departments = spec.departments.max(1);
     let team_department = (0..n_teams).map(|t| t * departments / n_teams).collect();
     OrgNetwork { graph, teams, managers_per_layer, team_department }
+}
+
+/// Even degree nearest to `p x (n - 1)`, at least 2 when `p > 0`, at most `n - 1`.
+fn lattice_degree(n: usize, p: f64) -> usize {
+    if n < 2 || p <= 0.0 {
+        return 0;
+    }
+    let k = 2 * ((p * (n - 1) as f64) / 2.0).round().max(1.0) as usize;
+    k.min(n - 1)
+}
+
+/// Shuffles `edges` by double-edge swaps ((a, b), (c, d)) -> ((a, d), (c, b)) that keep every
+/// node's degree and never make a loop or a duplicate (Maslov & Sneppen 2002), ten tries per edge.
+/// Returns pairs `(a, b)` with `a < b`.
+fn degree_preserving_shuffle(mut edges: Vec<(u32, u32)>, rng: &mut Stream) -> Vec<(u32, u32)> {
+    let m = edges.len();
+    if m < 2 {
+        return edges;
+    }
+    let key = |a: u32, b: u32| (a.min(b), a.max(b));
+    let mut present: HashSet<(u32, u32)> = edges.iter().map(|&(a, b)| key(a, b)).collect();
+    for _ in 0..10 * m {
+        let (i, j) = (rng.random_range(0..m), rng.random_range(0..m));
+        let ((a, b), (c, d)) = (edges[i], edges[j]);
+        // Either orientation of the second edge, so every rewiring is reachable.
+        let (c, d) = if rng.random::<bool>() { (c, d) } else { (d, c) };
+        if i == j || a == d || c == b || present.contains(&key(a, d)) || present.contains(&key(c, b)) {
+            continue;
+        }
+        present.remove(&key(a, b));
+        present.remove(&key(c, d));
+        present.insert(key(a, d));
+        present.insert(key(c, b));
+        edges[i] = key(a, d);
+        edges[j] = key(c, b);
+    }
+    edges
 }
 
 /// The pairs `(a, b)`, `a < b < n`, of a G(n, p) random graph, ordered by `b` then `a`.
@@ -919,7 +991,10 @@ mod tests {
     }
 
     fn org(teams: usize, layers: u32, span: u32, peer_links: f64) -> OrgNetwork {
-        organisation(&OrgSpec { teams, management_layers: layers, span_of_control: span, peer_links, departments: 4 }, 17)
+        organisation(
+            &OrgSpec { teams, management_layers: layers, span_of_control: span, peer_links, departments: 4, ..Default::default() },
+            17,
+        )
     }
 
     #[test]
@@ -975,8 +1050,10 @@ mod tests {
         assert_eq!(empty.graph.node_count(), 0);
         assert_eq!(empty.managers_per_layer, vec![0, 0, 0]);
         assert_eq!(empty.peer_csr().node_count(), 0);
-        let zero_departments =
-            organisation(&OrgSpec { teams: 5, management_layers: 1, span_of_control: 0, peer_links: f64::NAN, departments: 0 }, 1);
+        let zero_departments = organisation(
+            &OrgSpec { teams: 5, management_layers: 1, span_of_control: 0, peer_links: f64::NAN, departments: 0, ..Default::default() },
+            1,
+        );
         assert_eq!(zero_departments.team_department, vec![0; 5]);
         assert_eq!(zero_departments.managers_per_layer, vec![5]);
         assert_eq!(zero_departments.peer_link_count(), 0);
@@ -1008,5 +1085,33 @@ mod tests {
         let sparse = org(3000, 1, 8, 0.001);
         let mean = degree_stats(&sparse.peer_csr()).mean;
         assert!((mean - 2.999).abs() < 0.3, "sparse mean peer degree {mean}");
+    }
+
+    #[test]
+    fn clustered_and_random_regular_peers_share_the_degree_not_the_clustering() {
+        let spec = |peer_structure| OrgSpec {
+            teams: 60,
+            management_layers: 1,
+            span_of_control: 8,
+            peer_links: 4.0 / 59.0,
+            departments: 6,
+            peer_structure,
+            peer_rewire: 0.0,
+        };
+        let clustered = organisation(&spec(PeerStructure::Clustered), 3).peer_csr();
+        let shuffled = organisation(&spec(PeerStructure::RandomRegular), 3).peer_csr();
+        assert!(clustered.is_well_formed() && shuffled.is_well_formed());
+        for v in 0..60 {
+            assert_eq!(clustered.degree(v), 4, "lattice degree of team {v}");
+            assert_eq!(shuffled.degree(v), 4, "shuffled degree of team {v}");
+        }
+        // A ring lattice with k = 4 has clustering 3(k-2)/(4(k-1)) = 0.5.
+        assert!((clustering_coefficient(&clustered) - 0.5).abs() < 1e-12);
+        assert!(clustering_coefficient(&shuffled) < 0.15, "shuffled clustering {}", clustering_coefficient(&shuffled));
+        assert_ne!(clustered, shuffled);
+        assert_eq!(organisation(&spec(PeerStructure::RandomRegular), 3).peer_csr(), shuffled, "same seed, same links");
+        assert_eq!(lattice_degree(60, 0.0), 0);
+        assert_eq!(lattice_degree(5, 1.0), 4);
+        assert_eq!(lattice_degree(10, 0.01), 2);
     }
 }

@@ -297,7 +297,10 @@ mod tests {
         assert_eq!(first, second);
         assert!(first[0].starts_with(b"\x89PNG"));
 
-        let org = organisation(&OrgSpec { teams: 12, management_layers: 2, span_of_control: 4, peer_links: 0.2, departments: 3 }, 5);
+        let org = organisation(
+            &OrgSpec { teams: 12, management_layers: 2, span_of_control: 4, peer_links: 0.2, departments: 3, ..Default::default() },
+            5,
+        );
         let og = Graph::from_org(&org);
         assert!(og.edges.len() >= og.nodes - 1, "reporting lines plus peer links");
         let mut practice: Vec<usize> = org.team_department.clone();

@@ -28,6 +28,13 @@ pub struct TeamOutcomes {
     pub day_gamed: f64,
     pub day_arrived: f64,
     pub day_failure: f64,
+    /// Hours the team worked today.
+    pub day_hours: f64,
+    /// Hours worked since the start, closures truly resolved, and those reported resolved
+    /// (resolved or gamed).
+    pub total_hours: f64,
+    pub total_resolved: f64,
+    pub total_reported: f64,
 }
 
 impl TeamOutcomes {
@@ -41,6 +48,10 @@ impl TeamOutcomes {
         if self.day_arrived > 0.0 {
             self.failure_share += K * (self.day_failure / self.day_arrived - self.failure_share);
         }
+        self.total_hours += self.day_hours;
+        self.day_hours = 0.0;
+        self.total_resolved += self.day_resolved;
+        self.total_reported += self.day_resolved + self.day_gamed;
         self.week_closed += self.day_closed;
         self.week_resolved += self.day_resolved;
         self.week_arrived += self.day_arrived;

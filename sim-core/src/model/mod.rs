@@ -7,6 +7,7 @@ pub mod citizens;
 pub mod demand;
 pub mod effort;
 pub mod gaming;
+pub mod learning;
 pub mod management;
 pub mod money;
 pub mod needs;
@@ -160,8 +161,10 @@ pub struct World {
     pub day: u32,
     pub citizens: Citizens,
     pub community: Csr,
-    /// Reporting tree of teams and managers plus peer links (MODEL.md §2); learning uses it later.
+    /// Reporting tree of teams and managers plus peer links (MODEL.md §2).
     pub organisation: OrgNetwork,
+    /// Practices, who uses which, trials and pilots (MODEL.md §5.2).
+    pub learning: learning::Learning,
     pub workers: Workers,
     pub teams: Vec<Team>,
     pub needs: NeedSet,
@@ -218,19 +221,35 @@ pub struct NetworkSnapshot {
 
 impl World {
     /// The first `sample` citizens (part of neighbourhood 0, numbered consecutively) with the links
-    /// among them, and the whole organisation network.
+    /// among them, and the whole organisation network with its teams grouped by practice or
+    /// department.
     pub fn network_snapshot(&self, sample: usize) -> NetworkSnapshot {
         let k = sample.min(self.citizens.len());
         let community_edges = self.community.edges().filter(|&(a, b)| (a as usize) < k && (b as usize) < k).collect();
         let org = &self.organisation;
-        let departments = org.team_department.iter().copied().max().map_or(1, |d| d + 1);
-        let mut group = vec![departments; org.graph.node_count()];
-        for (t, &node) in org.teams.iter().enumerate() {
-            group[node.index()] = org.team_department[t];
-        }
-        let unit = if self.governance.place_based { "patch" } else { "stage" };
-        let mut names: Vec<String> = (0..departments).map(|d| format!("{unit} {d}")).collect();
-        names.push("management".into());
+        // Teams by the practice they use once any team uses a new one (MODEL.md §5.2), otherwise
+        // by department.
+        let (group, names) = if self.learning.in_use.iter().any(Option::is_some) {
+            let mut group = vec![3; org.graph.node_count()];
+            for (t, &node) in org.teams.iter().enumerate() {
+                group[node.index()] = match self.learning.in_use.get(t).copied().flatten() {
+                    None => 0,
+                    Some(_) if self.team_efficacy(t) > 0.0 => 1,
+                    Some(_) => 2,
+                };
+            }
+            (group, ["established way", "better practice", "worse practice", "management"].map(String::from).to_vec())
+        } else {
+            let departments = org.team_department.iter().copied().max().map_or(1, |d| d + 1);
+            let mut group = vec![departments; org.graph.node_count()];
+            for (t, &node) in org.teams.iter().enumerate() {
+                group[node.index()] = org.team_department[t];
+            }
+            let unit = if self.governance.place_based { "patch" } else { "stage" };
+            let mut names: Vec<String> = (0..departments).map(|d| format!("{unit} {d}")).collect();
+            names.push("management".into());
+            (group, names)
+        };
         NetworkSnapshot {
             community_nodes: k,
             community_edges,
@@ -337,9 +356,10 @@ impl World {
             citizens: c,
             community,
             organisation: organisation(
-                &OrgSpec { teams: 0, management_layers: 0, span_of_control: 1, peer_links: 0.0, departments: 1 },
+                &OrgSpec { teams: 0, management_layers: 0, span_of_control: 1, peer_links: 0.0, departments: 1, ..Default::default() },
                 seed,
             ),
+            learning: learning::Learning::new(seed),
             overhead: OverheadStaff::for_frontline(staff, g),
             workers,
             teams: Vec::new(),
@@ -448,6 +468,7 @@ impl World {
         self.assembly_day();
         self.account(&mut rec);
         self.manage(&rec);
+        self.learning_day(&mut rec);
         self.recruit();
         self.day += 1;
         rec
@@ -675,6 +696,7 @@ impl World {
             }
             let team = &mut self.teams[t];
             team.prevention_bank = (team.prevention_bank + used * team.prevention_share).min(team_workers as f64 * hours_per_day * 5.0);
+            team.outcomes.day_hours += used;
             rec[Metric::HoursWorked as usize] += used;
             rec[Metric::OvertimeHours as usize] += over;
             // T* drifts toward today's time (Oliva & Sterman 2001).
@@ -881,8 +903,12 @@ impl World {
         let support = self.network_support(citizen);
         let copro_factor = 1.0 - r.coproduction_share * g.coproduction * support;
         let specialist = if g.place_based { 1.0 } else { 1.0 - s.routing.specialisation_gain };
-        let standard_time = nt.standard_hours * specialist * known_factor * copro_factor;
-        let bespoke_time = demand::effort_required(nt.effort_hours, complexity) * r.bespoke_effort_factor * known_factor * copro_factor;
+        // The team's practice may take more or less time (MODEL.md §5.2).
+        let (_, practice_effort) = self.practice_effect(t, self.citizens.neighbourhood[citizen] as usize);
+        let practice_factor = 1.0 + practice_effort;
+        let standard_time = nt.standard_hours * specialist * known_factor * copro_factor * practice_factor;
+        let bespoke_time =
+            demand::effort_required(nt.effort_hours, complexity) * r.bespoke_effort_factor * known_factor * copro_factor * practice_factor;
         let required = if bespoke { bespoke_time } else { standard_time };
         // Imposed: the procedure's time whatever the need. Need-led: the time the worker judges
         // the person and need call for, which is never less than the procedure's.
@@ -890,7 +916,7 @@ impl World {
             TimeStandard::Imposed => standard_time,
             TimeStandard::NeedLed if bespoke => bespoke_time,
             TimeStandard::NeedLed => {
-                (demand::effort_required(nt.effort_hours, complexity) * known_factor * copro_factor).max(standard_time)
+                (demand::effort_required(nt.effort_hours, complexity) * known_factor * copro_factor * practice_factor).max(standard_time)
             }
         };
         let given = base * time_factor;
@@ -921,11 +947,13 @@ impl World {
         let q = effort::quality(n.time_given, n.time_required, s.effort.quality_exponent);
         let retained = response::information_retained(n.complexity, s.routing.info_loss_per_handoff, n.handoffs as u32);
         let skill = self.workers.skill[worker as usize] * (0.6 + 0.4 * self.reform_familiarity());
+        let (practice_gain, _) = self.practice_effect(t, self.citizens.neighbourhood[n.citizen as usize] as usize);
         let p = if n.bespoke {
             response::bespoke_resolution(&s.response, skill, n.knows_citizen, q)
         } else {
             response::standard_resolution(n.complexity, nt.standard_coverage, s.response.standard_falloff, q)
         } * retained;
+        let p = (p * (1.0 + practice_gain)).clamp(0.0, 1.0);
         let resolved = self.streams.outcome.random::<f64>() < p;
         rec[Metric::Deliveries as usize] += 1.0;
         rec[Metric::DeliveryHours as usize] += n.time_given;
@@ -1233,6 +1261,11 @@ pub fn recovery_days(scenario: &Scenario, series: &TimeSeries) -> f64 {
     f64::NAN
 }
 
+/// First day on which practices_adopted reaches one half; NaN if it never does.
+pub fn adoption_half_days(series: &TimeSeries) -> f64 {
+    series.get(Metric::PracticesAdopted).iter().position(|&a| a >= 0.5).map_or(f64::NAN, |d| series.days[d] as f64)
+}
+
 /// Runs a scenario for its configured days with run seed `seed`.
 pub fn run(scenario: &Scenario, seed: u64) -> RunOutput {
     let mut world = World::new(scenario, seed);
@@ -1249,6 +1282,7 @@ pub fn run(scenario: &Scenario, seed: u64) -> RunOutput {
         Metric::HoursPerClient => hours_per_client,
         Metric::CostPerClient => cost_per_client,
         Metric::RecoveryDays => recovery,
+        Metric::AdoptionHalfDays => adoption_half_days(&series),
         _ => f64::NAN,
     };
     let mut summary = RunSummary::from_series(&series, scenario.run.warmup_days, &window);

@@ -104,9 +104,12 @@ impl World {
                 peer_links: g.peer_links,
                 // Patches are departments when place-based; pipeline stages are when functional.
                 departments: if g.place_based { nn } else { team_count },
+                peer_structure: s.learning.peer_structure,
+                peer_rewire: s.learning.peer_rewire,
             },
             self.seed,
         );
+        self.learning.reset_teams(team_count, self.organisation.peer_csr());
         self.teams = teams;
         self.stage_teams = stage_teams;
         self.scratch.queues = vec![Vec::new(); team_count];

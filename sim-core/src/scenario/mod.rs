@@ -37,6 +37,7 @@ pub struct Scenario {
     pub staff: StaffParams,
     pub management: ManagementParams,
     pub citizens: CitizenParams,
+    pub learning: LearningParams,
     pub need_types: Vec<NeedType>,
     /// Shocks and reforms in day order.
     pub events: Vec<Event>,
@@ -63,6 +64,7 @@ impl Default for Scenario {
             staff: StaffParams::default(),
             management: ManagementParams::default(),
             citizens: CitizenParams::default(),
+            learning: LearningParams::default(),
             need_types: default_need_types(),
             events: Vec::new(),
         }
@@ -90,6 +92,7 @@ struct ScenarioFile {
     staff: Option<StaffRaw>,
     management: Option<ManagementRaw>,
     citizens: Option<CitizenRaw>,
+    learning: Option<LearningRaw>,
     need_types: Option<Vec<NeedTypeRaw>>,
     events: Option<Vec<Event>>,
 }
@@ -323,6 +326,7 @@ impl Scenario {
             staff: StaffParams::resolve(raw.staff.unwrap_or_default(), &defaults.staff),
             management: ManagementParams::resolve(raw.management.unwrap_or_default(), &defaults.management),
             citizens: CitizenParams::resolve(raw.citizens.unwrap_or_default(), &defaults.citizens),
+            learning: LearningParams::resolve(raw.learning.unwrap_or_default(), &defaults.learning),
             need_types,
             events: {
                 let mut e = raw.events.unwrap_or_default();
@@ -361,6 +365,7 @@ impl Scenario {
             out_of_range(StaffParams::KEY, self.staff.validate()),
             out_of_range(ManagementParams::KEY, self.management.validate()),
             out_of_range(CitizenParams::KEY, self.citizens.validate()),
+            out_of_range(LearningParams::KEY, self.learning.validate()),
         ];
         if let Some(bad) = checks.into_iter().flatten().next() {
             return Some(bad);
@@ -465,6 +470,7 @@ impl Scenario {
         v.extend(StaffParams::specs());
         v.extend(ManagementParams::specs());
         v.extend(CitizenParams::specs());
+        v.extend(LearningParams::specs());
         v.extend(NeedType::specs());
         v
     }

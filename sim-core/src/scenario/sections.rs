@@ -93,6 +93,8 @@ section! {
         assembly_selection: AssemblySelection = AssemblySelection::Random, "-", [f64::NAN, f64::NAN], "MODEL.md §5.5; Fishkin 2009; Schkade et al. 2007";
         /// Who reviews performance: managers on reported metrics, or teams on true outcomes.
         review: Review = Review::Management, "-", [f64::NAN, f64::NAN], "MODEL.md §5.3";
+        /// How new practices spread: a central unit pilots and mandates them, or teams explore and copy peers.
+        practice_rollout: PracticeRollout = PracticeRollout::Mandated, "-", [f64::NAN, f64::NAN], "MODEL.md §5.2";
         /// Frontline pay per contracted hour.
         hourly_rate: f64 = 30.0, "currency/hour", [1, 1000], "MODEL.md §5.4 (enablement +12%, Buurtzorg; KPMG 2015)";
     }
@@ -124,6 +126,7 @@ impl Governance {
             coaches_per_100_staff: 2.0,
             inspection_share: 0.0,
             review: Review::Team,
+            practice_rollout: PracticeRollout::Local,
             assembly_interval_days: 365,
             assembly_size: 100,
             assembly_selection: AssemblySelection::Random,
@@ -471,6 +474,86 @@ impl super::params::ParamValue for Review {
             Review::Management => "\"management\"".into(),
             Review::Team => "\"team\"".into(),
         }
+    }
+}
+
+/// How practices spread through the organisation (MODEL.md §5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PracticeRollout {
+    /// A central unit pilots a practice in one team, selects on REPORTED outcomes and mandates it
+    /// everywhere after a delay, whatever the local fit.
+    Mandated,
+    /// Teams with discretion try practices, keep those their TRUE outcomes favour, and copy what
+    /// their peers use (complex contagion).
+    Local,
+}
+
+impl super::params::ParamValue for PracticeRollout {
+    fn allowed() -> &'static str {
+        "\"mandated\", \"local\""
+    }
+    fn render(&self) -> String {
+        match self {
+            PracticeRollout::Mandated => "\"mandated\"".into(),
+            PracticeRollout::Local => "\"local\"".into(),
+        }
+    }
+}
+
+impl super::params::ParamValue for crate::network::PeerStructure {
+    fn allowed() -> &'static str {
+        "\"random\", \"clustered\", \"random-regular\""
+    }
+    fn render(&self) -> String {
+        use crate::network::PeerStructure::*;
+        match self {
+            Random => "\"random\"".into(),
+            Clustered => "\"clustered\"".into(),
+            RandomRegular => "\"random-regular\"".into(),
+        }
+    }
+}
+
+section! {
+    /// Learning and diffusion of practices across teams (MODEL.md §5.2).
+    pub struct LearningParams / LearningRaw in "learning" {
+        /// Practices a team tries per year when it has full discretion (scaled by `governance.discretion`).
+        exploration_per_year: f64 = 1.0, "trials/team/year", [0, 52], "MODEL.md §5.2; assumption";
+        /// Days a team runs a practice before comparing its resolutions per hour with those before.
+        trial_days: u32 = 56, "days", [7, 730], "assumption (two months of cases)";
+        /// Mean effect of a new practice on the chance a response resolves the need (relative).
+        resolution_gain_mean: f64 = -0.02, "relative change", [-1, 1], "assumption: most new ideas do not beat the established way";
+        /// Spread of that effect across practices (some are worse than what they replace).
+        resolution_gain_sd: f64 = 0.10, "relative change", [0, 1], "MODEL.md §5.2; assumption";
+        /// Mean effect of a new practice on the hours a response takes (relative; negative saves time).
+        effort_mean: f64 = 0.0, "relative change", [-0.9, 2], "assumption";
+        /// Spread of the effect on hours across practices.
+        effort_sd: f64 = 0.08, "relative change", [0, 1], "assumption";
+        /// Spread of a practice's efficacy across neighbourhoods: how much it depends on local fit.
+        fit_sd: f64 = 0.12, "relative change", [0, 1], "MODEL.md §5.2; Cartwright & Hardie 2012 (it worked there; will it work here?); assumption";
+        /// Relative improvement in resolutions per hour a team (or the centre) needs to keep a practice.
+        keep_margin: f64 = 0.0, "relative change", [-0.5, 1], "assumption";
+        /// Peer teams using a practice before a team takes it up (1: simple contagion).
+        threshold: u32 = 2, "peer teams", [1, 50], "Centola 2010 (complex contagion)";
+        /// Chance per week that a team whose threshold is met trials the practice.
+        adoption_per_week: f64 = 0.5, "probability/week", [0, 1], "assumption";
+        /// Chance per week relative to `adoption_per_week` for a team exposed by fewer peers than the threshold.
+        below_threshold_factor: f64 = 0.0, "multiple", [0, 1], "Centola 2010 (single exposures rarely convince); assumption";
+        /// Layout of the peer links between teams (expected degree from `governance.peer_links`).
+        peer_structure: crate::network::PeerStructure = crate::network::PeerStructure::Random, "-", [f64::NAN, f64::NAN], "Centola 2010; Watts & Strogatz 1998";
+        /// Rewiring of the clustered lattice into a small world.
+        peer_rewire: f64 = 0.0, "probability", [0, 1], "Watts & Strogatz 1998";
+        /// Days between the central unit's pilots (mandated roll-out).
+        pilot_interval_days: u32 = 182, "days", [1, 3650], "assumption";
+        /// Days from a successful pilot to the mandate reaching every team.
+        rollout_delay_days: u32 = 180, "days", [0, 3650], "assumption (approval and procedure writing)";
+        /// Teams given a proven practice at `seed_day` (a team and its nearest peers; 0: none).
+        seed_teams: u32 = 0, "teams", [0, 10_000], "OneTeamGov case (a few enthusiasts start); assumption";
+        /// Day the seeded practice starts.
+        seed_day: u32 = 0, "day", [0, 36_500], "assumption";
+        /// Effect of the seeded practice on the chance of resolution (relative), the same in every neighbourhood.
+        seed_resolution_gain: f64 = 0.15, "relative change", [-1, 1], "assumption";
     }
 }
 

@@ -22,7 +22,11 @@ fn scenario(file: Option<&str>, preset: &str) -> Scenario {
 /// Paired differences a - b of a summary metric over seeds, as (mean, ci_low, ci_high), with both
 /// means for the message.
 fn paired(a: &Scenario, b: &Scenario, metric: &str) -> ((f64, f64, f64), f64, f64) {
-    let pairs: Vec<(f64, f64)> = (0..SEEDS)
+    paired_over(SEEDS, a, b, metric)
+}
+
+fn paired_over(seeds: u64, a: &Scenario, b: &Scenario, metric: &str) -> ((f64, f64, f64), f64, f64) {
+    let pairs: Vec<(f64, f64)> = (0..seeds)
         .into_par_iter()
         .map(|i| {
             let seed = run_seed(2026, 0, i);
@@ -54,11 +58,13 @@ fn gaming_gap_higher_under_top_down() {
 
 /// MODEL.md §9 (Seddon's caveat; Arenas et al. 2010): on low-variety demand top-down's cost per
 /// resolved need is not worse than enablement's. Non-inferiority: the upper 95% bound of
-/// (top-down - enablement) must lie below zero, i.e. top-down is at least as cheap.
+/// (top-down - enablement) must lie below zero, i.e. top-down is at least as cheap. 40 seeds: the
+/// practices a central unit mandates (MODEL.md §5.2) are drawn at random, some worse than the
+/// established way, which widens top-down's spread between runs.
 #[test]
 fn low_variety_top_down_not_costlier() {
     let f = Some("scenarios/low-variety.toml");
-    let ((d, lo, hi), td, en) = paired(&scenario(f, "top_down"), &scenario(f, "enablement"), "cost_per_resolved_need");
+    let ((d, lo, hi), td, en) = paired_over(2 * SEEDS, &scenario(f, "top_down"), &scenario(f, "enablement"), "cost_per_resolved_need");
     eprintln!("low-variety cost_per_resolved_need: top-down {td:.1}, enablement {en:.1}, diff {d:.1} [{lo:.1}, {hi:.1}]");
     assert!(hi < 0.0, "top-down should not cost more per resolved need: {d} [{lo}, {hi}]");
 }
