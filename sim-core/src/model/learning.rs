@@ -3,8 +3,9 @@
 //! A practice changes the chance a response resolves the need (its resolution gain, relative) and
 //! the hours it takes (its effort, relative). Both are drawn at random, so some practices are
 //! worse than the established way, and the gain varies by neighbourhood (fit to the local
-//! context). Its efficacy is the change in needs resolved per hour: better resolution, less
-//! effort, or both.
+//! context), the more so the more complex the need: a standard task works alike everywhere, a
+//! relational one depends on the place (Cartwright & Hardie 2012). Its efficacy is the change in
+//! needs resolved per hour: better resolution, less effort, or both.
 //!
 //! - Local learning (`practice_rollout = "local"`): teams try a new practice at a rate scaled by
 //!   discretion and keep it when the needs they TRULY resolved per hour worked over the trial beat
@@ -32,14 +33,15 @@ pub struct Practice {
     pub resolution_gain: f64,
     /// Relative change in the hours a response takes (negative saves time).
     pub effort: f64,
-    /// Deviation of the efficacy in each neighbourhood (fit to the local context).
+    /// Deviation of the resolution gain in each neighbourhood for a need of complexity 1 (fit to
+    /// the local context); a need of complexity c sees c times it.
     pub fit: Vec<f64>,
 }
 
 impl Practice {
-    /// Resolution gain in neighbourhood `k`.
-    pub fn gain_in(&self, k: usize) -> f64 {
-        self.resolution_gain + self.fit.get(k).copied().unwrap_or(0.0)
+    /// Resolution gain in neighbourhood `k` for a need of complexity `c`.
+    pub fn gain_in(&self, k: usize, c: f64) -> f64 {
+        self.resolution_gain + c * self.fit.get(k).copied().unwrap_or(0.0)
     }
 
     /// Efficacy for a resolution gain: the relative change in needs resolved per hour.
@@ -47,15 +49,15 @@ impl Practice {
         (1.0 + gain) / (1.0 + self.effort) - 1.0
     }
 
-    /// Efficacy in neighbourhood `k`.
-    pub fn efficacy_in(&self, k: usize) -> f64 {
-        self.efficacy_of(self.gain_in(k))
+    /// Efficacy in neighbourhood `k` for needs of complexity `c`.
+    pub fn efficacy_in(&self, k: usize, c: f64) -> f64 {
+        self.efficacy_of(self.gain_in(k, c))
     }
 
     /// Efficacy over all neighbourhoods alike (a team that serves every neighbourhood).
-    pub fn efficacy_everywhere(&self) -> f64 {
+    pub fn efficacy_everywhere(&self, c: f64) -> f64 {
         let fit = if self.fit.is_empty() { 0.0 } else { self.fit.iter().sum::<f64>() / self.fit.len() as f64 };
-        self.efficacy_of(self.resolution_gain + fit)
+        self.efficacy_of(self.resolution_gain + c * fit)
     }
 }
 
@@ -149,23 +151,25 @@ impl Learning {
 }
 
 impl World {
-    /// Efficacy of team `t`'s practice where it works (0 for the established way).
+    /// Efficacy of team `t`'s practice where it works, for needs of the demand's mean complexity
+    /// (0 for the established way).
     pub fn team_efficacy(&self, t: usize) -> f64 {
         let Some(p) = self.learning.in_use[t] else { return 0.0 };
         let practice = &self.learning.practices[p as usize];
+        let c = self.reference_complexity;
         match self.teams[t].role {
-            TeamRole::Patch { neighbourhood } => practice.efficacy_in(neighbourhood as usize),
-            TeamRole::Stage { .. } => practice.efficacy_everywhere(),
+            TeamRole::Patch { neighbourhood } => practice.efficacy_in(neighbourhood as usize, c),
+            TeamRole::Stage { .. } => practice.efficacy_everywhere(c),
         }
     }
 
-    /// Relative effect on resolution and hours of team `t`'s practice for a citizen of
-    /// neighbourhood `k`.
-    pub(super) fn practice_effect(&self, t: usize, k: usize) -> (f64, f64) {
+    /// Relative effect on resolution and hours of team `t`'s practice for a need of complexity
+    /// `c` of a citizen of neighbourhood `k`.
+    pub(super) fn practice_effect(&self, t: usize, k: usize, c: f64) -> (f64, f64) {
         match self.learning.in_use.get(t).copied().flatten() {
             Some(p) => {
                 let practice = &self.learning.practices[p as usize];
-                (practice.gain_in(k), practice.effort)
+                (practice.gain_in(k, c), practice.effort)
             }
             None => (0.0, 0.0),
         }
@@ -401,12 +405,15 @@ mod tests {
     #[test]
     fn efficacy_depends_on_local_fit() {
         let p = Practice { resolution_gain: 0.1, effort: 0.0, fit: vec![0.05, -0.15] };
-        assert!((p.efficacy_in(0) - 0.15).abs() < 1e-15);
-        assert!((p.efficacy_in(1) + 0.05).abs() < 1e-15);
-        assert!((p.efficacy_everywhere() - 0.05).abs() < 1e-15);
+        assert!((p.efficacy_in(0, 1.0) - 0.15).abs() < 1e-15);
+        assert!((p.efficacy_in(1, 1.0) + 0.05).abs() < 1e-15);
+        assert!((p.efficacy_everywhere(1.0) - 0.05).abs() < 1e-15);
+        // Fit matters in proportion to complexity: a simple need sees the same practice everywhere.
+        assert!((p.gain_in(1, 0.5) - 0.025).abs() < 1e-15);
+        assert_eq!(p.gain_in(0, 0.0), p.gain_in(1, 0.0));
         // Less effort at the same resolution is efficacy too: 1 / 0.8 - 1 = 0.25 more per hour.
         let quicker = Practice { resolution_gain: 0.0, effort: -0.2, fit: vec![0.0] };
-        assert!((quicker.efficacy_in(0) - 0.25).abs() < 1e-12);
-        assert_eq!(quicker.gain_in(0), 0.0);
+        assert!((quicker.efficacy_in(0, 0.5) - 0.25).abs() < 1e-12);
+        assert_eq!(quicker.gain_in(0, 0.5), 0.0);
     }
 }

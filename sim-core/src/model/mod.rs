@@ -174,6 +174,8 @@ pub struct World {
     overhead: OverheadStaff,
     /// Rate-weighted mean standard hours, to express T* in hours.
     reference_hours: f64,
+    /// Rate-weighted mean complexity of the need types, at which practices' efficacy is reported.
+    reference_complexity: f64,
     stage_teams: Vec<u32>,
     neighbourhood_sizes: Vec<usize>,
     /// Establishment, vacancies and recruitment (MODEL.md §5.1).
@@ -342,6 +344,11 @@ impl World {
         } else {
             s.need_types.iter().map(|t| t.standard_hours).sum::<f64>() / s.need_types.len() as f64
         };
+        let reference_complexity = if rate_total > 0.0 {
+            s.need_types.iter().map(|t| t.rate_per_year * t.complexity_mean).sum::<f64>() / rate_total
+        } else {
+            s.need_types.iter().map(|t| t.complexity_mean).sum::<f64>() / s.need_types.len() as f64
+        };
         let stocks = StockFlow::from_pairs(&[
             ("budget", s.money.initial_budget),
             ("perceived_performance", 1.0),
@@ -367,6 +374,7 @@ impl World {
             totals: CaseTotals::default(),
             stocks,
             reference_hours,
+            reference_complexity,
             stage_teams: Vec::new(),
             window_hours: 0.0,
             streams: Streams {
@@ -904,7 +912,7 @@ impl World {
         let copro_factor = 1.0 - r.coproduction_share * g.coproduction * support;
         let specialist = if g.place_based { 1.0 } else { 1.0 - s.routing.specialisation_gain };
         // The team's practice may take more or less time (MODEL.md §5.2).
-        let (_, practice_effort) = self.practice_effect(t, self.citizens.neighbourhood[citizen] as usize);
+        let (_, practice_effort) = self.practice_effect(t, self.citizens.neighbourhood[citizen] as usize, complexity);
         let practice_factor = 1.0 + practice_effort;
         let standard_time = nt.standard_hours * specialist * known_factor * copro_factor * practice_factor;
         let bespoke_time =
@@ -947,7 +955,7 @@ impl World {
         let q = effort::quality(n.time_given, n.time_required, s.effort.quality_exponent);
         let retained = response::information_retained(n.complexity, s.routing.info_loss_per_handoff, n.handoffs as u32);
         let skill = self.workers.skill[worker as usize] * (0.6 + 0.4 * self.reform_familiarity());
-        let (practice_gain, _) = self.practice_effect(t, self.citizens.neighbourhood[n.citizen as usize] as usize);
+        let (practice_gain, _) = self.practice_effect(t, self.citizens.neighbourhood[n.citizen as usize] as usize, n.complexity);
         let p = if n.bespoke {
             response::bespoke_resolution(&s.response, skill, n.knows_citizen, q)
         } else {

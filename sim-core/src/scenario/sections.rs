@@ -530,8 +530,8 @@ section! {
         effort_mean: f64 = 0.0, "relative change", [-0.9, 2], "assumption";
         /// Spread of the effect on hours across practices.
         effort_sd: f64 = 0.08, "relative change", [0, 1], "assumption";
-        /// Spread of a practice's efficacy across neighbourhoods: how much it depends on local fit.
-        fit_sd: f64 = 0.12, "relative change", [0, 1], "MODEL.md §5.2; Cartwright & Hardie 2012 (it worked there; will it work here?); assumption";
+        /// Spread of a practice's resolution gain across neighbourhoods for a need of complexity 1 (local fit; scales with complexity).
+        fit_sd: f64 = 0.3, "relative change", [0, 2], "MODEL.md §5.2; Cartwright & Hardie 2012 (it worked there; will it work here?); assumption";
         /// Relative improvement in resolutions per hour a team (or the centre) needs to keep a practice.
         keep_margin: f64 = 0.0, "relative change", [-0.5, 1], "assumption";
         /// Peer teams using a practice before a team takes it up (1: simple contagion).
