@@ -10,7 +10,7 @@
 use rand::RngExt;
 
 use super::World;
-use crate::metrics::gini_in_place;
+use crate::metrics::{gini_sorted, sort_total_radix};
 use crate::scenario::{AssemblySelection, CitizenParams};
 
 /// Trust after an encounter: up by `rise` of the gap to 1 on a good outcome, down by
@@ -65,13 +65,16 @@ impl World {
             let old = &mut self.scratch.values;
             old.clear();
             old.extend_from_slice(&self.citizens.trust);
-            for i in 0..n {
-                let nb = self.community.neighbours(i);
+            let old = &old[..n];
+            let trust = &mut self.citizens.trust[..n];
+            let targets = &self.community.targets;
+            for (i, row) in self.community.offsets.windows(2).enumerate().take(n) {
+                let nb = &targets[row[0] as usize..row[1] as usize];
                 if nb.is_empty() {
                     continue;
                 }
                 let mean = nb.iter().map(|&j| old[j as usize]).sum::<f64>() / nb.len() as f64;
-                self.citizens.trust[i] += p.trust_spread * (mean - old[i]);
+                trust[i] += p.trust_spread * (mean - old[i]);
             }
         }
         let expected = p.interactions_per_day * n as f64;
@@ -193,7 +196,8 @@ impl World {
             let v = &mut self.scratch.values;
             v.clear();
             v.extend_from_slice(&self.citizens.wellbeing);
-            self.wellbeing_gini = gini_in_place(v);
+            sort_total_radix(v, &mut self.scratch.keys);
+            self.wellbeing_gini = gini_sorted(v);
         }
         self.wellbeing_gini
     }
