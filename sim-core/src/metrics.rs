@@ -344,8 +344,11 @@ pub fn sort_total_radix(v: &mut [f64], scratch: &mut Vec<u64>) {
         v.sort_unstable_by(f64::total_cmp);
         return;
     }
-    scratch.clear();
-    scratch.resize(2 * n, 0);
+    // Every slot is written before it is read: no need to clear it.
+    if scratch.len() != 2 * n {
+        scratch.clear();
+        scratch.resize(2 * n, 0);
+    }
     let (mut src, mut dst) = scratch.split_at_mut(n);
     let mut counts = [[0u32; BUCKETS]; PASSES];
     for (k, &x) in src.iter_mut().zip(v.iter()) {

@@ -204,15 +204,22 @@ impl World {
 
     /// Mean wellbeing per neighbourhood now.
     pub fn neighbourhood_wellbeing(&self) -> Vec<f64> {
-        let k = self.neighbourhood_sizes.len();
-        let mut sum = vec![0.0; k];
-        let mut count = vec![0usize; k];
-        for (i, &w) in self.citizens.wellbeing.iter().enumerate() {
-            let nb = self.citizens.neighbourhood[i] as usize;
-            sum[nb] += w;
-            count[nb] += 1;
+        let mut means = vec![0.0; self.neighbourhood_sizes.len()];
+        self.for_each_neighbourhood_wellbeing(|k, mean| means[k] = mean);
+        means
+    }
+
+    /// Calls `f(neighbourhood, mean wellbeing)` for each neighbourhood, without allocating.
+    /// Citizens are numbered neighbourhood by neighbourhood, so each neighbourhood is one block of
+    /// the wellbeing array, summed in citizen order.
+    pub(super) fn for_each_neighbourhood_wellbeing(&self, mut f: impl FnMut(usize, f64)) {
+        let mut start = 0usize;
+        for (k, &size) in self.neighbourhood_sizes.iter().enumerate() {
+            debug_assert!(self.citizens.neighbourhood[start..start + size].iter().all(|&h| h as usize == k));
+            let sum = self.citizens.wellbeing[start..start + size].iter().fold(0.0, |s, &w| s + w);
+            f(k, if size > 0 { sum / size as f64 } else { f64::NAN });
+            start += size;
         }
-        sum.iter().zip(&count).map(|(s, &c)| if c > 0 { s / c as f64 } else { f64::NAN }).collect()
     }
 }
 

@@ -1151,13 +1151,10 @@ impl World {
         rec[Metric::OpinionPolarisation as usize] = self.opinion_polarisation;
         rec[Metric::WellbeingGini as usize] = self.wellbeing_inequality();
         if self.day >= self.scenario.run.warmup_days && self.day % 7 == 0 {
-            let means = self.neighbourhood_wellbeing();
-            let (sums, count) = &mut self.window_neighbourhood_wellbeing;
-            sums.resize(means.len(), 0.0);
-            for (s, m) in sums.iter_mut().zip(means) {
-                *s += m;
-            }
-            *count += 1;
+            let (mut sums, count) = std::mem::take(&mut self.window_neighbourhood_wellbeing);
+            sums.resize(self.neighbourhood_sizes.len(), 0.0);
+            self.for_each_neighbourhood_wellbeing(|k, mean| sums[k] += mean);
+            self.window_neighbourhood_wellbeing = (sums, count + 1);
         }
         if self.day >= self.scenario.run.warmup_days {
             self.window_hours += rec[Metric::HoursWorked as usize];
