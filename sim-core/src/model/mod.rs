@@ -531,6 +531,10 @@ impl World {
         let target_days = self.scenario.targets.target_days;
         let tp = self.governance.target_pressure;
         for id in 0..self.needs.slots.len() as u32 {
+            // The citizen's trust (a random access) is read for hidden needs: ask for it early.
+            if let Some(ahead) = self.needs.slots.get(id as usize + PREFETCH_AHEAD) {
+                prefetch(self.citizens.trust.get(ahead.citizen as usize));
+            }
             if !self.needs.live[id as usize] {
                 continue;
             }
@@ -735,15 +739,24 @@ impl World {
     }
 
     /// Early closure of an open case near the target threshold, unless inspection catches it
-    /// (MODEL.md §4.7). True if the case was closed.
+    /// (MODEL.md §4.7). True if the case was closed. Most cases are not near the threshold: that
+    /// test is inlined into the daily review, the rest is not.
+    #[inline(always)]
     fn game_target(&mut self, id: u32, rec: &mut DayRecord) -> bool {
         let n = &self.needs.slots[id as usize];
         let tg = &self.scenario.targets;
-        let g = &self.governance;
         let wait = (self.day - n.case_arrival) as f64;
-        if n.in_service || g.target_pressure <= 0.0 || !gaming::near_threshold(wait, tg.target_days, tg.near_threshold_days) {
+        if n.in_service || self.governance.target_pressure <= 0.0 || !gaming::near_threshold(wait, tg.target_days, tg.near_threshold_days) {
             return false;
         }
+        self.game_target_near_threshold(id, rec)
+    }
+
+    #[inline(never)]
+    fn game_target_near_threshold(&mut self, id: u32, rec: &mut DayRecord) -> bool {
+        let n = &self.needs.slots[id as usize];
+        let tg = &self.scenario.targets;
+        let g = &self.governance;
         let chance = gaming::early_closure_chance(g.target_pressure, tg.gaming_propensity, self.teams[n.team as usize].integrity_mean);
         if self.streams.gaming.random::<f64>() >= chance {
             return false;
@@ -1175,6 +1188,24 @@ impl World {
         let clients = self.citizens.served_in_window.iter().filter(|&&b| b).count();
         if clients == 0 { (f64::NAN, f64::NAN) } else { (self.window_hours / clients as f64, self.window_cost / clients as f64) }
     }
+}
+
+/// How many needs ahead the daily review asks for the citizen data it will read.
+const PREFETCH_AHEAD: usize = 16;
+
+/// A hint to bring `x` into the cache before it is read. It changes no result (a no-op off x86_64).
+#[inline(always)]
+fn prefetch<T>(x: Option<&T>) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(x) = x {
+        // SAFETY: a prefetch is only a hint and cannot fault; the address is a valid reference.
+        #[allow(unused_unsafe)]
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>((x as *const T).cast::<i8>())
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
 }
 
 /// a / b, or NaN when there is nothing to divide by (a day with no closures, no deliveries...).
