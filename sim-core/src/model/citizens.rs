@@ -79,16 +79,26 @@ impl World {
         }
         let expected = p.interactions_per_day * n as f64;
         let count = expected.floor() as usize + usize::from(self.streams.social.random::<f64>() < expected.fract());
+        // First draw who meets whom (the draws do not depend on opinions), then let them talk in
+        // the same order: the second loop's reads do not wait on each other.
+        let pairs = &mut self.scratch.pairs;
+        pairs.clear();
+        let offsets = &self.community.offsets;
         for _ in 0..count {
             let i = self.streams.social.random_range(0..n);
-            let nb = self.community.neighbours(i);
-            if nb.is_empty() {
+            let (start, end) = (offsets[i], offsets[i + 1]);
+            if start == end {
                 continue;
             }
-            let j = nb[self.streams.social.random_range(0..nb.len())] as usize;
-            let (a, b) = deffuant(self.citizens.opinion[i], self.citizens.opinion[j], p.confidence_bound, p.convergence);
-            self.citizens.opinion[i] = a;
-            self.citizens.opinion[j] = b;
+            let r = self.streams.social.random_range(0..(end - start) as usize);
+            pairs.push((i as u32, start + r as u32));
+        }
+        let opinion = &mut self.citizens.opinion;
+        for &(i, link) in pairs.iter() {
+            let (i, j) = (i as usize, self.community.targets[link as usize] as usize);
+            let (a, b) = deffuant(opinion[i], opinion[j], p.confidence_bound, p.convergence);
+            opinion[i] = a;
+            opinion[j] = b;
         }
     }
 

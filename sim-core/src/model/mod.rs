@@ -138,6 +138,8 @@ struct Scratch {
     keys: Vec<u64>,
     /// Hours each team's queue calls for today.
     required: Vec<f64>,
+    /// Today's opinion exchanges: (citizen, index of the neighbour in the community's targets).
+    pairs: Vec<(u32, u32)>,
     queues: Vec<Vec<u32>>,
     waits: Vec<f64>,
 }
