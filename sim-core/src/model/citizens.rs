@@ -10,7 +10,7 @@
 use rand::RngExt;
 
 use super::World;
-use crate::metrics::gini_in_place;
+use crate::metrics::{gini_sorted, sort_total_radix};
 use crate::scenario::{AssemblySelection, CitizenParams};
 
 /// Trust after an encounter: up by `rise` of the gap to 1 on a good outcome, down by
@@ -65,27 +65,40 @@ impl World {
             let old = &mut self.scratch.values;
             old.clear();
             old.extend_from_slice(&self.citizens.trust);
-            for i in 0..n {
-                let nb = self.community.neighbours(i);
+            let old = &old[..n];
+            let trust = &mut self.citizens.trust[..n];
+            let targets = &self.community.targets;
+            for (i, row) in self.community.offsets.windows(2).enumerate().take(n) {
+                let nb = &targets[row[0] as usize..row[1] as usize];
                 if nb.is_empty() {
                     continue;
                 }
                 let mean = nb.iter().map(|&j| old[j as usize]).sum::<f64>() / nb.len() as f64;
-                self.citizens.trust[i] += p.trust_spread * (mean - old[i]);
+                trust[i] += p.trust_spread * (mean - old[i]);
             }
         }
         let expected = p.interactions_per_day * n as f64;
         let count = expected.floor() as usize + usize::from(self.streams.social.random::<f64>() < expected.fract());
+        // First draw who meets whom (the draws do not depend on opinions), then let them talk in
+        // the same order: the second loop's reads do not wait on each other.
+        let pairs = &mut self.scratch.pairs;
+        pairs.clear();
+        let offsets = &self.community.offsets;
         for _ in 0..count {
             let i = self.streams.social.random_range(0..n);
-            let nb = self.community.neighbours(i);
-            if nb.is_empty() {
+            let (start, end) = (offsets[i], offsets[i + 1]);
+            if start == end {
                 continue;
             }
-            let j = nb[self.streams.social.random_range(0..nb.len())] as usize;
-            let (a, b) = deffuant(self.citizens.opinion[i], self.citizens.opinion[j], p.confidence_bound, p.convergence);
-            self.citizens.opinion[i] = a;
-            self.citizens.opinion[j] = b;
+            let r = self.streams.social.random_range(0..(end - start) as usize);
+            pairs.push((i as u32, start + r as u32));
+        }
+        let opinion = &mut self.citizens.opinion;
+        for &(i, link) in pairs.iter() {
+            let (i, j) = (i as usize, self.community.targets[link as usize] as usize);
+            let (a, b) = deffuant(opinion[i], opinion[j], p.confidence_bound, p.convergence);
+            opinion[i] = a;
+            opinion[j] = b;
         }
     }
 
@@ -193,22 +206,30 @@ impl World {
             let v = &mut self.scratch.values;
             v.clear();
             v.extend_from_slice(&self.citizens.wellbeing);
-            self.wellbeing_gini = gini_in_place(v);
+            sort_total_radix(v, &mut self.scratch.keys);
+            self.wellbeing_gini = gini_sorted(v);
         }
         self.wellbeing_gini
     }
 
     /// Mean wellbeing per neighbourhood now.
     pub fn neighbourhood_wellbeing(&self) -> Vec<f64> {
-        let k = self.neighbourhood_sizes.len();
-        let mut sum = vec![0.0; k];
-        let mut count = vec![0usize; k];
-        for (i, &w) in self.citizens.wellbeing.iter().enumerate() {
-            let nb = self.citizens.neighbourhood[i] as usize;
-            sum[nb] += w;
-            count[nb] += 1;
+        let mut means = vec![0.0; self.neighbourhood_sizes.len()];
+        self.for_each_neighbourhood_wellbeing(|k, mean| means[k] = mean);
+        means
+    }
+
+    /// Calls `f(neighbourhood, mean wellbeing)` for each neighbourhood, without allocating.
+    /// Citizens are numbered neighbourhood by neighbourhood, so each neighbourhood is one block of
+    /// the wellbeing array, summed in citizen order.
+    pub(super) fn for_each_neighbourhood_wellbeing(&self, mut f: impl FnMut(usize, f64)) {
+        let mut start = 0usize;
+        for (k, &size) in self.neighbourhood_sizes.iter().enumerate() {
+            debug_assert!(self.citizens.neighbourhood[start..start + size].iter().all(|&h| h as usize == k));
+            let sum = self.citizens.wellbeing[start..start + size].iter().fold(0.0, |s, &w| s + w);
+            f(k, if size > 0 { sum / size as f64 } else { f64::NAN });
+            start += size;
         }
-        sum.iter().zip(&count).map(|(s, &c)| if c > 0 { s / c as f64 } else { f64::NAN }).collect()
     }
 }
 

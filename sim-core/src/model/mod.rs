@@ -20,7 +20,7 @@ pub mod workforce;
 use rand::RngExt;
 use rand_distr::{Beta, Distribution, Exp, Poisson, StandardNormal};
 
-use crate::metrics::{DayRecord, Metric, RunSummary, TimeSeries, quantile_sorted};
+use crate::metrics::{DayRecord, Metric, RunSummary, TimeSeries, quantile_sorted, total_order_key};
 use crate::network::{CommunitySpec, Csr, OrgNetwork, OrgSpec, community, organisation};
 use crate::rng::{Stream, stream};
 use crate::scenario::{Governance, Scenario, TimeStandard};
@@ -118,26 +118,14 @@ struct Streams {
     social: Stream,
 }
 
-/// A queued case's place: higher priority first, then lower id (a total order, so the serving order
-/// is the same however the queue is built).
-#[derive(Debug, Clone, Copy)]
-struct QueueKey(f64, u32);
+/// A queued case's place as one integer: higher priority first (in `f64::total_cmp` order), then
+/// lower id. A total order, so the serving order is the same however the queue is built.
+fn queue_key(priority: f64, id: u32) -> u128 {
+    (u128::from(total_order_key(priority)) << 32) | u128::from(u32::MAX - id)
+}
 
-impl PartialEq for QueueKey {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == std::cmp::Ordering::Equal
-    }
-}
-impl Eq for QueueKey {}
-impl PartialOrd for QueueKey {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for QueueKey {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.total_cmp(&other.0).then(other.1.cmp(&self.1))
-    }
+fn queue_key_id(key: u128) -> u32 {
+    u32::MAX - key as u32
 }
 
 /// Scratch buffers of the day stepper; not part of the state.
@@ -146,7 +134,13 @@ struct Scratch {
     /// Per-citizen values (trust snapshot, wellbeing for the Gini).
     values: Vec<f64>,
     /// Queue keys, reused as the heap's storage.
-    keyed: Vec<QueueKey>,
+    keyed: Vec<u128>,
+    /// Radix-sort keys (the wellbeing Gini).
+    keys: Vec<u64>,
+    /// Hours each team's queue calls for today.
+    required: Vec<f64>,
+    /// Today's opinion exchanges: (citizen, index of the neighbour in the community's targets).
+    pairs: Vec<(u32, u32)>,
     queues: Vec<Vec<u32>>,
     waits: Vec<f64>,
 }
@@ -404,7 +398,7 @@ impl World {
 
     /// Open cases: queued, in service or awaiting approval.
     pub fn open_cases(&self) -> usize {
-        self.needs.iter().filter(|(_, n)| matches!(n.state, NeedState::Queued | NeedState::AwaitingApproval)).count()
+        self.needs.in_state(NeedState::Queued) + self.needs.in_state(NeedState::AwaitingApproval)
     }
 
     /// The team that first receives a new case of citizen `i`.
@@ -432,7 +426,6 @@ impl World {
         }
         rec[Metric::CasesArrived as usize] += 1.0;
         n.contacts = n.contacts.saturating_add(1);
-        n.state = NeedState::Queued;
         n.case_arrival = day;
         n.patience_days = patience;
         n.team = team;
@@ -441,6 +434,7 @@ impl World {
         n.approval = Approval::NotAsked;
         n.worker = NO_WORKER;
         n.in_service = false;
+        self.needs.set_state(id, NeedState::Queued);
         self.totals.arrived += 1;
     }
 
@@ -568,6 +562,10 @@ impl World {
         let target_days = self.scenario.targets.target_days;
         let tp = self.governance.target_pressure;
         for id in 0..self.needs.slots.len() as u32 {
+            // The citizen's trust (a random access) is read for hidden needs: ask for it early.
+            if let Some(ahead) = self.needs.slots.get(id as usize + PREFETCH_AHEAD) {
+                prefetch(self.citizens.trust.get(ahead.citizen as usize));
+            }
             if !self.needs.live[id as usize] {
                 continue;
             }
@@ -599,9 +597,8 @@ impl World {
                     if self.game_target(id, rec) {
                         continue;
                     }
-                    let n = &mut self.needs.slots[id as usize];
-                    if day >= n.due {
-                        n.state = NeedState::Queued;
+                    if day >= self.needs.slots[id as usize].due {
+                        self.needs.set_state(id, NeedState::Queued);
                         self.enqueue(id, day, target_days, tp);
                     }
                 }
@@ -609,11 +606,11 @@ impl World {
                     let wait = (day - n.case_arrival) as f32;
                     if !n.in_service && wait > n.patience_days {
                         // The citizen gives up; the need goes hidden and keeps growing.
-                        n.state = NeedState::Hidden;
                         n.worker = NO_WORKER;
                         rec[Metric::CasesAbandoned as usize] += 1.0;
                         self.totals.abandoned += 1;
                         let citizen = n.citizen as usize;
+                        self.needs.set_state(id, NeedState::Hidden);
                         self.encounter(citizen, false);
                     } else if !self.game_target(id, rec) {
                         self.enqueue(id, day, target_days, tp);
@@ -650,8 +647,12 @@ impl World {
         let fatigue_loss = s.staff.fatigue_productivity_loss;
         let hours_per_day = s.workforce.hours_per_day;
         let mut queues = std::mem::take(&mut self.scratch.queues);
+        // Hours each team's queue calls for, summed once for rebalancing and pressure.
+        let mut required_by_team = std::mem::take(&mut self.scratch.required);
+        required_by_team.clear();
+        required_by_team.extend(queues.iter().map(|q| q.iter().map(|&id| self.planned_hours(&self.needs.slots[id as usize])).sum::<f64>()));
         if !g.place_based {
-            self.rebalance_pipeline(&queues);
+            self.rebalance_pipeline(&required_by_team);
         }
         // An imposed standard caps the time per case; need-led time may stretch when there is slack.
         let ceiling = if g.time_standard == TimeStandard::Imposed { 1.0 } else { e.time_ceiling };
@@ -673,7 +674,7 @@ impl World {
                 self.workers.hours_used[w] = 0.0;
                 capacity += h;
             }
-            let required: f64 = queue.iter().map(|&id| self.planned_hours(&self.needs.slots[id as usize])).sum();
+            let required = required_by_team[t];
             let p = effort::work_pressure(required, capacity, e.desired_backlog_days);
             let p_finite = if p.is_finite() { p } else { 10.0 };
             pressure_sum += p_finite * capacity;
@@ -688,10 +689,10 @@ impl World {
             // id. A heap yields them in that order without sorting the cases nobody reaches today.
             let mut keyed = std::mem::take(&mut self.scratch.keyed);
             keyed.clear();
-            keyed.extend(queue.iter().map(|&id| QueueKey(self.needs.slots[id as usize].priority, id)));
+            keyed.extend(queue.iter().map(|&id| queue_key(self.needs.slots[id as usize].priority, id)));
             let mut heap = std::collections::BinaryHeap::from(keyed);
             let time_factor_today = self.teams[t].desired_time_factor * factor;
-            self.serve_queue(t, std::iter::from_fn(|| heap.pop().map(|k| k.1)), time_factor_today, rec);
+            self.serve_queue(t, std::iter::from_fn(|| heap.pop().map(queue_key_id)), time_factor_today, rec);
             self.scratch.keyed = heap.into_vec();
             // Hours worked: casework plus admin and prevention pro rata.
             let mut used = 0.0;
@@ -717,6 +718,7 @@ impl World {
         }
         rec[Metric::WorkPressure as usize] = if capacity_sum > 0.0 { pressure_sum / capacity_sum } else { 0.0 };
         self.scratch.queues = queues;
+        self.scratch.required = required_by_team;
     }
 
     /// Share of a worker's hours left for casework in team `t`: not admin, not the team's prevention
@@ -729,9 +731,8 @@ impl World {
 
     /// Functional managers move staff between pipeline stages weekly, in proportion to each
     /// stage's smoothed workload (at least one per stage), so no stage starves for long.
-    fn rebalance_pipeline(&mut self, queues: &[Vec<u32>]) {
-        for (t, queue) in queues.iter().enumerate() {
-            let required: f64 = queue.iter().map(|&id| self.planned_hours(&self.needs.slots[id as usize])).sum();
+    fn rebalance_pipeline(&mut self, required_by_team: &[f64]) {
+        for (t, &required) in required_by_team.iter().enumerate() {
             let team = &mut self.teams[t];
             team.smoothed_workload += (required - team.smoothed_workload) / 7.0;
         }
@@ -770,15 +771,24 @@ impl World {
     }
 
     /// Early closure of an open case near the target threshold, unless inspection catches it
-    /// (MODEL.md §4.7). True if the case was closed.
+    /// (MODEL.md §4.7). True if the case was closed. Most cases are not near the threshold: that
+    /// test is inlined into the daily review, the rest is not.
+    #[inline(always)]
     fn game_target(&mut self, id: u32, rec: &mut DayRecord) -> bool {
         let n = &self.needs.slots[id as usize];
         let tg = &self.scenario.targets;
-        let g = &self.governance;
         let wait = (self.day - n.case_arrival) as f64;
-        if n.in_service || g.target_pressure <= 0.0 || !gaming::near_threshold(wait, tg.target_days, tg.near_threshold_days) {
+        if n.in_service || self.governance.target_pressure <= 0.0 || !gaming::near_threshold(wait, tg.target_days, tg.near_threshold_days) {
             return false;
         }
+        self.game_target_near_threshold(id, rec)
+    }
+
+    #[inline(never)]
+    fn game_target_near_threshold(&mut self, id: u32, rec: &mut DayRecord) -> bool {
+        let n = &self.needs.slots[id as usize];
+        let tg = &self.scenario.targets;
+        let g = &self.governance;
         let chance = gaming::early_closure_chance(g.target_pressure, tg.gaming_propensity, self.teams[n.team as usize].integrity_mean);
         if self.streams.gaming.random::<f64>() >= chance {
             return false;
@@ -894,8 +904,8 @@ impl World {
                 } else if g.approval_layers > 0 {
                     let granted = rng.random::<f64>() < response::approval_chance(r.approval_grant, g.approval_layers);
                     let delay = (g.approval_layers as f64 * r.approval_delay_days).ceil() as u32;
+                    self.needs.set_state(id, NeedState::AwaitingApproval);
                     let n = &mut self.needs.slots[id as usize];
-                    n.state = NeedState::AwaitingApproval;
                     n.due = self.day + delay.max(1);
                     n.approval = if granted { Approval::Granted } else { Approval::Refused };
                     n.worker = NO_WORKER;
@@ -1056,13 +1066,14 @@ impl World {
         n.approval = Approval::NotAsked;
         let o = &self.scenario.outcome;
         let rng = &mut self.streams.outcome;
-        if rng.random::<f64>() < o.return_probability {
+        let next = if rng.random::<f64>() < o.return_probability {
             let delay = if o.return_delay_days > 0.0 { Exp::new(1.0 / o.return_delay_days).expect("positive").sample(rng) } else { 0.0 };
-            n.state = NeedState::Returning;
             n.due = day + 1 + delay.floor() as u32;
+            NeedState::Returning
         } else {
-            n.state = NeedState::Hidden;
-        }
+            NeedState::Hidden
+        };
+        self.needs.set_state(id, next);
     }
 
     /// Costs, stocks and the levels recorded at the end of the day (MODEL.md §5.4, §6).
@@ -1148,15 +1159,8 @@ impl World {
         rec[Metric::RecruitmentPipeline as usize] = self.stocks.stocks[STOCK_PIPELINE];
 
         // Levels at the end of the day.
-        let mut backlog = 0usize;
-        let mut hidden = 0usize;
-        for (_, n) in self.needs.iter() {
-            match n.state {
-                NeedState::Queued | NeedState::AwaitingApproval => backlog += 1,
-                NeedState::Hidden => hidden += 1,
-                NeedState::Returning => {}
-            }
-        }
+        let backlog = self.needs.in_state(NeedState::Queued) + self.needs.in_state(NeedState::AwaitingApproval);
+        let hidden = self.needs.in_state(NeedState::Hidden);
         rec[Metric::Backlog as usize] = backlog as f64;
         rec[Metric::HiddenNeeds as usize] = hidden as f64;
         let (factor_sum, deliverers) =
@@ -1198,13 +1202,10 @@ impl World {
         rec[Metric::OpinionPolarisation as usize] = self.opinion_polarisation;
         rec[Metric::WellbeingGini as usize] = self.wellbeing_inequality();
         if self.day >= self.scenario.run.warmup_days && self.day % 7 == 0 {
-            let means = self.neighbourhood_wellbeing();
-            let (sums, count) = &mut self.window_neighbourhood_wellbeing;
-            sums.resize(means.len(), 0.0);
-            for (s, m) in sums.iter_mut().zip(means) {
-                *s += m;
-            }
-            *count += 1;
+            let (mut sums, count) = std::mem::take(&mut self.window_neighbourhood_wellbeing);
+            sums.resize(self.neighbourhood_sizes.len(), 0.0);
+            self.for_each_neighbourhood_wellbeing(|k, mean| sums[k] += mean);
+            self.window_neighbourhood_wellbeing = (sums, count + 1);
         }
         if self.day >= self.scenario.run.warmup_days {
             self.window_hours += rec[Metric::HoursWorked as usize];
@@ -1225,6 +1226,24 @@ impl World {
         let clients = self.citizens.served_in_window.iter().filter(|&&b| b).count();
         if clients == 0 { (f64::NAN, f64::NAN) } else { (self.window_hours / clients as f64, self.window_cost / clients as f64) }
     }
+}
+
+/// How many needs ahead the daily review asks for the citizen data it will read.
+const PREFETCH_AHEAD: usize = 16;
+
+/// A hint to bring `x` into the cache before it is read. It changes no result (a no-op off x86_64).
+#[inline(always)]
+fn prefetch<T>(x: Option<&T>) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(x) = x {
+        // SAFETY: a prefetch is only a hint and cannot fault; the address is a valid reference.
+        #[allow(unused_unsafe)]
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>((x as *const T).cast::<i8>())
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
 }
 
 /// a / b, or NaN when there is nothing to divide by (a day with no closures, no deliveries...).

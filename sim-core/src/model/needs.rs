@@ -4,6 +4,7 @@
 
 /// Where a need is. Every live need is in exactly one state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub enum NeedState {
     /// Not presented (never, or the citizen gave up); severity grows.
     Hidden,
@@ -92,16 +93,19 @@ impl Need {
     }
 }
 
-/// The arena of live needs.
+/// The arena of live needs, with a count of live needs per state kept up to date (so the day's
+/// levels need no walk over every need). Change a live need's state only through [`NeedSet::set_state`].
 #[derive(Debug, Clone, Default)]
 pub struct NeedSet {
     pub slots: Vec<Need>,
     pub live: Vec<bool>,
     free: Vec<u32>,
+    in_state: [usize; 4],
 }
 
 impl NeedSet {
     pub fn insert(&mut self, need: Need) -> u32 {
+        self.in_state[need.state as usize] += 1;
         if let Some(id) = self.free.pop() {
             self.slots[id as usize] = need;
             self.live[id as usize] = true;
@@ -115,6 +119,7 @@ impl NeedSet {
 
     pub fn remove(&mut self, id: u32) {
         debug_assert!(self.live[id as usize]);
+        self.in_state[self.slots[id as usize].state as usize] -= 1;
         self.live[id as usize] = false;
         self.free.push(id);
     }
@@ -132,7 +137,20 @@ impl NeedSet {
         self.slots.iter().zip(self.live.iter()).enumerate().filter(|(_, (_, l))| **l).map(|(i, (n, _))| (i as u32, n))
     }
 
-    /// Count of live needs in `state`.
+    /// Moves live need `id` to `state`.
+    pub fn set_state(&mut self, id: u32, state: NeedState) {
+        let n = &mut self.slots[id as usize];
+        self.in_state[n.state as usize] -= 1;
+        self.in_state[state as usize] += 1;
+        n.state = state;
+    }
+
+    /// Count of live needs in `state` (kept as needs move; no walk).
+    pub fn in_state(&self, state: NeedState) -> usize {
+        self.in_state[state as usize]
+    }
+
+    /// Count of live needs in `state` by a walk over every need (to check [`NeedSet::in_state`]).
     pub fn count(&self, state: NeedState) -> usize {
         self.iter().filter(|(_, n)| n.state == state).count()
     }

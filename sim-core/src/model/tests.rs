@@ -41,6 +41,10 @@ fn cases_are_conserved_every_day() {
             );
             assert_eq!(rec[Metric::Backlog as usize], open as f64);
             assert_eq!(w.needs.len(), queued + awaiting + w.needs.count(NeedState::Hidden) + w.needs.count(NeedState::Returning));
+            // The counts kept as needs move agree with a walk over every need.
+            for state in [NeedState::Hidden, NeedState::Queued, NeedState::AwaitingApproval, NeedState::Returning] {
+                assert_eq!(w.needs.in_state(state), w.needs.count(state), "{preset} day {}: {state:?}", w.day);
+            }
             // Service in progress only for queued cases with a worker.
             for (_, n) in w.needs.iter() {
                 if n.in_service {
