@@ -227,8 +227,8 @@ fn table(results: &[PatternResult], format: Format) -> String {
     t.render(format)
 }
 
-/// patterns.csv: one row per check (one row with empty check for a pattern not modelled), so
-/// pandas and R read it as a tidy table.
+/// patterns.csv: one row per check (kind `check`; one row with an empty check for a pattern not
+/// modelled) and per informational estimate (kind `extra`), so pandas and R read it as a tidy table.
 fn csv(results: &[PatternResult]) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let header = [
@@ -247,11 +247,12 @@ fn csv(results: &[PatternResult]) -> String {
         "pass",
         "status",
         "seconds",
+        "kind",
     ];
     w.write_record(header).expect("writing to memory");
     for r in results {
         let p = r.pattern;
-        let base = |check: &str, m: f64, lo: f64, hi: f64, check_pass: &str| {
+        let base = |check: &str, m: f64, lo: f64, hi: f64, check_pass: &str, kind: &str| {
             vec![
                 p.id.to_string(),
                 p.reference.to_string(),
@@ -268,10 +269,11 @@ fn csv(results: &[PatternResult]) -> String {
                 r.pass.to_string(),
                 verdict(r).to_lowercase(),
                 format!("{:.2}", r.seconds),
+                kind.to_string(),
             ]
         };
         if r.observed.checks.is_empty() {
-            w.write_record(base("", f64::NAN, f64::NAN, f64::NAN, "false")).expect("writing to memory");
+            w.write_record(base("", f64::NAN, f64::NAN, f64::NAN, "false", "check")).expect("writing to memory");
         }
         for c in &r.observed.checks {
             let ok = match p.expect {
@@ -279,7 +281,12 @@ fn csv(results: &[PatternResult]) -> String {
                 Expect::Below(b) => c.ci_high < b,
                 Expect::NotModelled => false,
             };
-            w.write_record(base(&c.label, c.mean, c.ci_low, c.ci_high, &ok.to_string())).expect("writing to memory");
+            w.write_record(base(&c.label, c.mean, c.ci_low, c.ci_high, &ok.to_string(), "check")).expect("writing to memory");
+        }
+        // Informational estimates (levels of each arm, sizes against the literature): not part of
+        // the verdict, so check_pass is empty; their unit may differ from the checks' (see label).
+        for c in &r.observed.extras {
+            w.write_record(base(&c.label, c.mean, c.ci_low, c.ci_high, "", "extra")).expect("writing to memory");
         }
     }
     String::from_utf8(w.into_inner().expect("writing to memory")).expect("UTF-8")

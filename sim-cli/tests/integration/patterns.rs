@@ -6,7 +6,7 @@ use crate::{read_json, sim, temp};
 
 const CHEAP: [&str; 2] = ["equal_good_and_bad_encounters_lower_trust", "failure_demand_higher_under_top_down"];
 
-const COLUMNS: [&str; 15] = [
+const COLUMNS: [&str; 16] = [
     "pattern",
     "reference",
     "source",
@@ -22,6 +22,7 @@ const COLUMNS: [&str; 15] = [
     "pass",
     "status",
     "seconds",
+    "kind",
 ];
 
 fn rows(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
@@ -36,8 +37,9 @@ fn quick_patterns_print_csv_with_the_columns_and_exit_by_verdict() {
     let o = sim(tmp.path(), &["patterns", "--quick", "--seeds", "4", "--only", CHEAP[0], CHEAP[1], "--format", "csv", "--out", "out"]);
     let (header, rows) = rows(&o.stdout);
     assert_eq!(header, COLUMNS, "{o}");
-    let ids: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    let ids: Vec<&str> = rows.iter().filter(|r| r[15] == "check").map(|r| r[0].as_str()).collect();
     assert_eq!(ids, CHEAP, "{o}");
+    assert!(rows.iter().all(|r| r[15] == "check" || (r[15] == "extra" && r[11].is_empty())), "{o}");
     for r in &rows {
         for k in [6, 7, 8] {
             r[k].parse::<f64>().unwrap_or_else(|_| panic!("{} is not a number in {r:?}", COLUMNS[k]));
