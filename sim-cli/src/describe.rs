@@ -114,22 +114,22 @@ pub fn describe(args: DescribeArgs) -> Result<(), CliError> {
 }
 
 /// A table: header and rows of cells, rendered in one of the formats.
-struct Table {
+pub struct Table {
     header: Vec<&'static str>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
-    fn new(header: &[&'static str]) -> Self {
+    pub fn new(header: &[&'static str]) -> Self {
         Self { header: header.to_vec(), rows: Vec::new() }
     }
 
-    fn push(&mut self, row: Vec<String>) {
+    pub fn push(&mut self, row: Vec<String>) {
         debug_assert_eq!(row.len(), self.header.len());
         self.rows.push(row);
     }
 
-    fn render(&self, format: Format) -> String {
+    pub fn render(&self, format: Format) -> String {
         match format {
             Format::Text => self.text(),
             Format::Markdown => self.markdown(),
@@ -416,6 +416,14 @@ fn section_span(text: &str, name: &str) -> Result<std::ops::Range<usize>, String
     let start = text[b..].find('\n').map(|i| b + i + 1).ok_or_else(|| format!("nothing after `{begin}`"))?;
     let e = text[start..].find(&end).map(|i| start + i).ok_or_else(|| format!("`{begin}` without `{end}` after it"))?;
     Ok(start..e)
+}
+
+/// `text` with the generated section `name` replaced by `content` (used by `sim patterns --update-doc`).
+pub fn replace_section(text: &str, name: &str, content: &str) -> Result<String, String> {
+    let mut out = text.to_string();
+    let span = section_span(&out, name)?;
+    out.replace_range(span, content);
+    Ok(out)
 }
 
 /// The file's text with every generated section filled from the code.

@@ -4,6 +4,7 @@
 mod compare;
 mod describe;
 mod output;
+mod patterns;
 mod plots;
 mod report;
 mod sweep;
@@ -28,7 +29,8 @@ Examples:
   sim run --set 'need_types[0].rate_per_year=0.3' --set governance.preset=enablement
   sim validate scenarios/*.toml
   sim describe parameters               every parameter with default, unit, range and source
-  sim describe scenario scenarios/surge.toml";
+  sim describe scenario scenarios/surge.toml
+  sim patterns                          the validation suite (MODEL.md §7, §9) into ./sim-out/patterns";
 
 /// Simulator of public services as complex adaptive systems: top-down control vs enablement.
 #[derive(Parser, Debug)]
@@ -63,6 +65,9 @@ enum Command {
     /// Print documentation from the code's own definitions: levers, metrics, parameters, or a
     /// scenario file resolved.
     Describe(describe::DescribeArgs),
+    /// Run the validation suite: every stylised fact of MODEL.md §7 and case of §9 over >= 20
+    /// seeds; print the table and write patterns.csv and a plot. Exit 1 if any pattern fails.
+    Patterns(patterns::PatternsArgs),
 }
 
 #[derive(clap::Args, Debug, Default)]
@@ -107,6 +112,7 @@ fn main() -> ExitCode {
         Some(Command::Merge(args)) => sweep::merge(args, &command_line),
         Some(Command::Plot(args)) => report::plot(args),
         Some(Command::Describe(args)) => describe::describe(args),
+        Some(Command::Patterns(args)) => patterns::patterns(args, &command_line),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

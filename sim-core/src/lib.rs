@@ -12,3 +12,4 @@ pub mod network;
 pub mod rng;
 pub mod scenario;
 pub mod sd;
+pub mod validation;

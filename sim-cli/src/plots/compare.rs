@@ -32,26 +32,30 @@ pub fn key_metrics(has: impl Fn(&str) -> bool) -> Vec<String> {
 
 /// One dot with its whisker: a label on the category axis, a value and its CI.
 #[derive(Debug, Clone)]
-struct Dot {
-    label: String,
-    colour: RGBColor,
-    value: f64,
-    lo: f64,
-    hi: f64,
+pub struct Dot {
+    pub label: String,
+    pub colour: RGBColor,
+    pub value: f64,
+    pub lo: f64,
+    pub hi: f64,
 }
 
-/// A grid of dot-and-whisker panels.
-struct DotPanels {
-    title: String,
-    subtitle: String,
-    keys: Vec<Key>,
+/// A grid of dot-and-whisker panels (also drawn by `sim patterns`).
+pub struct DotPanels {
+    pub title: String,
+    pub subtitle: String,
+    pub keys: Vec<Key>,
     /// Panel caption, y-axis label, dots.
-    panels: Vec<(String, String, Vec<Dot>)>,
+    pub panels: Vec<(String, String, Vec<Dot>)>,
     /// Draw a dashed line at zero (for differences).
-    zero_line: bool,
+    pub zero_line: bool,
+    /// Width and height of one panel in pixels.
+    pub panel: (u32, u32),
+    /// What a panel without values says.
+    pub empty_message: &'static str,
 }
 
-const PANEL: (u32, u32) = (380, 330);
+pub const PANEL: (u32, u32) = (380, 330);
 /// Panels per row: three for up to nine panels (a 3 x 3 block rather than a ragged 4 + 4 + 1),
 /// four beyond.
 fn columns(n: usize) -> usize {
@@ -73,23 +77,30 @@ impl DotPanels {
 impl Figure for DotPanels {
     fn size(&self) -> (u32, u32) {
         let (rows, cols) = figure::grid(self.panels.len(), columns(self.panels.len()));
-        let w = PANEL.0 * cols as u32;
-        (w, self.header().height(w) + rows as u32 * PANEL.1)
+        let w = self.panel.0 * cols as u32;
+        (w, self.header().height(w) + rows as u32 * self.panel.1)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> DrawResult<DB> {
         let body = self.header().draw(root)?;
         let areas = body.split_evenly(figure::grid(self.panels.len(), columns(self.panels.len())));
         for (area, (caption, y_desc, dots)) in areas.iter().zip(&self.panels) {
-            dot_panel(area, caption, y_desc, dots, self.zero_line)?;
+            dot_panel(area, caption, y_desc, dots, self.zero_line, self.empty_message)?;
         }
         Ok(())
     }
 }
 
-fn dot_panel<DB: DrawingBackend>(area: &Area<DB>, caption: &str, y_desc: &str, dots: &[Dot], zero_line: bool) -> DrawResult<DB> {
+fn dot_panel<DB: DrawingBackend>(
+    area: &Area<DB>,
+    caption: &str,
+    y_desc: &str,
+    dots: &[Dot],
+    zero_line: bool,
+    empty: &str,
+) -> DrawResult<DB> {
     if !dots.iter().any(|d| d.value.is_finite()) {
-        return figure::empty_panel(area, caption, "no values");
+        return figure::empty_panel(area, caption, empty);
     }
     let zero = if zero_line { Some(0.0) } else { None };
     let (y0, y1) = style::padded_range(dots.iter().flat_map(|d| [d.value, d.lo, d.hi]).chain(zero));
@@ -170,6 +181,8 @@ pub fn summary_figure(rows: &[SummaryRow]) -> Option<impl Figure> {
         keys: scenarios.iter().enumerate().map(|(i, s)| Key::new(s.clone(), style::colour(i), Mark::Dot)).collect(),
         panels,
         zero_line: false,
+        panel: PANEL,
+        empty_message: "no values",
     })
 }
 
@@ -231,6 +244,8 @@ pub fn effects_figure(rows: &[EffectRow]) -> Option<impl Figure> {
         keys,
         panels,
         zero_line: true,
+        panel: PANEL,
+        empty_message: "no values",
     })
 }
 

@@ -8,6 +8,7 @@ mod cli;
 mod compare;
 mod describe;
 mod determinism;
+mod patterns;
 mod plots;
 mod run;
 mod scenario_library;

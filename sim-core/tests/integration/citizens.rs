@@ -1,13 +1,13 @@
 //! Patterns of the citizen side (MODEL.md §4.6, §5.5), each over 20 seeds with 95% confidence
 //! bounds. Half scale (20,000 citizens) where stated; per-capita rates are unchanged.
 
-use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
 use sim_core::metrics::mean_ci95;
-use sim_core::model::citizens::{polarisation, trust_after};
-use sim_core::model::{World, run};
+use sim_core::model::run;
 use sim_core::rng::run_seed;
-use sim_core::scenario::{AssemblySelection, CitizenParams, Override, Scenario};
+use sim_core::scenario::{Override, Scenario};
+
+use crate::patterns::check;
 
 const SEEDS: u64 = 20;
 
@@ -33,60 +33,17 @@ fn paired(a: &Scenario, b: &Scenario, metric: &str) -> (f64, f64, f64) {
 /// lower trust.
 #[test]
 fn equal_good_and_bad_encounters_lower_trust() {
-    let p = CitizenParams::default();
-    let changes: Vec<f64> = (0..SEEDS)
-        .map(|seed| {
-            let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
-            let start: f64 = 0.2 + 0.6 * rng.random::<f64>();
-            let mut outcomes: Vec<bool> = (0..100).map(|k| k < 50).collect();
-            for i in (1..outcomes.len()).rev() {
-                outcomes.swap(i, rng.random_range(0..=i));
-            }
-            outcomes.iter().fold(start, |t, &good| trust_after(t, good, &p)) - start
-        })
-        .collect();
-    let (m, _, hi) = mean_ci95(&changes);
-    eprintln!("trust change after 50 good and 50 bad encounters: {m:.3} (upper bound {hi:.3})");
-    assert!(hi < 0.0);
+    check("equal_good_and_bad_encounters_lower_trust");
 }
 
 /// MODEL.md §7.9 (Fishkin 2009; Schkade et al. 2007): a random stratified assembly lowers
 /// polarisation among its members and, less, overall; a self-selected like-minded one raises
-/// overall polarisation. Measured on the day of an assembly held after a year of opinion dynamics.
+/// overall polarisation. Measured on the day of an assembly held after 300 days of opinion dynamics.
 #[test]
 fn random_assemblies_depolarise_self_selected_ones_polarise() {
-    let s = load(Some("scenarios/citizens-assembly.toml"), &["population.citizens=20000", "workforce.frontline_staff=60", "run.days=400"]);
-    let results: Vec<(f64, f64, f64)> = seeds()
-        .map(|seed| {
-            let mut w = World::new(&s, seed);
-            for _ in 0..300 {
-                w.step();
-            }
-            let overall = |w: &World| polarisation(w.citizens.opinion.iter().copied());
-            let mut random = w.clone();
-            let members = random.select_assembly(100, AssemblySelection::Random);
-            let before = overall(&random);
-            random.hold_assembly(members);
-            let rec = random.last_assembly.clone().unwrap();
-            let random_members = rec.polarisation_after - rec.polarisation_before;
-            let random_overall = overall(&random) - before;
-            let mut selfsel = w;
-            let members = selfsel.select_assembly(100, AssemblySelection::SelfSelected);
-            let before = overall(&selfsel);
-            selfsel.hold_assembly(members);
-            (random_members, random_overall, overall(&selfsel) - before)
-        })
-        .collect();
-    let col = |k: usize| results.iter().map(|r| [r.0, r.1, r.2][k]).collect::<Vec<f64>>();
-    let (rm, _, rm_hi) = mean_ci95(&col(0));
-    let (ro, _, ro_hi) = mean_ci95(&col(1));
-    let (so, so_lo, _) = mean_ci95(&col(2));
-    eprintln!(
-        "polarisation change: random members {rm:.4} (< {rm_hi:.4}), random overall {ro:.6} (< {ro_hi:.6}), self-selected overall {so:.6} (> {so_lo:.6})"
-    );
-    assert!(rm_hi < 0.0 && ro_hi < 0.0, "a random assembly depolarises");
-    assert!(rm < ro, "more among members than overall");
-    assert!(so_lo > 0.0, "a self-selected assembly polarises");
+    let r = check("random_assemblies_depolarise_self_selected_ones_polarise");
+    let fall = |label: &str| r.observed.checks.iter().find(|c| c.label == label).unwrap().mean;
+    assert!(fall("random: fall among members") > fall("random: fall overall"), "more among members than overall");
 }
 
 /// MODEL.md §4.6 (Gateshead): on council-tax arrears the conversation route lowers repeat arrears

@@ -1,0 +1,353 @@
+//! `sim patterns`: the validation suite (sim_core::validation). Runs every named pattern of
+//! MODEL.md §7 and §9 (or those given with --only) over >= 20 seeds, prints the table (pattern,
+//! MODEL.md reference, source, expected, observed with its 95% CI, pass) and writes
+//! patterns.csv, patterns.md, the plot patterns.png/.svg and manifest.json into --out through a
+//! staging folder. Exit 0 when every pattern run passes, 1 when any fails (a pattern the model
+//! does not have counts as failed), 2 for bad arguments.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::{Instant, SystemTime};
+
+use serde::Serialize;
+use sim_core::validation::{Expect, PATTERNS, Pattern, PatternResult, Scale, find};
+
+use crate::CliError;
+use crate::describe::{Format, Table};
+use crate::output::{Staging, number, write_json};
+use crate::plots::compare::{Dot, DotPanels};
+use crate::plots::figure::{Key, Mark, save};
+
+const EXAMPLES: &str = "\
+Examples:
+  sim patterns                                   every pattern, 20 seeds each, into ./sim-out/patterns
+  sim patterns --seeds 40 --format markdown      40 seeds, the table as Markdown
+  sim patterns --only failure_demand_higher_under_top_down gaming_gap_higher_under_top_down
+  sim patterns --list                            the patterns' ids, references and set-ups, without running
+  sim patterns --quick --seeds 3 --only equal_good_and_bad_encounters_lower_trust --format csv
+                                                 a smoke test: quarter-scale set-ups, few seeds (not evidence)
+  sim patterns --update-doc docs/validation.md   run, then rewrite the table in the doc
+
+Exit status: 0 when every pattern run passes, 1 when any fails (patterns the model does not
+have count as failures), 2 for bad arguments (e.g. fewer than 20 seeds without --quick).";
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = EXAMPLES)]
+pub struct PatternsArgs {
+    /// Seeds per arm of each pattern (at least 20 unless --quick; default 20, with --quick 5).
+    #[arg(long)]
+    seeds: Option<u64>,
+    /// Quarter-scale set-ups (population, staff and funding / 4) and any seed count: a smoke
+    /// test of the machinery, whose verdicts are not evidence.
+    #[arg(long)]
+    quick: bool,
+    /// Run only these patterns (ids as `--list` prints them).
+    #[arg(long, value_name = "ID", num_args = 1..)]
+    only: Vec<String>,
+    /// Table format on stdout: aligned text, Markdown, or CSV (the same as patterns.csv).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Output folder.
+    #[arg(long, default_value = "sim-out/patterns")]
+    out: PathBuf,
+    /// Print the registry (id, reference, source, expected, set-up) and exit without running.
+    #[arg(long)]
+    list: bool,
+    /// After running, rewrite the `<!-- BEGIN GENERATED: patterns -->` section of this Markdown
+    /// file with the Markdown table and a line giving the date, commit, seeds and wall time.
+    #[arg(long, value_name = "FILE")]
+    update_doc: Option<PathBuf>,
+}
+
+pub fn patterns(args: PatternsArgs, command_line: &[String]) -> Result<(), CliError> {
+    let chosen: Vec<&'static Pattern> = if args.only.is_empty() {
+        PATTERNS.iter().collect()
+    } else {
+        args.only
+            .iter()
+            .map(|id| {
+                find(id).ok_or_else(|| {
+                    let ids: Vec<&str> = PATTERNS.iter().map(|p| p.id).collect();
+                    CliError::BadInput(format!("--only {id}: no such pattern; the patterns are: {}", ids.join(", ")))
+                })
+            })
+            .collect::<Result<_, _>>()?
+    };
+    if args.list {
+        let mut t = Table::new(&["pattern", "ref", "source", "expected", "criterion", "set-up"]);
+        for p in &chosen {
+            t.push(vec![p.id.into(), p.reference.into(), p.source.into(), p.expected.into(), p.expect.words(), p.setup.into()]);
+        }
+        print!("{}", t.render(args.format));
+        return Ok(());
+    }
+    let seeds = args.seeds.unwrap_or(if args.quick { 5 } else { 20 });
+    if seeds < 20 && !args.quick {
+        return Err(CliError::BadInput(format!("--seeds {seeds}: a pattern needs at least 20 seeds (use --quick for a smoke test)")));
+    }
+    if seeds < 2 {
+        return Err(CliError::BadInput(format!("--seeds {seeds}: a confidence interval needs at least 2 seeds")));
+    }
+    let scale = if args.quick { Scale::Quick } else { Scale::Full };
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let mut results = Vec::with_capacity(chosen.len());
+    for (k, p) in chosen.iter().enumerate() {
+        eprint!("[{}/{}] {} ({}) ... ", k + 1, chosen.len(), p.id, p.reference);
+        let r = p.evaluate(seeds, scale);
+        eprintln!("{} in {:.1} s (total {:.0} s)", verdict(&r), r.seconds, clock.elapsed().as_secs_f64());
+        results.push(r);
+    }
+    let wall = clock.elapsed().as_secs_f64();
+    let failed = results.iter().filter(|r| !r.pass).count();
+
+    let staging = Staging::new(&args.out).map_err(|e| CliError::Failed(format!("{}: {e}", args.out.display())))?;
+    let io = |e: std::io::Error| CliError::Failed(format!("{}: {e}", args.out.display()));
+    std::fs::write(staging.path().join("patterns.csv"), csv(&results)).map_err(io)?;
+    std::fs::write(staging.path().join("patterns.md"), table(&results, Format::Markdown)).map_err(io)?;
+    let manifest = Manifest {
+        sim_version: env!("CARGO_PKG_VERSION"),
+        git_commit: option_env!("SIM_GIT_COMMIT").filter(|c| !c.is_empty()),
+        command: "patterns",
+        command_line: command_line.to_vec(),
+        scale: if args.quick { "quick" } else { "full" },
+        seeds_per_arm: seeds,
+        patterns: results.iter().map(|r| r.pattern.id).collect(),
+        passed: results.len() - failed,
+        failed,
+        start_time: humantime::format_rfc3339_seconds(started).to_string(),
+        wall_time_seconds: wall,
+    };
+    write_json(&staging.path().join("manifest.json"), &manifest).map_err(io)?;
+    save(&figure(&results, seeds, args.quick), staging.path(), "patterns").map_err(io)?;
+    staging.commit().map_err(io)?;
+
+    print!("{}", if args.format == Format::Csv { csv(&results) } else { table(&results, args.format) });
+    eprintln!(
+        "{} of {} patterns passed ({} seeds per arm, {} scale) in {:.0} s; wrote {}/patterns.csv, patterns.md, patterns.png, manifest.json",
+        results.len() - failed,
+        results.len(),
+        seeds,
+        if args.quick { "quick" } else { "full" },
+        wall,
+        args.out.display()
+    );
+    if let Some(doc) = &args.update_doc {
+        let text = std::fs::read_to_string(doc).map_err(|e| CliError::BadInput(format!("{}: cannot read: {e}", doc.display())))?;
+        let when = humantime::format_rfc3339_seconds(started).to_string();
+        let commit = option_env!("SIM_GIT_COMMIT").filter(|c| !c.is_empty()).unwrap_or("unknown");
+        let content = format!(
+            "Generated by `{}` on {when} (commit {commit}): {} of {} patterns passed, {seeds} seeds per arm, {} scale, wall time {:.0} s on this machine.\n\n{}",
+            command_line.iter().skip(1).fold("sim".to_string(), |a, b| a + " " + b),
+            results.len() - failed,
+            results.len(),
+            if args.quick { "quick" } else { "full" },
+            wall,
+            table(&results, Format::Markdown)
+        );
+        let new = crate::describe::replace_section(&text, "patterns", &content)
+            .map_err(|e| CliError::BadInput(format!("{}: {e}", doc.display())))?;
+        std::fs::write(doc, new).map_err(|e| CliError::Failed(format!("{}: {e}", doc.display())))?;
+        eprintln!("{}: rewrote the generated section `patterns`", doc.display());
+    }
+    if failed > 0 {
+        let ids: Vec<&str> = results.iter().filter(|r| !r.pass).map(|r| r.pattern.id).collect();
+        return Err(CliError::Failed(format!("{failed} of {} patterns did not pass: {}", results.len(), ids.join(", "))));
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Manifest {
+    sim_version: &'static str,
+    git_commit: Option<&'static str>,
+    command: &'static str,
+    command_line: Vec<String>,
+    scale: &'static str,
+    seeds_per_arm: u64,
+    patterns: Vec<&'static str>,
+    passed: usize,
+    failed: usize,
+    start_time: String,
+    wall_time_seconds: f64,
+}
+
+fn verdict(r: &PatternResult) -> &'static str {
+    if !r.pattern.modelled() {
+        "not modelled"
+    } else if r.pass {
+        "pass"
+    } else {
+        "FAIL"
+    }
+}
+
+/// A number to about 3 significant figures.
+fn sig(x: f64) -> String {
+    if !x.is_finite() {
+        return "NaN".into();
+    }
+    let a = x.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if a >= 100.0 {
+        format!("{x:.0}")
+    } else if a >= 1.0 {
+        format!("{x:.2}")
+    } else if a >= 0.01 {
+        format!("{x:.3}")
+    } else {
+        format!("{x:.2e}")
+    }
+}
+
+/// The observed column: the check the verdict hinges on, with its CI and unit.
+fn observed(r: &PatternResult) -> String {
+    match r.binding() {
+        None => "not modelled".into(),
+        Some(c) => {
+            let mut s = format!("{}: {} [{}, {}] {}", c.label, sig(c.mean), sig(c.ci_low), sig(c.ci_high), r.observed.unit);
+            let n = r.observed.checks.len();
+            if n > 1 {
+                let _ = write!(s, " (weakest of {n} checks)");
+            }
+            let _ = write!(s, "; n={}", r.observed.seeds);
+            s
+        }
+    }
+}
+
+fn table(results: &[PatternResult], format: Format) -> String {
+    let mut t = Table::new(&["pattern", "ref", "source", "expected", "observed (mean [95% CI])", "pass"]);
+    for r in results {
+        let p = r.pattern;
+        let expected = format!("{} ({})", p.expected, p.expect.words());
+        t.push(vec![p.id.into(), p.reference.into(), p.source.into(), expected, observed(r), verdict(r).into()]);
+    }
+    t.render(format)
+}
+
+/// patterns.csv: one row per check (kind `check`; one row with an empty check for a pattern not
+/// modelled) and per informational estimate (kind `extra`), so pandas and R read it as a tidy table.
+fn csv(results: &[PatternResult]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "pattern",
+        "reference",
+        "source",
+        "expected",
+        "criterion",
+        "check",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "unit",
+        "seeds",
+        "check_pass",
+        "pass",
+        "status",
+        "seconds",
+        "kind",
+    ];
+    w.write_record(header).expect("writing to memory");
+    for r in results {
+        let p = r.pattern;
+        let base = |check: &str, m: f64, lo: f64, hi: f64, check_pass: &str, kind: &str| {
+            vec![
+                p.id.to_string(),
+                p.reference.to_string(),
+                p.source.to_string(),
+                p.expected.to_string(),
+                p.expect.words(),
+                check.to_string(),
+                number(m),
+                number(lo),
+                number(hi),
+                r.observed.unit.clone(),
+                r.observed.seeds.to_string(),
+                check_pass.to_string(),
+                r.pass.to_string(),
+                verdict(r).to_lowercase(),
+                format!("{:.2}", r.seconds),
+                kind.to_string(),
+            ]
+        };
+        if r.observed.checks.is_empty() {
+            w.write_record(base("", f64::NAN, f64::NAN, f64::NAN, "false", "check")).expect("writing to memory");
+        }
+        for c in &r.observed.checks {
+            let ok = match p.expect {
+                Expect::Above(b) => c.ci_low > b,
+                Expect::Below(b) => c.ci_high < b,
+                Expect::NotModelled => false,
+            };
+            w.write_record(base(&c.label, c.mean, c.ci_low, c.ci_high, &ok.to_string(), "check")).expect("writing to memory");
+        }
+        // Informational estimates (levels of each arm, sizes against the literature): not part of
+        // the verdict, so check_pass is empty; their unit may differ from the checks' (see label).
+        for c in &r.observed.extras {
+            w.write_record(base(&c.label, c.mean, c.ci_low, c.ci_high, "", "extra")).expect("writing to memory");
+        }
+    }
+    String::from_utf8(w.into_inner().expect("writing to memory")).expect("UTF-8")
+}
+
+const PASS: plotters::style::RGBColor = plotters::style::RGBColor(0x00, 0x9E, 0x73);
+const FAIL: plotters::style::RGBColor = plotters::style::RGBColor(0xD5, 0x5E, 0x00);
+
+/// One panel per pattern: each check's mean (dot) and 95% CI (whisker) against the dashed zero
+/// line, green where the check passes, orange where it fails.
+fn figure(results: &[PatternResult], seeds: u64, quick: bool) -> DotPanels {
+    let panels = results
+        .iter()
+        .map(|r| {
+            let dots = r
+                .observed
+                .checks
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let ok = match r.pattern.expect {
+                        Expect::Above(b) => c.ci_low > b,
+                        Expect::Below(b) => c.ci_high < b,
+                        Expect::NotModelled => false,
+                    };
+                    Dot {
+                        label: if r.observed.checks.len() > 1 { format!("{}", i + 1) } else { String::new() },
+                        colour: if ok { PASS } else { FAIL },
+                        value: c.mean,
+                        lo: c.ci_low,
+                        hi: c.ci_high,
+                    }
+                })
+                .collect();
+            let want = match r.pattern.expect {
+                Expect::Above(_) => " (expect > 0)",
+                Expect::Below(_) => " (expect < 0)",
+                Expect::NotModelled => "",
+            };
+            (format!("{} {}", r.pattern.reference, short(r.pattern.id)), format!("{}{want}", r.observed.unit), dots)
+        })
+        .collect();
+    DotPanels {
+        title: "Validation patterns: observed effect and 95% CI".into(),
+        subtitle: format!(
+            "One panel per pattern of MODEL.md §7 and §9; numbered dots are a pattern's checks (see patterns.csv). {seeds} seeds per arm{}.",
+            if quick { ", quick scale (not evidence)" } else { "" }
+        ),
+        keys: vec![
+            Key::new("check passes (CI clear of 0 on the expected side)", PASS, Mark::Dot),
+            Key::new("check fails", FAIL, Mark::Dot),
+        ],
+        panels,
+        zero_line: true,
+        panel: (470, 300),
+        empty_message: "not modelled",
+    }
+}
+
+/// A pattern id short enough for a panel caption.
+fn short(id: &str) -> String {
+    const MAX: usize = 40;
+    if id.chars().count() <= MAX { id.to_string() } else { format!("{}…", id.chars().take(MAX - 1).collect::<String>()) }
+}
