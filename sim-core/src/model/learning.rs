@@ -231,15 +231,15 @@ impl World {
             PracticeRollout::Local => self.local_learning(&p, rec),
             PracticeRollout::Mandated => self.central_pilot(&p, rec),
         }
-        let delivering: Vec<usize> = (0..teams).filter(|&t| self.teams[t].delivers()).collect();
-        let (mut improved, mut using, mut efficacy) = (0usize, 0usize, 0.0);
-        for &t in &delivering {
+        let (mut delivering, mut improved, mut using, mut efficacy) = (0usize, 0usize, 0usize, 0.0);
+        for t in (0..teams).filter(|&t| self.teams[t].delivers()) {
             let e = self.team_efficacy(t);
+            delivering += 1;
             improved += usize::from(e > 0.0);
             using += usize::from(self.learning.in_use[t].is_some());
             efficacy += e;
         }
-        let n = delivering.len().max(1) as f64;
+        let n = delivering.max(1) as f64;
         rec[Metric::PracticesAdopted as usize] = improved as f64 / n;
         rec[Metric::PracticeCoverage as usize] = using as f64 / n;
         rec[Metric::PracticeEfficacyMean as usize] = efficacy / n;
@@ -356,11 +356,14 @@ impl World {
         if self.learning.pilot.is_some() || self.learning.mandate.is_some() || self.day < self.learning.next_pilot_day {
             return;
         }
-        let delivering: Vec<usize> = (0..self.teams.len()).filter(|&t| self.teams[t].delivers()).collect();
-        if delivering.is_empty() {
+        // A delivering team chosen at random, without collecting them (this runs every day).
+        let delivering = || (0..self.teams.len()).filter(|&t| self.teams[t].delivers());
+        let count = delivering().count();
+        if count == 0 {
             return;
         }
-        let t = delivering[self.learning.rng.random_range(0..delivering.len())];
+        let pick = self.learning.rng.random_range(0..count);
+        let t = delivering().nth(pick).expect("pick < count");
         // The centre sees the pilot team's reported rate: gamed closures count as resolved. With
         // no record yet (the first weeks), it waits.
         let baseline = self.recent_rate(t, true);
