@@ -58,6 +58,9 @@ const COST_PER_RESOLVED: Summary = Ratio(Metric::CostTotal, Metric::ResolvedTrue
 const TIME_PER_CASE: Summary = Ratio(Metric::DeliveryHours, Metric::Deliveries);
 const BESPOKE_RATIO: Summary = Ratio(Metric::BespokeDeliveries, Metric::Deliveries);
 const OVERTIME_RATIO: Summary = Ratio(Metric::OvertimeHours, Metric::HoursWorked);
+const HARM_RATIO: Summary = Ratio(Metric::HarmEvents, Metric::HarmRiskEncounters);
+const COMPLIANCE_RATIO: Summary = Ratio(Metric::ProtocolFollowed, Metric::HarmRiskEncounters);
+const BUNCHING_RATIO: Summary = Ratio(Metric::ClosedBeforeTarget, Metric::ClosedAfterTarget);
 
 metrics! {
     /// New needs presented as cases for the first time (value demand).
@@ -199,6 +202,22 @@ metrics! {
     PracticeTrials => "practice_trials", "trials/day", Mean;
     /// First day (from day 0) on which at least half the delivering teams use an improved practice (summary only).
     AdoptionHalfDays => "adoption_half_days", "days", Window;
+    /// Deliveries of need types that carry a risk of harm (MODEL.md §9; Pronovost et al. 2006).
+    HarmRiskEncounters => "harm_risk_encounters", "encounters/day", Mean;
+    /// Harm done in encounters (care-associated infections, falls, medication errors).
+    HarmEvents => "harm_events", "events/day", Mean;
+    /// Harm per encounter with a risk of harm.
+    HarmRate => "harm_rate", "harm/encounter", HARM_RATIO;
+    /// Encounters in which every step of the safety protocol was followed.
+    ProtocolFollowed => "protocol_followed", "encounters/day", Mean;
+    /// Share of encounters with a risk of harm in which the safety protocol was followed (true, not as recorded).
+    ProtocolCompliance => "protocol_compliance", "share of encounters", COMPLIANCE_RATIO;
+    /// Cases closed in the last `targets.near_threshold_days` before the target (wait in (T - near, T]).
+    ClosedBeforeTarget => "closed_before_target", "cases/day", Mean;
+    /// Cases closed in the first `targets.near_threshold_days` after the target (wait in (T, T + near]).
+    ClosedAfterTarget => "closed_after_target", "cases/day", Mean;
+    /// Closures just before the target over those just after: about 1 for a smooth distribution of closure times, far above 1 when closures bunch under the threshold (Bevan & Hood 2006).
+    TargetBunching => "target_bunching", "ratio", BUNCHING_RATIO;
 }
 
 /// One day's values, indexed by `Metric as usize`.

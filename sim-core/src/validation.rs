@@ -39,6 +39,7 @@ const FILES: &[(&str, &str)] = &[
     ("targets-gaming.toml", include_str!("../../scenarios/targets-gaming.toml")),
     ("skilled-vs-novice.toml", include_str!("../../scenarios/skilled-vs-novice.toml")),
     ("sweeps/variety-base.toml", include_str!("../../scenarios/sweeps/variety-base.toml")),
+    ("safety-protocol.toml", include_str!("../../scenarios/safety-protocol.toml")),
 ];
 
 /// How big a set-up a pattern runs.
@@ -341,7 +342,7 @@ pub static PATTERNS: &[Pattern] = &[
         reference: "§7.5",
         source: "Bevan & Hood 2006; Goodhart 1975; Campbell 1979",
         expected: "under target pressure reported performance drifts above true performance (A&E: 96% official vs 77% survey)",
-        setup: "built-in demand, 3 years, top-down (target pressure 0.8) vs enablement (0.1). Check: gaming_gap (reported minus true resolution rate), top-down minus enablement (paired). Bunching just above the threshold is not measured (no distribution of closure times is recorded).",
+        setup: "built-in demand, 3 years, top-down (target pressure 0.8) vs enablement (0.1). Check: gaming_gap (reported minus true resolution rate), top-down minus enablement (paired). Bunching under the threshold is reported_closures_bunch_under_the_target.",
         expect: Expect::Above(0.0),
         run: Some(|c| {
             let (td, en) = (
@@ -349,6 +350,20 @@ pub static PATTERNS: &[Pattern] = &[
                 c.load(None, &["governance.preset=enablement", "run.days=1095"]),
             );
             with_unit(c.paired(&td, &en, c.seeds, summary("gaming_gap"), ("top-down", "enablement")), "share of closures")
+        }),
+    },
+    Pattern {
+        id: "closures_bunch_under_the_target",
+        reference: "§7.5",
+        source: "Bevan & Hood 2006 (ambulance and A&E times bunched just inside the target)",
+        expected: "under target pressure recorded closure times bunch just inside the target: many more cases close in the last days before it than in the first days after",
+        setup: "built-in demand x1.5 (queues reach the 14-day target), top-down preset with approval_layers 0 (a fixed approval delay would itself pile closures at one wait) and management's ratchet of target pressure off (management.tighten_target_step 0, so the arm without targets stays without), 3 years, target_pressure 0.8 vs 0. Check: target_bunching (closures with wait in (T-3, T] over those in (T, T+3]), 0.8 minus 0 (paired); about 1 for a smooth distribution. Extras: each arm's level.",
+        expect: Expect::Above(0.0),
+        run: Some(|c| {
+            let base = ["demand.demand_multiplier=1.5", "governance.approval_layers=0", "management.tighten_target_step=0", "run.days=1095"];
+            let with = |tp: &str| c.load(None, &base.iter().copied().chain([tp]).collect::<Vec<_>>());
+            let (a, b) = (with("governance.target_pressure=0.8"), with("governance.target_pressure=0"));
+            with_unit(c.paired(&a, &b, c.seeds, summary("target_bunching"), ("targets", "none")), "closures before / after the target")
         }),
     },
     Pattern {
@@ -579,9 +594,30 @@ pub static PATTERNS: &[Pattern] = &[
         reference: "§9",
         source: "Pronovost et al. 2006; Urbach et al. 2014",
         expected: "a standardised protocol with high compliance works (infections 2.7 -> 0 per 1000 catheter-days); a mandate without compliance does not",
-        setup: "NOT MODELLED: compliance with a protocol is not a state variable, and no need type stands for a safety protocol whose benefit rests on every step being followed. The nearest things the model has are the standard response on needs within its coverage (see low_variety_top_down_not_costlier and novice_discretion_worse_than_standard) and the mandated roll-out of practices (learning), neither a faithful proxy for compliance.",
-        expect: Expect::NotModelled,
-        run: None,
+        setup: "scenarios/safety-protocol.toml (top-down home care, simple visits each with a 2% risk of harm, a mandated protocol with half the protocol visits observed and fed back), 3 years; arms: as the file, the same mandate unobserved (safety.audit_share 0), and no protocol. Checks: harm_rate observed minus none, and observed minus unobserved (paired). Extras: unobserved minus none, the compliance of each arm, and enablement teams with the protocol and no auditor (their own review of true outcomes is the feedback).",
+        expect: Expect::Below(0.0),
+        run: Some(|c| {
+            let file = Some("safety-protocol.toml");
+            let observed = c.load(file, &[]);
+            let mandate = c.load(file, &["safety.audit_share=0"]);
+            let none = c.load(file, &["safety.protocol=false"]);
+            let teams = c.load(file, &["governance.preset=enablement", "safety.audit_share=0"]);
+            let r = c.runs(&[&observed, &mandate, &none, &teams], c.seeds);
+            let get = |k: usize, m: &'static str| -> Vec<f64> { r[k].iter().map(|o| o.summary.get(m).unwrap()).collect() };
+            let diff = |a: usize, b: usize| -> Vec<f64> { get(a, "harm_rate").iter().zip(get(b, "harm_rate")).map(|(x, y)| x - y).collect() };
+            Observed {
+                checks: vec![Check::of("observed protocol - none", &diff(0, 2)), Check::of("observed - unobserved mandate", &diff(0, 1))],
+                unit: "harm per encounter".into(),
+                extras: vec![
+                    Check::of("unobserved mandate - none", &diff(1, 2)),
+                    Check::of("harm rate, no protocol", &get(2, "harm_rate")),
+                    Check::of("compliance, observed", &get(0, "protocol_compliance")),
+                    Check::of("compliance, unobserved mandate", &get(1, "protocol_compliance")),
+                    Check::of("enablement teams, no auditor - top-down observed", &diff(3, 0)),
+                ],
+                seeds: c.seeds,
+            }
+        }),
     },
     Pattern {
         id: "novice_discretion_worse_than_standard",
@@ -610,7 +646,7 @@ pub static PATTERNS: &[Pattern] = &[
         reference: "§9",
         source: "Bloom et al. 2015",
         expected: "structured monitoring (with competition) improves outcomes",
-        setup: "PARTIAL PROXY: competition between providers is not modelled; only the monitoring half is. Proxy: inspection of closures (governance.inspection_share 0.5 vs 0) under the top-down preset on the built-in demand, 3 years. Check: true_resolution_rate, inspected minus not (paired). Extras: gaming_gap difference.",
+        setup: "PARTIAL PROXY: competition between providers is not modelled; only the monitoring half is. Proxy: inspection of closures (governance.inspection_share 0.5 vs 0), which catches early closures and, by the known chance of being caught, deters them (targets.deterrence), under the top-down preset on the built-in demand, 3 years. Check: true_resolution_rate, inspected minus not (paired). Extras: gaming_gap and cost_per_resolved_need differences.",
         expect: Expect::Above(0.0),
         run: Some(|c| {
             let a = c.load(None, &["governance.preset=top_down", "run.days=1095", "governance.inspection_share=0.5"]);
@@ -622,7 +658,10 @@ pub static PATTERNS: &[Pattern] = &[
             Observed {
                 checks: vec![Check::of("inspection 0.5 - none", &diff("true_resolution_rate"))],
                 unit: "share of closures".into(),
-                extras: vec![Check::of("gaming gap, inspection 0.5 - none", &diff("gaming_gap"))],
+                extras: vec![
+                    Check::of("gaming gap, inspection 0.5 - none", &diff("gaming_gap")),
+                    Check::of("cost per resolved need, inspection 0.5 - none", &diff("cost_per_resolved_need")),
+                ],
                 seeds: c.seeds,
             }
         }),
@@ -632,28 +671,38 @@ pub static PATTERNS: &[Pattern] = &[
         reference: "§9",
         source: "Lalani et al. 2019 (UK Buurtzorg pilots)",
         expected: "enablement transplanted without its conditions gives mixed results",
-        setup: "PROXY: the missing condition is a skilled workforce. Built-in high-variety demand, 3 years, half scale (20,000 citizens, 60 staff), top-down vs enablement preset, each with the default workforce (skill 0.5) and a novice one (skill 0.2, recruits 0.2). Check: enablement's saving in cost_per_resolved_need (top-down minus enablement) with the default workforce minus the same with novices (a difference in differences, paired). Extras: the saving with novices.",
+        setup: "PROXY: the conditions Lalani et al. found missing in the UK pilots are the host system's time-and-task commissioning, performance targets and recording, and line management. Built-in high-variety demand, 3 years: self-managing place-based teams (the enablement preset) in full, and transplanted into those conditions (time_standard imposed, target_pressure 0.8, admin_share 0.3, review by management), with top-down as the baseline. Check: true_resolution_rate, full minus transplanted (paired): the gain over top-down shrinks. Extras: each arm's true resolution and cost_per_resolved_need against top-down (the transplanted teams are not costlier per resolved need: they give less time and resolve less, so the results are mixed).",
         expect: Expect::Above(0.0),
         run: Some(|c| {
-            let arm = |preset: &str, novice: bool| {
-                let p = format!("governance.preset={preset}");
-                let mut sets: Vec<&str> = HALF_SCALE.iter().copied().chain([p.as_str(), "run.days=1095"]).collect();
-                if novice {
-                    sets.extend(["workforce.skill_mean=0.2", "staff.recruit_skill_mean=0.2"]);
-                }
-                c.load(None, &sets)
+            let sets = |extra: &[&'static str]| -> Vec<&'static str> {
+                ["governance.preset=enablement", "run.days=1095"].iter().chain(extra).copied().collect()
             };
-            let arms = [arm("top_down", false), arm("enablement", false), arm("top_down", true), arm("enablement", true)];
-            let r = c.runs(&arms.iter().collect::<Vec<_>>(), c.seeds);
-            let cost = |k: usize, i: usize| r[k][i].summary.get("cost_per_resolved_need").unwrap();
-            let n = c.seeds as usize;
-            let skilled: Vec<f64> = (0..n).map(|i| cost(0, i) - cost(1, i)).collect();
-            let novice: Vec<f64> = (0..n).map(|i| cost(2, i) - cost(3, i)).collect();
-            let did: Vec<f64> = skilled.iter().zip(&novice).map(|(a, b)| a - b).collect();
+            let full = c.load(None, &sets(&[]));
+            let transplant = c.load(
+                None,
+                &sets(&[
+                    "governance.time_standard=imposed",
+                    "governance.target_pressure=0.8",
+                    "governance.admin_share=0.3",
+                    "governance.review=management",
+                ]),
+            );
+            let td = c.load(None, &["governance.preset=top_down", "run.days=1095"]);
+            let r = c.runs(&[&full, &transplant, &td], c.seeds);
+            let get = |k: usize, m: &'static str| -> Vec<f64> { r[k].iter().map(|o| o.summary.get(m).unwrap()).collect() };
+            let cost = |k: usize| get(k, "cost_per_resolved_need");
+            let diff = |a: Vec<f64>, b: Vec<f64>| -> Vec<f64> { a.iter().zip(b).map(|(x, y)| x - y).collect() };
+            let resolution = |k: usize| get(k, "true_resolution_rate");
             Observed {
-                checks: vec![Check::of("saving with skill - saving with novices", &did)],
-                unit: "currency per resolved need".into(),
-                extras: vec![Check::of("enablement saving, default skill", &skilled), Check::of("enablement saving, novices", &novice)],
+                checks: vec![Check::of("full - transplanted", &diff(resolution(0), resolution(1)))],
+                unit: "share of closures truly resolved".into(),
+                extras: vec![
+                    Check::of("true resolution, full", &resolution(0)),
+                    Check::of("true resolution, transplanted", &resolution(1)),
+                    Check::of("true resolution, top-down", &resolution(2)),
+                    Check::of("cost per resolved need, top-down - full", &diff(cost(2), cost(0))),
+                    Check::of("cost per resolved need, top-down - transplanted", &diff(cost(2), cost(1))),
+                ],
                 seeds: c.seeds,
             }
         }),

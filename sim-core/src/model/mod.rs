@@ -13,6 +13,7 @@ pub mod money;
 pub mod needs;
 pub mod presentation;
 pub mod response;
+pub mod safety;
 pub mod shocks;
 mod structure;
 pub mod workforce;
@@ -88,6 +89,8 @@ pub struct Team {
     pub outcomes: management::TeamOutcomes,
     /// Today's work pressure.
     pub pressure: f64,
+    /// Share of encounters in which the team follows the safety protocol (MODEL.md §9).
+    pub compliance: f64,
 }
 
 impl Team {
@@ -471,6 +474,7 @@ impl World {
         self.account(&mut rec);
         self.manage(&rec);
         self.learning_day(&mut rec);
+        self.safety_day();
         self.recruit();
         self.day += 1;
         rec
@@ -636,7 +640,13 @@ impl World {
         if !team.delivers() {
             return self.scenario.routing.handoff_hours;
         }
-        self.scenario.need_types[n.need_type as usize].standard_hours
+        let nt = &self.scenario.need_types[n.need_type as usize];
+        nt.standard_hours + self.protocol_hours(nt)
+    }
+
+    /// Hours a mandated safety protocol adds to an encounter of need type `nt` (MODEL.md §9).
+    fn protocol_hours(&self, nt: &crate::scenario::NeedType) -> f64 {
+        if self.scenario.safety.protocol && nt.harm_per_encounter > 0.0 { self.scenario.safety.protocol_hours } else { 0.0 }
     }
 
     /// Work allocation and service encounters, team by team (MODEL.md §4.3-4.7).
@@ -789,7 +799,8 @@ impl World {
         let n = &self.needs.slots[id as usize];
         let tg = &self.scenario.targets;
         let g = &self.governance;
-        let chance = gaming::early_closure_chance(g.target_pressure, tg.gaming_propensity, self.teams[n.team as usize].integrity_mean);
+        let integrity = self.teams[n.team as usize].integrity_mean;
+        let chance = gaming::early_closure_chance(g.target_pressure, tg.gaming_propensity, integrity, g.inspection_share, tg.deterrence);
         if self.streams.gaming.random::<f64>() >= chance {
             return false;
         }
@@ -924,9 +935,11 @@ impl World {
         // The team's practice may take more or less time (MODEL.md §5.2).
         let (_, practice_effort) = self.practice_effect(t, self.citizens.neighbourhood[citizen] as usize, complexity);
         let practice_factor = 1.0 + practice_effort;
-        let standard_time = nt.standard_hours * specialist * known_factor * copro_factor * practice_factor;
-        let bespoke_time =
-            demand::effort_required(nt.effort_hours, complexity) * r.bespoke_effort_factor * known_factor * copro_factor * practice_factor;
+        // A mandated safety protocol's steps take their minutes whatever the response (MODEL.md §9).
+        let protocol_time = self.protocol_hours(nt);
+        let standard_time = nt.standard_hours * specialist * known_factor * copro_factor * practice_factor + protocol_time;
+        let bespoke_time = demand::effort_required(nt.effort_hours, complexity) * r.bespoke_effort_factor * known_factor * copro_factor * practice_factor
+            + protocol_time;
         let required = if bespoke { bespoke_time } else { standard_time };
         // Imposed: the procedure's time whatever the need. Need-led: the time the worker judges
         // the person and need call for, which is never less than the procedure's.
@@ -934,7 +947,8 @@ impl World {
             TimeStandard::Imposed => standard_time,
             TimeStandard::NeedLed if bespoke => bespoke_time,
             TimeStandard::NeedLed => {
-                (demand::effort_required(nt.effort_hours, complexity) * known_factor * copro_factor * practice_factor).max(standard_time)
+                (demand::effort_required(nt.effort_hours, complexity) * known_factor * copro_factor * practice_factor + protocol_time)
+                    .max(standard_time)
             }
         };
         let given = base * time_factor;
@@ -980,6 +994,7 @@ impl World {
         }
         let citizen = n.citizen as usize;
         let bespoke = n.bespoke;
+        let risk = nt.harm_per_encounter;
         self.citizens.last_worker[citizen] = worker;
         let trust = &mut self.citizens.trust[citizen];
         *trust = citizens::trust_after(*trust, resolved, &s.citizens);
@@ -1008,6 +1023,9 @@ impl World {
             self.citizens.latent[citizen] *= 1.0 - s.response.root_cause_fix;
             rec[Metric::RootCausesAddressed as usize] += 1.0;
         }
+        if risk > 0.0 {
+            self.harm_risk(t, risk, q, citizen, rec);
+        }
         let w = worker as usize;
         self.workers.skill[w] = workforce::learn_by_doing(self.workers.skill[w], bespoke, &self.scenario.staff);
         let need_type = self.needs.slots[id as usize].need_type as usize;
@@ -1015,6 +1033,28 @@ impl World {
             self.enforce(citizen, need_type, rec);
         }
         self.close_case(id, resolved, false, rec);
+    }
+
+    /// An encounter with a risk of harm: the protocol, if mandated, is followed with the team's
+    /// compliance when the encounter had the time its steps need (q); harm falls on the citizen and
+    /// its knock-on cost elsewhere (MODEL.md §9; Pronovost et al. 2006). Draws only for need types
+    /// with a risk, so services without one are unchanged.
+    fn harm_risk(&mut self, t: usize, risk: f64, q: f64, citizen: usize, rec: &mut DayRecord) {
+        let p = &self.scenario.safety;
+        rec[Metric::HarmRiskEncounters as usize] += 1.0;
+        let followed = p.protocol && self.streams.outcome.random::<f64>() < self.teams[t].compliance * q;
+        if p.protocol {
+            rec[Metric::InspectionHoursInternal as usize] += p.audit_share * p.audit_hours;
+        }
+        if followed {
+            rec[Metric::ProtocolFollowed as usize] += 1.0;
+        }
+        if self.streams.outcome.random::<f64>() < safety::harm_chance(risk, p.harm_reduction, followed) {
+            rec[Metric::HarmEvents as usize] += 1.0;
+            rec[Metric::CostAcute as usize] += p.harm_cost;
+            let w = &mut self.citizens.wellbeing[citizen];
+            *w = (*w - self.scenario.demand.acute_wellbeing_loss).max(0.0);
+        }
     }
 
     /// The enforcement route after a failed standard response to arrears: a bailiff's visit costs
@@ -1047,6 +1087,12 @@ impl World {
         let wait = (day - n.case_arrival) as f64;
         self.scratch.waits.push(wait);
         rec[Metric::CasesClosed as usize] += 1.0;
+        let (target, near) = (self.scenario.targets.target_days, self.scenario.targets.near_threshold_days);
+        if wait <= target && wait > target - near {
+            rec[Metric::ClosedBeforeTarget as usize] += 1.0;
+        } else if wait > target && wait <= target + near {
+            rec[Metric::ClosedAfterTarget as usize] += 1.0;
+        }
         let team = &mut self.teams[n.team as usize].outcomes;
         team.day_closed += 1.0;
         team.day_resolved += f64::from(u8::from(resolved));
@@ -1125,6 +1171,9 @@ impl World {
         rec[Metric::FailureDemandShare as usize] = ratio(rec[Metric::DemandFailure as usize], arrived);
         rec[Metric::TimePerCase as usize] = ratio(rec[Metric::DeliveryHours as usize], rec[Metric::Deliveries as usize]);
         rec[Metric::BespokeShare as usize] = ratio(rec[Metric::BespokeDeliveries as usize], rec[Metric::Deliveries as usize]);
+        rec[Metric::HarmRate as usize] = ratio(rec[Metric::HarmEvents as usize], rec[Metric::HarmRiskEncounters as usize]);
+        rec[Metric::ProtocolCompliance as usize] = ratio(rec[Metric::ProtocolFollowed as usize], rec[Metric::HarmRiskEncounters as usize]);
+        rec[Metric::TargetBunching as usize] = ratio(rec[Metric::ClosedBeforeTarget as usize], rec[Metric::ClosedAfterTarget as usize]);
         rec[Metric::OverheadShare as usize] = overhead / (frontline + overhead);
         rec[Metric::CostPerResolvedNeed as usize] = ratio(rec[Metric::CostTotal as usize], rec[Metric::ResolvedTrue as usize]);
         rec[Metric::OvertimeShare as usize] = if rec[Metric::HoursWorked as usize] > 0.0 {

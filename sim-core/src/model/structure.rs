@@ -20,6 +20,12 @@ impl World {
         let old_factor = self.teams.iter().filter(|t| t.delivers()).map(|t| t.desired_time_factor).sum::<f64>()
             / self.teams.iter().filter(|t| t.delivers()).count().max(1) as f64;
         let old_factor = if self.teams.is_empty() { 1.0 } else { old_factor };
+        // Compliance with a safety protocol carries over a restructuring as the mean of the old teams.
+        let compliance = if self.teams.is_empty() {
+            s.safety.compliance_start
+        } else {
+            self.teams.iter().map(|t| t.compliance).sum::<f64>() / self.teams.len() as f64
+        };
         let new_team = |role| Team {
             role,
             workers: Vec::new(),
@@ -30,6 +36,7 @@ impl World {
             smoothed_workload: 0.0,
             outcomes: Default::default(),
             pressure: 0.0,
+            compliance,
         };
         let mut teams = Vec::new();
         let mut patch_teams = Vec::new();

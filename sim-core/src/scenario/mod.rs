@@ -38,6 +38,7 @@ pub struct Scenario {
     pub management: ManagementParams,
     pub citizens: CitizenParams,
     pub learning: LearningParams,
+    pub safety: SafetyParams,
     pub need_types: Vec<NeedType>,
     /// Shocks and reforms in day order.
     pub events: Vec<Event>,
@@ -65,6 +66,7 @@ impl Default for Scenario {
             management: ManagementParams::default(),
             citizens: CitizenParams::default(),
             learning: LearningParams::default(),
+            safety: SafetyParams::default(),
             need_types: default_need_types(),
             events: Vec::new(),
         }
@@ -93,6 +95,7 @@ struct ScenarioFile {
     management: Option<ManagementRaw>,
     citizens: Option<CitizenRaw>,
     learning: Option<LearningRaw>,
+    safety: Option<SafetyRaw>,
     need_types: Option<Vec<NeedTypeRaw>>,
     events: Option<Vec<Event>>,
 }
@@ -327,6 +330,7 @@ impl Scenario {
             management: ManagementParams::resolve(raw.management.unwrap_or_default(), &defaults.management),
             citizens: CitizenParams::resolve(raw.citizens.unwrap_or_default(), &defaults.citizens),
             learning: LearningParams::resolve(raw.learning.unwrap_or_default(), &defaults.learning),
+            safety: SafetyParams::resolve(raw.safety.unwrap_or_default(), &defaults.safety),
             need_types,
             events: {
                 let mut e = raw.events.unwrap_or_default();
@@ -366,6 +370,7 @@ impl Scenario {
             out_of_range(ManagementParams::KEY, self.management.validate()),
             out_of_range(CitizenParams::KEY, self.citizens.validate()),
             out_of_range(LearningParams::KEY, self.learning.validate()),
+            out_of_range(SafetyParams::KEY, self.safety.validate()),
         ];
         if let Some(bad) = checks.into_iter().flatten().next() {
             return Some(bad);
@@ -471,6 +476,7 @@ impl Scenario {
         v.extend(ManagementParams::specs());
         v.extend(CitizenParams::specs());
         v.extend(LearningParams::specs());
+        v.extend(SafetyParams::specs());
         v.extend(NeedType::specs());
         v
     }

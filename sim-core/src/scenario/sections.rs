@@ -289,6 +289,8 @@ section! {
         near_threshold_days: f64 = 3.0, "days", [0, 365], "assumption";
         /// Hours one inspection of a closure takes.
         inspection_hours: f64 = 0.5, "hours", [0, 100], "assumption";
+        /// How far the known chance of inspection deters early closure: the chance is cut by deterrence x inspection_share.
+        deterrence: f64 = 1.0, "0..1", [0, 1], "Becker 1968 (expected sanction deters); Bevan & Hood 2006 (gaming thrives where audit is rare); assumption";
     }
 }
 
@@ -357,6 +359,8 @@ section! {
         enforcement_debt: f64 = 0.15, "0..1", [0, 1], "assumption";
         /// Chance that enforcement raises a need of another type (knock-on demand elsewhere).
         enforcement_knock_on: f64 = 0.3, "probability", [0, 1], "assumption";
+        /// Chance that one encounter harms the citizen (a care-associated infection, a fall, a medication error) when no safety protocol is followed.
+        harm_per_encounter: f64 = 0.0, "probability/encounter", [0, 1], "Pronovost et al. 2006 (2.7-7.7 catheter infections per 1,000 catheter-days before the checklist); 0: the need carries no such risk";
     }
 }
 
@@ -554,6 +558,34 @@ section! {
         seed_day: u32 = 0, "day", [0, 36_500], "assumption";
         /// Effect of the seeded practice on the chance of resolution (relative), the same in every neighbourhood.
         seed_resolution_gain: f64 = 0.15, "relative change", [-1, 1], "assumption";
+    }
+}
+
+section! {
+    /// A standardised safety protocol for need types that carry a risk of harm (MODEL.md §9;
+    /// Pronovost et al. 2006; Urbach et al. 2014): it works only when followed, and how often it is
+    /// followed (compliance) drifts toward what observation and feedback sustain.
+    pub struct SafetyParams / SafetyRaw in "safety" {
+        /// A protocol is mandated for every need type with `harm_per_encounter` > 0.
+        protocol: bool = false, "-", [f64::NAN, f64::NAN], "Pronovost et al. 2006 (central-line checklist)";
+        /// Share of harm a fully followed protocol prevents.
+        harm_reduction: f64 = 0.8, "share", [0, 1], "Pronovost et al. 2006 (mean 7.7 -> 1.4 infections per 1,000 catheter-days at high compliance)";
+        /// Hours following the protocol adds to an encounter.
+        protocol_hours: f64 = 0.1, "hours", [0, 100], "assumption (a few minutes of checks)";
+        /// Share of protocol encounters observed by an auditor who checks the steps and feeds the team's true harm rate back.
+        audit_share: f64 = 0.0, "share of encounters", [0, 1], "Pronovost et al. 2006 (observation and feedback of infection rates)";
+        /// Hours one observation takes.
+        audit_hours: f64 = 0.25, "hours", [0, 100], "assumption";
+        /// Weight of a team's own weekly review of its true outcomes (enablement) as feedback on the protocol.
+        team_feedback: f64 = 0.5, "0..1", [0, 1], "Dixon-Woods et al. 2011 (the programme worked through teams owning their data); assumption";
+        /// Compliance when the mandate starts (staff trained, forms issued).
+        compliance_start: f64 = 0.5, "share of encounters", [0, 1], "assumption";
+        /// Compliance that unobserved practice drifts to (steps skipped, boxes ticked).
+        compliance_floor: f64 = 0.2, "share of encounters", [0, 1], "Urbach et al. 2014 (mandated checklists, no measurable effect); Vaughan 1996 (normalisation of deviance); assumption";
+        /// Time constant of the drift of compliance toward what feedback sustains.
+        compliance_days: f64 = 60.0, "days", [1, 3650], "assumption";
+        /// Knock-on cost of one harm (extra treatment, longer stay).
+        harm_cost: f64 = 5000.0, "currency", [0, 1.0e9], "assumption (Pronovost et al. 2006 cite tens of thousands of dollars per infection)";
     }
 }
 
