@@ -360,7 +360,8 @@ pub static PATTERNS: &[Pattern] = &[
         setup: "built-in demand x1.5 (queues reach the 14-day target), top-down preset with approval_layers 0 (a fixed approval delay would itself pile closures at one wait) and management's ratchet of target pressure off (management.tighten_target_step 0, so the arm without targets stays without), 3 years, target_pressure 0.8 vs 0. Check: target_bunching (closures with wait in (T-3, T] over those in (T, T+3]), 0.8 minus 0 (paired); about 1 for a smooth distribution. Extras: each arm's level.",
         expect: Expect::Above(0.0),
         run: Some(|c| {
-            let base = ["demand.demand_multiplier=1.5", "governance.approval_layers=0", "management.tighten_target_step=0", "run.days=1095"];
+            let base =
+                ["demand.demand_multiplier=1.5", "governance.approval_layers=0", "management.tighten_target_step=0", "run.days=1095"];
             let with = |tp: &str| c.load(None, &base.iter().copied().chain([tp]).collect::<Vec<_>>());
             let (a, b) = (with("governance.target_pressure=0.8"), with("governance.target_pressure=0"));
             with_unit(c.paired(&a, &b, c.seeds, summary("target_bunching"), ("targets", "none")), "closures before / after the target")
@@ -594,7 +595,7 @@ pub static PATTERNS: &[Pattern] = &[
         reference: "§9",
         source: "Pronovost et al. 2006; Urbach et al. 2014",
         expected: "a standardised protocol with high compliance works (infections 2.7 -> 0 per 1000 catheter-days); a mandate without compliance does not",
-        setup: "scenarios/safety-protocol.toml (top-down home care, simple visits each with a 2% risk of harm, a mandated protocol with half the protocol visits observed and fed back), 3 years; arms: as the file, the same mandate unobserved (safety.audit_share 0), and no protocol. Checks: harm_rate observed minus none, and observed minus unobserved (paired). Extras: unobserved minus none, the compliance of each arm, and enablement teams with the protocol and no auditor (their own review of true outcomes is the feedback).",
+        setup: "scenarios/safety-protocol.toml (top-down home care, simple visits each with a 2% risk of harm, a mandated protocol, every protocol visit checked and the harm rate fed back, as in Pronovost's programme), 3 years; arms: as the file, the same mandate unobserved (safety.audit_share 0), and no protocol. Checks: harm_rate observed minus none, and observed minus unobserved (paired). Extras: unobserved minus none, the compliance of each arm, and enablement teams with the protocol and no auditor (their own review of true outcomes is the feedback).",
         expect: Expect::Below(0.0),
         run: Some(|c| {
             let file = Some("safety-protocol.toml");
@@ -604,7 +605,8 @@ pub static PATTERNS: &[Pattern] = &[
             let teams = c.load(file, &["governance.preset=enablement", "safety.audit_share=0"]);
             let r = c.runs(&[&observed, &mandate, &none, &teams], c.seeds);
             let get = |k: usize, m: &'static str| -> Vec<f64> { r[k].iter().map(|o| o.summary.get(m).unwrap()).collect() };
-            let diff = |a: usize, b: usize| -> Vec<f64> { get(a, "harm_rate").iter().zip(get(b, "harm_rate")).map(|(x, y)| x - y).collect() };
+            let diff =
+                |a: usize, b: usize| -> Vec<f64> { get(a, "harm_rate").iter().zip(get(b, "harm_rate")).map(|(x, y)| x - y).collect() };
             Observed {
                 checks: vec![Check::of("observed protocol - none", &diff(0, 2)), Check::of("observed - unobserved mandate", &diff(0, 1))],
                 unit: "harm per encounter".into(),
@@ -772,8 +774,19 @@ mod tests {
 
     #[test]
     fn not_modelled_never_passes_and_verdicts_follow_the_bound() {
-        let p = find("safety_protocols_need_compliance").unwrap();
-        let r = p.evaluate(20, Scale::Quick);
+        // Every case of MODEL.md §7 and §9 now has a mechanism; the verdict rule is kept for any
+        // pattern registered before its mechanism exists.
+        static UNMODELLED: Pattern = Pattern {
+            id: "an_unmodelled_case",
+            reference: "§9",
+            source: "-",
+            expected: "-",
+            setup: "NOT MODELLED",
+            expect: Expect::NotModelled,
+            run: None,
+        };
+        assert!(PATTERNS.iter().all(Pattern::modelled));
+        let r = UNMODELLED.evaluate(20, Scale::Quick);
         assert!(!r.pass && r.observed.checks.is_empty());
         let c = Check { label: String::new(), mean: 1.0, ci_low: 0.5, ci_high: 1.5 };
         assert!(Expect::Above(0.0).holds(&c) && !Expect::Above(0.6).holds(&c) && !Expect::Below(0.0).holds(&c));

@@ -938,18 +938,18 @@ impl World {
         // A mandated safety protocol's steps take their minutes whatever the response (MODEL.md §9).
         let protocol_time = self.protocol_hours(nt);
         let standard_time = nt.standard_hours * specialist * known_factor * copro_factor * practice_factor + protocol_time;
-        let bespoke_time = demand::effort_required(nt.effort_hours, complexity) * r.bespoke_effort_factor * known_factor * copro_factor * practice_factor
-            + protocol_time;
+        let bespoke_time =
+            demand::effort_required(nt.effort_hours, complexity) * r.bespoke_effort_factor * known_factor * copro_factor * practice_factor
+                + protocol_time;
         let required = if bespoke { bespoke_time } else { standard_time };
         // Imposed: the procedure's time whatever the need. Need-led: the time the worker judges
         // the person and need call for, which is never less than the procedure's.
         let base = match g.time_standard {
             TimeStandard::Imposed => standard_time,
             TimeStandard::NeedLed if bespoke => bespoke_time,
-            TimeStandard::NeedLed => {
-                (demand::effort_required(nt.effort_hours, complexity) * known_factor * copro_factor * practice_factor + protocol_time)
-                    .max(standard_time)
-            }
+            TimeStandard::NeedLed => (demand::effort_required(nt.effort_hours, complexity) * known_factor * copro_factor * practice_factor
+                + protocol_time)
+                .max(standard_time),
         };
         let given = base * time_factor;
         let n = &mut self.needs.slots[id as usize];
