@@ -54,3 +54,13 @@ fn low_variety_top_down_not_costlier() {
 fn high_variety_enablement_cheaper() {
     check("high_variety_enablement_cheaper");
 }
+
+/// MODEL.md §9, the phase diagram (sweeps/variety-vs-discretion.toml): both regions exist on the
+/// same base. At low need complexity (0.05) top-down's cost per resolved need is below
+/// enablement's; at high complexity (0.45) enablement's is below top-down's. Each preset at its own
+/// discretion; 40 seeds (the pattern runs twice the seeds it is given).
+#[test]
+fn phase_diagram_has_both_regions() {
+    let r = check("phase_diagram_has_both_regions");
+    assert_eq!(r.observed.checks.len(), 2, "one check per end of the complexity axis");
+}
