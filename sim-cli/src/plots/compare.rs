@@ -8,8 +8,8 @@ use super::data::{EffectRow, SummaryRow, unique};
 use super::figure::{self, Area, DrawResult, Figure, FixedTicks, Header, Key, Mark};
 use super::style::{self, CAPTION, DARK, GREY, LABEL, LIGHT_GREY, TICK, Ticks};
 
-/// The metrics of the summary and effects figures: the dashboard's, with the true resolution rate
-/// after the gaming gap.
+/// The metrics of the summary and effects figures, in panel order; the dashboard of daily series
+/// shows the same less the true resolution rate.
 pub const KEY_METRICS: [&str; 10] = [
     "failure_demand_share",
     "backlog",
@@ -147,6 +147,17 @@ fn dot_panel<DB: DrawingBackend>(
     Ok(())
 }
 
+/// One panel per metric (caption, y-axis label, dots) with a dot for each group (a scenario or a
+/// pair) that has a value for it; `dot` gets the group's index, the group and the metric.
+fn metric_panels<G>(
+    metrics: &[String],
+    groups: &[G],
+    y_desc: impl Fn(&str) -> String,
+    dot: impl Fn(usize, &G, &str) -> Option<Dot>,
+) -> Vec<(String, String, Vec<Dot>)> {
+    metrics.iter().map(|m| (m.clone(), y_desc(m), groups.iter().enumerate().filter_map(|(i, g)| dot(i, g, m)).collect())).collect()
+}
+
 /// Dot-and-whisker of each key metric's mean and 95% CI per scenario, from summary.csv. `None`
 /// when the file holds none of the key metrics.
 pub fn summary_figure(rows: &[SummaryRow]) -> Option<impl Figure> {
@@ -156,25 +167,15 @@ pub fn summary_figure(rows: &[SummaryRow]) -> Option<impl Figure> {
     if metrics.is_empty() {
         return None;
     }
-    let panels = metrics
-        .iter()
-        .map(|m| {
-            let dots = scenarios
-                .iter()
-                .enumerate()
-                .filter_map(|(i, s)| {
-                    rows.iter().find(|r| &r.scenario == s && &r.metric == m).map(|r| Dot {
-                        label: s.clone(),
-                        colour: style::colour(i),
-                        value: r.mean,
-                        lo: r.ci_low,
-                        hi: r.ci_high,
-                    })
-                })
-                .collect();
-            (m.clone(), style::unit_label(m), dots)
+    let panels = metric_panels(&metrics, &scenarios, style::unit_label, |i, s, m| {
+        rows.iter().find(|r| &r.scenario == s && r.metric == m).map(|r| Dot {
+            label: s.clone(),
+            colour: style::colour(i),
+            value: r.mean,
+            lo: r.ci_low,
+            hi: r.ci_high,
         })
-        .collect();
+    });
     Some(DotPanels {
         title: "Summary: mean and 95% CI over replicates".into(),
         subtitle: "Each run is summarised over the days after the warm-up; dots are the mean over replicates, whiskers its 95% confidence interval.".into(),
@@ -208,26 +209,19 @@ pub fn effects_figure(rows: &[EffectRow]) -> Option<impl Figure> {
     if metrics.is_empty() {
         return None;
     }
-    let panels = metrics
-        .iter()
-        .map(|m| {
-            let dots = pairs
-                .iter()
-                .enumerate()
-                .filter_map(|(i, (a, b))| {
-                    rows.iter().find(|r| &r.scenario_a == a && &r.scenario_b == b && &r.metric == m).map(|r| Dot {
-                        label: if pairs.len() == 1 { String::new() } else { format!("{}", i + 1) },
-                        colour: DARK,
-                        value: r.difference,
-                        lo: r.ci_low,
-                        hi: r.ci_high,
-                    })
-                })
-                .collect();
-            let unit = style::unit_label(m);
-            (m.clone(), if unit.is_empty() { "difference".to_string() } else { format!("difference ({unit})") }, dots)
+    let y_desc = |m: &str| match style::unit_label(m) {
+        unit if unit.is_empty() => "difference".to_string(),
+        unit => format!("difference ({unit})"),
+    };
+    let panels = metric_panels(&metrics, &pairs, y_desc, |i, (a, b), m| {
+        rows.iter().find(|r| &r.scenario_a == a && &r.scenario_b == b && r.metric == m).map(|r| Dot {
+            label: if pairs.len() == 1 { String::new() } else { format!("{}", i + 1) },
+            colour: DARK,
+            value: r.difference,
+            lo: r.ci_low,
+            hi: r.ci_high,
         })
-        .collect();
+    });
     let keys = pairs
         .iter()
         .enumerate()

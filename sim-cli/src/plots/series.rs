@@ -9,19 +9,6 @@ use super::data::{Band, SeriesSet};
 use super::figure::{self, Area, DrawResult, Figure, Header, Key, Mark};
 use super::style::{self, BAND_ALPHA, CAPTION, LABEL, LIGHT_GREY, TICK, Ticks};
 
-/// The dashboard's metrics, in panel order. `wellbeing_gini` is shown when the file has it, and
-/// `wellbeing_mean` in its place otherwise (see [`dashboard_metrics`]).
-pub const DASHBOARD: [&str; 8] = [
-    "failure_demand_share",
-    "backlog",
-    "wait_mean_days",
-    "cost_per_resolved_need",
-    "burnout_mean",
-    "trust_mean",
-    "wellbeing_gini",
-    "gaming_gap",
-];
-
 /// The grid and axes of a chart over days: "day" along x, `y_desc` (with its unit) up the side,
 /// `labels` = (x, y) label counts.
 fn day_mesh<DB: DrawingBackend>(
@@ -77,15 +64,12 @@ fn value_range<'a>(bands: impl Iterator<Item = &'a Band> + Clone, with_bands: bo
     style::padded_range([lo, hi])
 }
 
-/// The dashboard metrics `set` holds values of: [`DASHBOARD`] with `wellbeing_gini` replaced by
-/// `wellbeing_mean` when the Gini is not recorded, and metrics without any value left out.
+/// The dashboard metrics `set` holds values of: the key metrics of the summary figures
+/// ([`super::compare::KEY_METRICS`], `wellbeing_mean` standing in for `wellbeing_gini` when the
+/// Gini is not recorded) less `true_resolution_rate`, which the resolution figure draws against the
+/// reported rate.
 pub fn dashboard_metrics(set: &SeriesSet) -> Vec<String> {
-    DASHBOARD
-        .iter()
-        .map(|&m| if m == "wellbeing_gini" && !set.has_values(m) { "wellbeing_mean" } else { m })
-        .filter(|m| set.has_values(m))
-        .map(str::to_string)
-        .collect()
+    super::compare::key_metrics(|m| set.has_values(m)).into_iter().filter(|m| m != "true_resolution_rate").collect()
 }
 
 /// One legend entry per scenario, named exactly as the file names it.
