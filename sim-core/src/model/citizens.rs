@@ -60,7 +60,7 @@ impl World {
         if n == 0 {
             return;
         }
-        if self.day % p.trust_spread_interval_days == 0 && p.trust_spread > 0.0 {
+        if self.day.is_multiple_of(p.trust_spread_interval_days) && p.trust_spread > 0.0 {
             // Synchronous update from yesterday's values, so order does not matter.
             let old = &mut self.scratch.values;
             old.clear();
@@ -105,7 +105,7 @@ impl World {
     /// Holds an assembly when one is due (MODEL.md §5.5).
     pub(super) fn assembly_day(&mut self) {
         let g = &self.governance;
-        if g.assembly_interval_days == 0 || self.day == 0 || self.day % g.assembly_interval_days != 0 {
+        if g.assembly_interval_days == 0 || self.day == 0 || !self.day.is_multiple_of(g.assembly_interval_days) {
             return;
         }
         let members = self.select_assembly(g.assembly_size, g.assembly_selection);
@@ -202,7 +202,7 @@ impl World {
     /// Wellbeing Gini, computed every 28 days and carried between: it needs a sort of every
     /// citizen's wellbeing, and inequality moves slowly.
     pub(super) fn wellbeing_inequality(&mut self) -> f64 {
-        if self.day % 28 == 0 || self.wellbeing_gini.is_nan() {
+        if self.day.is_multiple_of(28) || self.wellbeing_gini.is_nan() {
             let v = &mut self.scratch.values;
             v.clear();
             v.extend_from_slice(&self.citizens.wellbeing);

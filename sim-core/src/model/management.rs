@@ -93,12 +93,12 @@ impl World {
 
         match self.governance.review {
             Review::Management => {
-                if self.day > 0 && self.day % m.review_interval_days == 0 {
+                if self.day > 0 && self.day.is_multiple_of(m.review_interval_days) {
                     self.management_review();
                 }
             }
             Review::Team => {
-                if self.day > 0 && self.day % m.team_review_interval_days == 0 {
+                if self.day > 0 && self.day.is_multiple_of(m.team_review_interval_days) {
                     self.team_review();
                 }
             }

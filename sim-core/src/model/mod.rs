@@ -1245,12 +1245,15 @@ impl World {
         rec[Metric::WellbeingMean as usize] = wellbeing_sum / nc;
         rec[Metric::TrustMean as usize] = trust_sum / nc;
         // Weekly (carried between), like the Gini: opinions move slowly and the pass is per citizen.
-        if self.day % 7 == 0 || self.opinion_polarisation.is_nan() || self.last_assembly.as_ref().is_some_and(|a| a.day == self.day) {
+        if self.day.is_multiple_of(7)
+            || self.opinion_polarisation.is_nan()
+            || self.last_assembly.as_ref().is_some_and(|a| a.day == self.day)
+        {
             self.opinion_polarisation = citizens::polarisation(self.citizens.opinion.iter().copied());
         }
         rec[Metric::OpinionPolarisation as usize] = self.opinion_polarisation;
         rec[Metric::WellbeingGini as usize] = self.wellbeing_inequality();
-        if self.day >= self.scenario.run.warmup_days && self.day % 7 == 0 {
+        if self.day >= self.scenario.run.warmup_days && self.day.is_multiple_of(7) {
             let (mut sums, count) = std::mem::take(&mut self.window_neighbourhood_wellbeing);
             sums.resize(self.neighbourhood_sizes.len(), 0.0);
             self.for_each_neighbourhood_wellbeing(|k, mean| sums[k] += mean);
