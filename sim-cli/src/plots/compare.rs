@@ -9,8 +9,9 @@ use super::figure::{self, Area, DrawResult, Figure, FixedTicks, Header, Key, Mar
 use super::style::{self, CAPTION, DARK, GREY, LABEL, LIGHT_GREY, TICK, Ticks};
 
 /// The metrics of the summary and effects figures, in panel order; the dashboard of daily series
-/// shows the same less the true resolution rate.
-pub const KEY_METRICS: [&str; 10] = [
+/// shows the same less the true resolution rate. `harm_rate` has values only where a need type
+/// carries a risk of harm (scenarios/safety-protocol.toml), so it shows only there.
+pub const KEY_METRICS: [&str; 11] = [
     "failure_demand_share",
     "backlog",
     "wait_mean_days",
@@ -21,6 +22,7 @@ pub const KEY_METRICS: [&str; 10] = [
     "wellbeing_mean",
     "gaming_gap",
     "true_resolution_rate",
+    "harm_rate",
 ];
 
 /// The key metrics that `has` holds (in [`KEY_METRICS`] order), with `wellbeing_mean` only when
@@ -254,5 +256,11 @@ mod tests {
         let with = key_metrics(|_| true);
         assert!(with.contains(&"wellbeing_gini".to_string()) && !with.contains(&"wellbeing_mean".to_string()));
         assert!(key_metrics(|m| m == "backlog") == ["backlog"]);
+    }
+
+    #[test]
+    fn harm_shows_only_where_it_has_values() {
+        assert!(!key_metrics(|m| m != "harm_rate").contains(&"harm_rate".to_string()));
+        assert_eq!(key_metrics(|_| true).last().map(String::as_str), Some("harm_rate"));
     }
 }
