@@ -61,13 +61,15 @@ impl Practice {
     }
 }
 
-/// A practice on trial: what it replaced, when it ends, and the rate it has to beat.
+/// A practice on trial: what it replaced, when it ends, the rate it has to beat, and whether it is
+/// judged on reported resolutions (the central unit) or true ones (teams).
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Trial {
     practice: u32,
     previous: Option<u32>,
     ends: u32,
     baseline: f64,
+    reported: bool,
     hours_at_start: f64,
     good_at_start: f64,
 }
@@ -175,15 +177,18 @@ impl World {
         }
     }
 
-    fn start_trial(&mut self, t: usize, practice: u32, baseline: f64) -> Trial {
+    /// Team `t` starts using `practice` on trial against `baseline`, judged on reported or true
+    /// resolutions per hour.
+    fn start_trial(&mut self, t: usize, practice: u32, baseline: f64, reported: bool) -> Trial {
         let o = &self.teams[t].outcomes;
         let trial = Trial {
             practice,
             previous: self.learning.in_use[t],
             ends: self.day + self.scenario.learning.trial_days,
             baseline,
+            reported,
             hours_at_start: o.total_hours,
-            good_at_start: o.total_resolved,
+            good_at_start: if reported { o.total_reported } else { o.total_resolved },
         };
         self.learning.in_use[t] = Some(practice);
         trial
@@ -200,11 +205,11 @@ impl World {
         if hours > 0.0 && good > 0.0 { good / hours } else { f64::NAN }
     }
 
-    /// The same rate since the trial began.
-    fn trial_rate(&self, t: usize, trial: &Trial, reported: bool) -> f64 {
+    /// The same rate since the trial began, on the resolutions the trial is judged on.
+    fn trial_rate(&self, t: usize, trial: &Trial) -> f64 {
         let o = &self.teams[t].outcomes;
         let hours = o.total_hours - trial.hours_at_start;
-        let good = if reported { o.total_reported } else { o.total_resolved } - trial.good_at_start;
+        let good = if trial.reported { o.total_reported } else { o.total_resolved } - trial.good_at_start;
         if hours > 0.0 { good / hours } else { f64::NAN }
     }
 
@@ -277,7 +282,7 @@ impl World {
             if self.day < trial.ends {
                 continue;
             }
-            let rate = self.trial_rate(t, &trial, false);
+            let rate = self.trial_rate(t, &trial);
             if !keeps(rate, trial.baseline, p.keep_margin) {
                 self.learning.in_use[t] = trial.previous;
                 self.learning.rejected[t].push(trial.practice);
@@ -294,7 +299,7 @@ impl World {
             let baseline = self.recent_rate(t, false);
             if explore > 0.0 && self.learning.rng.random::<f64>() < explore {
                 let practice = self.learning.draw(p, nn);
-                let trial = self.start_trial(t, practice, baseline);
+                let trial = self.start_trial(t, practice, baseline, false);
                 self.learning.trials[t] = Some(trial);
                 rec[Metric::PracticeTrials as usize] += 1.0;
                 continue;
@@ -322,7 +327,7 @@ impl World {
                 .copied();
             let Some((practice, users)) = best else { continue };
             if l.rng.random::<f64>() < adoption_chance(users, p) {
-                let trial = self.start_trial(t, practice, baseline);
+                let trial = self.start_trial(t, practice, baseline, false);
                 self.learning.trials[t] = Some(trial);
                 rec[Metric::PracticeTrials as usize] += 1.0;
             }
@@ -345,7 +350,7 @@ impl World {
             && self.day >= trial.ends
         {
             let t = team as usize;
-            let rate = self.trial_rate(t, &trial, true);
+            let rate = self.trial_rate(t, &trial);
             if keeps(rate, trial.baseline, p.keep_margin) {
                 self.learning.mandate = Some((trial.practice, self.day + p.rollout_delay_days));
             } else {
@@ -372,8 +377,7 @@ impl World {
         }
         self.learning.next_pilot_day = self.day + p.pilot_interval_days;
         let practice = self.learning.draw(p, self.neighbourhood_sizes.len());
-        let mut trial = self.start_trial(t, practice, baseline);
-        trial.good_at_start = self.teams[t].outcomes.total_reported;
+        let trial = self.start_trial(t, practice, baseline, true);
         self.learning.pilot = Some((t as u32, trial));
         rec[Metric::PracticeTrials as usize] += 1.0;
     }
