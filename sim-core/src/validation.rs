@@ -205,7 +205,7 @@ impl Ctx {
     fn paired(&self, a: &Scenario, b: &Scenario, seeds: u64, f: impl Fn(&RunOutput) -> f64 + Sync, names: (&str, &str)) -> Observed {
         let r = self.runs(&[a, b], seeds);
         let (xa, xb): (Vec<f64>, Vec<f64>) = (r[0].iter().map(&f).collect(), r[1].iter().map(&f).collect());
-        let d: Vec<f64> = xa.iter().zip(&xb).map(|(x, y)| x - y).collect();
+        let d = minus(&xa, &xb);
         Observed {
             checks: vec![Check::of(format!("{} - {}", names.0, names.1), &d)],
             extras: vec![Check::of(names.0, &xa), Check::of(names.1, &xb)],
@@ -217,6 +217,16 @@ impl Ctx {
 
 fn summary(metric: &'static str) -> impl Fn(&RunOutput) -> f64 + Sync {
     move |o: &RunOutput| o.summary.get(metric).unwrap_or(f64::NAN)
+}
+
+/// A summary metric of each run of one arm, in seed order.
+fn values(runs: &[RunOutput], metric: &'static str) -> Vec<f64> {
+    runs.iter().map(summary(metric)).collect()
+}
+
+/// Seed-by-seed differences a - b: paired, since every arm runs the same seeds.
+fn minus(a: &[f64], b: &[f64]) -> Vec<f64> {
+    a.iter().zip(b).map(|(x, y)| x - y).collect()
 }
 
 /// Mean of a daily series over days `from..to`, skipping undefined days.
@@ -379,9 +389,7 @@ pub static PATTERNS: &[Pattern] = &[
             let with = |tp: &str| c.load(Some("sweeps/variety-base.toml"), &base.iter().copied().chain([tp]).collect::<Vec<_>>());
             let (a, b) = (with("governance.target_pressure=0.8"), with("governance.target_pressure=0"));
             let r = c.runs(&[&a, &b], c.seeds);
-            let diff = |m: &'static str| -> Vec<f64> {
-                r[0].iter().zip(&r[1]).map(|(x, y)| x.summary.get(m).unwrap() - y.summary.get(m).unwrap()).collect()
-            };
+            let diff = |m: &'static str| minus(&values(&r[0], m), &values(&r[1], m));
             Observed {
                 checks: vec![Check::of("p90 wait, targets - none", &diff("wait_p90_days"))],
                 unit: "days".into(),
@@ -427,11 +435,9 @@ pub static PATTERNS: &[Pattern] = &[
             };
             let cells = [cell("top_down", "1.4"), cell("enablement", "1.4"), cell("top_down", "0.7"), cell("enablement", "0.7")];
             let r = c.runs(&cells.iter().collect::<Vec<_>>(), c.seeds);
-            let b = |k: usize| -> Vec<f64> { r[k].iter().map(|o| o.summary.get("burnout_mean").unwrap()).collect() };
+            let b = |k: usize| values(&r[k], "burnout_mean");
             let names = ["high demand, high control", "low demand, low control", "low demand, high control"];
-            let checks = (1..4)
-                .map(|k| Check::of(format!("minus {}", names[k - 1]), &b(0).iter().zip(b(k)).map(|(x, y)| x - y).collect::<Vec<_>>()))
-                .collect();
+            let checks = (1..4).map(|k| Check::of(format!("minus {}", names[k - 1]), &minus(&b(0), &b(k)))).collect();
             Observed { checks, unit: "burnout (0..1)".into(), extras: vec![Check::of("high demand, low control", &b(0))], seeds: c.seeds }
         }),
     },
@@ -559,8 +565,8 @@ pub static PATTERNS: &[Pattern] = &[
             let td = c.load(Some("low-variety.toml"), &["governance.preset=top_down", "run.days=1095"]);
             let en = c.load(Some("low-variety.toml"), &["governance.preset=enablement", "run.days=1095"]);
             let r = c.runs(&[&td, &en], 2 * c.seeds);
-            let get = |k: usize, m: &'static str| -> Vec<f64> { r[k].iter().map(|o| o.summary.get(m).unwrap()).collect() };
-            let d: Vec<f64> = get(0, "cost_per_resolved_need").iter().zip(get(1, "cost_per_resolved_need")).map(|(x, y)| x - y).collect();
+            let get = |k: usize, m: &'static str| values(&r[k], m);
+            let d = minus(&get(0, "cost_per_resolved_need"), &get(1, "cost_per_resolved_need"));
             Observed {
                 checks: vec![Check::of("top-down - enablement", &d)],
                 unit: "currency per resolved need".into(),
@@ -604,9 +610,8 @@ pub static PATTERNS: &[Pattern] = &[
             let none = c.load(file, &["safety.protocol=false"]);
             let teams = c.load(file, &["governance.preset=enablement", "safety.audit_share=0"]);
             let r = c.runs(&[&observed, &mandate, &none, &teams], c.seeds);
-            let get = |k: usize, m: &'static str| -> Vec<f64> { r[k].iter().map(|o| o.summary.get(m).unwrap()).collect() };
-            let diff =
-                |a: usize, b: usize| -> Vec<f64> { get(a, "harm_rate").iter().zip(get(b, "harm_rate")).map(|(x, y)| x - y).collect() };
+            let get = |k: usize, m: &'static str| values(&r[k], m);
+            let diff = |a: usize, b: usize| minus(&get(a, "harm_rate"), &get(b, "harm_rate"));
             Observed {
                 checks: vec![Check::of("observed protocol - none", &diff(0, 2)), Check::of("observed - unobserved mandate", &diff(0, 1))],
                 unit: "harm per encounter".into(),
@@ -632,9 +637,7 @@ pub static PATTERNS: &[Pattern] = &[
             let a = c.load(Some("skilled-vs-novice.toml"), &["run.days=1095"]);
             let b = c.load(Some("skilled-vs-novice.toml"), &["run.days=1095", "governance.discretion=0"]);
             let r = c.runs(&[&a, &b], c.seeds);
-            let diff = |m: &'static str| -> Vec<f64> {
-                r[0].iter().zip(&r[1]).map(|(x, y)| x.summary.get(m).unwrap() - y.summary.get(m).unwrap()).collect()
-            };
+            let diff = |m: &'static str| minus(&values(&r[0], m), &values(&r[1], m));
             Observed {
                 checks: vec![Check::of("discretion - standard only", &diff("cost_per_resolved_need"))],
                 unit: "currency per resolved need".into(),
@@ -654,9 +657,7 @@ pub static PATTERNS: &[Pattern] = &[
             let a = c.load(None, &["governance.preset=top_down", "run.days=1095", "governance.inspection_share=0.5"]);
             let b = c.load(None, &["governance.preset=top_down", "run.days=1095", "governance.inspection_share=0"]);
             let r = c.runs(&[&a, &b], c.seeds);
-            let diff = |m: &'static str| -> Vec<f64> {
-                r[0].iter().zip(&r[1]).map(|(x, y)| x.summary.get(m).unwrap() - y.summary.get(m).unwrap()).collect()
-            };
+            let diff = |m: &'static str| minus(&values(&r[0], m), &values(&r[1], m));
             Observed {
                 checks: vec![Check::of("inspection 0.5 - none", &diff("true_resolution_rate"))],
                 unit: "share of closures".into(),
@@ -691,19 +692,18 @@ pub static PATTERNS: &[Pattern] = &[
             );
             let td = c.load(None, &["governance.preset=top_down", "run.days=1095"]);
             let r = c.runs(&[&full, &transplant, &td], c.seeds);
-            let get = |k: usize, m: &'static str| -> Vec<f64> { r[k].iter().map(|o| o.summary.get(m).unwrap()).collect() };
+            let get = |k: usize, m: &'static str| values(&r[k], m);
             let cost = |k: usize| get(k, "cost_per_resolved_need");
-            let diff = |a: Vec<f64>, b: Vec<f64>| -> Vec<f64> { a.iter().zip(b).map(|(x, y)| x - y).collect() };
             let resolution = |k: usize| get(k, "true_resolution_rate");
             Observed {
-                checks: vec![Check::of("full - transplanted", &diff(resolution(0), resolution(1)))],
+                checks: vec![Check::of("full - transplanted", &minus(&resolution(0), &resolution(1)))],
                 unit: "share of closures truly resolved".into(),
                 extras: vec![
                     Check::of("true resolution, full", &resolution(0)),
                     Check::of("true resolution, transplanted", &resolution(1)),
                     Check::of("true resolution, top-down", &resolution(2)),
-                    Check::of("cost per resolved need, top-down - full", &diff(cost(2), cost(0))),
-                    Check::of("cost per resolved need, top-down - transplanted", &diff(cost(2), cost(1))),
+                    Check::of("cost per resolved need, top-down - full", &minus(&cost(2), &cost(0))),
+                    Check::of("cost per resolved need, top-down - transplanted", &minus(&cost(2), &cost(1))),
                 ],
                 seeds: c.seeds,
             }
@@ -724,10 +724,8 @@ pub static PATTERNS: &[Pattern] = &[
             let arms = [arm("0.05", "top_down"), arm("0.05", "enablement"), arm("0.45", "top_down"), arm("0.45", "enablement")];
             let n = 2 * c.seeds;
             let r = c.runs(&arms.iter().collect::<Vec<_>>(), n);
-            let get = |k: usize, m: &'static str| -> Vec<f64> { r[k].iter().map(|o| o.summary.get(m).unwrap()).collect() };
-            let diff = |a: usize, b: usize| -> Vec<f64> {
-                get(a, "cost_per_resolved_need").iter().zip(get(b, "cost_per_resolved_need")).map(|(x, y)| x - y).collect()
-            };
+            let get = |k: usize, m: &'static str| values(&r[k], m);
+            let diff = |a: usize, b: usize| minus(&get(a, "cost_per_resolved_need"), &get(b, "cost_per_resolved_need"));
             let names = ["top-down at 0.05", "enablement at 0.05", "top-down at 0.45", "enablement at 0.45"];
             let mut extras: Vec<Check> =
                 names.iter().enumerate().map(|(k, name)| Check::of(*name, &get(k, "cost_per_resolved_need"))).collect();
