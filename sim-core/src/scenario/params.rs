@@ -166,26 +166,24 @@ pub enum TimeStandard {
     NeedLed,
 }
 
-impl ParamValue for TimeStandard {
-    fn allowed() -> &'static str {
-        "\"imposed\", \"need-led\""
-    }
-    fn render(&self) -> String {
-        match self {
-            TimeStandard::Imposed => "\"imposed\"".into(),
-            TimeStandard::NeedLed => "\"need-led\"".into(),
+/// `ParamValue` for an enum chosen by name in the scenario file: each variant and its name (as
+/// serde spells it) written once, for both the allowed list and the rendering.
+macro_rules! named_choices {
+    ($ty:ty { $first:path => $first_name:literal $(, $variant:path => $name:literal)* $(,)? }) => {
+        impl $crate::scenario::params::ParamValue for $ty {
+            fn allowed() -> &'static str {
+                concat!("\"", $first_name, "\"" $(, ", \"", $name, "\"")*)
+            }
+            fn render(&self) -> String {
+                match self {
+                    $first => concat!("\"", $first_name, "\"").into(),
+                    $($variant => concat!("\"", $name, "\"").into(),)*
+                }
+            }
         }
-    }
+    };
 }
+pub(crate) use named_choices;
 
-impl ParamValue for crate::sd::Integrator {
-    fn allowed() -> &'static str {
-        "\"euler\", \"rk4\""
-    }
-    fn render(&self) -> String {
-        match self {
-            crate::sd::Integrator::Euler => "\"euler\"".into(),
-            crate::sd::Integrator::Rk4 => "\"rk4\"".into(),
-        }
-    }
-}
+named_choices!(TimeStandard { TimeStandard::Imposed => "imposed", TimeStandard::NeedLed => "need-led" });
+named_choices!(crate::sd::Integrator { crate::sd::Integrator::Euler => "euler", crate::sd::Integrator::Rk4 => "rk4" });

@@ -2,7 +2,7 @@
 //! "assumption" marks a value chosen for plausibility where no study gives one; MODEL.md is the
 //! project's specification (../shared/MODEL.md).
 
-use super::params::{TimeStandard, section};
+use super::params::{TimeStandard, named_choices, section};
 use crate::sd::Integrator;
 
 section! {
@@ -469,17 +469,7 @@ pub enum Review {
     Team,
 }
 
-impl super::params::ParamValue for Review {
-    fn allowed() -> &'static str {
-        "\"management\", \"team\""
-    }
-    fn render(&self) -> String {
-        match self {
-            Review::Management => "\"management\"".into(),
-            Review::Team => "\"team\"".into(),
-        }
-    }
-}
+named_choices!(Review { Review::Management => "management", Review::Team => "team" });
 
 /// How practices spread through the organisation (MODEL.md §5.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -493,31 +483,13 @@ pub enum PracticeRollout {
     Local,
 }
 
-impl super::params::ParamValue for PracticeRollout {
-    fn allowed() -> &'static str {
-        "\"mandated\", \"local\""
-    }
-    fn render(&self) -> String {
-        match self {
-            PracticeRollout::Mandated => "\"mandated\"".into(),
-            PracticeRollout::Local => "\"local\"".into(),
-        }
-    }
-}
+named_choices!(PracticeRollout { PracticeRollout::Mandated => "mandated", PracticeRollout::Local => "local" });
 
-impl super::params::ParamValue for crate::network::PeerStructure {
-    fn allowed() -> &'static str {
-        "\"random\", \"clustered\", \"random-regular\""
-    }
-    fn render(&self) -> String {
-        use crate::network::PeerStructure::*;
-        match self {
-            Random => "\"random\"".into(),
-            Clustered => "\"clustered\"".into(),
-            RandomRegular => "\"random-regular\"".into(),
-        }
-    }
-}
+named_choices!(crate::network::PeerStructure {
+    crate::network::PeerStructure::Random => "random",
+    crate::network::PeerStructure::Clustered => "clustered",
+    crate::network::PeerStructure::RandomRegular => "random-regular",
+});
 
 section! {
     /// Learning and diffusion of practices across teams (MODEL.md §5.2).
@@ -675,17 +647,7 @@ pub enum AssemblySelection {
     SelfSelected,
 }
 
-impl super::params::ParamValue for AssemblySelection {
-    fn allowed() -> &'static str {
-        "\"random\", \"self-selected\""
-    }
-    fn render(&self) -> String {
-        match self {
-            AssemblySelection::Random => "\"random\"".into(),
-            AssemblySelection::SelfSelected => "\"self-selected\"".into(),
-        }
-    }
-}
+named_choices!(AssemblySelection { AssemblySelection::Random => "random", AssemblySelection::SelfSelected => "self-selected" });
 
 section! {
     /// Citizens' trust, opinions and assemblies (MODEL.md §5.5).

@@ -125,3 +125,21 @@ fn content_hash_tracks_parameters() {
     b.governance.discretion = 0.11;
     assert_ne!(a.content_hash(), b.content_hash());
 }
+
+#[test]
+fn named_choices_render_as_serde_spells_them() {
+    use super::params::ParamValue;
+    use crate::network::PeerStructure;
+    use crate::sd::Integrator;
+    fn check<T: ParamValue + serde::Serialize>(all: &[T]) {
+        let names: Vec<String> = all.iter().map(|v| serde_json::to_string(v).unwrap()).collect();
+        assert_eq!(all.iter().map(ParamValue::render).collect::<Vec<_>>(), names);
+        assert_eq!(T::allowed(), names.join(", "));
+    }
+    check(&[TimeStandard::Imposed, TimeStandard::NeedLed]);
+    check(&[Integrator::Euler, Integrator::Rk4]);
+    check(&[Review::Management, Review::Team]);
+    check(&[PracticeRollout::Mandated, PracticeRollout::Local]);
+    check(&[PeerStructure::Random, PeerStructure::Clustered, PeerStructure::RandomRegular]);
+    check(&[AssemblySelection::Random, AssemblySelection::SelfSelected]);
+}
