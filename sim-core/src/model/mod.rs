@@ -937,19 +937,17 @@ impl World {
         let practice_factor = 1.0 + practice_effort;
         // A mandated safety protocol's steps take their minutes whatever the response (MODEL.md §9).
         let protocol_time = self.protocol_hours(nt);
-        let standard_time = nt.standard_hours * specialist * known_factor * copro_factor * practice_factor + protocol_time;
-        let bespoke_time =
-            demand::effort_required(nt.effort_hours, complexity) * r.bespoke_effort_factor * known_factor * copro_factor * practice_factor
-                + protocol_time;
+        let hours = |base: f64| base * known_factor * copro_factor * practice_factor + protocol_time;
+        let need_led = demand::effort_required(nt.effort_hours, complexity);
+        let standard_time = hours(nt.standard_hours * specialist);
+        let bespoke_time = hours(need_led * r.bespoke_effort_factor);
         let required = if bespoke { bespoke_time } else { standard_time };
         // Imposed: the procedure's time whatever the need. Need-led: the time the worker judges
         // the person and need call for, which is never less than the procedure's.
         let base = match g.time_standard {
             TimeStandard::Imposed => standard_time,
             TimeStandard::NeedLed if bespoke => bespoke_time,
-            TimeStandard::NeedLed => (demand::effort_required(nt.effort_hours, complexity) * known_factor * copro_factor * practice_factor
-                + protocol_time)
-                .max(standard_time),
+            TimeStandard::NeedLed => hours(need_led).max(standard_time),
         };
         let given = base * time_factor;
         let n = &mut self.needs.slots[id as usize];
