@@ -17,6 +17,7 @@ use crate::describe::{Format, Table};
 use crate::output::{Staging, number, write_json};
 use crate::plots::compare::{Dot, DotPanels};
 use crate::plots::figure::{Key, Mark, save};
+use crate::plots::style::significant;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -182,31 +183,19 @@ fn verdict(r: &PatternResult) -> &'static str {
     }
 }
 
-/// A number to about 3 significant figures.
-fn sig(x: f64) -> String {
-    if !x.is_finite() {
-        return "NaN".into();
-    }
-    let a = x.abs();
-    if a == 0.0 {
-        "0".into()
-    } else if a >= 100.0 {
-        format!("{x:.0}")
-    } else if a >= 1.0 {
-        format!("{x:.2}")
-    } else if a >= 0.01 {
-        format!("{x:.3}")
-    } else {
-        format!("{x:.2e}")
-    }
-}
-
 /// The observed column: the check the verdict hinges on, with its CI and unit.
 fn observed(r: &PatternResult) -> String {
     match r.binding() {
         None => "not modelled".into(),
         Some(c) => {
-            let mut s = format!("{}: {} [{}, {}] {}", c.label, sig(c.mean), sig(c.ci_low), sig(c.ci_high), r.observed.unit);
+            let mut s = format!(
+                "{}: {} [{}, {}] {}",
+                c.label,
+                significant(c.mean, 3),
+                significant(c.ci_low, 3),
+                significant(c.ci_high, 3),
+                r.observed.unit
+            );
             let n = r.observed.checks.len();
             if n > 1 {
                 let _ = write!(s, " (weakest of {n} checks)");
