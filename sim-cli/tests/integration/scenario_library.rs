@@ -5,19 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{FAST, scenarios_dir, sim, temp};
-
-/// Every `.toml` directly inside `dir`, sorted.
-fn toml_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
-        .map(|e| e.expect("a folder entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no .toml files in {}", dir.display());
-    files
-}
+use crate::{FAST, scenarios_dir, sim, temp, toml_files};
 
 fn read_table(path: &Path) -> toml::Table {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));

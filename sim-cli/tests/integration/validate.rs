@@ -1,26 +1,11 @@
 //! `sim validate FILE...`: exit 0 with `ok:` per file when all are valid, 2 with the bad file's
 //! line and field otherwise. Every shipped scenario is validated and run, so none can rot.
 
-use std::path::PathBuf;
-
-use crate::{FAST, entries, names, scenarios_dir, sim, temp};
-
-/// Every `.toml` in the workspace scenarios/ folder.
-fn shipped_scenarios() -> Vec<PathBuf> {
-    let dir = scenarios_dir();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
-        .map(|e| e.expect("a folder entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no scenarios in {}", dir.display());
-    files
-}
+use crate::{FAST, entries, names, scenarios_dir, sim, temp, toml_files};
 
 #[test]
 fn every_shipped_scenario_validates() {
-    let files = shipped_scenarios();
+    let files = toml_files(&scenarios_dir());
     let paths: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
     let mut args = vec!["validate"];
     args.extend(paths.iter().map(String::as_str));
@@ -36,7 +21,7 @@ fn every_shipped_scenario_validates() {
 
 #[test]
 fn every_shipped_scenario_runs() {
-    for file in shipped_scenarios() {
+    for file in toml_files(&scenarios_dir()) {
         let tmp = temp();
         let path = file.display().to_string();
         let mut args = vec!["run", path.as_str(), "--out", "out"];
