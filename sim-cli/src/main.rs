@@ -27,6 +27,8 @@ Examples:
   sim run scenarios/enablement.toml --seed 7 --out out/enablement
   sim run scenarios/top-down.toml --days 730 --set governance.discretion=0.5
   sim run --set 'need_types[0].rate_per_year=0.3' --set governance.preset=enablement
+  sim run scenarios/safety-protocol.toml --set safety.audit_share=0
+                                        a safety protocol nobody checks (see harm_rate, protocol_compliance)
   sim validate scenarios/*.toml
   sim describe parameters               every parameter with default, unit, range and source
   sim describe scenario scenarios/surge.toml
