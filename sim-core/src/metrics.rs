@@ -61,6 +61,7 @@ const OVERTIME_RATIO: Summary = Ratio(Metric::OvertimeHours, Metric::HoursWorked
 const HARM_RATIO: Summary = Ratio(Metric::HarmEvents, Metric::HarmRiskEncounters);
 const COMPLIANCE_RATIO: Summary = Ratio(Metric::ProtocolFollowed, Metric::HarmRiskEncounters);
 const BUNCHING_RATIO: Summary = Ratio(Metric::ClosedBeforeTarget, Metric::ClosedAfterTarget);
+const COST_PER_HOUR: Summary = Ratio(Metric::CostService, Metric::HoursWorked);
 
 metrics! {
     /// New needs presented as cases for the first time (value demand).
@@ -108,10 +109,14 @@ metrics! {
     HoursPerClient => "hours_per_client", "hours/client", Window;
     /// All costs this day: frontline, overhead, acute knock-on and enforcement.
     CostTotal => "cost_total", "currency/day", Mean;
-    /// Frontline hours worked times their rates, with the overtime premium.
+    /// Pay of the frontline staff in post for their contracted hours (busy, idle or sick), plus
+    /// overtime at the premium rate.
     CostFrontline => "cost_frontline", "currency/day", Mean;
-    /// Managers, back office, coaches and inspection.
+    /// The structure: managers (from layers and span), back office and coaches on their contracted
+    /// hours, inspection, and recruitment of new staff.
     CostOverhead => "cost_overhead", "currency/day", Mean;
+    /// Recruitment and induction of the recruits who started this day (part of overhead).
+    CostRecruitment => "cost_recruitment", "currency/day", Mean;
     /// Knock-on costs of acute events.
     CostAcute => "cost_acute", "currency/day", Mean;
     /// The service's own cost: frontline plus overhead (acute knock-on costs fall elsewhere).
@@ -180,6 +185,9 @@ metrics! {
     HoursWorked => "hours_worked", "hours/day", Mean;
     /// Overtime hours worked.
     OvertimeHours => "overtime_hours", "hours/day", Mean;
+    /// The service's own cost per frontline hour worked: a unit cost, as KPMG 2015 compares
+    /// (idle paid hours raise it).
+    CostPerHourWorked => "cost_per_hour_worked", "currency/hour", COST_PER_HOUR;
     /// Hours given to deliveries.
     DeliveryHours => "delivery_hours", "hours/day", Mean;
     /// Deliveries (standard or bespoke responses) completed.

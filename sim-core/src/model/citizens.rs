@@ -37,6 +37,15 @@ pub fn polarisation(opinions: impl Iterator<Item = f64> + Clone) -> f64 {
     opinions.map(|o| (o - mean).powi(2)).sum::<f64>() / n as f64
 }
 
+/// Target pressure after an assembly recommends `recommendation` (-1..1; + orders by need): it
+/// moves toward 0 for a positive recommendation, toward 1 for a negative one, by `shift` times the
+/// recommendation's strength of the way.
+pub fn assembly_target_pressure(target_pressure: f64, recommendation: f64, shift: f64) -> f64 {
+    let r = recommendation.clamp(-1.0, 1.0);
+    let goal = if r >= 0.0 { 0.0 } else { 1.0 };
+    (target_pressure + shift * r.abs() * (goal - target_pressure)).clamp(0.0, 1.0)
+}
+
 /// What the last assembly did, for observation.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssemblyRecord {
@@ -190,12 +199,14 @@ impl World {
             *t += p.voice_trust * (1.0 - *t);
         }
         let after = polarisation(members.iter().map(|&i| self.citizens.opinion[i as usize]));
-        // A deliberative (mixed) assembly recommends ordering queues by need; services follow it,
-        // and citizens notice only through what happens to their own cases.
-        if !like_minded {
-            let g = &mut self.governance;
-            g.target_pressure *= 1.0 - p.assembly_priority_shift;
-        }
+        // The recommendation is what the members think after deliberating: their mean opinion on
+        // the contested question (+1: order the service by need; -1: by targets and rules). The
+        // service follows it, moving target pressure toward 0 (or 1) by `assembly_priority_shift`
+        // times its strength; citizens notice only through what happens to their own cases.
+        let recommendation = members.iter().map(|&i| self.citizens.opinion[i as usize]).sum::<f64>() / members.len().max(1) as f64;
+        let tp = assembly_target_pressure(self.governance.target_pressure, recommendation, p.assembly_priority_shift);
+        self.governance.target_pressure = tp;
+        self.policy.target_pressure = tp;
         self.last_assembly = Some(AssemblyRecord { day: self.day, members, polarisation_before: before, polarisation_after: after });
     }
 
@@ -256,6 +267,14 @@ mod tests {
         assert_eq!(deffuant(-0.5, 0.5, 0.4, 0.3), (-0.5, 0.5));
         let (a, b) = deffuant(0.0, 0.2, 0.4, 0.5);
         assert!((a - 0.1).abs() < 1e-12 && (b - 0.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn an_assembly_moves_priorities_the_way_its_members_recommend() {
+        assert!((assembly_target_pressure(0.8, 0.5, 0.5) - 0.6).abs() < 1e-12);
+        assert!((assembly_target_pressure(0.8, -0.5, 0.5) - 0.85).abs() < 1e-12);
+        assert_eq!(assembly_target_pressure(0.8, 0.0, 0.5), 0.8);
+        assert_eq!(assembly_target_pressure(0.8, 1.0, 0.0), 0.8);
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! closures within target, smoothed) monthly, seen through a delay of layers x reporting lag; below
 //! target they tighten (more admin, more target pressure, a shorter time standard) and they hire
 //! on perceived productivity, which corner-cutting and gaming inflate (under-hiring; Oliva &
-//! Sterman 2001). Enablement: each team sees its own citizens' TRUE outcomes weekly and adapts its
-//! desired time T* and its prevention time.
+//! Sterman 2001); comfortably above target they loosen by the same steps, back toward the policy's
+//! levers (a goal-seeking controller with a dead band; Sterman 2000 ch. 8). Enablement: each team
+//! sees its own citizens' TRUE outcomes weekly and adapts its desired time T* both ways and its
+//! prevention time.
 
 use super::World;
 use super::workforce::STOCK_PERCEIVED;
@@ -30,6 +32,14 @@ pub struct TeamOutcomes {
     pub day_failure: f64,
     /// Hours the team worked today.
     pub day_hours: f64,
+    /// Today's non-standard needs the team's workers decided on themselves, referred up for
+    /// approval, or had to give the standard response to (no discretion, no one to ask).
+    pub day_decided: f64,
+    pub day_referred: f64,
+    pub day_held: f64,
+    /// Decision authority: the smoothed share of non-standard needs decided by the worker
+    /// (Karasek 1979; starts at the discretion lever).
+    pub authority: f64,
     /// Hours worked since the start, closures truly resolved, and those reported resolved
     /// (resolved or gamed).
     pub total_hours: f64,
@@ -48,6 +58,13 @@ impl TeamOutcomes {
         if self.day_arrived > 0.0 {
             self.failure_share += K * (self.day_failure / self.day_arrived - self.failure_share);
         }
+        let decisions = self.day_decided + self.day_referred + self.day_held;
+        if decisions > 0.0 {
+            self.authority += K * (self.day_decided / decisions - self.authority);
+        }
+        self.day_decided = 0.0;
+        self.day_referred = 0.0;
+        self.day_held = 0.0;
         self.total_hours += self.day_hours;
         self.day_hours = 0.0;
         self.total_resolved += self.day_resolved;
@@ -64,10 +81,18 @@ impl TeamOutcomes {
     }
 }
 
-/// The next desired-time factor after a team review: when true outcomes fall short, close a share
-/// of the gap back to the full time (1).
-pub fn team_time_adjustment(factor: f64, resolution: f64, target: f64, learning: f64) -> f64 {
-    if resolution < target && factor < 1.0 { factor + learning * (1.0 - factor) } else { factor }
+/// The next desired-time factor after a team review. When true outcomes fall short of the aim,
+/// the team closes a share `learning` of the gap back to the full time (1); when they are
+/// comfortably above it (by `margin`) while work piles up (pressure > 1), it gives a little less
+/// time per case, the same share of the gap to the floor, to see more people.
+pub fn team_time_adjustment(factor: f64, resolution: f64, target: f64, margin: f64, pressure: f64, learning: f64, floor: f64) -> f64 {
+    if resolution < target && factor < 1.0 {
+        factor + learning * (1.0 - factor)
+    } else if resolution > target + margin && pressure > 1.0 && factor > floor {
+        factor - learning * (factor - floor)
+    } else {
+        factor
+    }
 }
 
 impl World {
@@ -111,7 +136,17 @@ impl World {
         let delay = (self.governance.management_layers as f64 * m.reporting_lag_days_per_layer).round() as usize;
         let seen = self.perceived_history.len().checked_sub(1 + delay).map(|i| self.perceived_history[i]);
         let Some(perceived) = seen else { return };
-        if perceived < m.reported_target {
+        let policy = self.policy.clone();
+        if perceived > m.reported_target + m.loosen_margin {
+            // Comfortably above target: management relaxes its controls by the same steps, back
+            // toward the policy's own levers (never below them), and restores time per case.
+            let g = &mut self.governance;
+            g.admin_share = (g.admin_share - m.tighten_admin_step).max(policy.admin_share);
+            g.target_pressure = (g.target_pressure - m.tighten_target_step).max(policy.target_pressure);
+            for t in self.teams.iter_mut().filter(|t| t.delivers()) {
+                t.desired_time_factor = (t.desired_time_factor * (1.0 + m.tighten_time_step)).min(1.0).max(t.desired_time_factor);
+            }
+        } else if perceived < m.reported_target {
             let g = &mut self.governance;
             g.admin_share = (g.admin_share + m.tighten_admin_step).min(m.admin_share_max);
             if g.admin_share + g.prevention_share >= 0.95 {
@@ -141,13 +176,21 @@ impl World {
         let m = self.scenario.management.clone();
         let base_prevention = self.governance.prevention_share;
         let admin = self.governance.admin_share;
+        let floor = self.scenario.effort.time_floor;
         for t in self.teams.iter_mut() {
             let delivers = t.delivers();
             let o = &mut t.outcomes;
             if delivers && o.week_closed > 0.0 {
                 let resolution = o.week_resolved / o.week_closed;
-                t.desired_time_factor =
-                    team_time_adjustment(t.desired_time_factor, resolution, m.team_resolution_target, m.team_time_learning);
+                t.desired_time_factor = team_time_adjustment(
+                    t.desired_time_factor,
+                    resolution,
+                    m.team_resolution_target,
+                    m.team_tighten_margin,
+                    t.felt_pressure,
+                    m.team_time_learning,
+                    floor,
+                );
                 let failure = if o.week_arrived > 0.0 { o.week_failure / o.week_arrived } else { 0.0 };
                 let step = m.team_prevention_step;
                 let upper = (0.9 - admin).min(base_prevention + 0.15).max(0.0);
@@ -170,10 +213,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn teams_restore_their_time_when_outcomes_fall_short() {
-        assert!((team_time_adjustment(0.6, 0.5, 0.8, 0.1) - 0.64).abs() < 1e-12);
-        assert_eq!(team_time_adjustment(0.6, 0.9, 0.8, 0.1), 0.6);
-        assert_eq!(team_time_adjustment(1.1, 0.5, 0.8, 0.1), 1.1);
+    fn teams_restore_their_time_when_outcomes_fall_short_and_trim_it_when_work_piles_up() {
+        assert!((team_time_adjustment(0.6, 0.5, 0.8, 0.05, 2.0, 0.1, 0.3) - 0.64).abs() < 1e-12);
+        // Good outcomes, no queue: no change; good outcomes and work piling up: a little less time.
+        assert_eq!(team_time_adjustment(0.6, 0.9, 0.8, 0.05, 0.9, 0.1, 0.3), 0.6);
+        assert!((team_time_adjustment(0.6, 0.9, 0.8, 0.05, 1.2, 0.1, 0.3) - 0.57).abs() < 1e-12);
+        // Within the margin above the aim: no change.
+        assert_eq!(team_time_adjustment(0.6, 0.82, 0.8, 0.05, 1.2, 0.1, 0.3), 0.6);
+        assert_eq!(team_time_adjustment(1.1, 0.5, 0.8, 0.05, 2.0, 0.1, 0.3), 1.1);
     }
 
     #[test]

@@ -89,6 +89,14 @@ pub struct Team {
     pub outcomes: management::TeamOutcomes,
     /// Today's work pressure.
     pub pressure: f64,
+    /// The work pressure the team's members feel today (their own team's, or the whole pipeline's
+    /// for staff who split their hours between stages).
+    pub felt_pressure: f64,
+    /// Cases handled per member since the current reform began (its learning curve).
+    pub reform_experience: f64,
+    /// Share of each member's casework hours given to this team: 1 for a patch team; pipeline
+    /// stages split every member's hours in proportion to their workload.
+    pub time_share: f64,
     /// Share of encounters in which the team follows the safety protocol (MODEL.md §9).
     pub compliance: f64,
 }
@@ -96,6 +104,17 @@ pub struct Team {
 impl Team {
     fn delivers(&self) -> bool {
         matches!(self.role, TeamRole::Patch { .. } | TeamRole::Stage { last: true, .. })
+    }
+}
+
+impl World {
+    /// Whether worker `w` works in team `t`: its own patch team, or any stage of the pipeline
+    /// (pipeline staff split their hours between stages; their home is the delivery stage).
+    fn member_of(&self, w: u32, t: usize) -> bool {
+        match self.teams[t].role {
+            TeamRole::Patch { .. } => self.workers.team[w as usize] == t as u32,
+            TeamRole::Stage { .. } => true,
+        }
     }
 }
 
@@ -154,6 +173,9 @@ pub struct World {
     pub scenario: Scenario,
     /// The levers in force today (scheduled reforms and management tightening change them).
     pub governance: Governance,
+    /// The levers as the scenario and its events set them, before management's adjustments:
+    /// management loosens back toward these, never past them.
+    pub(crate) policy: Governance,
     pub seed: u64,
     pub day: u32,
     pub citizens: Citizens,
@@ -168,7 +190,6 @@ pub struct World {
     pub totals: CaseTotals,
     /// Budget and perceived performance (MODEL.md §2, §5.4).
     pub stocks: StockFlow,
-    overhead: OverheadStaff,
     /// Rate-weighted mean standard hours, to express T* in hours.
     reference_hours: f64,
     /// Rate-weighted mean complexity of the need types, at which practices' efficacy is reported.
@@ -355,6 +376,7 @@ impl World {
         let mut world = World {
             scenario: s.clone(),
             governance: g.clone(),
+            policy: g.clone(),
             seed,
             day: 0,
             citizens: c,
@@ -364,7 +386,6 @@ impl World {
                 seed,
             ),
             learning: learning::Learning::new(seed),
-            overhead: OverheadStaff::for_frontline(staff, g),
             workers,
             teams: Vec::new(),
             needs: NeedSet::default(),
@@ -574,6 +595,7 @@ impl World {
                 continue;
             }
             let n = &mut self.needs.slots[id as usize];
+            n.gaming = false;
             let fresh = n.priority < 0.0 && n.case_arrival == day;
             if !fresh {
                 n.severity += n.severity_growth;
@@ -598,7 +620,9 @@ impl World {
                     }
                 }
                 NeedState::AwaitingApproval => {
-                    if self.game_target(id, rec) {
+                    if self.game_target(id) {
+                        // Put up for early closure: a worker must record it (see `serve_queue`).
+                        self.enqueue(id, day, target_days, tp);
                         continue;
                     }
                     if day >= self.needs.slots[id as usize].due {
@@ -616,7 +640,8 @@ impl World {
                         let citizen = n.citizen as usize;
                         self.needs.set_state(id, NeedState::Hidden);
                         self.encounter(citizen, false);
-                    } else if !self.game_target(id, rec) {
+                    } else {
+                        self.game_target(id);
                         self.enqueue(id, day, target_days, tp);
                     }
                 }
@@ -627,7 +652,14 @@ impl World {
     fn enqueue(&mut self, id: u32, day: u32, target_days: f64, tp: f64) {
         let n = &mut self.needs.slots[id as usize];
         let wait = (day - n.case_arrival) as f64;
-        n.priority = if n.in_service { f64::INFINITY } else { gaming::priority(n.severity, wait, target_days, tp) };
+        n.priority = if n.in_service {
+            f64::INFINITY
+        } else if n.gaming {
+            // An early closure to meet the target comes before any other new work.
+            f64::MAX
+        } else {
+            gaming::priority(n.severity, wait, target_days, tp)
+        };
         self.scratch.queues[n.team as usize].push(id);
     }
 
@@ -635,6 +667,9 @@ impl World {
     fn planned_hours(&self, n: &Need) -> f64 {
         if n.in_service {
             return n.effort_left;
+        }
+        if n.gaming {
+            return self.scenario.targets.gaming_hours;
         }
         let team = &self.teams[n.team as usize];
         if !team.delivers() {
@@ -664,6 +699,7 @@ impl World {
         if !g.place_based {
             self.rebalance_pipeline(&required_by_team);
         }
+        self.workers.worked_today.iter_mut().for_each(|h| *h = 0.0);
         // An imposed standard caps the time per case; need-led time may stretch when there is slack.
         let ceiling = if g.time_standard == TimeStandard::Imposed { 1.0 } else { e.time_ceiling };
         let mut pressure_sum = 0.0;
@@ -671,12 +707,13 @@ impl World {
         for (t, queue) in queues.iter_mut().enumerate() {
             let team_workers = self.teams[t].workers.len();
             let casework_share = self.casework_share(t);
+            let time_share = self.teams[t].time_share;
             // Hours for casework from those at work, less what fatigue takes (Homer 1985).
             let mut capacity = 0.0;
             for &w in &self.teams[t].workers {
                 let w = w as usize;
                 let h = if self.workers.at_work(w) {
-                    hours_per_day * casework_share * (1.0 - fatigue_loss * self.workers.fatigue[w])
+                    hours_per_day * casework_share * time_share * (1.0 - fatigue_loss * self.workers.fatigue[w])
                 } else {
                     0.0
                 };
@@ -692,6 +729,7 @@ impl World {
             let factor = effort::time_factor(p_finite, e.alpha, e.time_floor, ceiling);
             let overtime = effort::overtime_fraction(p_finite, e.overtime_cap);
             self.teams[t].pressure = p_finite;
+            self.teams[t].felt_pressure = p_finite;
             for &w in &self.teams[t].workers {
                 self.workers.hours_left[w as usize] *= 1.0 + overtime;
             }
@@ -706,18 +744,16 @@ impl World {
             self.scratch.keyed = heap.into_vec();
             // Hours worked: casework plus admin and prevention pro rata.
             let mut used = 0.0;
-            let mut over = 0.0;
             for &w in &self.teams[t].workers {
-                let u = self.workers.hours_used[w as usize];
-                let worked = u / casework_share;
+                let worked = self.workers.hours_used[w as usize] / casework_share;
+                self.workers.worked_today[w as usize] += worked;
                 used += worked;
-                over += (worked - hours_per_day).max(0.0);
             }
             let team = &mut self.teams[t];
-            team.prevention_bank = (team.prevention_bank + used * team.prevention_share).min(team_workers as f64 * hours_per_day * 5.0);
+            team.prevention_bank = (team.prevention_bank + used * team.prevention_share)
+                .min(team_workers as f64 * time_share * hours_per_day * 5.0);
             team.outcomes.day_hours += used;
             rec[Metric::HoursWorked as usize] += used;
-            rec[Metric::OvertimeHours as usize] += over;
             // T* drifts toward today's time (Oliva & Sterman 2001).
             // Only delivery has a desired time; pipeline stages follow a fixed procedure.
             if !queue.is_empty() && team.delivers() {
@@ -725,6 +761,13 @@ impl World {
                     effort::erode_desired_time(team.desired_time_factor, time_factor_today, 1.0, e.tau_down_days, e.tau_up_days)
                         .clamp(e.time_floor, ceiling);
             }
+        }
+        // Overtime: hours each worker worked beyond the contract, over all the teams they work in.
+        rec[Metric::OvertimeHours as usize] += self.workers.worked_today.iter().map(|&h| (h - hours_per_day).max(0.0)).sum::<f64>();
+        // Pipeline staff feel the whole pipeline's pressure, since their hours go to every stage.
+        if !g.place_based && capacity_sum > 0.0 {
+            let pooled = pressure_sum / capacity_sum;
+            self.teams.iter_mut().for_each(|t| t.felt_pressure = pooled);
         }
         rec[Metric::WorkPressure as usize] = if capacity_sum > 0.0 { pressure_sum / capacity_sum } else { 0.0 };
         self.scratch.queues = queues;
@@ -735,84 +778,77 @@ impl World {
     /// time, and not training while a reform is being learnt.
     fn casework_share(&self, t: usize) -> f64 {
         let training =
-            if self.reform.is_some() { self.scenario.management.reform_training_share * (1.0 - self.reform_familiarity()) } else { 0.0 };
+            if self.reform.is_some() { self.scenario.management.reform_training_share * (1.0 - self.reform_familiarity(t)) } else { 0.0 };
         (1.0 - self.governance.admin_share - self.teams[t].prevention_share - training).max(0.05)
     }
 
-    /// Functional managers move staff between pipeline stages weekly, in proportion to each
-    /// stage's smoothed workload (at least one per stage), so no stage starves for long.
+    /// Functional managers move staff time between pipeline stages weekly, in proportion to each
+    /// stage's smoothed workload (Little's law staffing: capacity where the hours are needed). Staff
+    /// split their hours, so the staffing is fractional and does not depend on the service's size;
+    /// every stage keeps at least 1% of the hours, so none starves until the next rebalancing.
     fn rebalance_pipeline(&mut self, required_by_team: &[f64]) {
         for (t, &required) in required_by_team.iter().enumerate() {
             let team = &mut self.teams[t];
             team.smoothed_workload += (required - team.smoothed_workload) / 7.0;
         }
-        let staff = self.workers.team.len();
-        let stages = self.stage_teams.len();
         let total: f64 = self.teams.iter().map(|t| t.smoothed_workload).sum();
-        if !self.day.is_multiple_of(7) || total <= 0.0 || staff < stages {
+        if !self.day.is_multiple_of(7) || total <= 0.0 {
             return;
         }
-        let mut counts: Vec<usize> =
-            self.teams.iter().map(|t| ((t.smoothed_workload / total) * staff as f64).floor().max(1.0) as usize).collect();
-        let assigned: usize = counts.iter().sum();
-        let last = stages - 1;
-        if assigned <= staff {
-            counts[last] += staff - assigned;
-        } else {
-            // Take the excess from the largest stages.
-            let mut excess = assigned - staff;
-            while excess > 0 {
-                let big = (0..stages).max_by_key(|&i| (counts[i], std::cmp::Reverse(i))).expect("stages");
-                counts[big] -= 1;
-                excess -= 1;
-            }
-        }
-        let mut w = 0u32;
-        for (t, &count) in counts.iter().enumerate() {
-            let team = &mut self.teams[t];
-            team.workers.clear();
-            for _ in 0..count {
-                team.workers.push(w);
-                self.workers.team[w as usize] = t as u32;
-                w += 1;
-            }
-            team.integrity_mean = team.workers.iter().map(|&w| self.workers.integrity[w as usize]).sum::<f64>() / count.max(1) as f64;
+        let floor = MIN_STAGE_SHARE * total;
+        let weights: Vec<f64> = self.teams.iter().map(|t| t.smoothed_workload.max(floor)).collect();
+        let sum: f64 = weights.iter().sum();
+        for (team, w) in self.teams.iter_mut().zip(weights) {
+            team.time_share = w / sum;
         }
     }
 
-    /// Early closure of an open case near the target threshold, unless inspection catches it
-    /// (MODEL.md §4.7). True if the case was closed. Most cases are not near the threshold: that
-    /// test is inlined into the daily review, the rest is not.
+    /// Whether an open case near the target threshold is put up today for early closure (MODEL.md
+    /// §4.7); a worker must then record it, in `serve_queue`. Most cases are not near the
+    /// threshold: that test is inlined into the daily review, the rest is not.
     #[inline(always)]
-    fn game_target(&mut self, id: u32, rec: &mut DayRecord) -> bool {
+    fn game_target(&mut self, id: u32) -> bool {
         let n = &self.needs.slots[id as usize];
         let tg = &self.scenario.targets;
         let wait = (self.day - n.case_arrival) as f64;
         if n.in_service || self.governance.target_pressure <= 0.0 || !gaming::near_threshold(wait, tg.target_days, tg.near_threshold_days) {
             return false;
         }
-        self.game_target_near_threshold(id, rec)
+        self.game_target_near_threshold(id)
     }
 
     #[inline(never)]
-    fn game_target_near_threshold(&mut self, id: u32, rec: &mut DayRecord) -> bool {
+    fn game_target_near_threshold(&mut self, id: u32) -> bool {
         let n = &self.needs.slots[id as usize];
         let tg = &self.scenario.targets;
         let g = &self.governance;
         let integrity = self.teams[n.team as usize].integrity_mean;
         let chance = gaming::early_closure_chance(g.target_pressure, tg.gaming_propensity, integrity, g.inspection_share, tg.deterrence);
-        if self.streams.gaming.random::<f64>() >= chance {
-            return false;
+        let put_up = self.streams.gaming.random::<f64>() < chance;
+        self.needs.slots[id as usize].gaming = put_up;
+        put_up
+    }
+
+    /// An early closure put up today: the worker records it (it takes `targets.gaming_hours`, and
+    /// without those hours left it is not done), then inspection may catch it (Bevan & Hood 2006).
+    fn record_early_closure(&mut self, id: u32, worker: u32, rec: &mut DayRecord) {
+        self.needs.slots[id as usize].gaming = false;
+        let tg = &self.scenario.targets;
+        let hours = tg.gaming_hours;
+        let w = worker as usize;
+        if self.workers.hours_left[w] + 1e-9 < hours {
+            return;
         }
-        if self.streams.gaming.random::<f64>() < g.inspection_share {
+        self.workers.hours_left[w] -= hours;
+        self.workers.hours_used[w] += hours;
+        if self.streams.gaming.random::<f64>() < self.governance.inspection_share {
             rec[Metric::GamingCaught as usize] += 1.0;
             rec[Metric::InspectionHoursInternal as usize] += tg.inspection_hours;
-            return false;
+            return;
         }
         let citizen = self.needs.slots[id as usize].citizen as usize;
         self.close_case(id, false, true, rec);
         self.encounter(citizen, false);
-        true
     }
 
     /// Serves a team's queue in order until its workers' hours run out.
@@ -823,10 +859,11 @@ impl World {
         }
         let mut cursor = 0usize;
         for id in queue {
-            // Choose the worker: the one already serving, the one the citizen knows, or the next free.
+            // Choose the worker: the one already serving, or the next free (continuity may then
+            // hand the case to the worker the citizen knows, see `start_service`).
             let n = &self.needs.slots[id as usize];
-            let preferred = if n.worker != NO_WORKER && self.workers.team[n.worker as usize] == t as u32 { Some(n.worker) } else { None };
-            let worker = match preferred.filter(|&w| self.workers.hours_left[w as usize] > 1e-9) {
+            let preferred = if n.worker != NO_WORKER && self.member_of(n.worker, t) { Some(n.worker) } else { None };
+            let mut worker = match preferred.filter(|&w| self.workers.hours_left[w as usize] > 1e-9) {
                 Some(w) => w,
                 None => {
                     let mut found = None;
@@ -844,8 +881,15 @@ impl World {
                     }
                 }
             };
-            if !self.needs.slots[id as usize].in_service && !self.start_service(id, t, worker, time_factor) {
-                continue; // sent for approval
+            if self.needs.slots[id as usize].gaming {
+                self.record_early_closure(id, worker, rec);
+                continue;
+            }
+            if !self.needs.slots[id as usize].in_service {
+                match self.start_service(id, t, worker, time_factor) {
+                    Some(w) => worker = w,
+                    None => continue, // sent for approval
+                }
             }
             let n = &mut self.needs.slots[id as usize];
             let spend = n.effort_left.min(self.workers.hours_left[worker as usize]);
@@ -864,14 +908,17 @@ impl World {
                 n.handoffs += 1;
                 n.team = self.stage_teams[n.stage as usize];
                 n.worker = NO_WORKER;
+                self.gain_experience(t);
                 continue;
             }
+            self.gain_experience(t);
             self.deliver(id, t, worker, rec);
         }
     }
 
-    /// Decides the response and the time to give; false if the case went for approval.
-    fn start_service(&mut self, id: u32, t: usize, worker: u32, time_factor: f64) -> bool {
+    /// Decides who serves, the response and the time to give: the worker who serves (the one the
+    /// citizen knows where continuity allows), or None if the case went for approval.
+    fn start_service(&mut self, id: u32, t: usize, worker: u32, time_factor: f64) -> Option<u32> {
         let s = &self.scenario;
         let n = &self.needs.slots[id as usize];
         let team = &self.teams[t];
@@ -879,14 +926,14 @@ impl World {
             let n = &mut self.needs.slots[id as usize];
             n.effort_left = s.routing.handoff_hours;
             n.worker = worker;
-            return true;
+            return Some(worker);
         }
         let g = &self.governance;
         let r = &s.response;
         let nt = &s.need_types[n.need_type as usize];
         let (citizen, complexity, approval) = (n.citizen as usize, n.complexity, n.approval);
         let skill = self.workers.skill[worker as usize];
-        let familiarity = self.reform_familiarity();
+        let proficiency = self.reform_proficiency(t);
         let rng = &mut self.streams.response;
         // Continuity: a returning citizen meets the worker they know, if the lever allows.
         let last = self.citizens.last_worker[citizen];
@@ -894,6 +941,7 @@ impl World {
         let mut knows = false;
         if last != NO_WORKER
             && self.workers.team[last as usize] == t as u32
+            && self.workers.in_post[last as usize]
             && rng.random::<f64>() < g.continuity
             && self.workers.hours_left[last as usize] > 1e-9
         {
@@ -901,7 +949,7 @@ impl World {
             knows = true;
         }
         // A reform's new way of working is not yet mastered: judgement counts for less (MODEL.md §5.6).
-        let skill = if knows { self.workers.skill[worker as usize] } else { skill } * (0.6 + 0.4 * familiarity);
+        let skill = if knows { self.workers.skill[worker as usize] } else { skill } * proficiency;
         // Recognising a non-standard need takes skill (Ashby).
         let noise: f64 = rng.sample(StandardNormal);
         let perceived = complexity + noise * response::recognition_sd(r, skill);
@@ -911,8 +959,10 @@ impl World {
             Approval::Refused => false,
             Approval::NotAsked if non_standard => {
                 if rng.random::<f64>() < g.discretion {
+                    self.teams[t].outcomes.day_decided += 1.0;
                     true
                 } else if g.approval_layers > 0 {
+                    self.teams[t].outcomes.day_referred += 1.0;
                     let granted = rng.random::<f64>() < response::approval_chance(r.approval_grant, g.approval_layers);
                     let delay = (g.approval_layers as f64 * r.approval_delay_days).ceil() as u32;
                     self.needs.set_state(id, NeedState::AwaitingApproval);
@@ -920,8 +970,9 @@ impl World {
                     n.due = self.day + delay.max(1);
                     n.approval = if granted { Approval::Granted } else { Approval::Refused };
                     n.worker = NO_WORKER;
-                    return false;
+                    return None;
                 } else {
+                    self.teams[t].outcomes.day_held += 1.0;
                     false
                 }
             }
@@ -957,7 +1008,7 @@ impl World {
         n.time_given = given;
         n.time_required = required;
         n.effort_left = given;
-        true
+        Some(worker)
     }
 
     /// Share of the citizen's neighbours able to help (wellbeing above one half): coproduction.
@@ -976,7 +1027,7 @@ impl World {
         let nt = &s.need_types[n.need_type as usize];
         let q = effort::quality(n.time_given, n.time_required, s.effort.quality_exponent);
         let retained = response::information_retained(n.complexity, s.routing.info_loss_per_handoff, n.handoffs as u32);
-        let skill = self.workers.skill[worker as usize] * (0.6 + 0.4 * self.reform_familiarity());
+        let skill = self.workers.skill[worker as usize] * self.reform_proficiency(t);
         let (practice_gain, _) = self.practice_effect(t, self.citizens.neighbourhood[n.citizen as usize] as usize, n.complexity);
         let p = if n.bespoke {
             response::bespoke_resolution(&s.response, skill, n.knows_citizen, q)
@@ -1125,20 +1176,16 @@ impl World {
         let s = &self.scenario;
         let g = &self.governance;
         let m = &s.money;
-        let posts = self.workers.team.len() as f64;
-        let frontline = money::frontline_cost(
-            rec[Metric::HoursWorked as usize],
-            rec[Metric::OvertimeHours as usize],
-            g.hourly_rate,
-            m.overtime_premium,
-        );
+        let in_post = self.workers.in_post_count() as f64;
+        let frontline =
+            money::frontline_pay(in_post, s.workforce.hours_per_day, rec[Metric::OvertimeHours as usize], g.hourly_rate, m.overtime_premium);
         let inspection_hours = rec[Metric::InspectionHoursInternal as usize]
             + g.inspection_share * rec[Metric::CasesClosed as usize] * s.targets.inspection_hours;
-        // Overhead is charged per frontline hour worked, at the structure's cost per contracted
-        // hour (unit costing, as KPMG 2015 compares overhead shares), plus inspection.
-        let structure_per_hour =
-            self.overhead.cost_per_day(m, s.workforce.hours_per_day, 0.0) / (posts * s.workforce.hours_per_day).max(1e-9);
-        let overhead = structure_per_hour * rec[Metric::HoursWorked as usize] + inspection_hours * m.manager_hourly_rate;
+        // The structure is sized on the funded posts (the establishment) and paid whatever the work.
+        let structure = OverheadStaff::for_frontline(self.staffing.establishment, g).cost_per_day(m, s.workforce.hours_per_day);
+        let recruitment = std::mem::take(&mut self.staffing.recruitment_cost_due);
+        rec[Metric::CostRecruitment as usize] = recruitment;
+        let overhead = structure + inspection_hours * m.manager_hourly_rate + recruitment;
         let acute = rec[Metric::CostAcute as usize];
         let waits = &mut self.scratch.waits;
         // The target as reported: closures within target_days (gamed closures count as on time).
@@ -1172,7 +1219,8 @@ impl World {
         rec[Metric::HarmRate as usize] = ratio(rec[Metric::HarmEvents as usize], rec[Metric::HarmRiskEncounters as usize]);
         rec[Metric::ProtocolCompliance as usize] = ratio(rec[Metric::ProtocolFollowed as usize], rec[Metric::HarmRiskEncounters as usize]);
         rec[Metric::TargetBunching as usize] = ratio(rec[Metric::ClosedBeforeTarget as usize], rec[Metric::ClosedAfterTarget as usize]);
-        rec[Metric::OverheadShare as usize] = overhead / (frontline + overhead);
+        rec[Metric::OverheadShare as usize] = ratio(overhead, frontline + overhead);
+        rec[Metric::CostPerHourWorked as usize] = ratio(frontline + overhead, rec[Metric::HoursWorked as usize]);
         rec[Metric::CostPerResolvedNeed as usize] = ratio(rec[Metric::CostTotal as usize], rec[Metric::ResolvedTrue as usize]);
         rec[Metric::OvertimeShare as usize] = if rec[Metric::HoursWorked as usize] > 0.0 {
             rec[Metric::OvertimeHours as usize] / rec[Metric::HoursWorked as usize]
@@ -1277,6 +1325,9 @@ impl World {
         if clients == 0 { (f64::NAN, f64::NAN) } else { (self.window_hours / clients as f64, self.window_cost / clients as f64) }
     }
 }
+
+/// Least share of the pipeline's hours a stage keeps when rebalanced.
+const MIN_STAGE_SHARE: f64 = 0.01;
 
 /// How many needs ahead the daily review asks for the citizen data it will read.
 const PREFETCH_AHEAD: usize = 16;

@@ -61,6 +61,8 @@ pub struct Need {
     pub time_required: f64,
     /// Cached queue priority for today.
     pub priority: f64,
+    /// Put up today for an early closure to meet the target (MODEL.md §4.7).
+    pub gaming: bool,
 }
 
 impl Need {
@@ -89,6 +91,7 @@ impl Need {
             time_given: 0.0,
             time_required: 0.0,
             priority: 0.0,
+            gaming: false,
         }
     }
 }

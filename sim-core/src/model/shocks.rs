@@ -66,6 +66,7 @@ impl World {
                         structure_changed |= self.change_lever(&lever, &value, ramp_days);
                     }
                     self.reform = Some(day);
+                    self.teams.iter_mut().for_each(|t| t.reform_experience = 0.0);
                 }
             }
         }
@@ -87,6 +88,9 @@ impl World {
                 if let Ok(g) = self.governance.with_lever(&r.lever, &v) {
                     structure_changed |= structural(&self.governance, &g);
                     self.governance = g;
+                }
+                if let Ok(p) = self.policy.with_lever(&r.lever, &v) {
+                    self.policy = p;
                 }
             }
             self.ramps = ramps.into_iter().filter(|r| !r.done(day)).collect();
@@ -112,6 +116,9 @@ impl World {
             self.ramps.push(Ramp { lever: lever.to_string(), from, to, start: self.day, days: ramp_days, integer });
             return false;
         }
+        if let Ok(p) = self.policy.with_lever(lever, value) {
+            self.policy = p;
+        }
         match self.governance.with_lever(lever, value) {
             Ok(g) => {
                 let changed = structural(&self.governance, &g);
@@ -122,11 +129,26 @@ impl World {
         }
     }
 
-    /// How far the staff are through learning a reform: 0 at its start, toward 1 after.
-    pub(super) fn reform_familiarity(&self) -> f64 {
+    /// How far team `t` is through learning a reform's new way of working: 0 at its start, toward 1
+    /// with the cases its members handle (a learning curve on experience; Argote & Epple 1990).
+    pub(super) fn reform_familiarity(&self, t: usize) -> f64 {
         match self.reform {
             None => 1.0,
-            Some(start) => 1.0 - (-((self.day - start) as f64) / self.scenario.management.reform_learning_days).exp(),
+            Some(_) => 1.0 - (-self.teams[t].reform_experience / self.scenario.management.reform_learning_cases).exp(),
+        }
+    }
+
+    /// The share of skill judgement brings in team `t` while a reform is being learnt.
+    pub(super) fn reform_proficiency(&self, t: usize) -> f64 {
+        let start = self.scenario.management.reform_initial_proficiency;
+        start + (1.0 - start) * self.reform_familiarity(t)
+    }
+
+    /// Team `t` handled one more case: experience in the way of working, per member in post.
+    pub(super) fn gain_experience(&mut self, t: usize) {
+        if self.reform.is_some() {
+            let members = self.teams[t].workers.iter().filter(|&&w| self.workers.in_post[w as usize]).count().max(1);
+            self.teams[t].reform_experience += 1.0 / members as f64;
         }
     }
 }

@@ -4,7 +4,7 @@
 //! changes the structure (MODEL.md §5.6), with every open case routed afresh.
 
 use super::needs::{NO_WORKER, NeedState};
-use super::{OverheadStaff, Team, TeamRole, World, expected_delivery_hours};
+use super::{Team, TeamRole, World, expected_delivery_hours};
 use crate::network::{OrgSpec, organisation};
 
 impl World {
@@ -34,8 +34,11 @@ impl World {
             prevention_share: g.prevention_share,
             integrity_mean: 0.0,
             smoothed_workload: 0.0,
-            outcomes: Default::default(),
+            outcomes: super::management::TeamOutcomes { authority: g.discretion, ..Default::default() },
             pressure: 0.0,
+            felt_pressure: 0.0,
+            reform_experience: 0.0,
+            time_share: 1.0,
             compliance,
         };
         let mut teams = Vec::new();
@@ -62,34 +65,25 @@ impl World {
                 patch_teams.push((first, team_count as u32));
             }
         } else {
-            // Pipeline: one team per stage, staffed in proportion to the expected hours per stage
-            // (rebalanced weekly by workload afterwards).
+            // Pipeline: one team per stage; every member of staff splits their hours between the
+            // stages in proportion to the expected hours per stage (rebalanced weekly by workload
+            // afterwards), so the staffing is fractional and the same at any size.
             let stages = g.handoffs as usize + 1;
             let delivery_hours = expected_delivery_hours(s);
             let weights: Vec<f64> =
                 (0..stages).map(|st| if st + 1 == stages { delivery_hours } else { s.routing.handoff_hours.max(0.05) }).collect();
             let total: f64 = weights.iter().sum();
-            let mut counts: Vec<usize> = weights.iter().map(|w| ((w / total) * slots as f64).floor().max(1.0) as usize).collect();
-            let assigned: usize = counts.iter().sum();
-            if assigned <= slots {
-                counts[stages - 1] += slots - assigned;
-            } else {
-                let over = assigned - slots;
-                counts[stages - 1] = counts[stages - 1].saturating_sub(over);
-            }
-            let mut next = 0usize;
-            for (st, &count) in counts.iter().enumerate() {
+            let everyone: Vec<u32> = (0..slots as u32).collect();
+            for (st, w) in weights.iter().enumerate() {
                 let t = teams.len() as u32;
-                teams.push(new_team(TeamRole::Stage { stage: st as u8, last: st + 1 == stages }));
+                let mut team = new_team(TeamRole::Stage { stage: st as u8, last: st + 1 == stages });
+                team.workers = everyone.clone();
+                team.time_share = w / total;
+                teams.push(team);
                 stage_teams.push(t);
-                for _ in 0..count {
-                    if next < slots {
-                        teams[t as usize].workers.push(next as u32);
-                        self.workers.team[next] = t;
-                        next += 1;
-                    }
-                }
             }
+            let delivery = *stage_teams.last().expect("a pipeline has a delivery stage");
+            self.workers.team.iter_mut().for_each(|t| *t = delivery);
         }
         for t in &mut teams {
             t.integrity_mean = self.workers.team_integrity(&t.workers);
@@ -120,7 +114,6 @@ impl World {
         self.teams = teams;
         self.stage_teams = stage_teams;
         self.scratch.queues = vec![Vec::new(); team_count];
-        self.overhead = OverheadStaff::for_frontline(slots, &g);
 
         // Open cases start again at the new intake; service in progress stops.
         for id in 0..self.needs.slots.len() {

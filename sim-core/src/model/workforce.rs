@@ -10,7 +10,7 @@ use rand_distr::{Distribution, Exp};
 use super::needs::NO_WORKER;
 use super::{World, beta};
 use crate::metrics::{DayRecord, Metric};
-use crate::scenario::{Governance, StaffParams, TimeStandard};
+use crate::scenario::{StaffParams, TimeStandard};
 
 /// Frontline worker slots as struct-of-arrays. A slot is a funded post; it may be vacant.
 #[derive(Debug, Clone, Default)]
@@ -26,8 +26,10 @@ pub struct Workers {
     pub sick_days: Vec<u32>,
     /// Scratch: case hours left today.
     pub(super) hours_left: Vec<f64>,
-    /// Scratch: case hours used today.
+    /// Scratch: case hours used today in the team being served.
     pub(super) hours_used: Vec<f64>,
+    /// Scratch: hours worked today (casework plus admin and prevention pro rata), over every team.
+    pub(super) worked_today: Vec<f64>,
 }
 
 impl Workers {
@@ -42,6 +44,7 @@ impl Workers {
         self.sick_days.push(0);
         self.hours_left.push(0.0);
         self.hours_used.push(0.0);
+        self.worked_today.push(0.0);
     }
 
     /// Whether the worker in slot `w` works today.
@@ -78,6 +81,8 @@ pub struct Staffing {
     pub surge_multiplier: f64,
     /// Funding minus costs per day, smoothed over 90 days (a running deficit when negative).
     pub net_flow_estimate: f64,
+    /// Recruitment cost of recruits placed since the last accounting.
+    pub recruitment_cost_due: f64,
 }
 
 impl Staffing {
@@ -90,18 +95,25 @@ impl Staffing {
             funding_share: 1.0,
             surge_multiplier: 1.0,
             net_flow_estimate: 0.0,
+            recruitment_cost_due: 0.0,
         }
     }
 }
 
-/// Karasek's control: discretion x (1 - standardisation) x autonomy. Standardisation blends an
-/// imposed time standard with target pressure; autonomy falls with hierarchy and is higher for
-/// self-contained place-based teams.
-pub fn control(g: &Governance) -> f64 {
-    let imposed = if g.time_standard == TimeStandard::Imposed { 1.0 } else { 0.0 };
-    let standardisation = 0.5 * imposed + 0.5 * g.target_pressure;
-    let autonomy = (if g.place_based { 1.0 } else { 0.5 }) / (1.0 + 0.25 * g.management_layers as f64);
-    (g.discretion * (1.0 - standardisation) * autonomy).clamp(0.0, 1.0)
+/// Job control (Karasek 1979's decision latitude), from what the worker actually decides, in the
+/// three parts Wall et al. 1996 measure: decision authority (the share of non-standard needs the
+/// worker decided on without referring them up or being held to the standard response), method
+/// control (whether the worker sets the time a case gets: need-led, not imposed) and timing
+/// control (whether need, not a target clock, orders the work: 1 - target pressure). A weighted
+/// mean, with the weights of `staff.control_weight_*`.
+pub fn control(authority: f64, time_standard: TimeStandard, target_pressure: f64, p: &StaffParams) -> f64 {
+    let method = if time_standard == TimeStandard::NeedLed { 1.0 } else { 0.0 };
+    let timing = 1.0 - target_pressure;
+    let total = p.control_weight_authority + p.control_weight_method + p.control_weight_timing;
+    if total <= 0.0 {
+        return 0.0;
+    }
+    ((p.control_weight_authority * authority + p.control_weight_method * method + p.control_weight_timing * timing) / total).clamp(0.0, 1.0)
 }
 
 /// Job demand from work pressure: 0 with no work, 1 at 1.5 times the capacity or more.
@@ -150,16 +162,15 @@ impl World {
     pub(super) fn staff_day(&mut self, rec: &mut DayRecord) {
         let p = self.scenario.staff.clone();
         let h = self.scenario.workforce.hours_per_day;
-        let control = control(&self.governance);
         let sick_len = Exp::new(1.0 / p.sick_days_mean).expect("validated mean > 0");
         let mut quits = 0usize;
         for t in 0..self.teams.len() {
             let team = &self.teams[t];
-            let demand = job_demand(team.pressure);
+            let demand = job_demand(team.felt_pressure);
+            let control = control(team.outcomes.authority, self.governance.time_standard, self.governance.target_pressure, &p);
             let strain = demand * (1.0 - control);
             let o = team.outcomes;
             let morale_target = morale_level(o.resolution, o.failure_share, o.gaming_share, &p);
-            let casework_share = self.casework_share(t);
             let rng = &mut self.streams.staff;
             // Peer learning: toward the team's mean skill, when above one's own.
             let (sum, n) = team
@@ -170,10 +181,11 @@ impl World {
             let team_skill = if n > 0 { sum / n as f64 } else { 0.0 };
             for &w in &team.workers {
                 let w = w as usize;
-                if !self.workers.in_post[w] {
+                // Each worker once, in their home team (pipeline staff also work in other stages).
+                if !self.workers.in_post[w] || self.workers.team[w] != t as u32 {
                     continue;
                 }
-                let worked = self.workers.hours_used[w] / casework_share;
+                let worked = self.workers.worked_today[w];
                 let overtime = ((worked - h) / h).max(0.0);
                 let wk = &mut self.workers;
                 wk.fatigue[w] = fatigue_step(wk.fatigue[w], overtime, &p);
@@ -245,6 +257,7 @@ impl World {
         let ig = beta(ws.integrity_mean, ws.spread_concentration);
         while self.staffing.placed < arrived {
             self.staffing.placed += 1;
+            self.staffing.recruitment_cost_due += self.scenario.money.recruitment_cost;
             let rng = &mut self.streams.staff;
             let (skill, integrity) = (sk.sample(rng), ig.sample(rng));
             // A vacant slot is refilled; with none, a new post joins the smallest team.
@@ -261,9 +274,17 @@ impl World {
                 None => {
                     self.workers.push(skill, integrity, self.scenario.staff.morale_base);
                     let slot = self.workers.team.len() - 1;
-                    let t = (0..self.teams.len()).min_by_key(|&t| (self.teams[t].workers.len(), t)).expect("teams");
-                    self.teams[t].workers.push(slot as u32);
-                    self.workers.team[slot] = t as u32;
+                    if self.governance.place_based {
+                        let t = (0..self.teams.len()).min_by_key(|&t| (self.teams[t].workers.len(), t)).expect("teams");
+                        self.teams[t].workers.push(slot as u32);
+                        self.workers.team[slot] = t as u32;
+                    } else {
+                        // Pipeline staff work in every stage; their home is the delivery stage.
+                        for team in &mut self.teams {
+                            team.workers.push(slot as u32);
+                        }
+                        self.workers.team[slot] = *self.stage_teams.last().expect("a pipeline has a delivery stage");
+                    }
                 }
             }
         }
@@ -283,11 +304,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn control_is_low_under_top_down_and_high_under_enablement() {
-        let td = control(&Governance::top_down());
-        let en = control(&Governance::enablement());
-        assert!(td < 0.05, "{td}");
-        assert!(en > 0.5, "{en}");
+    fn control_follows_what_workers_decide() {
+        let p = StaffParams::default();
+        // Referring most non-standard needs up, an imposed time and a target clock: little control.
+        let td = control(0.1, TimeStandard::Imposed, 0.8, &p);
+        let en = control(0.9, TimeStandard::NeedLed, 0.1, &p);
+        assert!(td < 0.15 && en > 0.85, "{td} {en}");
+        // Each part counts: more authority, method or timing control is more control.
+        assert!(control(0.5, TimeStandard::Imposed, 0.8, &p) > td);
+        assert!(control(0.1, TimeStandard::NeedLed, 0.8, &p) > td);
+        assert!(control(0.1, TimeStandard::Imposed, 0.2, &p) > td);
+        let only_authority = StaffParams { control_weight_method: 0.0, control_weight_timing: 0.0, ..p.clone() };
+        assert!((control(0.3, TimeStandard::Imposed, 0.8, &only_authority) - 0.3).abs() < 1e-12);
     }
 
     #[test]

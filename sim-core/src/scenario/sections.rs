@@ -42,7 +42,7 @@ section! {
         community_rewire: f64 = 0.1, "probability", [0, 1], "MODEL.md §2; Watts & Strogatz 1998";
         /// Spread of mean deprivation across neighbourhoods: 0 equal, 1 from none in the first to twice the mean in the last.
         deprivation_gradient: f64 = 0.0, "-", [0, 1], "assumption";
-        /// Spread of initial opinions: each citizen starts near -s or +s (two camps) with noise.
+        /// Spread of initial opinions on the contested question (+1: order the service by need; -1: by targets and rules): each citizen starts near -s or +s (two camps) with noise.
         opinion_camps: f64 = 0.5, "-1..1", [0, 1], "assumption";
         /// Extra links across neighbourhoods per citizen.
         cross_links_per_citizen: f64 = 0.05, "links/person", [0, 10], "assumption";
@@ -285,6 +285,8 @@ section! {
         target_days: f64 = 14.0, "days", [1, 365], "assumption (a typical closure target)";
         /// Chance, at full target pressure and zero integrity, that a case near the threshold is closed early.
         gaming_propensity: f64 = 0.3, "probability", [0, 1], "Bevan & Hood 2006; assumption";
+        /// Hours a worker takes to record an early closure (the closure, its codes and notes): gaming is work and uses the team's hours.
+        gaming_hours: f64 = 0.25, "hours", [0.01, 10], "Bevan & Hood 2006 (gaming is done by staff, in their time); assumption (15 minutes)";
         /// How close to the target a case must be for early closure.
         near_threshold_days: f64 = 3.0, "days", [0, 365], "assumption";
         /// Hours one inspection of a closure takes.
@@ -321,6 +323,8 @@ section! {
         back_office_hourly_rate: f64 = 28.0, "currency/hour", [0, 1000], "assumption";
         /// Coach pay per hour.
         coach_hourly_rate: f64 = 40.0, "currency/hour", [0, 1000], "assumption";
+        /// Recruitment and induction cost of each recruit who starts (advertising, selection, checks, induction).
+        recruitment_cost: f64 = 3000.0, "currency/recruit", [0, 1.0e6], "CIPD 2022, Resourcing and talent planning (a few thousand pounds per non-senior hire); assumption";
         /// Funding into the budget.
         funding_per_year: f64 = 1.8e7, "currency/year", [0, 1.0e13], "assumption: about the top-down default's total cost, acute knock-on included";
         /// Budget at the start.
@@ -446,6 +450,12 @@ section! {
         bespoke_learning_factor: f64 = 3.0, "multiple", [1, 100], "MODEL.md §5.1; assumption";
         /// Share of the gap to the team's best skill closed per year by learning from peers.
         peer_learning_per_year: f64 = 0.2, "1/year", [0, 10], "assumption";
+        /// Weight of decision authority (non-standard needs the worker decided on) in job control.
+        control_weight_authority: f64 = 0.5, "weight", [0, 1], "Karasek 1979 (decision authority is half of decision latitude); Wall et al. 1996; assumption";
+        /// Weight of method control (the worker sets the time a case gets) in job control.
+        control_weight_method: f64 = 0.25, "weight", [0, 1], "Wall, Jackson, Mullarkey & Parker 1996 (method control); assumption";
+        /// Weight of timing control (need, not a target clock, orders the work) in job control.
+        control_weight_timing: f64 = 0.25, "weight", [0, 1], "Wall, Jackson, Mullarkey & Parker 1996 (timing control); assumption";
         /// Time constant with which morale follows its level.
         morale_days: f64 = 60.0, "days", [1, 3650], "assumption";
         /// Morale level with no meaningful work, failure demand or gaming.
@@ -570,6 +580,8 @@ section! {
         reporting_lag_days_per_layer: f64 = 7.0, "days/layer", [0, 365], "MODEL.md §5.3; assumption";
         /// Reported share of closures within the target time management aims for; below it, it tightens.
         reported_target: f64 = 0.8, "share", [0, 1], "assumption";
+        /// How far reported performance must be above `reported_target` before management loosens (a dead band).
+        loosen_margin: f64 = 0.05, "share", [0, 1], "Sterman 2000, Business Dynamics ch. 8 (goal seeking); assumption";
         /// Admin share added per tightening (recording, reporting, checking).
         tighten_admin_step: f64 = 0.01, "share", [0, 0.5], "assumption";
         /// Target pressure added per tightening.
@@ -588,10 +600,14 @@ section! {
         team_time_learning: f64 = 0.1, "share/review", [0, 1], "MODEL.md §5.2-5.3; assumption";
         /// Prevention share added (or removed) per team review as failure demand is above (below) its aim.
         team_prevention_step: f64 = 0.005, "share/review", [0, 0.2], "assumption";
+        /// How far above their aim teams' true resolution must be, with work piling up, before they give less time per case.
+        team_tighten_margin: f64 = 0.05, "share", [0, 1], "MODEL.md §5.3; assumption";
         /// True resolution rate teams aim for.
         team_resolution_target: f64 = 0.9, "share", [0, 1], "assumption";
-        /// Days after a reform during which staff are still learning the new way of working.
-        reform_learning_days: f64 = 120.0, "days", [1, 3650], "MODEL.md §5.6 (worse before better); assumption";
+        /// Cases handled per member of a team (deliveries and handoffs) for the team to learn 63% of a reform's new way of working (a learning curve on experience).
+        reform_learning_cases: f64 = 100.0, "cases/worker", [1, 10_000], "Wright 1936; Argote & Epple 1990 (learning by doing on cumulative output); assumption: about 120 days at enablement's 0.8 deliveries per worker per day";
+        /// Proficiency in a reform's new way of working at its start: judgement counts for this share of skill until learnt.
+        reform_initial_proficiency: f64 = 0.6, "share", [0.1, 1], "Edmondson, Bohmer & Pisano 2001 (new routines are slower and less reliable at first); assumption";
         /// Share of hours spent on training during a reform's learning period, at its start.
         reform_training_share: f64 = 0.15, "share", [0, 0.9], "assumption";
     }
@@ -674,8 +690,8 @@ section! {
         like_minded_shift: f64 = 0.02, "opinion/round", [0, 1], "Schkade, Sunstein & Hastie 2007";
         /// Trust gained by an assembly member through voice.
         voice_trust: f64 = 0.15, "share", [0, 1], "MODEL.md §5.5; assumption";
-        /// How far an assembly's recommendation re-weights queue priorities toward need.
-        assembly_priority_shift: f64 = 0.5, "share", [0, 1], "MODEL.md §5.5; assumption";
+        /// How far the service follows an assembly's recommendation: target pressure moves this share of the way toward 0 (or 1) per unit of the members' mean opinion after deliberation.
+        assembly_priority_shift: f64 = 0.5, "share", [0, 1], "MODEL.md §5.5; Fishkin 2009 (recommendations of deliberative polls); assumption";
         /// Wellbeing regained when a need is truly resolved, as a share of the gap to the baseline.
         resolution_wellbeing: f64 = 0.1, "share", [0, 1], "assumption";
     }
