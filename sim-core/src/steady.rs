@@ -222,7 +222,13 @@ pub fn short(x: f64) -> String {
 pub struct SteadyState {
     /// How it was measured, in words (for readers of summary.json).
     pub method: &'static str,
+    /// Metric name -> its steadiness (a JSON object in metric order).
+    #[serde(serialize_with = "as_map")]
     pub metrics: Vec<(&'static str, MetricSteadiness)>,
+}
+
+fn as_map<S: serde::Serializer>(v: &[(&'static str, MetricSteadiness)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(v.iter().map(|(k, m)| (*k, m)))
 }
 
 const METHOD: &str = "yearly means of the summary window (each metric's summary rule; a last partial year of >= 182 days included); OLS slope of the yearly means per year with a 95% CI from Student's t on n-2 df, significant when the CI excludes 0; MSER-5 truncation day of the daily series from day 0 (White 1997)";
@@ -286,6 +292,57 @@ pub fn steadiness(series: &TimeSeries, from: u32, metrics: &[Metric]) -> Vec<(&'
 pub fn steady_state(series: &TimeSeries, from: u32) -> SteadyState {
     SteadyState { method: METHOD, metrics: steadiness(series, from, KEY_METRICS) }
 }
+
+/// The steadiness of an ensemble: per metric, each year's mean over replicates, the mean slope
+/// over replicates with a 95% CI across them (replicates are independent runs, so the t-test
+/// needs no assumption about autocorrelation within a run; significant when it excludes 0), the
+/// mean change from the first to the last year, and the median MSER-5 truncation day.
+/// Replicates must share the horizon and warm-up.
+pub fn pooled(runs: &[SteadyState]) -> SteadyState {
+    let Some(first) = runs.first() else {
+        return SteadyState { method: METHOD_POOLED, metrics: Vec::new() };
+    };
+    let metrics = first
+        .metrics
+        .iter()
+        .enumerate()
+        .map(|(k, (name, m0))| {
+            let of = |r: &SteadyState| r.metrics[k].1.clone();
+            let all: Vec<MetricSteadiness> = runs.iter().map(of).collect();
+            let mean_of = |xs: Vec<Option<f64>>| -> Option<f64> {
+                let v: Vec<f64> = xs.into_iter().flatten().collect();
+                (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+            };
+            let years = m0
+                .years
+                .iter()
+                .enumerate()
+                .map(|(y, ym)| YearMean {
+                    from_day: ym.from_day,
+                    to_day: ym.to_day,
+                    mean: mean_of(all.iter().map(|m| m.years.get(y).and_then(|v| v.mean)).collect()),
+                })
+                .collect();
+            let t = mean_trend(&all.iter().map(|m| m.slope_per_year.unwrap_or(f64::NAN)).collect::<Vec<_>>());
+            let mut cuts: Vec<u32> = all.iter().filter_map(|m| m.mser5_truncation_day).collect();
+            cuts.sort_unstable();
+            let finite = |x: f64| x.is_finite().then_some(x);
+            let steadiness = MetricSteadiness {
+                years,
+                slope_per_year: finite(t.slope),
+                slope_ci_low: finite(t.ci_low),
+                slope_ci_high: finite(t.ci_high),
+                significant_trend: t.significant(),
+                change_first_to_last_year: mean_of(all.iter().map(|m| m.change_first_to_last_year).collect()),
+                mser5_truncation_day: cuts.get(cuts.len() / 2).copied(),
+            };
+            (*name, steadiness)
+        })
+        .collect();
+    SteadyState { method: METHOD_POOLED, metrics }
+}
+
+const METHOD_POOLED: &str = "over replicates: yearly means averaged; the mean of the replicates' OLS slopes per year with a 95% CI across replicates (Student's t), significant when the CI excludes 0; the median of the replicates' MSER-5 truncation days (White 1997)";
 
 /// Replicates' slopes of one metric reduced to a mean slope with a 95% CI across replicates
 /// (independent runs, so the t-test needs no assumption about autocorrelation within a run).
@@ -395,6 +452,31 @@ mod tests {
             assert!(t.significant() && t.ci_high < 0.0, "seed {seed}: {t:?}");
             assert!((t.slope + 0.5).abs() < 0.1);
         }
+    }
+
+    #[test]
+    fn pooled_steadiness_tests_slopes_across_replicates() {
+        let run = |seed: u64, drift: f64| {
+            let days = 3 * 365 + 100;
+            let mut s = TimeSeries::with_capacity(days);
+            let e = noise(seed, days, 1.0);
+            for day in 0..days as u32 {
+                let mut r = [0.0; Metric::COUNT];
+                r[Metric::BurnoutMean as usize] = 5.0 + drift * day as f64 / 365.0 + e[day as usize];
+                s.push(day, &r);
+            }
+            steady_state(&s, 100)
+        };
+        let flat: Vec<SteadyState> = (0..10).map(|k| run(k, 0.0)).collect();
+        let drifting: Vec<SteadyState> = (0..10).map(|k| run(k, 0.3)).collect();
+        let burnout = |p: &SteadyState| p.metrics.iter().find(|(n, _)| *n == "burnout_mean").unwrap().1.clone();
+        let (f, d) = (burnout(&pooled(&flat)), burnout(&pooled(&drifting)));
+        assert!(!f.significant_trend, "{f:?}");
+        assert!(d.significant_trend && (d.slope_per_year.unwrap() - 0.3).abs() < 0.05, "{d:?}");
+        assert_eq!(d.years.len(), 3);
+        assert!((d.change_first_to_last_year.unwrap() - 0.6).abs() < 0.05, "{d:?}");
+        assert!(d.warning("burnout_mean").unwrap().starts_with("burnout_mean rose 0."));
+        assert!(pooled(&[]).metrics.is_empty());
     }
 
     #[test]
