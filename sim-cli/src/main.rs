@@ -175,7 +175,8 @@ fn run(args: RunArgs, command_line: &[String]) -> Result<(), CliError> {
         wall_time_seconds: clock.elapsed().as_secs_f64(),
     };
     let steady = sim_core::steady::steady_state(&out.series, out.summary.window_start_day);
-    output::write_run(&args.out, &scenario, seed, &out, &steady, &manifest).map_err(|e| CliError::Failed(format!("{}: {e}", args.out.display())))?;
+    output::write_run(&args.out, &scenario, seed, &out, &steady, &manifest)
+        .map_err(|e| CliError::Failed(format!("{}: {e}", args.out.display())))?;
     let s = &out.summary;
     eprintln!(
         "{}: {} days, seed {seed}; failure demand {:.1}%, true resolution {:.1}%, gaming gap {:.3}, cost per resolved need {:.0}",

@@ -13,8 +13,8 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
-use serde::Serialize;
 use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
 use sim_core::validation::{Expect, Label, PATTERNS, Pattern, PatternResult, ROBUST_SHARE, Robustness, RobustnessSettings, Scale, find};
 
 use crate::CliError;
@@ -106,7 +106,8 @@ pub fn patterns(args: PatternsArgs, command_line: &[String]) -> Result<(), CliEr
             .collect::<Result<_, _>>()?
     };
     if args.list {
-        let mut t = Table::new(&["pattern", "ref", "source", "expected", "criterion", "set-up", "uncertain parameters (robustness ranges)"]);
+        let mut t =
+            Table::new(&["pattern", "ref", "source", "expected", "criterion", "set-up", "uncertain parameters (robustness ranges)"]);
         for p in &chosen {
             t.push(vec![p.id.into(), p.reference.into(), p.source.into(), p.expected.into(), p.expect.words(), p.setup.into(), ranges(p)]);
         }
@@ -123,7 +124,9 @@ pub fn patterns(args: PatternsArgs, command_line: &[String]) -> Result<(), CliEr
     let points = args.points.unwrap_or(32);
     let robust_seeds = args.robust_seeds.unwrap_or(4);
     if args.robustness && points < 32 && !args.quick {
-        return Err(CliError::BadInput(format!("--points {points}: a robustness label needs at least 32 points (use --quick for a smoke test)")));
+        return Err(CliError::BadInput(format!(
+            "--points {points}: a robustness label needs at least 32 points (use --quick for a smoke test)"
+        )));
     }
     if args.robustness && points == 0 {
         return Err(CliError::BadInput("--points 0: a robustness run needs at least one point".into()));
@@ -155,7 +158,9 @@ pub fn patterns(args: PatternsArgs, command_line: &[String]) -> Result<(), CliEr
                     p.uncertain.len()
                 );
                 let bar = ProgressBar::new(points as u64).with_style(
-                    ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} points, ETA {eta}").expect("valid template").progress_chars("=> "),
+                    ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} points, ETA {eta}")
+                        .expect("valid template")
+                        .progress_chars("=> "),
                 );
                 let r = p.robustness(settings, &|| bar.inc(1));
                 bar.finish_and_clear();
@@ -220,7 +225,11 @@ pub fn patterns(args: PatternsArgs, command_line: &[String]) -> Result<(), CliEr
         }
         print!(
             "{}",
-            if args.format == Format::Csv { robustness_summary_csv(&robust, &results) } else { robustness_table(&robust, &results, args.format) }
+            if args.format == Format::Csv {
+                robustness_summary_csv(&robust, &results)
+            } else {
+                robustness_table(&robust, &results, args.format)
+            }
         );
     }
     eprintln!(
@@ -231,7 +240,11 @@ pub fn patterns(args: PatternsArgs, command_line: &[String]) -> Result<(), CliEr
         if args.quick { "quick" } else { "full" },
         wall,
         args.out.display(),
-        if args.robustness { ", robustness.csv, robustness_summary.csv, robustness.md and robustness_*.png for conditional patterns" } else { "" }
+        if args.robustness {
+            ", robustness.csv, robustness_summary.csv, robustness.md and robustness_*.png for conditional patterns"
+        } else {
+            ""
+        }
     );
     if args.robustness {
         eprintln!(
@@ -268,12 +281,17 @@ pub fn patterns(args: PatternsArgs, command_line: &[String]) -> Result<(), CliEr
                 wall - verdict_wall,
                 robustness_table(&robust, &results, Format::Markdown)
             );
-            crate::describe::replace_section(&new, "robustness", &content).map_err(|e| CliError::BadInput(format!("{}: {e}", doc.display())))?
+            crate::describe::replace_section(&new, "robustness", &content)
+                .map_err(|e| CliError::BadInput(format!("{}: {e}", doc.display())))?
         } else {
             new
         };
         std::fs::write(doc, new).map_err(|e| CliError::Failed(format!("{}: {e}", doc.display())))?;
-        eprintln!("{}: rewrote the generated section{}", doc.display(), if args.robustness { "s `patterns` and `robustness`" } else { " `patterns`" });
+        eprintln!(
+            "{}: rewrote the generated section{}",
+            doc.display(),
+            if args.robustness { "s `patterns` and `robustness`" } else { " `patterns`" }
+        );
     }
     if failed > 0 {
         let ids: Vec<&str> = results.iter().filter(|r| !r.pass).map(|r| r.pattern.id).collect();
@@ -514,7 +532,9 @@ fn robustness_csv(robust: &[Robustness]) -> String {
     w.write_record(["pattern", "point", "kind", "name", "value", "holds"]).expect("writing to memory");
     for r in robust {
         for (k, p) in r.points.iter().enumerate() {
-            let row = |kind: &str, name: &str, v: f64| vec![r.pattern.id.to_string(), k.to_string(), kind.to_string(), name.to_string(), number(v), p.holds.to_string()];
+            let row = |kind: &str, name: &str, v: f64| {
+                vec![r.pattern.id.to_string(), k.to_string(), kind.to_string(), name.to_string(), number(v), p.holds.to_string()]
+            };
             for (u, v) in r.pattern.uncertain.iter().zip(&p.values) {
                 w.write_record(row("parameter", u.path, *v)).expect("writing to memory");
             }

@@ -69,7 +69,16 @@ pub fn warmup(args: WarmupArgs) -> Result<(), CliError> {
     }
     let scenarios = args.scenarios.iter().map(|p| crate::load(Some(p), &set)).collect::<Result<Vec<_>, _>>()?;
     let seeds: Vec<u64> = (0..args.replicates as u64).map(|r| run_seed(args.seed, 0, r)).collect();
-    let mut table = Table::new(&["scenario", "metric", "truncation_day_mean", "truncation_day_min", "truncation_day_max", "replicates", "warmup_days", "horizon_days"]);
+    let mut table = Table::new(&[
+        "scenario",
+        "metric",
+        "truncation_day_mean",
+        "truncation_day_min",
+        "truncation_day_max",
+        "replicates",
+        "warmup_days",
+        "horizon_days",
+    ]);
     for (k, s) in scenarios.iter().enumerate() {
         eprintln!("[{}/{}] {}: {} replicates of {} days ...", k + 1, scenarios.len(), s.name, seeds.len(), s.run.days);
         // cuts[replicate][metric]: the MSER-5 truncation day (None: series undefined or too short).

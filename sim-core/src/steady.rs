@@ -368,8 +368,7 @@ mod tests {
     fn mser5_truncates_near_the_end_of_an_initial_transient() {
         // An exponential transient (time constant 40 days, so ~ gone by day 200) on noise.
         for seed in 0..20 {
-            let y: Vec<f64> =
-                noise(seed, 1500, 1.0).iter().enumerate().map(|(t, e)| 10.0 * (-(t as f64) / 40.0).exp() + e).collect();
+            let y: Vec<f64> = noise(seed, 1500, 1.0).iter().enumerate().map(|(t, e)| 10.0 * (-(t as f64) / 40.0).exp() + e).collect();
             let d = mser5(&y).unwrap();
             assert!((60..=300).contains(&d), "seed {seed}: truncation {d}");
             assert_eq!(d % MSER_BATCH, 0);

@@ -591,10 +591,7 @@ pub static PATTERNS: &[Pattern] = &[
         expected: "trust falls faster than it rises: as many good as bad encounters, in random order, lower trust",
         setup: "the trust rule of the model (model::citizens::trust_after, default parameters) applied to 50 good and 50 bad encounters in a random order from a random start in 0.2..0.8; no simulation. Check: change in trust.",
         expect: Expect::Below(0.0),
-        uncertain: &[
-            u("citizens.trust_rise", 0.02, 0.1),
-            u("citizens.trust_asymmetry", 2.0, 3.0),
-        ],
+        uncertain: &[u("citizens.trust_rise", 0.02, 0.1), u("citizens.trust_asymmetry", 2.0, 3.0)],
         run: Some(|c| {
             // The built-in scenario's citizens (the defaults), so a robustness point's overrides apply.
             let p = c.load(None, &[]).citizens;
@@ -1221,8 +1218,12 @@ impl Pattern {
         if self.uncertain.is_empty() || settings.points == 0 {
             return empty(Label::Conditional);
         }
-        let design = crate::experiment::design::latin_hypercube(settings.points, self.uncertain.len(), crate::rng::derive(m, crate::rng::name_hash(self.id)))
-            .expect("points and parameters are non-zero");
+        let design = crate::experiment::design::latin_hypercube(
+            settings.points,
+            self.uncertain.len(),
+            crate::rng::derive(m, crate::rng::name_hash(self.id)),
+        )
+        .expect("points and parameters are non-zero");
         let specs = Scenario::parameter_specs();
         let results: Vec<(Vec<f64>, Vec<String>, Vec<f64>)> = design
             .par_iter()
@@ -1234,7 +1235,8 @@ impl Pattern {
                     .iter()
                     .zip(&values)
                     .map(|(u, v)| {
-                        let text = if whole_number(&specs, u.path) { format!("{}={}", u.path, *v as i64) } else { format!("{}={v:?}", u.path) };
+                        let text =
+                            if whole_number(&specs, u.path) { format!("{}={}", u.path, *v as i64) } else { format!("{}={v:?}", u.path) };
                         Override::parse(&text).expect("a valid override")
                     })
                     .collect();
@@ -1331,7 +1333,16 @@ mod tests {
             for u in p.uncertain {
                 let spec = spec_of(&specs, u.path).unwrap_or_else(|| panic!("{}: {} is not a parameter", p.id, u.path));
                 assert!(spec.min.is_finite(), "{}: {} is not numeric", p.id, u.path);
-                assert!(u.low < u.high && u.low >= spec.min && u.high <= spec.max, "{}: {} [{}, {}] outside [{}, {}]", p.id, u.path, u.low, u.high, spec.min, spec.max);
+                assert!(
+                    u.low < u.high && u.low >= spec.min && u.high <= spec.max,
+                    "{}: {} [{}, {}] outside [{}, {}]",
+                    p.id,
+                    u.path,
+                    u.low,
+                    u.high,
+                    spec.min,
+                    spec.max
+                );
                 // Both ends are accepted as overrides of the built-in scenario.
                 for v in [u.low, u.high] {
                     let o = Override::parse(&format!("{}={v:?}", u.path)).unwrap();
