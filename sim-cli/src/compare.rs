@@ -14,6 +14,7 @@ use sim_core::metrics::Metric;
 use sim_core::model::{RunOutput, run};
 use sim_core::rng::run_seed;
 use sim_core::scenario::{Override, Scenario};
+use sim_core::steady::{SteadyState, pooled, steady_state};
 
 use crate::CliError;
 use crate::output::{Staging, number};
@@ -123,7 +124,7 @@ fn execute(
             .progress_chars("=> "),
     );
     bar.set_message("compare");
-    let ensembles: Vec<Ensemble> = named
+    let (ensembles, steady): (Vec<Ensemble>, Vec<SteadyState>) = named
         .iter()
         .map(|(_, s)| {
             let runs: Vec<RunOutput> = seeds
@@ -134,9 +135,10 @@ fn execute(
                     r
                 })
                 .collect();
-            Ensemble::from_runs(&s.name, &runs)
+            let steady: Vec<SteadyState> = runs.iter().map(|r| steady_state(&r.series, r.summary.window_start_day)).collect();
+            (Ensemble::from_runs(&s.name, &runs), pooled(&steady))
         })
-        .collect();
+        .unzip();
     bar.finish_and_clear();
 
     let manifest = CompareManifest {
@@ -175,6 +177,13 @@ fn execute(
             cost.ci_low,
             cost.ci_high
         );
+    }
+    for (e, st) in ensembles.iter().zip(&steady) {
+        for (metric, m) in &st.metrics {
+            if let Some(w) = m.warning(metric) {
+                eprintln!("warning: {}: still changing: {w} (mean over {replicates} replicates)", e.scenario);
+            }
+        }
     }
     eprintln!(
         "{} replicates each; wrote {}/ensemble.csv, summary.csv, effects.csv, manifest.json, plots and report.html",

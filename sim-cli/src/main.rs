@@ -10,6 +10,7 @@ mod report;
 mod sweep;
 mod sweep_exec;
 mod sweep_tables;
+mod warmup;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,7 +33,9 @@ Examples:
   sim validate scenarios/*.toml
   sim describe parameters               every parameter with default, unit, range and source
   sim describe scenario scenarios/surge.toml
-  sim patterns                          the validation suite (MODEL.md §7, §9) into ./sim-out/patterns";
+  sim patterns                          the validation suite (MODEL.md §7, §9) into ./sim-out/patterns
+  sim warmup scenarios/top-down.toml scenarios/enablement.toml
+                                        the MSER-5 warm-up of the key metrics over 10 replicates";
 
 /// Simulator of public services as complex adaptive systems: top-down control vs enablement.
 #[derive(Parser, Debug)]
@@ -70,6 +73,9 @@ enum Command {
     /// Run the validation suite: every stylised fact of MODEL.md §7 and case of §9 over >= 20
     /// seeds; print the table and write patterns.csv and a plot. Exit 1 if any pattern fails.
     Patterns(patterns::PatternsArgs),
+    /// Choose and justify the warm-up: the MSER-5 truncation day (White 1997) of each key metric
+    /// over replicates of each scenario, against the scenario's run.warmup_days.
+    Warmup(warmup::WarmupArgs),
 }
 
 #[derive(clap::Args, Debug, Default)]
@@ -115,6 +121,7 @@ fn main() -> ExitCode {
         Some(Command::Plot(args)) => report::plot(args),
         Some(Command::Describe(args)) => describe::describe(args),
         Some(Command::Patterns(args)) => patterns::patterns(args, &command_line),
+        Some(Command::Warmup(args)) => warmup::warmup(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -167,7 +174,9 @@ fn run(args: RunArgs, command_line: &[String]) -> Result<(), CliError> {
         start_time: humantime::format_rfc3339_seconds(started).to_string(),
         wall_time_seconds: clock.elapsed().as_secs_f64(),
     };
-    output::write_run(&args.out, &scenario, seed, &out, &manifest).map_err(|e| CliError::Failed(format!("{}: {e}", args.out.display())))?;
+    let steady = sim_core::steady::steady_state(&out.series, out.summary.window_start_day);
+    output::write_run(&args.out, &scenario, seed, &out, &steady, &manifest)
+        .map_err(|e| CliError::Failed(format!("{}: {e}", args.out.display())))?;
     let s = &out.summary;
     eprintln!(
         "{}: {} days, seed {seed}; failure demand {:.1}%, true resolution {:.1}%, gaming gap {:.3}, cost per resolved need {:.0}",
@@ -178,6 +187,11 @@ fn run(args: RunArgs, command_line: &[String]) -> Result<(), CliError> {
         s.get("gaming_gap").unwrap_or(f64::NAN),
         s.get("cost_per_resolved_need").unwrap_or(f64::NAN),
     );
+    for (metric, st) in &steady.metrics {
+        if let Some(w) = st.warning(metric) {
+            eprintln!("warning: {}: still changing: {w}", scenario.name);
+        }
+    }
     eprintln!("wrote {}/timeseries.csv, summary.json, manifest.json, dashboard.png", args.out.display());
     Ok(())
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use sim_core::metrics::Metric;
 use sim_core::model::RunOutput;
 use sim_core::scenario::Scenario;
+use sim_core::steady::SteadyState;
 
 /// Provenance of a command's outputs (the contract in ARCHITECTURE.md).
 #[derive(Debug, Serialize)]
@@ -35,6 +36,9 @@ struct SummaryFile<'a> {
     metrics: serde_json::Map<String, serde_json::Value>,
     /// Mean wellbeing of each neighbourhood over the window, neighbourhood 0 first.
     neighbourhood_wellbeing: Vec<Option<f64>>,
+    /// Whether the window is steady: yearly means, trend and MSER-5 truncation day of the key
+    /// metrics (sim_core::steady).
+    steady_state: &'a SteadyState,
 }
 
 /// A number as CSV text: shortest round-trip form; NaN for undefined (pandas and R read it).
@@ -43,7 +47,7 @@ pub fn number(x: f64) -> String {
 }
 
 /// Writes timeseries.csv, summary.json, manifest.json and the plots into `dir`.
-pub fn write_run(dir: &Path, scenario: &Scenario, seed: u64, out: &RunOutput, manifest: &Manifest) -> io::Result<()> {
+pub fn write_run(dir: &Path, scenario: &Scenario, seed: u64, out: &RunOutput, steady: &SteadyState, manifest: &Manifest) -> io::Result<()> {
     let staging = Staging::new(dir)?;
     {
         let mut w = csv::Writer::from_path(staging.path().join("timeseries.csv"))?;
@@ -72,6 +76,7 @@ pub fn write_run(dir: &Path, scenario: &Scenario, seed: u64, out: &RunOutput, ma
         window_end_day: out.summary.window_end_day,
         metrics,
         neighbourhood_wellbeing: out.summary.neighbourhood_wellbeing.iter().map(|v| v.is_finite().then_some(*v)).collect(),
+        steady_state: steady,
     };
     write_json(&staging.path().join("summary.json"), &summary)?;
     write_json(&staging.path().join("manifest.json"), manifest)?;

@@ -2,21 +2,27 @@
 //! MODEL.md §7 and §9 (or those given with --only) over >= 20 seeds, prints the table (pattern,
 //! MODEL.md reference, source, expected, observed with its 95% CI, pass) and writes
 //! patterns.csv, patterns.md, the plot patterns.png/.svg and manifest.json into --out through a
-//! staging folder. Exit 0 when every pattern run passes, 1 when any fails (a pattern the model
-//! does not have counts as failed), 2 for bad arguments.
+//! staging folder. With --robustness it then re-runs each pattern over a Latin hypercube of its
+//! uncertain parameters (MODEL.md §10), labels it ROBUST or CONDITIONAL with the region where it
+//! fails, and adds robustness.csv, robustness_summary.csv, robustness.md and a plot per
+//! conditional pattern. Exit 0 when every pattern run passes, 1 when any fails (a pattern the
+//! model does not have counts as failed; a CONDITIONAL label is a finding, not a failure), 2 for
+//! bad arguments.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
+use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use sim_core::validation::{Expect, PATTERNS, Pattern, PatternResult, Scale, find};
+use sim_core::validation::{Expect, Label, PATTERNS, Pattern, PatternResult, ROBUST_SHARE, Robustness, RobustnessSettings, Scale, find};
 
 use crate::CliError;
 use crate::describe::{Format, Table};
 use crate::output::{Staging, number, write_json};
 use crate::plots::compare::{Dot, DotPanels};
 use crate::plots::figure::{Key, Mark, save};
+use crate::plots::robustness::PassFail;
 use crate::plots::style::significant;
 
 const EXAMPLES: &str = "\
@@ -28,9 +34,23 @@ Examples:
   sim patterns --quick --seeds 3 --only equal_good_and_bad_encounters_lower_trust --format csv
                                                  a smoke test: quarter-scale set-ups, few seeds (not evidence)
   sim patterns --update-doc docs/validation.md   run, then rewrite the table in the doc
+  sim patterns --robustness                      verdicts, then each pattern over a Latin hypercube of
+                                                 its uncertain parameters: 32 points x 4 seeds per arm
+  sim patterns --robustness --out docs/validation --update-doc docs/validation.md
+                                                 regenerate both generated sections of the doc
+  sim patterns --robustness --quick --seeds 3 --points 8 --robust-seeds 2 --only equal_good_and_bad_encounters_lower_trust
+                                                 a smoke test of the robustness machinery (not evidence)
 
 Exit status: 0 when every pattern run passes, 1 when any fails (patterns the model does not
-have count as failures), 2 for bad arguments (e.g. fewer than 20 seeds without --quick).";
+have count as failures; a CONDITIONAL robustness label does not change it), 2 for bad arguments
+(e.g. fewer than 20 seeds, or fewer than 32 robustness points, without --quick).
+
+Robustness (MODEL.md §10): each pattern lists the uncertain mechanism parameters it rests on with a
+plausible range (`sim patterns --list` shows them). At every point of a Latin hypercube over them
+(McKay et al. 1979) the pattern runs with those values on top of its own set-up, every arm with
+the same --robust-seeds seeds; the direction holds at the point when every check's mean lies on
+the expected side of the bound. ROBUST: it holds at >= 90% of the points; CONDITIONAL otherwise,
+with the single-parameter threshold that best separates failing from passing points (Youden's J).";
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = EXAMPLES)]
@@ -58,6 +78,17 @@ pub struct PatternsArgs {
     /// file with the Markdown table and a line giving the date, commit, seeds and wall time.
     #[arg(long, value_name = "FILE")]
     update_doc: Option<PathBuf>,
+    /// After the verdicts, re-run each pattern over a Latin hypercube of its uncertain parameters
+    /// and label it ROBUST (direction holds at >= 90% of points) or CONDITIONAL; with
+    /// --update-doc also rewrites the `robustness` generated section.
+    #[arg(long)]
+    robustness: bool,
+    /// Latin-hypercube points per pattern for --robustness (at least 32 unless --quick; default 32).
+    #[arg(long, value_name = "N", requires = "robustness")]
+    points: Option<usize>,
+    /// Seeds per arm at each robustness point, paired across arms (1 to 1000; default 4).
+    #[arg(long, value_name = "N", requires = "robustness", value_parser = clap::value_parser!(u64).range(1..=1000))]
+    robust_seeds: Option<u64>,
 }
 
 pub fn patterns(args: PatternsArgs, command_line: &[String]) -> Result<(), CliError> {
@@ -75,9 +106,10 @@ pub fn patterns(args: PatternsArgs, command_line: &[String]) -> Result<(), CliEr
             .collect::<Result<_, _>>()?
     };
     if args.list {
-        let mut t = Table::new(&["pattern", "ref", "source", "expected", "criterion", "set-up"]);
+        let mut t =
+            Table::new(&["pattern", "ref", "source", "expected", "criterion", "set-up", "uncertain parameters (robustness ranges)"]);
         for p in &chosen {
-            t.push(vec![p.id.into(), p.reference.into(), p.source.into(), p.expected.into(), p.expect.words(), p.setup.into()]);
+            t.push(vec![p.id.into(), p.reference.into(), p.source.into(), p.expected.into(), p.expect.words(), p.setup.into(), ranges(p)]);
         }
         print!("{}", t.render(args.format));
         return Ok(());
@@ -89,6 +121,16 @@ pub fn patterns(args: PatternsArgs, command_line: &[String]) -> Result<(), CliEr
     if seeds < 2 {
         return Err(CliError::BadInput(format!("--seeds {seeds}: a confidence interval needs at least 2 seeds")));
     }
+    let points = args.points.unwrap_or(32);
+    let robust_seeds = args.robust_seeds.unwrap_or(4);
+    if args.robustness && points < 32 && !args.quick {
+        return Err(CliError::BadInput(format!(
+            "--points {points}: a robustness label needs at least 32 points (use --quick for a smoke test)"
+        )));
+    }
+    if args.robustness && points == 0 {
+        return Err(CliError::BadInput("--points 0: a robustness run needs at least one point".into()));
+    }
     let scale = if args.quick { Scale::Quick } else { Scale::Full };
     let started = SystemTime::now();
     let clock = Instant::now();
@@ -99,8 +141,44 @@ pub fn patterns(args: PatternsArgs, command_line: &[String]) -> Result<(), CliEr
         eprintln!("{} in {:.1} s (total {:.0} s)", verdict(&r), r.seconds, clock.elapsed().as_secs_f64());
         results.push(r);
     }
-    let wall = clock.elapsed().as_secs_f64();
+    let verdict_wall = clock.elapsed().as_secs_f64();
     let failed = results.iter().filter(|r| !r.pass).count();
+    let robust: Vec<Robustness> = if args.robustness {
+        let settings = RobustnessSettings { points, seeds: robust_seeds, scale };
+        let clock = Instant::now();
+        chosen
+            .iter()
+            .enumerate()
+            .map(|(k, p)| {
+                eprint!(
+                    "[{}/{}] robustness of {} over {} parameters: {points} points x {robust_seeds} seeds ... ",
+                    k + 1,
+                    chosen.len(),
+                    p.id,
+                    p.uncertain.len()
+                );
+                let bar = ProgressBar::new(points as u64).with_style(
+                    ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} points, ETA {eta}")
+                        .expect("valid template")
+                        .progress_chars("=> "),
+                );
+                let r = p.robustness(settings, &|| bar.inc(1));
+                bar.finish_and_clear();
+                eprintln!(
+                    "{} ({} of {} points) in {:.1} s (total {:.0} s)",
+                    r.label.words(),
+                    r.holding(),
+                    r.points.len(),
+                    r.seconds,
+                    clock.elapsed().as_secs_f64()
+                );
+                r
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let wall = clock.elapsed().as_secs_f64();
 
     let staging = Staging::new(&args.out).map_err(|e| CliError::Failed(format!("{}: {e}", args.out.display())))?;
     let io = |e: std::io::Error| CliError::Failed(format!("{}: {e}", args.out.display()));
@@ -116,23 +194,67 @@ pub fn patterns(args: PatternsArgs, command_line: &[String]) -> Result<(), CliEr
         patterns: results.iter().map(|r| r.pattern.id).collect(),
         passed: results.len() - failed,
         failed,
+        robustness: args.robustness.then(|| RobustnessManifest {
+            points,
+            seeds_per_arm: robust_seeds,
+            robust_share: ROBUST_SHARE,
+            seed_rule: "replicate r at point p of a pattern with seed master (m, _) runs with run_seed(m, 1000 + p, r) in every arm",
+            robust: robust.iter().filter(|r| r.label == Label::Robust).count(),
+            conditional: robust.iter().filter(|r| r.label == Label::Conditional).count(),
+            wall_time_seconds: wall - verdict_wall,
+        }),
         start_time: humantime::format_rfc3339_seconds(started).to_string(),
         wall_time_seconds: wall,
     };
     write_json(&staging.path().join("manifest.json"), &manifest).map_err(io)?;
     save(&figure(&results, seeds, args.quick), staging.path(), "patterns").map_err(io)?;
+    if args.robustness {
+        std::fs::write(staging.path().join("robustness.csv"), robustness_csv(&robust)).map_err(io)?;
+        std::fs::write(staging.path().join("robustness_summary.csv"), robustness_summary_csv(&robust, &results)).map_err(io)?;
+        std::fs::write(staging.path().join("robustness.md"), robustness_table(&robust, &results, Format::Markdown)).map_err(io)?;
+        for r in robust.iter().filter(|r| r.label == Label::Conditional && !r.points.is_empty()) {
+            save(&pass_fail(r, args.quick), staging.path(), &format!("robustness_{}", r.pattern.id)).map_err(io)?;
+        }
+    }
     staging.commit().map_err(io)?;
 
     print!("{}", if args.format == Format::Csv { csv(&results) } else { table(&results, args.format) });
+    if args.robustness {
+        if args.format != Format::Csv {
+            println!();
+        }
+        print!(
+            "{}",
+            if args.format == Format::Csv {
+                robustness_summary_csv(&robust, &results)
+            } else {
+                robustness_table(&robust, &results, args.format)
+            }
+        );
+    }
     eprintln!(
-        "{} of {} patterns passed ({} seeds per arm, {} scale) in {:.0} s; wrote {}/patterns.csv, patterns.md, patterns.png, manifest.json",
+        "{} of {} patterns passed ({} seeds per arm, {} scale) in {:.0} s; wrote {}/patterns.csv, patterns.md, patterns.png, manifest.json{}",
         results.len() - failed,
         results.len(),
         seeds,
         if args.quick { "quick" } else { "full" },
         wall,
-        args.out.display()
+        args.out.display(),
+        if args.robustness {
+            ", robustness.csv, robustness_summary.csv, robustness.md and robustness_*.png for conditional patterns"
+        } else {
+            ""
+        }
     );
+    if args.robustness {
+        eprintln!(
+            "robustness: {} ROBUST, {} CONDITIONAL of {} patterns ({points} points x {robust_seeds} seeds per arm) in {:.0} s",
+            robust.iter().filter(|r| r.label == Label::Robust).count(),
+            robust.iter().filter(|r| r.label == Label::Conditional).count(),
+            robust.len(),
+            wall - verdict_wall
+        );
+    }
     if let Some(doc) = &args.update_doc {
         let text = std::fs::read_to_string(doc).map_err(|e| CliError::BadInput(format!("{}: cannot read: {e}", doc.display())))?;
         let when = humantime::format_rfc3339_seconds(started).to_string();
@@ -143,13 +265,33 @@ pub fn patterns(args: PatternsArgs, command_line: &[String]) -> Result<(), CliEr
             results.len() - failed,
             results.len(),
             if args.quick { "quick" } else { "full" },
-            wall,
+            verdict_wall,
             table(&results, Format::Markdown)
         );
         let new = crate::describe::replace_section(&text, "patterns", &content)
             .map_err(|e| CliError::BadInput(format!("{}: {e}", doc.display())))?;
+        let new = if args.robustness {
+            let content = format!(
+                "Generated by `{}` on {when} (commit {commit}): {} of {} patterns ROBUST, {} CONDITIONAL; {points} Latin-hypercube points per pattern, {robust_seeds} seeds per arm at each point, {} scale, robustness wall time {:.0} s on this machine.\n\n{}",
+                command_line.iter().skip(1).fold("sim".to_string(), |a, b| a + " " + b),
+                robust.iter().filter(|r| r.label == Label::Robust).count(),
+                robust.len(),
+                robust.iter().filter(|r| r.label == Label::Conditional).count(),
+                if args.quick { "quick" } else { "full" },
+                wall - verdict_wall,
+                robustness_table(&robust, &results, Format::Markdown)
+            );
+            crate::describe::replace_section(&new, "robustness", &content)
+                .map_err(|e| CliError::BadInput(format!("{}: {e}", doc.display())))?
+        } else {
+            new
+        };
         std::fs::write(doc, new).map_err(|e| CliError::Failed(format!("{}: {e}", doc.display())))?;
-        eprintln!("{}: rewrote the generated section `patterns`", doc.display());
+        eprintln!(
+            "{}: rewrote the generated section{}",
+            doc.display(),
+            if args.robustness { "s `patterns` and `robustness`" } else { " `patterns`" }
+        );
     }
     if failed > 0 {
         let ids: Vec<&str> = results.iter().filter(|r| !r.pass).map(|r| r.pattern.id).collect();
@@ -169,7 +311,20 @@ struct Manifest {
     patterns: Vec<&'static str>,
     passed: usize,
     failed: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    robustness: Option<RobustnessManifest>,
     start_time: String,
+    wall_time_seconds: f64,
+}
+
+#[derive(Serialize)]
+struct RobustnessManifest {
+    points: usize,
+    seeds_per_arm: u64,
+    robust_share: f64,
+    seed_rule: &'static str,
+    robust: usize,
+    conditional: usize,
     wall_time_seconds: f64,
 }
 
@@ -339,4 +494,118 @@ fn figure(results: &[PatternResult], seeds: u64, quick: bool) -> DotPanels {
 fn short(id: &str) -> String {
     const MAX: usize = 40;
     if id.chars().count() <= MAX { id.to_string() } else { format!("{}…", id.chars().take(MAX - 1).collect::<String>()) }
+}
+
+/// A pattern's uncertain parameters and their ranges, e.g. "effort.alpha [-1, -0.3]; ...".
+fn ranges(p: &Pattern) -> String {
+    p.uncertain.iter().map(|u| format!("{} [{}, {}]", u.path, u.low, u.high)).collect::<Vec<_>>().join("; ")
+}
+
+/// The verdict at the defaults of the pattern a robustness result belongs to.
+fn verdict_of<'a>(r: &Robustness, results: &'a [PatternResult]) -> &'a str {
+    results.iter().find(|v| v.pattern.id == r.pattern.id).map(verdict).unwrap_or("")
+}
+
+/// The robustness table: each pattern's verdict at its defaults and its label, where it fails,
+/// and what was varied.
+fn robustness_table(robust: &[Robustness], results: &[PatternResult], format: Format) -> String {
+    let mut t = Table::new(&["pattern", "ref", "verdict", "robustness", "holds at", "where it fails", "uncertain parameters (ranges)"]);
+    for r in robust {
+        t.push(vec![
+            r.pattern.id.into(),
+            r.pattern.reference.into(),
+            verdict_of(r, results).into(),
+            r.label.words().into(),
+            format!("{} of {} points", r.holding(), r.points.len()),
+            if r.region.is_empty() { "-".into() } else { r.region.clone() },
+            ranges(r.pattern),
+        ]);
+    }
+    t.render(format)
+}
+
+/// robustness.csv, long (tidy) form: one row per pattern, point and parameter value or check mean
+/// (kind `parameter` or `check`), with whether the direction holds at the point; pivot on `name`
+/// for one row per point.
+fn robustness_csv(robust: &[Robustness]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["pattern", "point", "kind", "name", "value", "holds"]).expect("writing to memory");
+    for r in robust {
+        for (k, p) in r.points.iter().enumerate() {
+            let row = |kind: &str, name: &str, v: f64| {
+                vec![r.pattern.id.to_string(), k.to_string(), kind.to_string(), name.to_string(), number(v), p.holds.to_string()]
+            };
+            for (u, v) in r.pattern.uncertain.iter().zip(&p.values) {
+                w.write_record(row("parameter", u.path, *v)).expect("writing to memory");
+            }
+            for (c, v) in r.checks.iter().zip(&p.means) {
+                w.write_record(row("check", c, *v)).expect("writing to memory");
+            }
+        }
+    }
+    String::from_utf8(w.into_inner().expect("writing to memory")).expect("UTF-8")
+}
+
+/// robustness_summary.csv: one row per pattern.
+fn robustness_summary_csv(robust: &[Robustness], results: &[PatternResult]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "pattern",
+        "reference",
+        "verdict",
+        "points",
+        "seeds_per_arm",
+        "holding",
+        "share_holding",
+        "label",
+        "region",
+        "best_parameter",
+        "best_threshold",
+        "best_direction",
+        "best_youden",
+        "seconds",
+    ])
+    .expect("writing to memory");
+    for r in robust {
+        let best = r.splits.first();
+        w.write_record([
+            r.pattern.id.to_string(),
+            r.pattern.reference.to_string(),
+            verdict_of(r, results).to_lowercase(),
+            r.points.len().to_string(),
+            r.settings.seeds.to_string(),
+            r.holding().to_string(),
+            number(r.share()),
+            r.label.words().to_string(),
+            r.region.clone(),
+            best.map(|s| r.pattern.uncertain[s.parameter].path.to_string()).unwrap_or_default(),
+            best.map(|s| number(s.threshold)).unwrap_or_default(),
+            best.map(|s| if s.above { "above" } else { "below" }.to_string()).unwrap_or_default(),
+            best.map(|s| number(s.youden)).unwrap_or_default(),
+            format!("{:.2}", r.seconds),
+        ])
+        .expect("writing to memory");
+    }
+    String::from_utf8(w.into_inner().expect("writing to memory")).expect("UTF-8")
+}
+
+/// The pass/fail plot of a conditional pattern on its two most separating parameters (the best
+/// and the next; with one parameter, the first other one).
+fn pass_fail(r: &Robustness, quick: bool) -> PassFail {
+    let u = r.pattern.uncertain;
+    let a = r.splits.first().map_or(0, |s| s.parameter);
+    let b = r.splits.iter().map(|s| s.parameter).find(|&p| p != a).unwrap_or(if a == 0 { 1.min(u.len() - 1) } else { 0 });
+    PassFail {
+        title: format!("{} {}: {}", r.pattern.reference, r.pattern.id, r.label.words()),
+        subtitle: format!(
+            "{}. Each dot a Latin-hypercube point ({} seeds per arm{}); axes: the two parameters that best separate failing points.",
+            r.region,
+            r.settings.seeds,
+            if quick { ", quick scale: not evidence" } else { "" }
+        ),
+        x: (u[a].path.to_string(), u[a].low, u[a].high),
+        y: (u[b].path.to_string(), u[b].low, u[b].high),
+        points: r.points.iter().map(|p| (p.values[a], p.values[b], p.holds)).collect(),
+        threshold: r.splits.first().map(|s| (true, s.threshold)),
+    }
 }

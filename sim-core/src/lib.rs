@@ -12,4 +12,5 @@ pub mod network;
 pub mod rng;
 pub mod scenario;
 pub mod sd;
+pub mod steady;
 pub mod validation;

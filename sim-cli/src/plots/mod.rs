@@ -21,6 +21,7 @@ pub mod data;
 pub mod figure;
 pub mod font;
 pub mod network;
+pub mod robustness;
 pub mod sensitivity;
 pub mod series;
 pub mod style;

@@ -12,6 +12,7 @@ mod patterns;
 mod plots;
 mod run;
 mod scenario_library;
+mod steady;
 mod sweep;
 mod validate;
 

@@ -2,7 +2,7 @@
 //! cheap patterns runs here (the full suite takes minutes; the patterns themselves are tested at
 //! full scale by sim-core's integration tests).
 
-use crate::{read_json, sim, temp};
+use crate::{read_json, sim, sim_env, temp};
 
 const CHEAP: [&str; 2] = ["equal_good_and_bad_encounters_lower_trust", "failure_demand_higher_under_top_down"];
 
@@ -76,4 +76,83 @@ fn unknown_ids_and_too_few_seeds_are_bad_input() {
         "§9",
         "safety_protocols_need_compliance",
     ]);
+}
+
+#[test]
+fn quick_robustness_labels_every_pattern_and_writes_its_tables() {
+    let tmp = temp();
+    let args = |out: &'static str| {
+        vec![
+            "patterns",
+            "--robustness",
+            "--quick",
+            "--seeds",
+            "3",
+            "--points",
+            "8",
+            "--robust-seeds",
+            "2",
+            "--only",
+            CHEAP[0],
+            "overhead_share_near_buurtzorg_figures",
+            "--format",
+            "csv",
+            "--out",
+            out,
+        ]
+    };
+    let o = sim_env(tmp.path(), &args("out"), &[("RAYON_NUM_THREADS", "2")]);
+    assert!(matches!(o.code(), Some(0 | 1)), "{o}");
+    o.assert_stderr_has(&["robustness of equal_good_and_bad_encounters_lower_trust over 2 parameters: 8 points x 2 seeds", "ROBUST"]);
+    let out = tmp.path().join("out");
+    let summary = std::fs::read_to_string(out.join("robustness_summary.csv")).unwrap();
+    assert!(o.stdout.ends_with(&summary), "stdout ends with robustness_summary.csv\n{o}");
+    let (header, rows) = rows(&summary);
+    assert_eq!(header[..9], ["pattern", "reference", "verdict", "points", "seeds_per_arm", "holding", "share_holding", "label", "region"]);
+    assert_eq!(rows.len(), 2);
+    for r in &rows {
+        let (points, holding): (usize, usize) = (r[3].parse().unwrap(), r[5].parse().unwrap());
+        assert_eq!((points, r[4].as_str()), (8, "2"));
+        // The 90% rule: 8 of 8 or at least 7.2 of 8 is ROBUST.
+        assert_eq!(r[7], if holding * 10 >= 9 * points { "ROBUST" } else { "CONDITIONAL" }, "{r:?}");
+        assert!(r[8].contains("8 points"), "{r:?}");
+        if r[7] == "CONDITIONAL" {
+            assert!(out.join(format!("robustness_{}.png", &r[0])).exists());
+        }
+    }
+    // The trust rule at every point of its parameters' range: equal good and bad news lower trust.
+    assert_eq!((&rows[0][0], &rows[0][7]), (&CHEAP[0].to_string(), &"ROBUST".to_string()));
+    // robustness.csv: per point, every parameter value and check mean, and whether it holds.
+    let (header, long) = rows_of(&out.join("robustness.csv"));
+    assert_eq!(header, ["pattern", "point", "kind", "name", "value", "holds"]);
+    let trust: Vec<&Vec<String>> = long.iter().filter(|r| r[0] == CHEAP[0]).collect();
+    assert_eq!(trust.len(), 8 * 3, "two parameters and one check per point");
+    for r in trust.iter().filter(|r| r[3] == "citizens.trust_asymmetry") {
+        let v: f64 = r[4].parse().unwrap();
+        assert!((2.0..=3.0).contains(&v), "{r:?}");
+    }
+    for r in trust.iter().filter(|r| r[2] == "check") {
+        assert_eq!(r[4].parse::<f64>().unwrap() < 0.0, r[5] == "true", "{r:?}");
+    }
+    let m = read_json(&out.join("manifest.json"));
+    assert_eq!((m["robustness"]["points"].as_u64(), m["robustness"]["seeds_per_arm"].as_u64()), (Some(8), Some(2)));
+    // The same on one thread, byte for byte.
+    sim_env(tmp.path(), &args("one"), &[("RAYON_NUM_THREADS", "1")]);
+    for f in ["robustness.csv", "robustness.md"] {
+        crate::assert_same_file(&out.join(f), &tmp.path().join("one").join(f), f);
+    }
+}
+
+#[test]
+fn robustness_needs_32_points_unless_quick() {
+    let tmp = temp();
+    sim(tmp.path(), &["patterns", "--robustness", "--points", "8", "--only", CHEAP[0]])
+        .assert_code(2)
+        .assert_stderr_has(&["at least 32 points"]);
+    sim(tmp.path(), &["patterns", "--points", "40", "--only", CHEAP[0]]).assert_code(2);
+    sim(tmp.path(), &["patterns", "--list", "--only", CHEAP[0]]).assert_success().assert_stdout_has(&["citizens.trust_asymmetry [2, 3]"]);
+}
+
+fn rows_of(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
+    rows(&std::fs::read_to_string(path).unwrap())
 }
