@@ -15,12 +15,16 @@ fn redesign_cuts_end_to_end_time() {
 
 /// MODEL.md §7.5 (Bevan & Hood 2006): recorded closure times bunch just inside the target under
 /// target pressure; without targets the distribution is smooth across the threshold (ratio near 1).
+/// The size criterion this test had (targets' ratio above 2) FAILS on the corrected model, where
+/// gaming takes recording hours (issue 15): the ratio is about 1.9 (95% CI 1.7-2.1). The test
+/// asserts the direction and the smooth arm, and records that the old size no longer holds.
 #[test]
 fn closures_bunch_under_the_target() {
     let r = check("closures_bunch_under_the_target");
     let none = r.extra("none").unwrap();
     assert!(none.ci_low > 0.7 && none.ci_high < 1.3, "{none:?}");
-    assert!(r.extra("targets").unwrap().ci_low > 2.0, "{:?}", r.observed.extras);
+    let targets = r.extra("targets").unwrap();
+    assert!(targets.ci_low > 1.0 && targets.ci_low <= 2.0, "{targets:?}");
 }
 
 /// MODEL.md §7.6 (Bevan & Hood 2006: ambulance trusts): on simple, measurable work targets shorten

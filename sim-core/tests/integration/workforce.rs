@@ -55,9 +55,16 @@ fn burnout_peaks_with_high_demand_and_low_control() {
 /// MODEL.md §7.10, §5.6: a reform from top-down to enablement (day 540, scenarios/reform-transition.toml)
 /// first raises the total cost (days 540-570 against 450-540), then brings it below the old level
 /// (days 900-1080).
+///
+/// The pattern FAILS on the corrected model (issue 15): with staff paid for contracted hours,
+/// training and slower first cases cost no extra pay, while the smaller structure costs less from
+/// the first day, so total cost falls at once (about -18% in the first month) and keeps falling
+/// (about -48% a year on). The J-curve now shows in outcomes, not in cost. This test records that
+/// finding and fails if it changes.
 #[test]
-fn reform_shows_a_j_curve_in_cost() {
-    check("reform_shows_a_j_curve_in_cost");
+fn reform_cost_falls_at_once_once_staff_are_paid_for_contracted_hours() {
+    let r = crate::patterns::observe("reform_shows_a_j_curve_in_cost");
+    assert!(!r.pass && r.observed.checks[0].ci_high < 0.0 && r.observed.checks[1].ci_low > 0.0, "{:?}", r.observed.checks);
 }
 
 /// MODEL.md §5.1, §5.4: a funding cut under top-down (scenarios/austerity.toml, 30% from day 365)
@@ -82,10 +89,16 @@ fn budget_conserves_money() {
 /// fewer hours per client and costs less per client despite a 12% higher hourly rate. Direction
 /// with 95% CIs on paired differences; the sizes (KPMG: -35% hours, -28% cost) are reported, not
 /// asserted: the model gives a smaller gap (see docs and the issue note).
+///
+/// The pattern FAILS on the corrected model (issue 15): enablement still costs less per client
+/// (about -5%, 95% CI below 0), but its hours per client are no longer lower (about +3%, CI
+/// covering 0). This test records that finding and fails if it changes.
 #[test]
-fn enablement_fewer_hours_and_lower_cost_per_client() {
+fn enablement_lower_cost_per_client_but_not_fewer_hours() {
     let td = load(None, &["governance.preset=top_down".into()]);
     let en = load(None, &["governance.preset=enablement".into()]);
     assert!(en.governance.hourly_rate > 1.1 * td.governance.hourly_rate);
-    check("enablement_fewer_hours_and_lower_cost_per_client");
+    let r = crate::patterns::observe("enablement_fewer_hours_and_lower_cost_per_client");
+    let (hours, cost) = (&r.observed.checks[0], &r.observed.checks[1]);
+    assert!(!r.pass && hours.ci_high > 0.0 && cost.ci_high < 0.0, "{:?}", r.observed.checks);
 }
