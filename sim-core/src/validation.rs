@@ -345,7 +345,7 @@ pub static PATTERNS: &[Pattern] = &[
             u("routing.info_loss_per_handoff", 0.05, 0.3),
             u("response.approval_delay_days", 1.5, 6.0),
             u("response.approval_grant", 0.5, 0.9),
-            u("management.reform_learning_days", 60.0, 240.0),
+            u("management.reform_learning_cases", 50.0, 200.0),
             u("management.reform_training_share", 0.05, 0.3),
         ],
         run: Some(|c| {
@@ -669,7 +669,7 @@ pub static PATTERNS: &[Pattern] = &[
         setup: "scenarios/reform-transition.toml (top-down, reform to enablement on day 540), 1100 days. Checks on cost_total: the first month after the reform minus the 90 days before (the dip), and the 90 days before minus days 900-1080 (overtaking); both relative to the level before.",
         expect: Expect::Above(0.0),
         uncertain: &[
-            u("management.reform_learning_days", 60.0, 240.0),
+            u("management.reform_learning_cases", 50.0, 200.0),
             u("management.reform_training_share", 0.05, 0.3),
             u("response.approval_delay_days", 1.5, 6.0),
             u("routing.info_loss_per_handoff", 0.05, 0.3),
