@@ -750,8 +750,8 @@ impl World {
                 used += worked;
             }
             let team = &mut self.teams[t];
-            team.prevention_bank = (team.prevention_bank + used * team.prevention_share)
-                .min(team_workers as f64 * time_share * hours_per_day * 5.0);
+            team.prevention_bank =
+                (team.prevention_bank + used * team.prevention_share).min(team_workers as f64 * time_share * hours_per_day * 5.0);
             team.outcomes.day_hours += used;
             rec[Metric::HoursWorked as usize] += used;
             // T* drifts toward today's time (Oliva & Sterman 2001).
@@ -1177,8 +1177,13 @@ impl World {
         let g = &self.governance;
         let m = &s.money;
         let in_post = self.workers.in_post_count() as f64;
-        let frontline =
-            money::frontline_pay(in_post, s.workforce.hours_per_day, rec[Metric::OvertimeHours as usize], g.hourly_rate, m.overtime_premium);
+        let frontline = money::frontline_pay(
+            in_post,
+            s.workforce.hours_per_day,
+            rec[Metric::OvertimeHours as usize],
+            g.hourly_rate,
+            m.overtime_premium,
+        );
         let inspection_hours = rec[Metric::InspectionHoursInternal as usize]
             + g.inspection_share * rec[Metric::CasesClosed as usize] * s.targets.inspection_hours;
         // The structure is sized on the funded posts (the establishment) and paid whatever the work.

@@ -137,9 +137,14 @@ fn assert_possible(label: &str, s: &Scenario, o: &RunOutput) {
         }
         assert!(v(Metric::ResolvedTrue) <= v(Metric::Deliveries), "{label} day {d}: more resolutions than deliveries");
         let gamed = v(Metric::ClosedReported) - v(Metric::ResolvedTrue);
-        assert!(gamed >= 0.0 && gamed * gaming_hours <= v(Metric::HoursWorked) + 1e-6, "{label} day {d}: {gamed} early closures in {} hours worked", v(Metric::HoursWorked));
+        assert!(
+            gamed >= 0.0 && gamed * gaming_hours <= v(Metric::HoursWorked) + 1e-6,
+            "{label} day {d}: {gamed} early closures in {} hours worked",
+            v(Metric::HoursWorked)
+        );
         assert!(v(Metric::ClosedReported) <= v(Metric::CasesClosed) + 1e-9);
-        for m in [Metric::CostTotal, Metric::CostFrontline, Metric::CostOverhead, Metric::Backlog, Metric::HiddenNeeds, Metric::HoursWorked] {
+        for m in [Metric::CostTotal, Metric::CostFrontline, Metric::CostOverhead, Metric::Backlog, Metric::HiddenNeeds, Metric::HoursWorked]
+        {
             let x = v(m);
             assert!(x.is_finite() && x >= 0.0, "{label} day {d}: {} = {x}", m.name());
         }
@@ -152,12 +157,16 @@ fn assert_possible(label: &str, s: &Scenario, o: &RunOutput) {
 /// 12 staff, 1 year) so that twenty times its demand still runs in seconds.
 #[test]
 fn extreme_conditions_stay_physically_possible() {
-    let small = ["population.citizens=4000", "workforce.frontline_staff=12", "money.funding_per_year=1.8e6", "run.days=365", "run.warmup_days=30"];
+    let small =
+        ["population.citizens=4000", "workforce.frontline_staff=12", "money.funding_per_year=1.8e6", "run.days=365", "run.warmup_days=30"];
     let cases: &[(&str, &[&str])] = &[
         ("one worker", &["workforce.frontline_staff=1"]),
         ("no demand", &NO_DEMAND[..4]),
         ("no money", &["money.funding_per_year=0"]),
-        ("extreme complexity", &["need_types[0].complexity_mean=0.99", "need_types[1].complexity_mean=0.99", "need_types[2].complexity_mean=0.99"]),
+        (
+            "extreme complexity",
+            &["need_types[0].complexity_mean=0.99", "need_types[1].complexity_mean=0.99", "need_types[2].complexity_mean=0.99"],
+        ),
         ("twenty times the demand", &["demand.demand_multiplier=20"]),
     ];
     for preset in ["top_down", "enablement"] {
