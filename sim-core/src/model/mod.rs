@@ -94,6 +94,8 @@ pub struct Team {
     pub felt_pressure: f64,
     /// Cases handled per member since the current reform began (its learning curve).
     pub reform_experience: f64,
+    /// Members in post today (counted when the team is served).
+    pub members_in_post: usize,
     /// Share of each member's casework hours given to this team: 1 for a patch team; pipeline
     /// stages split every member's hours in proportion to their workload.
     pub time_share: f64,
@@ -710,8 +712,10 @@ impl World {
             let time_share = self.teams[t].time_share;
             // Hours for casework from those at work, less what fatigue takes (Homer 1985).
             let mut capacity = 0.0;
+            let mut members_in_post = 0;
             for &w in &self.teams[t].workers {
                 let w = w as usize;
+                members_in_post += usize::from(self.workers.in_post[w]);
                 let h = if self.workers.at_work(w) {
                     hours_per_day * casework_share * time_share * (1.0 - fatigue_loss * self.workers.fatigue[w])
                 } else {
@@ -721,6 +725,7 @@ impl World {
                 self.workers.hours_used[w] = 0.0;
                 capacity += h;
             }
+            self.teams[t].members_in_post = members_in_post;
             let required = required_by_team[t];
             let p = effort::work_pressure(required, capacity, e.desired_backlog_days);
             let p_finite = if p.is_finite() { p } else { 10.0 };
@@ -1268,10 +1273,9 @@ impl World {
         rec[Metric::TimeStandard as usize] = self.reference_hours * factor_sum / deliverers.max(1) as f64;
         // Workforce: staff in post, and their state.
         let wk = &self.workers;
-        let (mut in_post, mut sick, mut skill, mut burnout, mut morale, mut fatigue) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        let (mut sick, mut skill, mut burnout, mut morale, mut fatigue) = (0.0, 0.0, 0.0, 0.0, 0.0);
         for w in 0..wk.in_post.len() {
             if wk.in_post[w] {
-                in_post += 1.0;
                 sick += f64::from(u8::from(wk.sick_days[w] > 0));
                 skill += wk.skill[w];
                 burnout += wk.burnout[w];

@@ -147,8 +147,8 @@ impl World {
     /// Team `t` handled one more case: experience in the way of working, per member in post.
     pub(super) fn gain_experience(&mut self, t: usize) {
         if self.reform.is_some() {
-            let members = self.teams[t].workers.iter().filter(|&&w| self.workers.in_post[w as usize]).count().max(1);
-            self.teams[t].reform_experience += 1.0 / members as f64;
+            let team = &mut self.teams[t];
+            team.reform_experience += 1.0 / team.members_in_post.max(1) as f64;
         }
     }
 }

@@ -38,6 +38,7 @@ impl World {
             pressure: 0.0,
             felt_pressure: 0.0,
             reform_experience: 0.0,
+            members_in_post: 0,
             time_share: 1.0,
             compliance,
         };
