@@ -14,7 +14,7 @@ use sim_core::validation::{Expect, PATTERNS, Pattern, PatternResult, Scale, find
 
 use crate::CliError;
 use crate::describe::{Format, Table};
-use crate::output::{Staging, number, write_json};
+use crate::output::{OutDir, number, write_json};
 use crate::plots::compare::{Dot, DotPanels};
 use crate::plots::figure::{Key, Mark, save};
 use crate::plots::style::significant;
@@ -90,20 +90,24 @@ pub fn patterns(args: PatternsArgs, command_line: &[String]) -> Result<(), CliEr
         return Err(CliError::BadInput(format!("--seeds {seeds}: a confidence interval needs at least 2 seeds")));
     }
     let scale = if args.quick { Scale::Quick } else { Scale::Full };
+    let inputs: Vec<&std::path::Path> = args.update_doc.iter().map(PathBuf::as_path).collect();
+    let dest = OutDir::prepare(&args.out, &inputs)?;
     let started = SystemTime::now();
     let clock = Instant::now();
     let mut results = Vec::with_capacity(chosen.len());
     for (k, p) in chosen.iter().enumerate() {
-        eprint!("[{}/{}] {} ({}) ... ", k + 1, chosen.len(), p.id, p.reference);
+        if !crate::ui::quiet() {
+            eprint!("[{}/{}] {} ({}) ... ", k + 1, chosen.len(), p.id, p.reference);
+        }
         let r = p.evaluate(seeds, scale);
-        eprintln!("{} in {:.1} s (total {:.0} s)", verdict(&r), r.seconds, clock.elapsed().as_secs_f64());
+        crate::note!("{} in {:.1} s (total {:.0} s)", verdict(&r), r.seconds, clock.elapsed().as_secs_f64());
         results.push(r);
     }
     let wall = clock.elapsed().as_secs_f64();
     let failed = results.iter().filter(|r| !r.pass).count();
 
-    let staging = Staging::new(&args.out).map_err(|e| CliError::Failed(format!("{}: {e}", args.out.display())))?;
-    let io = |e: std::io::Error| CliError::Failed(format!("{}: {e}", args.out.display()));
+    let staging = dest.staging()?;
+    let io = |e: std::io::Error| dest.failed(e);
     std::fs::write(staging.path().join("patterns.csv"), csv(&results)).map_err(io)?;
     std::fs::write(staging.path().join("patterns.md"), table(&results, Format::Markdown)).map_err(io)?;
     let manifest = Manifest {
@@ -120,19 +124,25 @@ pub fn patterns(args: PatternsArgs, command_line: &[String]) -> Result<(), CliEr
         wall_time_seconds: wall,
     };
     write_json(&staging.path().join("manifest.json"), &manifest).map_err(io)?;
-    save(&figure(&results, seeds, args.quick), staging.path(), "patterns").map_err(io)?;
-    staging.commit().map_err(io)?;
+    let plots = save(&figure(&results, seeds, args.quick), staging.path(), "patterns").map(|_| ()).map_err(|e| e.to_string());
+    let written = staging.commit(plots)?;
 
     print!("{}", if args.format == Format::Csv { csv(&results) } else { table(&results, args.format) });
-    eprintln!(
-        "{} of {} patterns passed ({} seeds per arm, {} scale) in {:.0} s; wrote {}/patterns.csv, patterns.md, patterns.png, manifest.json",
+    crate::note!(
+        "{} of {} patterns passed ({} seeds per arm, {} scale) in {:.0} s",
         results.len() - failed,
         results.len(),
         seeds,
         if args.quick { "quick" } else { "full" },
         wall,
-        args.out.display()
     );
+    // The table is stdout's content in Markdown or CSV, so the paths go to stderr there.
+    if args.format == Format::Text {
+        crate::ui::wrote(crate::ui::Format::Text, "patterns", dest.shown(), &written.files);
+    } else {
+        crate::note!("wrote {}: {}", dest.shown().display(), written.files.join(", "));
+    }
+    written.check_plots(&dest)?;
     if let Some(doc) = &args.update_doc {
         let text = std::fs::read_to_string(doc).map_err(|e| CliError::BadInput(format!("{}: cannot read: {e}", doc.display())))?;
         let when = humantime::format_rfc3339_seconds(started).to_string();
