@@ -13,6 +13,7 @@ mod patterns;
 mod plots;
 mod run;
 mod scenario_library;
+mod seeds;
 mod sweep;
 mod validate;
 

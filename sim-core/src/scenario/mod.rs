@@ -261,6 +261,15 @@ impl Scenario {
                 .map(|p| format!("--set {p}"))
         };
 
+        // Seeds are full u64: TOML integers stop at 2^63 - 1, so larger ones are written as strings.
+        // Taken out here and set after resolving.
+        let mut seed = None;
+        if let Some(toml::Value::Table(run)) = table.get_mut("run")
+            && let Some(v) = run.remove("seed")
+        {
+            seed = Some(parse_seed(&v).map_err(|m| field_err("run.seed", m, origin_of("run.seed")))?);
+        }
+
         // The preset fills governance fields the file leaves out.
         let mut preset_name = None;
         if let Some(toml::Value::Table(gov)) = table.get_mut("governance")
@@ -310,7 +319,7 @@ impl Scenario {
             }
         };
         let defaults = Scenario::default();
-        let scenario = Scenario {
+        let mut scenario = Scenario {
             name: raw.name.unwrap_or_else(|| if text.is_empty() { defaults.name.clone() } else { file_stem(file) }),
             description: raw.description.unwrap_or_default(),
             preset: preset_name,
@@ -339,6 +348,9 @@ impl Scenario {
             },
         };
 
+        if let Some(seed) = seed {
+            scenario.run.seed = seed;
+        }
         if let Some((path, message)) = scenario.first_invalid() {
             let origin = origin_of(&path);
             return Err(field_err(&path, message, origin));
@@ -479,6 +491,18 @@ impl Scenario {
         v.extend(SafetyParams::specs());
         v.extend(NeedType::specs());
         v
+    }
+}
+
+/// A seed as written in a file or `--set`: a whole number from 0 to 2^64 - 1, as a TOML integer
+/// (up to 2^63 - 1) or a string of digits (any u64, e.g. `seed = "18446744073709551615"`).
+pub fn parse_seed(v: &toml::Value) -> Result<u64, String> {
+    let hint = "expected a whole number from 0 to 18446744073709551615 (write seeds above 9223372036854775807 \
+                as a string, e.g. seed = \"18446744073709551615\")";
+    match v {
+        toml::Value::Integer(i) if *i >= 0 => Ok(*i as u64),
+        toml::Value::String(s) => s.trim().parse::<u64>().map_err(|_| format!("`{s}`: {hint}")),
+        other => Err(format!("{other}: {hint}")),
     }
 }
 

@@ -49,7 +49,16 @@ macro_rules! int_param {
         }
     )*};
 }
-int_param!(u32, u64, usize);
+int_param!(u32, usize);
+impl ParamValue for u64 {
+    fn as_number(&self) -> Option<f64> {
+        Some(*self as f64)
+    }
+    /// Above TOML's integer range (2^63 - 1) as a string, which the scenario reads back.
+    fn render(&self) -> String {
+        if *self > i64::MAX as u64 { format!("\"{self}\"") } else { self.to_string() }
+    }
+}
 impl ParamValue for bool {
     fn allowed() -> &'static str {
         "true, false"

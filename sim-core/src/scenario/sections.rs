@@ -11,9 +11,9 @@ section! {
         /// Days simulated, one step per day.
         days: u32 = 1825, "days", [1, 36_500], "MODEL.md §1 (5 years)";
         /// Days at the start that run summaries skip.
-        warmup_days: u32 = 180, "days", [0, 36_500], "MODEL.md §1";
-        /// Master seed; `--seed` overrides it.
-        seed: u64 = 1, "-", [0, 1.8e19], "assumption";
+        warmup_days: u32 = 180, "days", [0, 36_499], "MODEL.md §1 (below `days`)";
+        /// Master seed; `--seed` overrides it. Any u64; above 9223372036854775807 write it as a string (`seed = "18446744073709551615"`).
+        seed: u64 = 1, "-", [0, u64::MAX], "assumption";
         /// Integrator of the aggregate stocks.
         integrator: Integrator = Integrator::Rk4, "-", [f64::NAN, f64::NAN], "Sterman 2000, Business Dynamics ch. 4";
     }
