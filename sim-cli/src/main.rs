@@ -220,16 +220,45 @@ pub fn warn_events_outside(scenario: &Scenario) {
     }
 }
 
+/// The kinds of file `sim validate` reads, and why it took a file for one.
+fn file_kind(path: &std::path::Path) -> (&'static str, &'static str) {
+    let table = std::fs::read(path).ok().and_then(|b| String::from_utf8(b).ok()).and_then(|t| toml::from_str::<toml::Table>(&t).ok());
+    match table {
+        Some(t) if ["base", "design", "parameters"].iter().any(|k| t.contains_key(*k)) => {
+            ("sweep", "taken for a sweep file: it has a top-level `base`, `design` or `parameters`")
+        }
+        _ => ("scenario", "taken for a scenario file"),
+    }
+}
+
 fn validate(files: &[PathBuf]) -> Result<(), CliError> {
     let mut bad = 0;
     for f in files {
-        match Scenario::from_file(f, &[]) {
-            Ok(s) => println!("ok: {} ({})", f.display(), s.name),
+        let (kind, why) = file_kind(f);
+        let result = if kind == "sweep" {
+            sim_core::experiment::sweep::Sweep::from_file(f)
+                .map(|s| {
+                    format!(
+                        "sweep {}: design {}, {} points x {} replicates = {} runs; base {}",
+                        s.name,
+                        s.design.kind.name(),
+                        s.points.len(),
+                        s.replicates,
+                        s.runs(),
+                        s.base_file.display()
+                    )
+                })
+                .map_err(|e| e.to_string())
+        } else {
+            Scenario::from_file(f, &[]).map(|s| format!("scenario {}", s.name)).map_err(|e| e.to_string())
+        };
+        match result {
+            Ok(what) => println!("ok: {} ({what})", f.display()),
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {e}\n  ({why})");
                 bad += 1;
             }
         }
     }
-    if bad > 0 { Err(CliError::BadInput(format!("{bad} of {} scenario files are invalid", files.len()))) } else { Ok(()) }
+    if bad > 0 { Err(CliError::BadInput(format!("{bad} of {} files are invalid", files.len()))) } else { Ok(()) }
 }

@@ -14,6 +14,7 @@ mod plots;
 mod run;
 mod scenario_library;
 mod seeds;
+mod strict_input;
 mod sweep;
 mod validate;
 

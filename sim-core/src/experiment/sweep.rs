@@ -324,7 +324,8 @@ impl std::fmt::Debug for Sweep {
 impl Sweep {
     /// Loads and validates a sweep file.
     pub fn from_file(path: &Path) -> Result<Self, SweepError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SweepError::Read { file: path.display().to_string(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| SweepError::Read { file: path.display().to_string(), source })?;
+        let text = scenario::utf8(bytes).map_err(|(at, message)| SweepError::Syntax { file: path.display().to_string(), at, message })?;
         Self::from_toml_str(&text, path)
     }
 

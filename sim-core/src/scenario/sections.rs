@@ -24,8 +24,8 @@ section! {
     pub struct PopulationParams / PopulationRaw in "population" {
         /// Number of citizens.
         citizens: usize = 40_000, "people", [100, 10_000_000], "MODEL.md §1";
-        /// Neighbourhoods the citizens live in (equal sizes).
-        neighbourhoods: usize = 8, "count", [1, 100_000], "MODEL.md §1 (Buurtzorg patch of 5,000-10,000 people)";
+        /// Neighbourhoods the citizens live in (equal sizes). Time and memory grow with its square (1,000 adds about a second per year of a 40,000-citizen run; 20,000 took 66 s and 2.8 GB), hence the cap.
+        neighbourhoods: usize = 8, "count", [1, 1_000], "MODEL.md §1 (Buurtzorg patch of 5,000-10,000 people)";
         /// Mean deprivation, Beta-distributed across citizens.
         deprivation_mean: f64 = 0.3, "0..1", [0.01, 0.99], "assumption";
         /// Mean wellbeing at the start.
@@ -448,8 +448,8 @@ section! {
         peer_learning_per_year: f64 = 0.2, "1/year", [0, 10], "assumption";
         /// Time constant with which morale follows its level.
         morale_days: f64 = 60.0, "days", [1, 3650], "assumption";
-        /// Morale level with no meaningful work, failure demand or gaming.
-        morale_base: f64 = 0.5, "0..1", [0, 1], "assumption";
+        /// Morale level with no meaningful work, failure demand or gaming (starting morale is this plus half of `morale_from_resolution`, at most 1).
+        morale_base: f64 = 0.5, "0..1", [0, 0.8], "assumption";
         /// Morale gained at a true resolution rate of 1 among the worker's team.
         morale_from_resolution: f64 = 0.4, "0..1", [0, 1], "Tummers & Bekkers 2014; assumption";
         /// Morale lost at a failure-demand share of 1 among the team's cases.
