@@ -181,7 +181,7 @@ impl OutDir {
                 )));
             }
         }
-        check_replaceable(&dest).map_err(|m| bad(m))?;
+        check_replaceable(&dest).map_err(&bad)?;
         let parent = dest.parent().unwrap_or(Path::new("/")).to_path_buf();
         fs::create_dir_all(&parent).map_err(failed)?;
         let lock = Lock::take(&sibling(&dest, "lock")).map_err(|e| match e {
@@ -194,7 +194,7 @@ impl OutDir {
         })?;
         sweep_stale(&dest);
         // Checked again under the lock: another sim may have written it meanwhile.
-        check_replaceable(&dest).map_err(|m| bad(m))?;
+        check_replaceable(&dest).map_err(bad)?;
         Ok(Self { shown, dest, _lock: lock })
     }
 
