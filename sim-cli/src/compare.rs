@@ -17,7 +17,9 @@ use sim_core::scenario::{Override, Scenario};
 use sim_core::steady::{SteadyState, pooled, steady_state};
 
 use crate::CliError;
-use crate::output::{Staging, number};
+use crate::output::{OutDir, Written, number};
+use crate::ui::num;
+use serde_json::json;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -43,9 +45,12 @@ pub struct CompareArgs {
     /// Override one parameter in every scenario, e.g. workforce.frontline_staff=100 (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
-    /// Output folder.
+    /// Output folder: new, empty, or an earlier sim output (replaced as a whole).
     #[arg(long, default_value = "sim-out/compare")]
     pub out: PathBuf,
+    /// How the result lines on stdout are printed.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: crate::ui::Format,
 }
 
 /// One compared scenario as the manifest records it.
@@ -85,7 +90,9 @@ pub fn compare(args: CompareArgs, command_line: &[String]) -> Result<(), CliErro
     if named.len() < 2 {
         return Err(CliError::BadInput("compare needs at least two scenarios".into()));
     }
-    execute(named, args.replicates, args.seed, &args.out, command_line)
+    let inputs: Vec<&Path> = args.scenarios.iter().map(PathBuf::as_path).collect();
+    let dest = OutDir::prepare(&args.out, &inputs)?;
+    execute(named, args.replicates, args.seed, &dest, args.format, command_line)
 }
 
 /// The built-in comparison: the top-down and enablement presets on the default scenario.
@@ -95,14 +102,16 @@ pub fn builtin(command_line: &[String]) -> Result<(), CliError> {
         Ok(Scenario::builtin(&o)?)
     };
     let named = vec![(None, preset("top_down", "top-down")?), (None, preset("enablement", "enablement")?)];
-    execute(named, 20, 1, Path::new("sim-out/compare"), command_line)
+    let dest = OutDir::prepare(Path::new("sim-out/compare"), &[])?;
+    execute(named, 20, 1, &dest, crate::ui::Format::Text, command_line)
 }
 
 fn execute(
     mut named: Vec<(Option<PathBuf>, Scenario)>,
     replicates: u32,
     master: u64,
-    out: &Path,
+    out: &OutDir,
+    format: crate::ui::Format,
     command_line: &[String],
 ) -> Result<(), CliError> {
     let started = SystemTime::now();
@@ -124,6 +133,9 @@ fn execute(
             .progress_chars("=> "),
     );
     bar.set_message("compare");
+    if crate::ui::quiet() {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
     let (ensembles, steady): (Vec<Ensemble>, Vec<SteadyState>) = named
         .iter()
         .map(|(_, s)| {
@@ -161,21 +173,32 @@ fn execute(
         start_time: humantime::format_rfc3339_seconds(started).to_string(),
         wall_time_seconds: clock.elapsed().as_secs_f64(),
     };
-    write(out, &ensembles, &manifest).map_err(|e| CliError::Failed(format!("{}: {e}", out.display())))?;
+    let written = write(out, &ensembles, &manifest)?;
 
     for e in &ensembles {
         let f = |m: Metric| e.summary(m);
         let (fd, tr, cost) = (f(Metric::FailureDemandShare), f(Metric::TrueResolutionRate), f(Metric::CostPerResolvedNeed));
-        eprintln!(
-            "{:<16} failure demand {:5.1}% [{:.1}, {:.1}]  true resolution {:5.1}%  cost per resolved need {:7.0} [{:.0}, {:.0}]",
-            e.scenario,
-            100.0 * fd.mean,
-            100.0 * fd.ci_low,
-            100.0 * fd.ci_high,
-            100.0 * tr.mean,
-            cost.mean,
-            cost.ci_low,
-            cost.ci_high
+        let est = |x: &sim_core::experiment::ensemble::Estimate| json!({"mean": num(x.mean), "ci_low": num(x.ci_low), "ci_high": num(x.ci_high), "n": x.n});
+        crate::ui::result(
+            format,
+            &format!(
+                "{:<16} failure demand {:5.1}% [{:.1}, {:.1}]  true resolution {:5.1}%  cost per resolved need {:7.0} [{:.0}, {:.0}]",
+                e.scenario,
+                100.0 * fd.mean,
+                100.0 * fd.ci_low,
+                100.0 * fd.ci_high,
+                100.0 * tr.mean,
+                cost.mean,
+                cost.ci_low,
+                cost.ci_high
+            ),
+            json!({
+                "kind": "summary",
+                "command": "compare",
+                "scenario": e.scenario,
+                "replicates": replicates,
+                "metrics": Metric::ALL.iter().map(|&m| (m.name().to_string(), est(&f(m)))).collect::<serde_json::Map<_, _>>(),
+            }),
         );
     }
     for (e, st) in ensembles.iter().zip(&steady) {
@@ -185,17 +208,19 @@ fn execute(
             }
         }
     }
-    eprintln!(
-        "{} replicates each; wrote {}/ensemble.csv, summary.csv, effects.csv, manifest.json, plots and report.html",
-        replicates,
-        out.display()
-    );
-    Ok(())
+    crate::ui::wrote(format, "compare", out.shown(), &written.files);
+    written.check_plots(out)
 }
 
-fn write(out: &Path, ensembles: &[Ensemble], manifest: &CompareManifest) -> io::Result<()> {
-    let staging = Staging::new(out)?;
-    let dir = staging.path();
+fn write(out: &OutDir, ensembles: &[Ensemble], manifest: &CompareManifest) -> Result<Written, CliError> {
+    let staging = out.staging()?;
+    write_tables(staging.path(), ensembles, manifest).map_err(|e| out.failed(e))?;
+    // Plots and report.html, drawn from the files just written.
+    let plots = crate::report::draw_into(staging.path(), "compare", true);
+    staging.commit(plots)
+}
+
+fn write_tables(dir: &Path, ensembles: &[Ensemble], manifest: &CompareManifest) -> io::Result<()> {
     let mut w = csv::Writer::from_path(dir.join("ensemble.csv"))?;
     w.write_record(["scenario", "day", "metric", "mean", "ci_low", "ci_high"])?;
     for e in ensembles {
@@ -248,8 +273,5 @@ fn write(out: &Path, ensembles: &[Ensemble], manifest: &CompareManifest) -> io::
         }
     }
     w.flush()?;
-    crate::output::write_json(&dir.join("manifest.json"), manifest)?;
-    // Plots and report.html, drawn from the files just written.
-    crate::report::draw_into(dir, "compare", true);
-    staging.commit()
+    crate::output::write_json(&dir.join("manifest.json"), manifest)
 }

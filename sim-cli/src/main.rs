@@ -1,5 +1,7 @@
-//! The `sim` command. Exit codes: 0 success, 2 bad input (with file, line and field), 1 a failure
-//! while running (for example, an output folder that cannot be written).
+//! The `sim` command. Exit codes: 0 success, 2 bad input (with file, line and field; also an
+//! `--out` that sim refuses to write into), 1 a failure while running (an output that could not
+//! be written, plots included; a folder another sim is writing to), 128 + N after signal N.
+//! Results go to stdout, progress and errors to stderr (see `ui`).
 
 mod compare;
 mod describe;
@@ -7,9 +9,11 @@ mod output;
 mod patterns;
 mod plots;
 mod report;
+mod signals;
 mod sweep;
 mod sweep_exec;
 mod sweep_tables;
+mod ui;
 mod warmup;
 
 use std::path::PathBuf;
@@ -43,6 +47,9 @@ Examples:
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// No progress or notes on stderr (results on stdout, warnings and errors on stderr remain).
+    #[arg(long, short, global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -61,9 +68,10 @@ enum Command {
     Merge(sweep::MergeArgs),
     /// Redraw the plots and report of a finished command without re-running.
     Plot(report::PlotArgs),
-    /// Check scenario files; exit 0 if all are valid, 2 with located errors otherwise.
+    /// Check scenario and sweep files; exit 0 if all are valid, 2 with located errors otherwise.
     Validate {
-        /// Scenario files (TOML).
+        /// Scenario or sweep files (TOML); each is taken for a sweep file when it has a top-level
+        /// `base`, `design` or `parameters`, for a scenario otherwise.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -82,7 +90,7 @@ enum Command {
 struct RunArgs {
     /// Scenario file (TOML); the built-in default when omitted.
     scenario: Option<PathBuf>,
-    /// Seed of the run (overrides run.seed).
+    /// Seed of the run (overrides run.seed); any whole number from 0 to 18446744073709551615.
     #[arg(long)]
     seed: Option<u64>,
     /// Days to simulate (overrides run.days).
@@ -91,9 +99,12 @@ struct RunArgs {
     /// Override one parameter by its path, e.g. governance.discretion=0.5 (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     set: Vec<String>,
-    /// Output folder.
+    /// Output folder: new, empty, or an earlier sim output (replaced as a whole).
     #[arg(long, default_value = "sim-out/run")]
     out: PathBuf,
+    /// How the result lines on stdout are printed.
+    #[arg(long, value_enum, default_value_t)]
+    format: ui::Format,
 }
 
 /// What went wrong, and which exit code it gets.
@@ -109,6 +120,8 @@ pub enum CliError {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    ui::set_quiet(cli.quiet);
+    signals::install();
     let command_line: Vec<String> = std::env::args().collect();
     let result = match cli.command {
         None => compare::builtin(&command_line),
@@ -160,6 +173,9 @@ fn run(args: RunArgs, command_line: &[String]) -> Result<(), CliError> {
         }
         other => other?,
     };
+    warn_events_outside(&scenario);
+    let inputs: Vec<&std::path::Path> = args.scenario.iter().map(PathBuf::as_path).collect();
+    let dest = output::OutDir::prepare(&args.out, &inputs)?;
     let seed = scenario.run.seed;
     let out = model::run(&scenario, seed);
     let manifest = output::Manifest {
@@ -175,37 +191,87 @@ fn run(args: RunArgs, command_line: &[String]) -> Result<(), CliError> {
         wall_time_seconds: clock.elapsed().as_secs_f64(),
     };
     let steady = sim_core::steady::steady_state(&out.series, out.summary.window_start_day);
-    output::write_run(&args.out, &scenario, seed, &out, &steady, &manifest)
-        .map_err(|e| CliError::Failed(format!("{}: {e}", args.out.display())))?;
+    let written = output::write_run(&dest, &scenario, seed, &out, &steady, &manifest)?;
     let s = &out.summary;
-    eprintln!(
-        "{}: {} days, seed {seed}; failure demand {:.1}%, true resolution {:.1}%, gaming gap {:.3}, cost per resolved need {:.0}",
-        scenario.name,
-        scenario.run.days,
-        100.0 * s.get("failure_demand_share").unwrap_or(f64::NAN),
-        100.0 * s.get("true_resolution_rate").unwrap_or(f64::NAN),
-        s.get("gaming_gap").unwrap_or(f64::NAN),
-        s.get("cost_per_resolved_need").unwrap_or(f64::NAN),
+    let get = |m: &str| s.get(m).unwrap_or(f64::NAN);
+    ui::result(
+        args.format,
+        &format!(
+            "{}: {} days, seed {seed}; failure demand {:.1}%, true resolution {:.1}%, gaming gap {:.3}, cost per resolved need {:.0}",
+            scenario.name,
+            scenario.run.days,
+            100.0 * get("failure_demand_share"),
+            100.0 * get("true_resolution_rate"),
+            get("gaming_gap"),
+            get("cost_per_resolved_need"),
+        ),
+        serde_json::json!({
+            "kind": "summary",
+            "command": "run",
+            "scenario": scenario.name,
+            "days": scenario.run.days,
+            "seed": seed,
+            "metrics": s.metrics.iter().map(|(k, v)| (k.to_string(), ui::num(*v))).collect::<serde_json::Map<_, _>>(),
+        }),
     );
     for (metric, st) in &steady.metrics {
         if let Some(w) = st.warning(metric) {
             eprintln!("warning: {}: still changing: {w}", scenario.name);
         }
     }
-    eprintln!("wrote {}/timeseries.csv, summary.json, manifest.json, dashboard.png", args.out.display());
-    Ok(())
+    ui::wrote(args.format, "run", dest.shown(), &written.files);
+    written.check_plots(&dest)
+}
+
+/// Events on or after the last day never happen; that is allowed only when the horizon was
+/// shortened by `--days`, `--set run.days` or a sweep's `days` (the file itself must not schedule
+/// them, see `Scenario::from_toml_str`), and said on stderr.
+pub fn warn_events_outside(scenario: &Scenario) {
+    let late = scenario.events.iter().filter(|e| e.day() >= scenario.run.days).count();
+    if late > 0 {
+        eprintln!("warning: {late} scheduled event(s) fall on or after day {} and do not happen in this shortened run", scenario.run.days);
+    }
+}
+
+/// The kinds of file `sim validate` reads, and why it took a file for one.
+fn file_kind(path: &std::path::Path) -> (&'static str, &'static str) {
+    let table = std::fs::read(path).ok().and_then(|b| String::from_utf8(b).ok()).and_then(|t| toml::from_str::<toml::Table>(&t).ok());
+    match table {
+        Some(t) if ["base", "design", "parameters"].iter().any(|k| t.contains_key(*k)) => {
+            ("sweep", "taken for a sweep file: it has a top-level `base`, `design` or `parameters`")
+        }
+        _ => ("scenario", "taken for a scenario file"),
+    }
 }
 
 fn validate(files: &[PathBuf]) -> Result<(), CliError> {
     let mut bad = 0;
     for f in files {
-        match Scenario::from_file(f, &[]) {
-            Ok(s) => println!("ok: {} ({})", f.display(), s.name),
+        let (kind, why) = file_kind(f);
+        let result = if kind == "sweep" {
+            sim_core::experiment::sweep::Sweep::from_file(f)
+                .map(|s| {
+                    format!(
+                        "sweep {}: design {}, {} points x {} replicates = {} runs; base {}",
+                        s.name,
+                        s.design.kind.name(),
+                        s.points.len(),
+                        s.replicates,
+                        s.runs(),
+                        s.base_file.display()
+                    )
+                })
+                .map_err(|e| e.to_string())
+        } else {
+            Scenario::from_file(f, &[]).map(|s| format!("scenario {}", s.name)).map_err(|e| e.to_string())
+        };
+        match result {
+            Ok(what) => println!("ok: {} ({what})", f.display()),
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {e}\n  ({why})");
                 bad += 1;
             }
         }
     }
-    if bad > 0 { Err(CliError::BadInput(format!("{bad} of {} scenario files are invalid", files.len()))) } else { Ok(()) }
+    if bad > 0 { Err(CliError::BadInput(format!("{bad} of {} files are invalid", files.len()))) } else { Ok(()) }
 }

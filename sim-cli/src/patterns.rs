@@ -19,7 +19,7 @@ use sim_core::validation::{Expect, Label, PATTERNS, Pattern, PatternResult, ROBU
 
 use crate::CliError;
 use crate::describe::{Format, Table};
-use crate::output::{Staging, number, write_json};
+use crate::output::{OutDir, number, write_json};
 use crate::plots::compare::{Dot, DotPanels};
 use crate::plots::figure::{Key, Mark, save};
 use crate::plots::robustness::PassFail;
@@ -132,13 +132,17 @@ pub fn patterns(args: PatternsArgs, command_line: &[String]) -> Result<(), CliEr
         return Err(CliError::BadInput("--points 0: a robustness run needs at least one point".into()));
     }
     let scale = if args.quick { Scale::Quick } else { Scale::Full };
+    let inputs: Vec<&std::path::Path> = args.update_doc.iter().map(PathBuf::as_path).collect();
+    let dest = OutDir::prepare(&args.out, &inputs)?;
     let started = SystemTime::now();
     let clock = Instant::now();
     let mut results = Vec::with_capacity(chosen.len());
     for (k, p) in chosen.iter().enumerate() {
-        eprint!("[{}/{}] {} ({}) ... ", k + 1, chosen.len(), p.id, p.reference);
+        if !crate::ui::quiet() {
+            eprint!("[{}/{}] {} ({}) ... ", k + 1, chosen.len(), p.id, p.reference);
+        }
         let r = p.evaluate(seeds, scale);
-        eprintln!("{} in {:.1} s (total {:.0} s)", verdict(&r), r.seconds, clock.elapsed().as_secs_f64());
+        crate::note!("{} in {:.1} s (total {:.0} s)", verdict(&r), r.seconds, clock.elapsed().as_secs_f64());
         results.push(r);
     }
     let verdict_wall = clock.elapsed().as_secs_f64();
@@ -150,21 +154,26 @@ pub fn patterns(args: PatternsArgs, command_line: &[String]) -> Result<(), CliEr
             .iter()
             .enumerate()
             .map(|(k, p)| {
-                eprint!(
-                    "[{}/{}] robustness of {} over {} parameters: {points} points x {robust_seeds} seeds ... ",
-                    k + 1,
-                    chosen.len(),
-                    p.id,
-                    p.uncertain.len()
-                );
+                if !crate::ui::quiet() {
+                    eprint!(
+                        "[{}/{}] robustness of {} over {} parameters: {points} points x {robust_seeds} seeds ... ",
+                        k + 1,
+                        chosen.len(),
+                        p.id,
+                        p.uncertain.len()
+                    );
+                }
                 let bar = ProgressBar::new(points as u64).with_style(
                     ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} points, ETA {eta}")
                         .expect("valid template")
                         .progress_chars("=> "),
                 );
+                if crate::ui::quiet() {
+                    bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+                }
                 let r = p.robustness(settings, &|| bar.inc(1));
                 bar.finish_and_clear();
-                eprintln!(
+                crate::note!(
                     "{} ({} of {} points) in {:.1} s (total {:.0} s)",
                     r.label.words(),
                     r.holding(),
@@ -180,8 +189,8 @@ pub fn patterns(args: PatternsArgs, command_line: &[String]) -> Result<(), CliEr
     };
     let wall = clock.elapsed().as_secs_f64();
 
-    let staging = Staging::new(&args.out).map_err(|e| CliError::Failed(format!("{}: {e}", args.out.display())))?;
-    let io = |e: std::io::Error| CliError::Failed(format!("{}: {e}", args.out.display()));
+    let staging = dest.staging()?;
+    let io = |e: std::io::Error| dest.failed(e);
     std::fs::write(staging.path().join("patterns.csv"), csv(&results)).map_err(io)?;
     std::fs::write(staging.path().join("patterns.md"), table(&results, Format::Markdown)).map_err(io)?;
     let manifest = Manifest {
@@ -207,16 +216,21 @@ pub fn patterns(args: PatternsArgs, command_line: &[String]) -> Result<(), CliEr
         wall_time_seconds: wall,
     };
     write_json(&staging.path().join("manifest.json"), &manifest).map_err(io)?;
-    save(&figure(&results, seeds, args.quick), staging.path(), "patterns").map_err(io)?;
+    let mut plots = save(&figure(&results, seeds, args.quick), staging.path(), "patterns").map(|_| ()).map_err(|e| e.to_string());
     if args.robustness {
         std::fs::write(staging.path().join("robustness.csv"), robustness_csv(&robust)).map_err(io)?;
         std::fs::write(staging.path().join("robustness_summary.csv"), robustness_summary_csv(&robust, &results)).map_err(io)?;
         std::fs::write(staging.path().join("robustness.md"), robustness_table(&robust, &results, Format::Markdown)).map_err(io)?;
         for r in robust.iter().filter(|r| r.label == Label::Conditional && !r.points.is_empty()) {
-            save(&pass_fail(r, args.quick), staging.path(), &format!("robustness_{}", r.pattern.id)).map_err(io)?;
+            let drawn = save(&pass_fail(r, args.quick), staging.path(), &format!("robustness_{}", r.pattern.id))
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            if plots.is_ok() {
+                plots = drawn;
+            }
         }
     }
-    staging.commit().map_err(io)?;
+    let written = staging.commit(plots)?;
 
     print!("{}", if args.format == Format::Csv { csv(&results) } else { table(&results, args.format) });
     if args.robustness {
@@ -232,22 +246,16 @@ pub fn patterns(args: PatternsArgs, command_line: &[String]) -> Result<(), CliEr
             }
         );
     }
-    eprintln!(
-        "{} of {} patterns passed ({} seeds per arm, {} scale) in {:.0} s; wrote {}/patterns.csv, patterns.md, patterns.png, manifest.json{}",
+    crate::note!(
+        "{} of {} patterns passed ({} seeds per arm, {} scale) in {:.0} s",
         results.len() - failed,
         results.len(),
         seeds,
         if args.quick { "quick" } else { "full" },
         wall,
-        args.out.display(),
-        if args.robustness {
-            ", robustness.csv, robustness_summary.csv, robustness.md and robustness_*.png for conditional patterns"
-        } else {
-            ""
-        }
     );
     if args.robustness {
-        eprintln!(
+        crate::note!(
             "robustness: {} ROBUST, {} CONDITIONAL of {} patterns ({points} points x {robust_seeds} seeds per arm) in {:.0} s",
             robust.iter().filter(|r| r.label == Label::Robust).count(),
             robust.iter().filter(|r| r.label == Label::Conditional).count(),
@@ -255,6 +263,13 @@ pub fn patterns(args: PatternsArgs, command_line: &[String]) -> Result<(), CliEr
             wall - verdict_wall
         );
     }
+    // The table is stdout's content in Markdown or CSV, so the paths go to stderr there.
+    if args.format == Format::Text {
+        crate::ui::wrote(crate::ui::Format::Text, "patterns", dest.shown(), &written.files);
+    } else {
+        crate::note!("wrote {}: {}", dest.shown().display(), written.files.join(", "));
+    }
+    written.check_plots(&dest)?;
     if let Some(doc) = &args.update_doc {
         let text = std::fs::read_to_string(doc).map_err(|e| CliError::BadInput(format!("{}: cannot read: {e}", doc.display())))?;
         let when = humantime::format_rfc3339_seconds(started).to_string();

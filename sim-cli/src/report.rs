@@ -43,7 +43,8 @@ pub fn plot(args: PlotArgs) -> Result<(), CliError> {
             files.push(write_report(&args.dir).map_err(|e| error(&args.dir, e))?);
         }
     }
-    eprintln!("redrew {} files in {}", files.len(), args.dir.display());
+    crate::output::note_written(&args.dir).map_err(|e| CliError::Failed(format!("{}: {e}", args.dir.display())))?;
+    println!("redrew {} files in {}", files.len(), args.dir.display());
     Ok(())
 }
 
@@ -87,13 +88,23 @@ pub fn redraw(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
 }
 
 /// Draws the figures and the report of a command's output folder (usually its staging folder,
-/// before it is moved into place). A drawing failure is reported as a warning rather than an
-/// error, so a plotting problem never costs the simulation's results; `sim plot DIR` retries.
-pub fn draw_into(dir: &Path, command: &str, report: bool) {
+/// before it is moved into place). A drawing failure is returned so the caller can still move the
+/// data into place and then fail (exit 1): a plotting problem never costs the simulation's
+/// results, and never passes silently; `sim plot DIR` retries.
+/// On failure the figures already drawn are removed again, so no half-written image is ever
+/// listed as written.
+pub fn draw_into(dir: &Path, command: &str, report: bool) -> Result<(), String> {
+    let names = |d: &Path| -> std::collections::BTreeSet<std::ffi::OsString> {
+        fs::read_dir(d).map(|r| r.flatten().map(|e| e.file_name()).collect()).unwrap_or_default()
+    };
+    let before = names(dir);
     let result = plots::draw_for(command, dir).and_then(|_| if report { write_report(dir).map(|_| ()) } else { Ok(()) });
-    if let Err(e) = result {
-        eprintln!("warning: plots not drawn ({e}); the results are complete, and `sim plot` on the output folder retries");
+    if result.is_err() {
+        for new in names(dir).difference(&before) {
+            let _ = fs::remove_file(dir.join(new));
+        }
     }
+    result.map_err(|e| e.to_string())
 }
 
 // ---------------------------------------------------------------------------------------------

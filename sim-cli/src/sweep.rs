@@ -26,7 +26,7 @@ use sim_core::rng;
 use sim_core::scenario::Scenario;
 
 use crate::CliError;
-use crate::output::{Partial, Staging, number, write_json};
+use crate::output::{OutDir, Partial, number, write_json};
 use crate::sweep_exec::{Executed, Settings, execute};
 use crate::sweep_tables::{
     Column, Layout, MergeProblem, for_each_point, merge_runs, summarise, write_atomically, write_parquet, write_points,
@@ -41,6 +41,10 @@ Examples:
   sim sweep scenarios/sweeps/random.toml --target-ci failure_demand_share=0.01 --max-replicates 40
   sim sweep scenarios/sweeps/sobol.toml --check";
 
+/// Most `--threads`: runs are coarse tasks, so more threads than cores only cost memory (each
+/// holds a world and a window of rows); 256 is far above any machine this runs on.
+const MAX_THREADS: i64 = 256;
+
 /// Confidence level of the sensitivity indices' bootstrap intervals.
 const CONFIDENCE: f64 = 0.95;
 
@@ -49,11 +53,14 @@ const CONFIDENCE: f64 = 0.95;
 pub struct SweepArgs {
     /// Sweep file (TOML): base scenario, parameters, design, replicates.
     sweep: PathBuf,
-    /// Output folder.
+    /// Output folder: new, empty, or an earlier sim output (replaced as a whole).
     #[arg(long, default_value = "sim-out/sweep")]
     out: PathBuf,
+    /// How the result lines on stdout are printed.
+    #[arg(long, value_enum, default_value_t)]
+    format: crate::ui::Format,
     /// Worker threads (default: one per core, or RAYON_NUM_THREADS). Results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=MAX_THREADS))]
     threads: Option<u16>,
     /// Run only slice i of N, 0-based (0/3, 1/3, 2/3): the runs with run_id % N == i. Combine the
     /// folders with `sim merge`.
@@ -95,14 +102,17 @@ Examples:
 pub struct SensitivityArgs {
     /// Sweep file (TOML) with design kind `saltelli` (Sobol indices) or `morris` (Morris indices).
     sweep: PathBuf,
-    /// Output folder.
+    /// Output folder: new, empty, or an earlier sim output (replaced as a whole).
     #[arg(long, default_value = "sim-out/sensitivity")]
     out: PathBuf,
+    /// How the result lines on stdout are printed.
+    #[arg(long, value_enum, default_value_t)]
+    format: crate::ui::Format,
     /// Bootstrap resamples for the confidence intervals (0: none).
     #[arg(long, default_value_t = 1000)]
     bootstrap: usize,
     /// Worker threads (default: one per core, or RAYON_NUM_THREADS). Results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=MAX_THREADS))]
     threads: Option<u16>,
 }
 
@@ -111,9 +121,13 @@ pub struct MergeArgs {
     /// Output folders of `sim sweep --shard i/N` (all N of them).
     #[arg(required = true)]
     dirs: Vec<PathBuf>,
-    /// Output folder.
+    /// Output folder: new, empty, or an earlier sim output (replaced as a whole); not one of DIRS
+    /// nor a folder holding them.
     #[arg(long, default_value = "sim-out/merge")]
     out: PathBuf,
+    /// How the result lines on stdout are printed.
+    #[arg(long, value_enum, default_value_t)]
+    format: crate::ui::Format,
 }
 
 fn bad(e: impl std::fmt::Display) -> CliError {
@@ -201,6 +215,8 @@ struct SweepManifest<'a> {
     runs_total: u64,
     /// Rows of this folder's runs.csv.
     runs: u64,
+    /// SHA-256 of runs.csv, checked by `--resume` on a finished folder.
+    runs_csv_sha256: String,
     /// Runs read back from an interrupted invocation's journal instead of run again.
     resumed_runs: u64,
     rounds: usize,
@@ -227,6 +243,7 @@ fn manifest<'a>(
     shard: Option<Shard>,
     target: Option<AdaptiveTarget>,
     executed: &Executed,
+    runs_csv_sha256: String,
     started: SystemTime,
     clock: Instant,
 ) -> SweepManifest<'a> {
@@ -260,6 +277,7 @@ fn manifest<'a>(
         points: sweep.points.len(),
         runs_total: if target.is_some() { executed.rows } else { sweep.runs() },
         runs: executed.rows,
+        runs_csv_sha256,
         resumed_runs: executed.resumed,
         rounds: executed.rounds,
         threads: executed.threads,
@@ -309,7 +327,9 @@ pub fn sweep(args: SweepArgs, command_line: &[String]) -> Result<(), CliError> {
     let layout = Layout::for_sweep(&sweep);
     let plan = plan(&sweep, &layout, shard, target, args.timeseries);
 
-    let work = Partial::path_for(&args.out);
+    let inputs = [args.sweep.as_path(), sweep.base_file.as_path()];
+    let dest = OutDir::prepare(&args.out, &inputs)?;
+    let work = dest.partial_path();
     let mut resume = false;
     if work.exists() {
         if !args.resume {
@@ -329,17 +349,21 @@ pub fn sweep(args: SweepArgs, command_line: &[String]) -> Result<(), CliError> {
                     work.display()
                 )));
             }
-            // Killed before its plan was written: nothing to keep.
+            // Killed before its plan was written: nothing to keep (only sim's own files are in it).
             None => fs::remove_dir_all(&work).map_err(failed_at(&work))?,
         }
     } else if args.resume {
-        if read_json_file(&args.out.join("manifest.json")).is_some_and(|m| m.get("plan") == Some(&plan)) {
-            eprintln!("{}: already holds this sweep's complete output; nothing to resume", args.out.display());
+        if let Some(m) = read_json_file(&args.out.join("manifest.json")).filter(|m| m.get("plan") == Some(&plan)) {
+            verify_finished(&args.out, &m)?;
+            crate::note!(
+                "{}: already holds this sweep's complete output (runs.csv checked against manifest.json); nothing to resume",
+                args.out.display()
+            );
             return Ok(());
         }
-        eprintln!("{}: no interrupted sweep to resume; starting from the beginning", args.out.display());
+        crate::note!("{}: no interrupted sweep to resume; starting from the beginning", args.out.display());
     }
-    let partial = Partial::open(&args.out).map_err(failed_at(&work))?;
+    let partial = Partial::open(&dest).map_err(failed_at(&work))?;
     if !resume {
         write_atomically(&partial.path().join("plan.json"), |w| serde_json::to_writer_pretty(w, &plan).map_err(|e| e.to_string()))
             .map_err(CliError::Failed)?;
@@ -361,12 +385,13 @@ pub fn sweep(args: SweepArgs, command_line: &[String]) -> Result<(), CliError> {
     let runs_csv = dir.join("runs.csv");
     write_parquet(&runs_csv, &dir.join("runs.parquet"), &layout).map_err(CliError::Failed)?;
     write_points(&runs_csv, &dir.join("points.csv"), &layout, sweep.points.len(), target.is_none()).map_err(CliError::Failed)?;
-    let m = manifest("sweep", command_line, &sweep, &layout, &plan, shard, target, &executed, started, clock);
+    let digest = file_digest(&runs_csv).map_err(failed_at(&runs_csv))?;
+    let m = manifest("sweep", command_line, &sweep, &layout, &plan, shard, target, &executed, digest, started, clock);
     write_manifest(&dir.join("manifest.json"), &m)?;
-    // Figures and report.html from points.csv (a drawing failure is only a warning).
-    crate::report::draw_into(dir, "sweep", true);
+    // Figures and report.html from points.csv.
+    let plots = crate::report::draw_into(dir, "sweep", true);
     fs::remove_file(dir.join("plan.json")).map_err(failed_at(&dir.join("plan.json")))?;
-    partial.commit().map_err(failed_at(&args.out))?;
+    let written = partial.commit(plots)?;
 
     let secs = clock.elapsed().as_secs_f64();
     let ran = executed.rows - executed.resumed;
@@ -380,16 +405,63 @@ pub fn sweep(args: SweepArgs, command_line: &[String]) -> Result<(), CliError> {
     if target.is_some() {
         what.push_str(&format!(" in {} adaptive rounds", executed.rounds));
     }
-    eprintln!(
-        "sweep {}: {} points, {what}; {ran} ran in {secs:.1} s ({:.1} runs/s on {} threads)",
-        sweep.name,
-        sweep.points.len(),
-        ran as f64 / secs.max(1e-9),
-        executed.threads
+    crate::ui::result(
+        args.format,
+        &format!(
+            "sweep {}: {} points, {what}; {ran} ran in {secs:.1} s ({:.1} runs/s on {} threads)",
+            sweep.name,
+            sweep.points.len(),
+            ran as f64 / secs.max(1e-9),
+            executed.threads
+        ),
+        json!({
+            "kind": "summary",
+            "command": "sweep",
+            "sweep": sweep.name,
+            "points": sweep.points.len(),
+            "runs": executed.rows,
+            "resumed_runs": executed.resumed,
+            "ran": ran,
+            "rounds": executed.rounds,
+            "threads": executed.threads,
+            "seconds": secs,
+        }),
     );
-    let series = if args.timeseries { ", runs/" } else { "" };
-    eprintln!("wrote {}/runs.csv, runs.parquet, points.csv, manifest.json, plots, report.html{series}", args.out.display());
-    Ok(())
+    crate::ui::wrote(args.format, "sweep", dest.shown(), &written.files);
+    written.check_plots(&dest)
+}
+
+/// SHA-256 of a file, hex.
+fn file_digest(path: &Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    std::io::copy(&mut std::io::BufReader::new(fs::File::open(path)?), &mut h)?;
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Checks a finished sweep folder's runs.csv against what its manifest records (rows and
+/// SHA-256), before `--resume` trusts it.
+fn verify_finished(out: &Path, m: &Value) -> Result<(), CliError> {
+    let runs_csv = out.join("runs.csv");
+    let text = fs::read(&runs_csv)
+        .map_err(|e| bad(format!("{}: {e}; the output is incomplete, run without --resume to replace it", runs_csv.display())))?;
+    let rows = text.iter().filter(|&&b| b == b'\n').count().saturating_sub(1) as u64;
+    let expected_rows = m.get("runs").and_then(Value::as_u64);
+    let expected_digest = m.get("runs_csv_sha256").and_then(Value::as_str);
+    let digest = file_digest(&runs_csv).map_err(failed_at(&runs_csv))?;
+    let problem = match (expected_rows, expected_digest) {
+        (Some(r), _) if r != rows => Some(format!("it has {rows} rows where manifest.json records {r}")),
+        (_, Some(d)) if d != digest => Some("its SHA-256 differs from the one manifest.json records".to_string()),
+        (None, _) | (_, None) => Some("manifest.json records no row count or digest to check it against".to_string()),
+        _ => None,
+    };
+    match problem {
+        Some(p) => Err(bad(format!(
+            "{}: {p}, so the output was changed or cut after the sweep finished; run without --resume to replace it",
+            runs_csv.display()
+        ))),
+        None => Ok(()),
+    }
 }
 
 pub fn sensitivity(args: SensitivityArgs, command_line: &[String]) -> Result<(), CliError> {
@@ -411,7 +483,8 @@ pub fn sensitivity(args: SensitivityArgs, command_line: &[String]) -> Result<(),
     let pool = pool(args.threads)?;
     let layout = Layout::for_sweep(&sweep);
     let plan = plan(&sweep, &layout, None, None, false);
-    let staging = Staging::new(&args.out).map_err(failed_at(&args.out))?;
+    let dest = OutDir::prepare(&args.out, &[args.sweep.as_path(), sweep.base_file.as_path()])?;
+    let staging = dest.staging()?;
     let executed = execute(&Settings {
         sweep: &sweep,
         layout: &layout,
@@ -480,29 +553,45 @@ pub fn sensitivity(args: SensitivityArgs, command_line: &[String]) -> Result<(),
         Ok::<(), String>(())
     })
     .map_err(CliError::Failed)?;
-    let mut m = serde_json::to_value(manifest("sensitivity", command_line, &sweep, &layout, &plan, None, None, &executed, started, clock))
-        .map_err(|e| CliError::Failed(e.to_string()))?;
+    let digest = file_digest(&runs_csv).map_err(failed_at(&runs_csv))?;
+    let mut m =
+        serde_json::to_value(manifest("sensitivity", command_line, &sweep, &layout, &plan, None, None, &executed, digest, started, clock))
+            .map_err(|e| CliError::Failed(e.to_string()))?;
     if let Value::Object(o) = &mut m {
         o.insert("bootstrap".into(), json!(args.bootstrap));
         o.insert("confidence".into(), json!(CONFIDENCE));
         o.insert("y".into(), json!("per point, the mean over its replicates of the metric's finite values"));
     }
     write_manifest(&staging.path().join("manifest.json"), &m)?;
-    crate::report::draw_into(staging.path(), "sensitivity", true);
-    staging.commit().map_err(failed_at(&args.out))?;
+    let plots = crate::report::draw_into(staging.path(), "sensitivity", true);
+    let written = staging.commit(plots)?;
 
-    eprintln!(
-        "sensitivity {}: {method} indices of {} parameters for {} metrics from {} runs ({} points x {} replicates) in {:.1} s",
-        sweep.name,
-        sweep.parameters.len(),
-        sweep.metrics.len(),
-        executed.rows,
-        n,
-        sweep.replicates,
-        clock.elapsed().as_secs_f64()
+    crate::ui::result(
+        args.format,
+        &format!(
+            "sensitivity {}: {method} indices of {} parameters for {} metrics from {} runs ({} points x {} replicates) in {:.1} s; \
+             indices.csv has {rows} rows",
+            sweep.name,
+            sweep.parameters.len(),
+            sweep.metrics.len(),
+            executed.rows,
+            n,
+            sweep.replicates,
+            clock.elapsed().as_secs_f64()
+        ),
+        json!({
+            "kind": "summary",
+            "command": "sensitivity",
+            "sweep": sweep.name,
+            "method": method,
+            "parameters": sweep.parameters.len(),
+            "metrics": sweep.metrics.len(),
+            "runs": executed.rows,
+            "indices": rows,
+        }),
     );
-    eprintln!("wrote {}/indices.csv ({rows} rows), runs.csv, manifest.json, plots, report.html", args.out.display());
-    Ok(())
+    crate::ui::wrote(args.format, "sensitivity", dest.shown(), &written.files);
+    written.check_plots(&dest)
 }
 
 pub fn merge(args: MergeArgs, command_line: &[String]) -> Result<(), CliError> {
@@ -560,7 +649,9 @@ pub fn merge(args: MergeArgs, command_line: &[String]) -> Result<(), CliError> {
         None => "no folder holds it".to_string(),
     };
 
-    let staging = Staging::new(&args.out).map_err(failed_at(&args.out))?;
+    let dirs: Vec<&Path> = args.dirs.iter().map(PathBuf::as_path).collect();
+    let dest = OutDir::prepare(&args.out, &dirs)?;
+    let staging = dest.staging()?;
     let inputs: Vec<(String, PathBuf)> = args.dirs.iter().map(|d| (d.display().to_string(), d.join("runs.csv"))).collect();
     let runs_csv = staging.path().join("runs.csv");
     merge_runs(&inputs, &runs_csv, &layout.header(), runs_total, owner).map_err(|p| match p {
@@ -592,18 +683,20 @@ pub fn merge(args: MergeArgs, command_line: &[String]) -> Result<(), CliError> {
         }
         o.insert("merged_from".into(), json!(args.dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>()));
         o.insert("runs".into(), json!(rows));
+        o.insert("runs_csv_sha256".into(), json!(file_digest(&runs_csv).map_err(failed_at(&runs_csv))?));
         o.insert("resumed_runs".into(), json!(0));
         o.insert("start_time".into(), json!(humantime::format_rfc3339_seconds(started).to_string()));
         o.insert("wall_time_seconds".into(), json!(clock.elapsed().as_secs_f64()));
     }
     write_manifest(&staging.path().join("manifest.json"), &m)?;
-    crate::report::draw_into(staging.path(), "merge", true);
-    staging.commit().map_err(failed_at(&args.out))?;
-    eprintln!(
-        "merged {} folders: {rows} runs of sweep {}",
-        args.dirs.len(),
-        first.get("sweep_name").and_then(Value::as_str).unwrap_or("?")
+    let plots = crate::report::draw_into(staging.path(), "merge", true);
+    let written = staging.commit(plots)?;
+    let name = first.get("sweep_name").and_then(Value::as_str).unwrap_or("?");
+    crate::ui::result(
+        args.format,
+        &format!("merged {} folders: {rows} runs of sweep {name}", args.dirs.len()),
+        json!({"kind": "summary", "command": "merge", "sweep": name, "folders": args.dirs.len(), "runs": rows}),
     );
-    eprintln!("wrote {}/runs.csv, runs.parquet, points.csv, manifest.json, plots, report.html", args.out.display());
-    Ok(())
+    crate::ui::wrote(args.format, "merge", dest.shown(), &written.files);
+    written.check_plots(&dest)
 }

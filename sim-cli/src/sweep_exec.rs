@@ -82,7 +82,11 @@ pub fn execute(s: &Settings) -> Result<Executed, CliError> {
 
     while let Some(round) = planner.next_round() {
         rounds += 1;
-        progress.add_total(round.runs().filter(|r| in_shard(r)).count() as u64);
+        let count = round.runs().filter(|r| in_shard(r)).count() as u64;
+        progress.add_total(count);
+        if s.target.is_some() {
+            progress.round(rounds, count);
+        }
         let mut runs = round.runs().filter(|r| in_shard(r)).peekable();
         // Runs already in the journal are read back, not run.
         while let Some(&run) = runs.peek() {
@@ -297,7 +301,7 @@ struct Progress {
 
 impl Progress {
     fn new(label: &'static str) -> Self {
-        let bar = io::stderr().is_terminal().then(|| {
+        let bar = (io::stderr().is_terminal() && !crate::ui::quiet()).then(|| {
             let bar = ProgressBar::new(0);
             let style = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} runs  {per_sec}  eta {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -317,6 +321,18 @@ impl Progress {
         }
     }
 
+    /// The start of an adaptive round (each round is announced, not only the first).
+    fn round(&mut self, round: usize, runs: u64) {
+        let text = format!("{}: adaptive round {round}: {runs} runs (total so far {})", self.label, self.total);
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None if !crate::ui::quiet() => eprintln!("{text}"),
+            None => {}
+        }
+        // Each round reports its own tenths.
+        self.reported_tenths = (self.done * 10).checked_div(self.total).unwrap_or(0);
+    }
+
     /// Runs taken from the journal: counted as done, not in the rate.
     fn resumed(&mut self, n: u64) {
         self.done += n;
@@ -333,7 +349,7 @@ impl Progress {
             Some(bar) => bar.set_position(self.done),
             None => {
                 let tenths = (self.done * 10).checked_div(self.total).unwrap_or(10);
-                if tenths > self.reported_tenths && self.done < self.total {
+                if tenths > self.reported_tenths && self.done < self.total && !crate::ui::quiet() {
                     self.reported_tenths = tenths;
                     let secs = self.started.elapsed().as_secs_f64();
                     let rate = (self.done - self.resumed) as f64 / secs.max(1e-9);

@@ -80,7 +80,7 @@ pub fn warmup(args: WarmupArgs) -> Result<(), CliError> {
         "horizon_days",
     ]);
     for (k, s) in scenarios.iter().enumerate() {
-        eprintln!("[{}/{}] {}: {} replicates of {} days ...", k + 1, scenarios.len(), s.name, seeds.len(), s.run.days);
+        crate::note!("[{}/{}] {}: {} replicates of {} days ...", k + 1, scenarios.len(), s.name, seeds.len(), s.run.days);
         // cuts[replicate][metric]: the MSER-5 truncation day (None: series undefined or too short).
         let cuts: Vec<Vec<Option<u32>>> = seeds
             .par_iter()
@@ -115,7 +115,7 @@ pub fn warmup(args: WarmupArgs) -> Result<(), CliError> {
             .max()
             .map(|(d, j)| (d, KEY_METRICS[j]))
             .unwrap_or((0, Metric::Backlog));
-        eprintln!(
+        crate::note!(
             "{}: the warm-up of {} days covers the MSER-5 truncation of every key metric in {covered} of {} replicates; the longest truncation is {arg} days ({}){}",
             s.name,
             s.run.warmup_days,

@@ -187,33 +187,42 @@ fn out_below_a_regular_file_exits_1_and_leaves_nothing() {
     assert_eq!(bytes(&tmp.path().join("f")), b"keep", "f must be untouched");
 }
 
+/// A regular file is refused as --out like any folder sim did not write (exit 2, untouched).
 #[test]
-fn out_that_is_a_regular_file_exits_1_and_leaves_it_alone() {
+fn out_that_is_a_regular_file_exits_2_and_leaves_it_alone() {
     let tmp = temp();
     std::fs::write(tmp.path().join("g"), "keep").unwrap();
     let mut args = vec!["run", "--out", "g"];
     args.extend(FAST);
     let o = sim(tmp.path(), &args);
-    o.assert_code(1).assert_stderr_has(&["g"]);
+    o.assert_code(2).assert_stderr_has(&["g", "not a folder"]);
     assert_eq!(entries(tmp.path()), names(&["g"]), "nothing may be left beside g\n{o}");
     assert_eq!(bytes(&tmp.path().join("g")), b"keep", "g must be untouched");
 }
 
-/// A run into a folder that already holds a run replaces it as a whole: a stray file from before
-/// is gone and every file is the new run's (the folder is swapped, never filled file by file).
+/// A run into a folder that already holds a run replaces it as a whole (the folder is swapped,
+/// never filled file by file); but a file sim did not write in it (issue 17: `--out` deleted the
+/// user's files) makes sim refuse with exit 2 and touch nothing.
 #[test]
-fn rerun_replaces_the_output_folder_whole() {
+fn rerun_replaces_the_output_folder_whole_but_never_a_file_sim_did_not_write() {
     let tmp = temp();
     let mut first = vec!["run", "--out", "out", "--seed", "1"];
     first.extend(FAST);
     sim(tmp.path(), &first).assert_success();
     let out = tmp.path().join("out");
     let old_summary = bytes(&out.join("summary.json"));
-    std::fs::write(out.join("stray.txt"), b"old").unwrap();
     let mut second = vec!["run", "--out", "out", "--seed", "2"];
     second.extend(FAST);
     sim(tmp.path(), &second).assert_success();
-    assert_eq!(entries(&out), names(&run_files().iter().map(|s| s.as_str()).collect::<Vec<_>>()));
-    assert_ne!(bytes(&out.join("summary.json")), old_summary);
+    assert_eq!(entries(&out), run_files());
+    let new_summary = bytes(&out.join("summary.json"));
+    assert_ne!(new_summary, old_summary);
+    assert!(staging_leftovers(tmp.path()).is_empty(), "staging left: {:?}", staging_leftovers(tmp.path()));
+
+    std::fs::write(out.join("stray.txt"), b"mine").unwrap();
+    let o = sim(tmp.path(), &first);
+    o.assert_code(2).assert_stderr_has(&["stray.txt", "did not write"]);
+    assert_eq!(bytes(&out.join("stray.txt")), b"mine");
+    assert_eq!(bytes(&out.join("summary.json")), new_summary, "the earlier output is untouched");
     assert!(staging_leftovers(tmp.path()).is_empty(), "staging left: {:?}", staging_leftovers(tmp.path()));
 }

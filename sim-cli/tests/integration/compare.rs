@@ -8,7 +8,7 @@ const TOP_DOWN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/top-do
 const ENABLEMENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/enablement.toml");
 
 fn compare_files() -> std::collections::BTreeSet<String> {
-    let mut files = names(&["ensemble.csv", "summary.csv", "effects.csv", "manifest.json", "report.html"]);
+    let mut files = names(&[crate::MARKER, "ensemble.csv", "summary.csv", "effects.csv", "manifest.json", "report.html"]);
     files.extend(crate::plots::figure_files(crate::plots::COMPARE_FIGURES));
     files
 }
@@ -113,7 +113,7 @@ fn compare_rejects_bad_input_without_output() {
 #[test]
 fn no_arguments_runs_the_builtin_comparison() {
     let tmp = temp();
-    sim(tmp.path(), &[]).assert_success().assert_stderr_has(&["top-down", "enablement"]);
+    sim(tmp.path(), &[]).assert_success().assert_stdout_has(&["top-down", "enablement"]);
     let out = tmp.path().join("sim-out/compare");
     assert_eq!(entries(&tmp.path().join("sim-out")), names(&["compare"]));
     assert_eq!(entries(&out), compare_files());

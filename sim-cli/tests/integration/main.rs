@@ -8,11 +8,15 @@ mod cli;
 mod compare;
 mod describe;
 mod determinism;
+mod hostile;
+mod output_safety;
 mod patterns;
 mod plots;
 mod run;
 mod scenario_library;
+mod seeds;
 mod steady;
+mod strict_input;
 mod sweep;
 mod validate;
 
@@ -181,10 +185,13 @@ pub fn names(list: &[&str]) -> BTreeSet<String> {
 
 /// The files every `sim run` writes: the data and the plots of its series.
 pub fn run_files() -> BTreeSet<String> {
-    let mut files = names(&["timeseries.csv", "summary.json", "manifest.json", "networks.json"]);
+    let mut files = names(&[MARKER, "timeseries.csv", "summary.json", "manifest.json", "networks.json"]);
     files.extend(plots::figure_files(plots::RUN_FIGURES));
     files
 }
+
+/// The marker file of a folder sim wrote (it lists the files sim wrote there).
+pub const MARKER: &str = ".sim-output";
 
 /// A parsed timeseries.csv: header and rows of numbers.
 pub struct Table {

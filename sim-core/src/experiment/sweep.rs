@@ -82,7 +82,8 @@ struct SweepFile {
     name: Option<String>,
     base: String,
     replicates: Option<usize>,
-    seed: Option<u64>,
+    /// A TOML integer, or a string for seeds above 2^63 - 1 (see `scenario::parse_seed`).
+    seed: Option<toml::Value>,
     days: Option<u32>,
     metrics: Option<Vec<String>>,
     design: DesignRaw,
@@ -323,7 +324,8 @@ impl std::fmt::Debug for Sweep {
 impl Sweep {
     /// Loads and validates a sweep file.
     pub fn from_file(path: &Path) -> Result<Self, SweepError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SweepError::Read { file: path.display().to_string(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| SweepError::Read { file: path.display().to_string(), source })?;
+        let text = scenario::utf8(bytes).map_err(|(at, message)| SweepError::Syntax { file: path.display().to_string(), at, message })?;
         Self::from_toml_str(&text, path)
     }
 
@@ -362,7 +364,10 @@ impl Sweep {
         if replicates == 0 {
             return Err(err("replicates", "must be at least 1".into()));
         }
-        let seed = raw.seed.unwrap_or(1);
+        let seed = match &raw.seed {
+            Some(v) => scenario::parse_seed(v).map_err(|m| err("seed", m))?,
+            None => 1,
+        };
 
         let metrics = match &raw.metrics {
             None => Metric::ALL.to_vec(),

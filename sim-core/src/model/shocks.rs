@@ -28,7 +28,7 @@ impl Ramp {
     }
 
     pub fn done(&self, day: u32) -> bool {
-        day >= self.start + self.days
+        day >= self.start.saturating_add(self.days)
     }
 }
 
@@ -76,7 +76,9 @@ impl World {
             .events
             .iter()
             .filter_map(|e| match e {
-                Event::DemandSurge { day: d, multiplier, duration_days } if day >= *d && day < d + duration_days => Some(*multiplier),
+                Event::DemandSurge { day: d, multiplier, duration_days } if day >= *d && day < d.saturating_add(*duration_days) => {
+                    Some(*multiplier)
+                }
                 _ => None,
             })
             .product();

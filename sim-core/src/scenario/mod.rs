@@ -3,6 +3,7 @@
 //! defaults, the governance `preset`, the file, then `--set path=value` overrides. Errors carry the
 //! file, line, column and field, and the allowed range where one applies.
 
+pub mod events;
 pub mod params;
 pub mod sections;
 
@@ -12,7 +13,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub use params::{ParamSpec, TimeStandard};
+pub use params::{ParamSpec, Table, TimeStandard, did_you_mean};
 pub use sections::*;
 
 /// A validated scenario with every parameter resolved.
@@ -79,25 +80,26 @@ impl Default for Scenario {
 struct ScenarioFile {
     name: Option<String>,
     description: Option<String>,
-    run: Option<RunRaw>,
-    population: Option<PopulationRaw>,
-    governance: Option<GovernanceRaw>,
-    demand: Option<DemandRaw>,
-    presentation: Option<PresentationRaw>,
-    routing: Option<RoutingRaw>,
-    effort: Option<EffortRaw>,
-    response: Option<ResponseRaw>,
-    outcome: Option<OutcomeRaw>,
-    targets: Option<TargetRaw>,
-    workforce: Option<WorkforceRaw>,
-    money: Option<MoneyRaw>,
-    staff: Option<StaffRaw>,
-    management: Option<ManagementRaw>,
-    citizens: Option<CitizenRaw>,
-    learning: Option<LearningRaw>,
-    safety: Option<SafetyRaw>,
-    need_types: Option<Vec<NeedTypeRaw>>,
-    events: Option<Vec<Event>>,
+    run: Option<Table<RunRaw>>,
+    population: Option<Table<PopulationRaw>>,
+    governance: Option<Table<GovernanceRaw>>,
+    demand: Option<Table<DemandRaw>>,
+    presentation: Option<Table<PresentationRaw>>,
+    routing: Option<Table<RoutingRaw>>,
+    effort: Option<Table<EffortRaw>>,
+    response: Option<Table<ResponseRaw>>,
+    outcome: Option<Table<OutcomeRaw>>,
+    targets: Option<Table<TargetRaw>>,
+    workforce: Option<Table<WorkforceRaw>>,
+    money: Option<Table<MoneyRaw>>,
+    staff: Option<Table<StaffRaw>>,
+    management: Option<Table<ManagementRaw>>,
+    citizens: Option<Table<CitizenRaw>>,
+    learning: Option<Table<LearningRaw>>,
+    safety: Option<Table<SafetyRaw>>,
+    need_types: Option<Vec<Table<NeedTypeRaw>>>,
+    /// Parsed by kind in `events::parse`, so errors name the event's field.
+    events: Option<Vec<Table<toml::Table>>>,
 }
 
 /// Where an error sits.
@@ -227,7 +229,8 @@ impl Scenario {
     /// Loads and validates a scenario file.
     pub fn from_file(path: &Path, overrides: &[Override]) -> Result<Self, ScenarioError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { file: file.clone(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read { file: file.clone(), source })?;
+        let text = utf8(bytes).map_err(|(at, message)| ScenarioError::Syntax { file: file.clone(), at, message })?;
         Self::from_toml_str(&text, &file, overrides)
     }
 
@@ -260,6 +263,15 @@ impl Scenario {
                 .find(|p| path == p.as_str() || path.starts_with(&format!("{p}.")) || path.starts_with(&format!("{p}[")))
                 .map(|p| format!("--set {p}"))
         };
+
+        // Seeds are full u64: TOML integers stop at 2^63 - 1, so larger ones are written as strings.
+        // Taken out here and set after resolving.
+        let mut seed = None;
+        if let Some(toml::Value::Table(run)) = table.get_mut("run")
+            && let Some(v) = run.remove("seed")
+        {
+            seed = Some(parse_seed(&v).map_err(|m| field_err("run.seed", m, origin_of("run.seed")))?);
+        }
 
         // The preset fills governance fields the file leaves out.
         let mut preset_name = None;
@@ -297,6 +309,17 @@ impl Scenario {
                 path = if path == "." || path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
             }
             let path = path.trim_start_matches('.').to_string();
+            // A parameter's name at the top level (`discretion = 0.5`): name its section.
+            let mut message = message;
+            if !path.contains(['.', '[']) && message.starts_with("unknown field") {
+                let specs = Scenario::parameter_specs();
+                if let Some(spec) = specs.iter().find(|p| p.name == path) {
+                    let full =
+                        if spec.section == "need_types" { format!("need_types[0].{path}") } else { format!("{}.{path}", spec.section) };
+                    message = message.split("; did you mean").next().unwrap_or_default().to_string();
+                    message.push_str(&format!("; did you mean `{full}`?"));
+                }
+            }
             let origin = origin_of(&path);
             field_err(&path, message, origin)
         })?;
@@ -306,43 +329,56 @@ impl Scenario {
             None => default_need_types(),
             Some(list) => {
                 let base = NeedType::default();
-                list.into_iter().map(|r| NeedType::resolve(r, &base)).collect()
+                list.into_iter().map(|r| NeedType::resolve(r.0, &base)).collect()
             }
         };
         let defaults = Scenario::default();
-        let scenario = Scenario {
+        let mut scenario = Scenario {
             name: raw.name.unwrap_or_else(|| if text.is_empty() { defaults.name.clone() } else { file_stem(file) }),
             description: raw.description.unwrap_or_default(),
             preset: preset_name,
-            run: RunParams::resolve(raw.run.unwrap_or_default(), &defaults.run),
-            population: PopulationParams::resolve(raw.population.unwrap_or_default(), &defaults.population),
-            governance: Governance::resolve(raw.governance.unwrap_or_default(), &governance_base),
-            demand: DemandParams::resolve(raw.demand.unwrap_or_default(), &defaults.demand),
-            presentation: PresentationParams::resolve(raw.presentation.unwrap_or_default(), &defaults.presentation),
-            routing: RoutingParams::resolve(raw.routing.unwrap_or_default(), &defaults.routing),
-            effort: EffortParams::resolve(raw.effort.unwrap_or_default(), &defaults.effort),
-            response: ResponseParams::resolve(raw.response.unwrap_or_default(), &defaults.response),
-            outcome: OutcomeParams::resolve(raw.outcome.unwrap_or_default(), &defaults.outcome),
-            targets: TargetParams::resolve(raw.targets.unwrap_or_default(), &defaults.targets),
-            workforce: WorkforceParams::resolve(raw.workforce.unwrap_or_default(), &defaults.workforce),
-            money: MoneyParams::resolve(raw.money.unwrap_or_default(), &defaults.money),
-            staff: StaffParams::resolve(raw.staff.unwrap_or_default(), &defaults.staff),
-            management: ManagementParams::resolve(raw.management.unwrap_or_default(), &defaults.management),
-            citizens: CitizenParams::resolve(raw.citizens.unwrap_or_default(), &defaults.citizens),
-            learning: LearningParams::resolve(raw.learning.unwrap_or_default(), &defaults.learning),
-            safety: SafetyParams::resolve(raw.safety.unwrap_or_default(), &defaults.safety),
+            run: RunParams::resolve(raw.run.unwrap_or_default().0, &defaults.run),
+            population: PopulationParams::resolve(raw.population.unwrap_or_default().0, &defaults.population),
+            governance: Governance::resolve(raw.governance.unwrap_or_default().0, &governance_base),
+            demand: DemandParams::resolve(raw.demand.unwrap_or_default().0, &defaults.demand),
+            presentation: PresentationParams::resolve(raw.presentation.unwrap_or_default().0, &defaults.presentation),
+            routing: RoutingParams::resolve(raw.routing.unwrap_or_default().0, &defaults.routing),
+            effort: EffortParams::resolve(raw.effort.unwrap_or_default().0, &defaults.effort),
+            response: ResponseParams::resolve(raw.response.unwrap_or_default().0, &defaults.response),
+            outcome: OutcomeParams::resolve(raw.outcome.unwrap_or_default().0, &defaults.outcome),
+            targets: TargetParams::resolve(raw.targets.unwrap_or_default().0, &defaults.targets),
+            workforce: WorkforceParams::resolve(raw.workforce.unwrap_or_default().0, &defaults.workforce),
+            money: MoneyParams::resolve(raw.money.unwrap_or_default().0, &defaults.money),
+            staff: StaffParams::resolve(raw.staff.unwrap_or_default().0, &defaults.staff),
+            management: ManagementParams::resolve(raw.management.unwrap_or_default().0, &defaults.management),
+            citizens: CitizenParams::resolve(raw.citizens.unwrap_or_default().0, &defaults.citizens),
+            learning: LearningParams::resolve(raw.learning.unwrap_or_default().0, &defaults.learning),
+            safety: SafetyParams::resolve(raw.safety.unwrap_or_default().0, &defaults.safety),
             need_types,
-            events: {
-                let mut e = raw.events.unwrap_or_default();
-                e.sort_by_key(Event::day);
-                e
-            },
+            events: Vec::new(),
         };
 
+        if let Some(seed) = seed {
+            scenario.run.seed = seed;
+        }
         if let Some((path, message)) = scenario.first_invalid() {
             let origin = origin_of(&path);
             return Err(field_err(&path, message, origin));
         }
+        // Events, in file order so each error names the event as the file lists it.
+        let horizon_set = origin_of("run.days").is_some();
+        for (i, t) in raw.events.unwrap_or_default().into_iter().enumerate() {
+            let at = |(field, message): events::Problem| {
+                let path = if field.is_empty() { format!("events[{i}]") } else { format!("events[{i}].{field}") };
+                let origin = origin_of(&path);
+                field_err(&path, message, origin)
+            };
+            let e = events::parse(&t.0).map_err(at)?;
+            events::check(&e, &scenario.governance, scenario.run.days, horizon_set).map_err(at)?;
+            scenario.events.push(e);
+        }
+        // Stable: events of one day keep the file's order.
+        scenario.events.sort_by_key(Event::day);
         Ok(scenario)
     }
 
@@ -407,8 +443,14 @@ impl Scenario {
         if self.population.neighbourhoods > self.population.citizens {
             return Some(("population.neighbourhoods".into(), "must not exceed population.citizens".into()));
         }
-        if let Some(bad) = self.first_invalid_event() {
-            return Some(bad);
+        if self.staff.morale_base + 0.5 * self.staff.morale_from_resolution > 1.0 {
+            return Some((
+                "staff.morale_base".into(),
+                format!(
+                    "morale_base + morale_from_resolution / 2 = {} is the staff's starting morale and must be at most 1",
+                    self.staff.morale_base + 0.5 * self.staff.morale_from_resolution
+                ),
+            ));
         }
         let g = &self.governance;
         if g.admin_share + g.prevention_share >= 0.95 {
@@ -419,33 +461,6 @@ impl Scenario {
                     g.admin_share + g.prevention_share
                 ),
             ));
-        }
-        None
-    }
-
-    /// Checks of the scheduled events; the path names the event by its place in the file's order
-    /// after sorting by day (files usually list them in day order).
-    fn first_invalid_event(&self) -> Option<(String, String)> {
-        for (i, e) in self.events.iter().enumerate() {
-            let at = |f: &str| format!("events[{i}].{f}");
-            // Events after the end of the run never happen (so `--days` can shorten any scenario).
-            match e {
-                Event::DemandSurge { multiplier, .. } if !(0.0..=20.0).contains(multiplier) => {
-                    return Some((at("multiplier"), format!("{multiplier} is out of range; allowed 0 to 20")));
-                }
-                Event::FundingCut { share, .. } | Event::StaffLoss { share, .. } if !(0.0..=1.0).contains(share) => {
-                    return Some((at("share"), format!("{share} is out of range; allowed 0 to 1")));
-                }
-                Event::Lever { lever, value, .. } => {
-                    if let Err(m) = self.governance.with_lever(lever, value) {
-                        return Some((at("lever"), m));
-                    }
-                }
-                Event::Reform { preset, .. } if Governance::preset(preset).is_none() => {
-                    return Some((at("preset"), format!("unknown preset `{preset}`; allowed: {}", Governance::PRESETS.join(", "))));
-                }
-                _ => {}
-            }
         }
         None
     }
@@ -482,17 +497,51 @@ impl Scenario {
     }
 }
 
+/// A seed as written in a file or `--set`: a whole number from 0 to 2^64 - 1, as a TOML integer
+/// (up to 2^63 - 1) or a string of digits (any u64, e.g. `seed = "18446744073709551615"`).
+pub fn parse_seed(v: &toml::Value) -> Result<u64, String> {
+    let hint = "expected a whole number from 0 to 18446744073709551615 (write seeds above 9223372036854775807 \
+                as a string, e.g. seed = \"18446744073709551615\")";
+    match v {
+        toml::Value::Integer(i) if *i >= 0 => Ok(*i as u64),
+        toml::Value::String(s) => s.trim().parse::<u64>().map_err(|_| format!("`{s}`: {hint}")),
+        other => Err(format!("{other}: {hint}")),
+    }
+}
+
 /// A serde/toml error message as users should read it: without toml's trailing "in `path`" line
 /// (the path is reported separately) and with Rust type names in words.
+/// An unknown field gets "did you mean" when one of the expected names is close.
 pub(crate) fn plain_serde_message(full: &str) -> String {
-    full.split("\nin `")
+    let mut m = full
+        .split("\nin `")
         .next()
         .unwrap_or(full)
         .trim()
         .replace("expected usize", "expected a whole number")
         .replace("expected u32", "expected a whole number")
         .replace("expected u64", "expected a whole number")
-        .replace("expected f64", "expected a number")
+        .replace("expected f64", "expected a number");
+    if let Some(rest) = m.strip_prefix("unknown field `")
+        && let Some((name, expected)) = rest.split_once('`')
+    {
+        let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        if let Some(k) = did_you_mean(name, known.iter().copied()) {
+            m.push_str(&format!("; did you mean `{k}`?"));
+        }
+    }
+    m
+}
+
+/// File bytes as text; invalid UTF-8 as (line and column of the first bad byte, message with its
+/// byte offset, counted from 0).
+pub fn utf8(bytes: Vec<u8>) -> Result<String, (Location, String)> {
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let valid = std::str::from_utf8(&bytes[..offset]).unwrap_or_default();
+        (line_col(valid, offset), format!("invalid UTF-8 at byte {offset} (counted from 0); save the file as UTF-8"))
+    })
 }
 
 fn file_stem(file: &str) -> String {
@@ -532,7 +581,7 @@ pub(crate) fn locate(text: &str, root: &toml::de::DeTable<'_>, path: &str) -> Op
     let mut best: Option<usize> = None;
     let mut table: Option<&toml::de::DeTable<'_>> = Some(root);
     let mut array: Option<&[toml::Spanned<DeValue<'_>>]> = None;
-    for seg in &segs {
+    for (n, seg) in segs.iter().enumerate() {
         let next = match (seg, table, array) {
             (PathSeg::Key(k), Some(t), _) => {
                 t.iter().find(|(key, _)| key.get_ref().as_ref() == k.as_str()).map(|(key, v)| (key.span().start, v))
@@ -541,7 +590,9 @@ pub(crate) fn locate(text: &str, root: &toml::de::DeTable<'_>, path: &str) -> Op
             _ => None,
         };
         let Some((start, value)) = next else { break };
-        best = Some(start);
+        // The whole path found and its value a scalar: point at the value itself.
+        let scalar = !matches!(value.get_ref(), DeValue::Table(_) | DeValue::Array(_));
+        best = Some(if n + 1 == segs.len() && scalar { value.span().start } else { start });
         table = None;
         array = None;
         match value.get_ref() {

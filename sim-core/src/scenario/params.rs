@@ -49,7 +49,16 @@ macro_rules! int_param {
         }
     )*};
 }
-int_param!(u32, u64, usize);
+int_param!(u32, usize);
+impl ParamValue for u64 {
+    fn as_number(&self) -> Option<f64> {
+        Some(*self as f64)
+    }
+    /// Above TOML's integer range (2^63 - 1) as a string, which the scenario reads back.
+    fn render(&self) -> String {
+        if *self > i64::MAX as u64 { format!("\"{self}\"") } else { self.to_string() }
+    }
+}
 impl ParamValue for bool {
     fn allowed() -> &'static str {
         "true, false"
@@ -187,3 +196,35 @@ pub(crate) use named_choices;
 
 named_choices!(TimeStandard { TimeStandard::Imposed => "imposed", TimeStandard::NeedLed => "need-led" });
 named_choices!(crate::sd::Integrator { crate::sd::Integrator::Euler => "euler", crate::sd::Integrator::Rk4 => "rk4" });
+
+/// A section that must be a TOML table. serde's derived structs also accept a sequence and fill
+/// the fields in declaration order (`governance = [1, 2]` would set discretion and
+/// approval_layers); this wrapper accepts only a table (issue 17).
+#[derive(Debug, Default)]
+pub struct Table<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Table<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a table (`[section]` with `key = value` lines, or `{ key = value }`)")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData)).map(Table)
+    }
+}
+
+/// "did you mean `x`?" for a name not among `known`, when one is close enough.
+pub fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .into_iter()
+        .map(|k| (strsim::jaro_winkler(name, k), k))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}

@@ -11,9 +11,9 @@ section! {
         /// Days simulated, one step per day.
         days: u32 = 1825, "days", [1, 36_500], "MODEL.md §1 (5 years)";
         /// Days at the start that run summaries skip.
-        warmup_days: u32 = 180, "days", [0, 36_500], "MODEL.md §1";
-        /// Master seed; `--seed` overrides it.
-        seed: u64 = 1, "-", [0, 1.8e19], "assumption";
+        warmup_days: u32 = 180, "days", [0, 36_499], "MODEL.md §1 (below `days`)";
+        /// Master seed; `--seed` overrides it. Any u64; above 9223372036854775807 write it as a string (`seed = "18446744073709551615"`).
+        seed: u64 = 1, "-", [0, u64::MAX], "assumption";
         /// Integrator of the aggregate stocks.
         integrator: Integrator = Integrator::Rk4, "-", [f64::NAN, f64::NAN], "Sterman 2000, Business Dynamics ch. 4";
     }
@@ -24,8 +24,8 @@ section! {
     pub struct PopulationParams / PopulationRaw in "population" {
         /// Number of citizens.
         citizens: usize = 40_000, "people", [100, 10_000_000], "MODEL.md §1";
-        /// Neighbourhoods the citizens live in (equal sizes).
-        neighbourhoods: usize = 8, "count", [1, 100_000], "MODEL.md §1 (Buurtzorg patch of 5,000-10,000 people)";
+        /// Neighbourhoods the citizens live in (equal sizes). Time and memory grow with its square (1,000 adds about a second per year of a 40,000-citizen run; 20,000 took 66 s and 2.8 GB), hence the cap.
+        neighbourhoods: usize = 8, "count", [1, 1_000], "MODEL.md §1 (Buurtzorg patch of 5,000-10,000 people)";
         /// Mean deprivation, Beta-distributed across citizens.
         deprivation_mean: f64 = 0.3, "0..1", [0.01, 0.99], "assumption";
         /// Mean wellbeing at the start.
@@ -458,8 +458,8 @@ section! {
         control_weight_timing: f64 = 0.25, "weight", [0, 1], "Wall, Jackson, Mullarkey & Parker 1996 (timing control); assumption";
         /// Time constant with which morale follows its level.
         morale_days: f64 = 60.0, "days", [1, 3650], "assumption";
-        /// Morale level with no meaningful work, failure demand or gaming.
-        morale_base: f64 = 0.5, "0..1", [0, 1], "assumption";
+        /// Morale level with no meaningful work, failure demand or gaming (starting morale is this plus half of `morale_from_resolution`, at most 1).
+        morale_base: f64 = 0.5, "0..1", [0, 0.8], "assumption";
         /// Morale gained at a true resolution rate of 1 among the worker's team.
         morale_from_resolution: f64 = 0.4, "0..1", [0, 1], "Tummers & Bekkers 2014; assumption";
         /// Morale lost at a failure-demand share of 1 among the team's cases.
