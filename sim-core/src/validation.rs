@@ -347,6 +347,7 @@ pub static PATTERNS: &[Pattern] = &[
             u("response.approval_grant", 0.5, 0.9),
             u("management.reform_learning_cases", 50.0, 200.0),
             u("management.reform_training_share", 0.05, 0.3),
+            u("management.reform_initial_proficiency", 0.4, 0.8),
         ],
         run: Some(|c| {
             let s = c.load(Some("reform-transition.toml"), &["run.days=1100"]);
@@ -432,6 +433,7 @@ pub static PATTERNS: &[Pattern] = &[
             u("targets.deterrence", 0.5, 1.0),
             u("workforce.integrity_mean", 0.5, 0.85),
             u("management.reported_target", 0.7, 0.9),
+            u("targets.gaming_hours", 0.1, 0.5),
         ],
         run: Some(|c| {
             let (td, en) = (
@@ -455,6 +457,7 @@ pub static PATTERNS: &[Pattern] = &[
             u("targets.deterrence", 0.5, 1.0),
             u("workforce.integrity_mean", 0.5, 0.85),
             u("management.reported_target", 0.7, 0.9),
+            u("targets.gaming_hours", 0.1, 0.5),
         ],
         run: Some(|c| {
             let base =
@@ -478,6 +481,7 @@ pub static PATTERNS: &[Pattern] = &[
             u("outcome.patience_days", 45.0, 180.0),
             u("workforce.integrity_mean", 0.5, 0.85),
             u("effort.alpha", -1.0, -0.3),
+            u("targets.gaming_hours", 0.1, 0.5),
         ],
         run: Some(|c| {
             let base = ["need_types[0].complexity_mean=0.1", "workforce.frontline_staff=60", "run.days=1095"];
@@ -536,6 +540,9 @@ pub static PATTERNS: &[Pattern] = &[
             u("staff.fatigue_gain", 0.25, 1.0),
             u("staff.fatigue_recovery_days", 15.0, 60.0),
             u("effort.overtime_cap", 0.1, 0.3),
+            u("staff.control_weight_authority", 0.3, 0.7),
+            u("staff.control_weight_method", 0.1, 0.4),
+            u("staff.control_weight_timing", 0.1, 0.4),
         ],
         run: Some(|c| {
             let cell = |preset: &str, demand: &str| {
@@ -565,6 +572,8 @@ pub static PATTERNS: &[Pattern] = &[
             u("staff.burnout_from_strain", 0.5, 1.0),
             u("staff.fatigue_gain", 0.25, 1.0),
             u("management.establishment_step", 0.025, 0.1),
+            u("money.recruitment_cost", 1500.0, 6000.0),
+            u("staff.control_weight_authority", 0.3, 0.7),
         ],
         run: Some(|c| {
             let s = c.load(Some("austerity.toml"), &[]);
@@ -675,6 +684,7 @@ pub static PATTERNS: &[Pattern] = &[
             u("routing.info_loss_per_handoff", 0.05, 0.3),
             u("money.overtime_premium", 1.25, 2.0),
             u("staff.recruitment_delay_days", 45.0, 180.0),
+            u("management.reform_initial_proficiency", 0.4, 0.8),
         ],
         run: Some(|c| {
             let s = c.load(Some("reform-transition.toml"), &["run.days=1100"]);
@@ -704,6 +714,8 @@ pub static PATTERNS: &[Pattern] = &[
             u("routing.handoff_hours", 0.05, 0.4),
             u("routing.info_loss_per_handoff", 0.05, 0.3),
             u("response.approval_delay_days", 1.5, 6.0),
+            u("money.recruitment_cost", 1500.0, 6000.0),
+            u("management.loosen_margin", 0.02, 0.1),
         ],
         run: Some(|c| {
             let td = c.load(Some("low-variety.toml"), &["governance.preset=top_down", "run.days=1095"]);
@@ -737,6 +749,8 @@ pub static PATTERNS: &[Pattern] = &[
             u("response.standard_falloff", 0.1, 0.5),
             u("outcome.return_probability", 0.5, 0.9),
             u("effort.alpha", -1.0, -0.3),
+            u("money.recruitment_cost", 1500.0, 6000.0),
+            u("management.loosen_margin", 0.02, 0.1),
         ],
         run: Some(|c| {
             let (td, en) = (
@@ -827,6 +841,7 @@ pub static PATTERNS: &[Pattern] = &[
             u("targets.inspection_hours", 0.25, 1.0),
             u("workforce.integrity_mean", 0.5, 0.85),
             u("targets.near_threshold_days", 1.5, 5.0),
+            u("targets.gaming_hours", 0.1, 0.5),
         ],
         run: Some(|c| {
             let a = c.load(None, &["governance.preset=top_down", "run.days=1095", "governance.inspection_share=0.5"]);
@@ -858,6 +873,8 @@ pub static PATTERNS: &[Pattern] = &[
             u("management.reported_target", 0.7, 0.9),
             u("targets.gaming_propensity", 0.15, 0.45),
             u("response.bespoke_continuity_weight", 0.06, 0.18),
+            u("management.loosen_margin", 0.02, 0.1),
+            u("management.team_tighten_margin", 0.02, 0.1),
         ],
         run: Some(|c| {
             let sets = |extra: &[&'static str]| -> Vec<&'static str> {
@@ -906,6 +923,7 @@ pub static PATTERNS: &[Pattern] = &[
             u("routing.info_loss_per_handoff", 0.05, 0.3),
             u("response.bespoke_effort_factor", 1.1, 1.6),
             u("response.recognition_noise", 0.2, 0.5),
+            u("money.recruitment_cost", 1500.0, 6000.0),
         ],
         run: Some(|c| {
             let arm = |complexity: &str, preset: &str| {
