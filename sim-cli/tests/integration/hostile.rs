@@ -108,6 +108,18 @@ fn may_be_undefined(m: Metric) -> bool {
     !matches!(m.summary(), Summary::Mean) || matches!(m.name(), "wait_mean_days" | "wait_p90_days" | "on_time_share")
 }
 
+/// The bounds a metric's unit documents: shares and 0..1 scores in [0, 1], the gaming gap (a
+/// difference of shares) in [-1, 1], counts, hours and costs non-negative; None for the budget
+/// (a deficit is negative) and relative changes.
+fn bounds(m: Metric) -> Option<(f64, f64)> {
+    match (m.name(), m.unit()) {
+        ("gaming_gap", _) => Some((-1.0, 1.0)),
+        ("budget", _) | (_, "relative change") => None,
+        (_, "share" | "0..1" | "share of teams" | "share of encounters" | "harm/encounter") => Some((0.0, 1.0)),
+        _ => Some((0.0, f64::INFINITY)),
+    }
+}
+
 /// Extra settings a parameter's extreme needs to be a valid scenario (cross-field rules).
 fn companions(path: &str, at_max: bool) -> Vec<String> {
     let v: &[&str] = match (path, at_max) {
@@ -134,6 +146,28 @@ fn check_outputs(out: &Path, label: &str) -> Vec<String> {
     for m in Metric::ALL {
         if summary["metrics"][m.name()].is_null() && !may_be_undefined(*m) {
             problems.push(format!("{label}: summary metric {} is undefined (NaN) though its summary is a mean", m.name()));
+        }
+        if let Some(v) = summary["metrics"][m.name()].as_f64()
+            && let Some((lo, hi)) = bounds(*m)
+            && !(lo - 1e-9..=hi + 1e-9).contains(&v)
+        {
+            problems.push(format!("{label}: summary metric {} = {v} outside its bounds [{lo}, {hi}] ({})", m.name(), m.unit()));
+        }
+    }
+    // Daily values too.
+    let mut rows = csv::Reader::from_reader(series.as_bytes());
+    let header = rows.headers().cloned().unwrap_or_default();
+    for row in rows.records().flatten() {
+        for (name, cell) in header.iter().zip(row.iter()) {
+            // NaN is a day with nothing to divide by (see `may_be_undefined`).
+            if let (Some(m), Ok(v)) = (Metric::from_name(name), cell.parse::<f64>())
+                && !v.is_nan()
+                && let Some((lo, hi)) = bounds(m)
+                && !(lo - 1e-9..=hi + 1e-9).contains(&v)
+            {
+                problems.push(format!("{label}: {name} = {v} on day {} outside its bounds [{lo}, {hi}]", &row[0]));
+                return problems;
+            }
         }
     }
     problems

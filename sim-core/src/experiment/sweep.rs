@@ -710,7 +710,7 @@ fn sobol_field(e: &DesignError) -> &'static str {
 
 /// The `--set` path a scenario error came from, if any.
 fn origin_path(e: &ScenarioError) -> Option<&str> {
-    match e {
+    match e.first() {
         ScenarioError::Field { origin: Some(o), .. } => o.strip_prefix("--set "),
         ScenarioError::Override { arg, .. } => arg.split_once('=').map(|(p, _)| p.trim()),
         _ => None,
@@ -722,6 +722,7 @@ fn strip_scenario_location(e: &ScenarioError) -> String {
     match e {
         ScenarioError::Field { field, message, .. } => format!("`{field}`: {message}"),
         ScenarioError::Override { message, .. } => message.clone(),
+        ScenarioError::Several(all) => all.iter().map(strip_scenario_location).collect::<Vec<_>>().join("; "),
         other => other.to_string(),
     }
 }
@@ -731,7 +732,7 @@ fn strip_scenario_location(e: &ScenarioError) -> String {
 fn explain(p: &Parameter, i: usize, value: &toml::Value, value_field: &str, e: &ScenarioError) -> (String, String) {
     let base = "the base scenario";
     let path_field = format!("parameters[{i}].path");
-    match e {
+    match e.first() {
         ScenarioError::Override { message, .. } => (path_field, format!("`{}` is not a parameter of {base}: {message}", p.path)),
         ScenarioError::Field { field, message, .. } => {
             let not_a_leaf = message.starts_with("invalid type")

@@ -131,6 +131,10 @@ pub enum ScenarioError {
     },
     #[error("--set {arg}: {message}")]
     Override { arg: String, message: String },
+    /// Every range, consistency and event error of a file, found in one pass (syntax and type
+    /// errors stop the parser, so those come one at a time).
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Several(Vec<ScenarioError>),
 }
 
 fn location(file: &str, at: &Option<Location>, origin: &Option<String>) -> String {
@@ -144,9 +148,25 @@ fn location(file: &str, at: &Option<Location>, origin: &Option<String>) -> Strin
 impl ScenarioError {
     /// The field the error is about, if any.
     pub fn field(&self) -> Option<&str> {
-        match self {
+        match self.first() {
             ScenarioError::Field { field, .. } => Some(field),
             _ => None,
+        }
+    }
+
+    /// The first error (itself unless `Several`).
+    pub fn first(&self) -> &ScenarioError {
+        match self {
+            ScenarioError::Several(all) if !all.is_empty() => all[0].first(),
+            other => other,
+        }
+    }
+
+    /// Every error (one unless `Several`).
+    pub fn all(&self) -> Vec<&ScenarioError> {
+        match self {
+            ScenarioError::Several(all) => all.iter().collect(),
+            other => vec![other],
         }
     }
 }
@@ -361,10 +381,15 @@ impl Scenario {
         if let Some(seed) = seed {
             scenario.run.seed = seed;
         }
-        if let Some((path, message)) = scenario.first_invalid() {
-            let origin = origin_of(&path);
-            return Err(field_err(&path, message, origin));
-        }
+        // Ranges, consistency and events: every error of the file in one pass.
+        let mut errors: Vec<ScenarioError> = scenario
+            .invalid()
+            .into_iter()
+            .map(|(path, message)| {
+                let origin = origin_of(&path);
+                field_err(&path, message, origin)
+            })
+            .collect();
         // Events, in file order so each error names the event as the file lists it.
         let horizon_set = origin_of("run.days").is_some();
         for (i, t) in raw.events.unwrap_or_default().into_iter().enumerate() {
@@ -373,21 +398,30 @@ impl Scenario {
                 let origin = origin_of(&path);
                 field_err(&path, message, origin)
             };
-            let e = events::parse(&t.0).map_err(at)?;
-            events::check(&e, &scenario.governance, scenario.run.days, horizon_set).map_err(at)?;
-            scenario.events.push(e);
+            match events::parse(&t.0).and_then(|e| events::check(&e, &scenario.governance, scenario.run.days, horizon_set).map(|()| e)) {
+                Ok(e) => scenario.events.push(e),
+                Err(p) => errors.push(at(p)),
+            }
+        }
+        match errors.len() {
+            0 => {}
+            1 => return Err(errors.remove(0)),
+            _ => return Err(ScenarioError::Several(errors)),
         }
         // Stable: events of one day keep the file's order.
         scenario.events.sort_by_key(Event::day);
         Ok(scenario)
     }
 
-    /// Range and consistency checks; the first failure as (field path, message).
-    fn first_invalid(&self) -> Option<(String, String)> {
+    /// Range and consistency checks: every failure as (field path, message), in table order.
+    fn invalid(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
         let out_of_range = |section: &str, v: Vec<params::RangeViolation>| {
-            v.into_iter().next().map(|(name, value, spec)| {
-                (format!("{section}.{name}"), format!("{value} is out of range; allowed {} to {} ({})", spec.min, spec.max, spec.unit))
-            })
+            v.into_iter()
+                .map(|(name, value, spec)| {
+                    (format!("{section}.{name}"), format!("{value} is out of range; allowed {} to {} ({})", spec.min, spec.max, spec.unit))
+                })
+                .collect::<Vec<_>>()
         };
         let checks = [
             out_of_range(RunParams::KEY, self.run.validate()),
@@ -408,43 +442,41 @@ impl Scenario {
             out_of_range(LearningParams::KEY, self.learning.validate()),
             out_of_range(SafetyParams::KEY, self.safety.validate()),
         ];
-        if let Some(bad) = checks.into_iter().flatten().next() {
-            return Some(bad);
-        }
+        out.extend(checks.into_iter().flatten());
         for (i, nt) in self.need_types.iter().enumerate() {
-            if let Some((name, value, spec)) = nt.validate().into_iter().next() {
-                return Some((
+            for (name, value, spec) in nt.validate() {
+                out.push((
                     format!("need_types[{i}].{name}"),
                     format!("{value} is out of range; allowed {} to {} ({})", spec.min, spec.max, spec.unit),
                 ));
             }
         }
         if self.need_types.is_empty() {
-            return Some(("need_types".into(), "at least one need type is required".into()));
+            out.push(("need_types".into(), "at least one need type is required".into()));
         }
         let mut names = BTreeSet::new();
         for (i, nt) in self.need_types.iter().enumerate() {
             if !names.insert(nt.name.as_str()) {
-                return Some((format!("need_types[{i}].name"), format!("need type `{}` appears twice", nt.name)));
+                out.push((format!("need_types[{i}].name"), format!("need type `{}` appears twice", nt.name)));
             }
         }
         if self.population.community_k % 2 == 1 {
-            return Some((
+            out.push((
                 "population.community_k".into(),
                 format!("{} must be even (a ring lattice links k/2 each side)", self.population.community_k),
             ));
         }
         if self.run.warmup_days >= self.run.days {
-            return Some((
+            out.push((
                 "run.warmup_days".into(),
                 format!("{} must be below run.days ({}) so the summary window is not empty", self.run.warmup_days, self.run.days),
             ));
         }
         if self.population.neighbourhoods > self.population.citizens {
-            return Some(("population.neighbourhoods".into(), "must not exceed population.citizens".into()));
+            out.push(("population.neighbourhoods".into(), "must not exceed population.citizens".into()));
         }
         if self.staff.morale_base + 0.5 * self.staff.morale_from_resolution > 1.0 {
-            return Some((
+            out.push((
                 "staff.morale_base".into(),
                 format!(
                     "morale_base + morale_from_resolution / 2 = {} is the staff's starting morale and must be at most 1",
@@ -454,7 +486,7 @@ impl Scenario {
         }
         let g = &self.governance;
         if g.admin_share + g.prevention_share >= 0.95 {
-            return Some((
+            out.push((
                 "governance.prevention_share".into(),
                 format!(
                     "admin_share + prevention_share = {} leaves no time for cases; must be below 0.95",
@@ -462,7 +494,7 @@ impl Scenario {
                 ),
             ));
         }
-        None
+        out
     }
 
     /// SHA-256 of the resolved parameters (canonical JSON), for the manifest.

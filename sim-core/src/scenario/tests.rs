@@ -112,9 +112,9 @@ fn every_parameter_has_unit_source_and_doc() {
 #[test]
 fn defaults_and_presets_are_within_range() {
     let mut s = Scenario::default();
-    assert!(s.first_invalid().is_none(), "{:?}", s.first_invalid());
+    assert!(s.invalid().is_empty(), "{:?}", s.invalid());
     s.governance = Governance::enablement();
-    assert!(s.first_invalid().is_none(), "{:?}", s.first_invalid());
+    assert!(s.invalid().is_empty(), "{:?}", s.invalid());
 }
 
 #[test]
@@ -142,4 +142,47 @@ fn named_choices_render_as_serde_spells_them() {
     check(&[PracticeRollout::Mandated, PracticeRollout::Local]);
     check(&[PeerStructure::Random, PeerStructure::Clustered, PeerStructure::RandomRegular]);
     check(&[AssemblySelection::Random, AssemblySelection::SelfSelected]);
+}
+
+#[test]
+fn every_range_consistency_and_event_error_of_a_file_comes_in_one_pass() {
+    let text = "[run]\ndays = 100\nwarmup_days = 100\n\n[governance]\ndiscretion = 1.5\n\n[population]\ncommunity_k = 5\n\n\
+[[events]]\nkind = \"funding_cut\"\nday = 10\nshare = 3.0\n\n[[events]]\nkind = \"funding_cut\"\nday = 20\nshare = 0.1\n";
+    let e = load(text).unwrap_err();
+    let fields: Vec<&str> = e.all().iter().filter_map(|x| x.field()).collect();
+    assert_eq!(fields, ["governance.discretion", "population.community_k", "run.warmup_days", "events[0].share"], "{e}");
+    let text = e.to_string();
+    let lines: Vec<&str> = text.lines().map(|l| l.split(':').nth(1).unwrap_or("")).collect();
+    assert_eq!(lines, ["6", "9", "3", "14"], "{e}");
+    assert_eq!(e.field(), Some("governance.discretion"));
+}
+
+/// Every numeric parameter just below its minimum and just above its maximum is refused, and the
+/// error names that parameter (not a neighbour, not a panic).
+#[test]
+fn every_parameter_just_beyond_its_bounds_is_refused_by_name() {
+    let specs: Vec<_> = Scenario::parameter_specs().into_iter().filter(|p| p.min.is_finite() && p.max.is_finite()).collect();
+    assert!(specs.len() > 100);
+    let mut problems = Vec::new();
+    for p in &specs {
+        let path = if p.section == NeedType::KEY { format!("need_types[0].{}", p.name) } else { format!("{}.{}", p.section, p.name) };
+        let integer = p.default.parse::<i64>().is_ok() || path == "run.seed";
+        let beyond: Vec<String> = if path == "run.seed" {
+            vec!["-1".into(), "\"18446744073709551616\"".into()]
+        } else if integer {
+            vec![format!("{}", p.min as i128 - 1), format!("{}", p.max as i128 + 1)]
+        } else {
+            let eps = |x: f64| (x.abs() * 1e-9).max(1e-9);
+            vec![format!("{:?}", p.min - eps(p.min)), format!("{:?}", p.max + eps(p.max))]
+        };
+        for v in beyond {
+            let o = Override::parse(&format!("{path}={v}")).unwrap();
+            match Scenario::builtin(&[o]) {
+                Ok(_) => problems.push(format!("{path}={v} accepted")),
+                Err(e) if e.field() == Some(path.as_str()) || e.to_string().contains(&format!("--set {path}")) => {}
+                Err(e) => problems.push(format!("{path}={v}: error names another field: {e}")),
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{} of {} cases:\n{}", problems.len(), 2 * specs.len(), problems.join("\n"));
 }
