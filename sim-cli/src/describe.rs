@@ -45,7 +45,7 @@ enum What {
     /// The governance levers (MODEL.md §3) with the top-down and enablement preset values.
     #[command(after_help = EXAMPLES)]
     Levers(FormatArg),
-    /// Every metric: name, unit, how a run's summary is formed, doc.
+    /// Every metric: name, unit, how a run's summary is formed, when it is undefined, doc.
     #[command(after_help = EXAMPLES)]
     Metrics(FormatArg),
     /// Every parameter: path, default, unit, valid range, source, doc.
@@ -224,9 +224,15 @@ fn summary_kind(m: Metric) -> String {
 }
 
 pub fn metrics(format: Format) -> String {
-    let mut t = Table::new(&["metric", "unit", "summary", "doc"]);
+    let mut t = Table::new(&["metric", "unit", "summary", "undefined_when", "doc"]);
     for &m in Metric::ALL {
-        t.push(vec![m.name().into(), m.unit().into(), summary_kind(m), m.doc().into()]);
+        t.push(vec![
+            m.name().into(),
+            m.unit().into(),
+            summary_kind(m),
+            m.undefined_when().unwrap_or_else(|| "never".into()),
+            m.doc().into(),
+        ]);
     }
     t.render(format)
 }

@@ -35,6 +35,27 @@ macro_rules! metrics {
     };
 }
 
+impl Metric {
+    /// When the metric has no value (NaN in the CSV files, `null` in JSON), in words; None when it
+    /// always has one. Daily values follow the same rule for that day.
+    pub fn undefined_when(self) -> Option<String> {
+        match (self, self.summary()) {
+            (Metric::WaitMeanDays | Metric::WaitP90Days | Metric::OnTimeShare, _) => {
+                Some("on a day with no closure; the summary when no day of the window has one".into())
+            }
+            (Metric::HoursPerClient | Metric::CostPerClient, _) => Some("when no client is served (in the day, or in the window)".into()),
+            (Metric::RecoveryDays, _) => Some(
+                "when the run has no shock (surge, funding cut, staff loss), or the backlog never returns within 10% of its level before it"
+                    .into(),
+            ),
+            (Metric::AdoptionHalfDays, _) => Some("when practices_adopted never reaches one half".into()),
+            (_, Summary::Ratio(_, b)) => Some(format!("when {} is 0 (over the day, or the window)", b.name())),
+            (_, Summary::Difference(a, b)) => Some(format!("when {} or {} is undefined", a.name(), b.name())),
+            _ => None,
+        }
+    }
+}
+
 /// How the summary of a metric is formed over the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Summary {

@@ -67,7 +67,7 @@ fn metrics_prints_every_metric_with_unit_and_doc() {
     }
     let o = describe(&["metrics", "--format", "csv"]);
     let (header, rows) = parse_csv(&o);
-    assert_eq!(header, ["metric", "unit", "summary", "doc"], "{o}");
+    assert_eq!(header, ["metric", "unit", "summary", "undefined_when", "doc"], "{o}");
     assert_eq!(column(&header, &rows, "metric"), Metric::ALL.iter().map(|m| m.name().to_string()).collect::<Vec<_>>(), "{o}");
     assert_eq!(column(&header, &rows, "unit"), Metric::ALL.iter().map(|m| m.unit().to_string()).collect::<Vec<_>>(), "{o}");
     assert_eq!(column(&header, &rows, "doc"), Metric::ALL.iter().map(|m| m.doc().to_string()).collect::<Vec<_>>(), "{o}");

@@ -7,7 +7,7 @@
 use std::fs;
 use std::path::Path;
 
-use sim_core::metrics::{Metric, Summary};
+use sim_core::metrics::Metric;
 use sim_core::scenario::{NeedType, Scenario};
 
 use crate::{read_json, sim, temp};
@@ -100,12 +100,10 @@ fn a_hostile_corpus_never_panics_and_exits_2() {
     assert!(!d.join("sim-out").exists(), "bad input wrote an output");
 }
 
-/// Metrics whose summary may be undefined (NaN, `null` in summary.json): ratios of window totals
-/// and differences of them, and window quantities, when there is nothing to divide by; and the
-/// means of per-closure values (waits, on-time share), undefined on days without a closure
-/// (model/mod.rs `ratio`: "NaN when there is nothing to divide by").
+/// Metrics whose summary may be undefined (NaN, `null` in summary.json): exactly those that
+/// document when (`Metric::undefined_when`, shown by `sim describe metrics`).
 fn may_be_undefined(m: Metric) -> bool {
-    !matches!(m.summary(), Summary::Mean) || matches!(m.name(), "wait_mean_days" | "wait_p90_days" | "on_time_share")
+    m.undefined_when().is_some()
 }
 
 /// The bounds a metric's unit documents: shares and 0..1 scores in [0, 1], the gaming gap (a
