@@ -22,7 +22,7 @@ section! {
 section! {
     /// Citizens, neighbourhoods and the community network (MODEL.md §1, §2).
     pub struct PopulationParams / PopulationRaw in "population" {
-        /// Number of citizens.
+        /// Number of citizens. Time and memory grow about linearly: 1,000,000 citizens for a year took 6 s and 143 MB on one core.
         citizens: usize = 40_000, "people", [100, 10_000_000], "MODEL.md §1";
         /// Neighbourhoods the citizens live in (equal sizes). Time and memory grow with its square (1,000 adds about a second per year of a 40,000-citizen run; 20,000 took 66 s and 2.8 GB), hence the cap.
         neighbourhoods: usize = 8, "count", [1, 1_000], "MODEL.md §1 (Buurtzorg patch of 5,000-10,000 people)";
