@@ -613,7 +613,7 @@ fn pass_fail(r: &Robustness, quick: bool) -> PassFail {
     PassFail {
         title: format!("{} {}: {}", r.pattern.reference, r.pattern.id, r.label.words()),
         subtitle: format!(
-            "{}. Each dot a Latin-hypercube point ({} seeds per arm{}); axes: the two parameters that best separate failing points.",
+            "{}. Each dot a Latin-hypercube point ({} seeds per arm{}).",
             r.region,
             r.settings.seeds,
             if quick { ", quick scale: not evidence" } else { "" }

@@ -43,7 +43,9 @@ fn padded(lo: f64, hi: f64) -> (f64, f64) {
 impl Figure for PassFail {
     fn size(&self) -> (u32, u32) {
         let keys = self.keys();
-        (SIZE.0, Header { title: &self.title, subtitle: Some(&self.subtitle), keys: &keys }.height(SIZE.0) + SIZE.1)
+        // Wide enough for the subtitle (the failing region in words) on one line.
+        let w = SIZE.0.max(figure::text_width(&self.subtitle, style::NOTE) + 40);
+        (w, Header { title: &self.title, subtitle: Some(&self.subtitle), keys: &keys }.height(w) + SIZE.1)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> DrawResult<DB> {
