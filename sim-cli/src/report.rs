@@ -147,17 +147,22 @@ img{max-width:100%;height:auto;border:1px solid #eee}\
 table{border-collapse:collapse;margin:.8em 0;font-size:.92em}th,td{border:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top}\
 th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
 .ci{color:#666}pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:.85em;max-height:40em}\
-nav a{margin-right:1em}.muted{color:#777}";
+nav a{margin-right:1em}.muted{color:#777}\
+.headline{font-size:1.15em;background:#fffbe6;border-left:4px solid #E69F00;padding:.5em .9em;margin:.8em 0}\
+.headline li{margin:.2em 0}.warn{background:#fdecea;border-left:4px solid #D55E00;padding:.4em .8em}\
+.better{color:#0072B2;font-weight:bold}.worse{color:#D55E00;font-weight:bold}.unclear,.neutral{color:#777}";
 
 /// A document under construction.
 struct Html {
     out: String,
     nav: Vec<(String, String)>,
+    /// Shown under the title, before everything else: the answer in words and any warning.
+    top: String,
 }
 
 impl Html {
     fn new() -> Self {
-        Self { out: String::new(), nav: Vec::new() }
+        Self { out: String::new(), nav: Vec::new(), top: String::new() }
     }
 
     fn h2(&mut self, id: &str, title: &str) {
@@ -179,6 +184,7 @@ impl Html {
             writeln!(doc, "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>");
         let _ = writeln!(doc, "<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>", esc(title));
         let _ = writeln!(doc, "<h1>{}</h1>\n<p class=\"lead\">{}</p>", esc(title), esc(lead));
+        doc.push_str(&self.top);
         doc.push_str("<nav>");
         for (id, t) in &self.nav {
             let _ = write!(doc, "<a href=\"#{}\">{}</a>", esc(id), esc(t));
@@ -336,46 +342,128 @@ const COMMON_FACTS: [(&str, &str); 4] =
     [("sim_version", "sim"), ("git_commit", "commit"), ("start_time", "started"), ("wall_time_seconds", "wall time")];
 
 fn compare_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
-    let summary = data::read_summary(&dir.join("summary.csv"))?;
+    use crate::words::{self, Change, Verdict};
+    use sim_core::metrics::Metric;
+    let all_windows = data::read_summary_windows(&dir.join("summary.csv"))?;
+    let summary: Vec<&data::SummaryRow> = all_windows.iter().filter(|r| r.window == "all").collect();
     let effects = data::read_effects(&dir.join("effects.csv"))?;
+    let trends = data::read_trends(&dir.join("trends.csv"))?;
     let scenarios = data::unique(summary.iter().map(|r| r.scenario.as_str()));
+    let baseline = m
+        .get("baseline")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or_else(|| effects.first().map(|e| e.scenario_b.clone()))
+        .unwrap_or_default();
     let title = format!("Comparison: {}", scenarios.join(" vs "));
     let days = m.pointer("/scenarios/0/parameters/run/days").map(|d| format!("{d} days, ")).unwrap_or_default();
+    let replicates = m.get("replicates").and_then(Value::as_u64);
     let lead = format!(
-        "{}{} replicates per scenario with common random numbers (master seed {}). {}.",
+        "{}{} replicates per scenario with common random numbers (master seed {}); baseline {}. {}.",
         days,
-        m.get("replicates").map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
+        replicates.map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
         m.get("master_seed").map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
+        if baseline.is_empty() { "?" } else { &baseline },
         facts(m, &COMMON_FACTS)
     );
     let mut h = Html::new();
-    figure_sections(&mut h, dir)?;
+
+    // The answer first: every option against the baseline, and what still drifts.
+    let change_of = |r: &data::EffectRow| -> Option<Change> {
+        Some(Change {
+            metric: Metric::from_name(&r.metric)?,
+            difference: r.difference,
+            ci_low: r.ci_low,
+            ci_high: r.ci_high,
+            pct_change: r.pct_change,
+            pct_ci_low: r.pct_ci_low,
+            pct_ci_high: r.pct_ci_high,
+        })
+    };
+    let options = data::unique(effects.iter().map(|r| r.scenario_a.as_str()));
+    let year_means = |scenario: &str, metric: &str| -> Vec<f64> {
+        all_windows
+            .iter()
+            .filter(|r| r.scenario == scenario && r.metric == metric && r.window.starts_with("year_"))
+            .map(|r| r.mean)
+            .collect()
+    };
+    let mut top = String::from("<div class=\"headline\"><ul>\n");
+    for o in &options {
+        let changes: Vec<Change> = effects.iter().filter(|r| &r.scenario_a == o).filter_map(change_of).collect();
+        let _ = writeln!(
+            top,
+            "<li>{}</li>",
+            esc(&words::headline(
+                o,
+                &effects.iter().find(|r| &r.scenario_a == o).map(|r| r.scenario_b.clone()).unwrap_or_default(),
+                &changes
+            ))
+        );
+    }
+    for t in trends.iter().filter(|t| t.still_changing) {
+        if let Some(d) = Metric::from_name(&t.metric).and_then(|mm| words::drift(mm, &year_means(&t.scenario, &t.metric))) {
+            let _ = writeln!(
+                top,
+                "<li><strong>still changing</strong>: {}'s {} (the whole-window summary hides this; see the year-by-year table)</li>",
+                esc(&t.scenario),
+                esc(&d)
+            );
+        }
+    }
+    top.push_str("</ul></div>\n");
+    if let Some(n) = replicates.filter(|&n| (n as usize) < words::MIN_RELIABLE_REPLICATES) {
+        let _ = writeln!(
+            top,
+            "<p class=\"warn\">Small sample: only {n} replicates per scenario. Intervals from fewer than {} replicates are wide and unreliable; run again with --replicates 20 or more before deciding anything.</p>",
+            words::MIN_RELIABLE_REPLICATES
+        );
+    }
+    h.top = top;
 
     // Summary table: metrics down, scenarios across.
     h.h2("summary", "Summary per scenario");
-    h.p("how", "How to read this: each run is summarised over the days after the warm-up (rates as ratios of totals); the table gives the mean over replicates and its 95% confidence interval in brackets (summary.csv).");
+    h.p("how", "How to read this: each run is summarised over the days after the warm-up (rates as ratios of totals); the table gives the mean over replicates and its 95% confidence interval in brackets, clipped to the values the metric can take (summary.csv). Shares are in %. The last column says which way is better; \u{201c}still changing\u{201d} marks a metric that drifts over the window, so its whole-window mean hides a trend (the year-by-year table shows it).");
     let has = |metric: &str| summary.iter().any(|r| r.metric == metric);
     let key = plots::compare::key_metrics(|x| has(x));
     let all = data::unique(summary.iter().map(|r| r.metric.as_str()));
+    let still = |s: &str, metric: &str| trends.iter().any(|t| t.scenario == s && t.metric == metric && t.still_changing);
+    let show = |metric: &str, v: f64| match Metric::from_name(metric) {
+        Some(mm) => words::value(mm, v),
+        None => style::number(v),
+    };
     let table = |metrics: &[String]| {
         let mut t = String::from("<table>\n<tr><th>metric</th><th>unit</th>");
         for s in &scenarios {
             let _ = write!(t, "<th>{}</th>", esc(s));
         }
-        t.push_str("<th>n</th></tr>\n");
+        t.push_str("<th>n</th><th>better</th></tr>\n");
         for metric in metrics {
-            let _ = write!(t, "<tr><td>{}</td><td>{}</td>", esc(metric), esc(&style::unit_label(metric)));
+            let _ = write!(
+                t,
+                "<tr><td title=\"{}\">{}</td><td>{}</td>",
+                esc(metric),
+                esc(&words::label_of(metric)),
+                esc(&words::unit_of(metric))
+            );
             let mut n = f64::NAN;
             for s in &scenarios {
                 match summary.iter().find(|r| &r.scenario == s && &r.metric == metric) {
                     Some(r) => {
                         n = if n.is_nan() { r.n } else { n.min(r.n) };
-                        let _ = write!(t, "<td class=\"num\">{}</td>", with_ci(r.mean, r.ci_low, r.ci_high));
+                        let ci = if r.ci_low.is_finite() && r.ci_high.is_finite() {
+                            format!(" <span class=\"ci\">[{}, {}]</span>", esc(&show(metric, r.ci_low)), esc(&show(metric, r.ci_high)))
+                        } else {
+                            String::new()
+                        };
+                        let flag = if still(s, metric) { " <span class=\"worse\">still changing</span>" } else { "" };
+                        let _ = write!(t, "<td class=\"num\">{}{ci}{flag}</td>", esc(&show(metric, r.mean)));
                     }
                     None => t.push_str("<td></td>"),
                 }
             }
-            let _ = writeln!(t, "<td class=\"num\">{}</td></tr>", esc(&style::number(n)));
+            let dir = Metric::from_name(metric).map(|mm| mm.direction().word()).unwrap_or("");
+            let _ = writeln!(t, "<td class=\"num\">{}</td><td>{}</td></tr>", esc(&style::number(n)), esc(dir));
         }
         t.push_str("</table>\n");
         t
@@ -383,23 +471,62 @@ fn compare_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
     h.raw(&table(&key));
     let _ = writeln!(h.out, "<details><summary>All {} metrics</summary>\n{}</details>", all.len(), table(&all));
 
+    // Year by year: the key metrics of each scenario in each year of the window.
+    let years = data::unique(all_windows.iter().filter(|r| r.window.starts_with("year_")).map(|r| r.window.as_str()));
+    if !years.is_empty() {
+        h.h2("years", "Year by year");
+        h.p("how", "How to read this: the same summaries for each year of the window (mean over replicates). A whole-window mean is a fair summary only when these are level; a metric marked still changing has a significant trend across replicates (trends.csv).");
+        let mut t = String::from("<table>\n<tr><th>metric</th><th>scenario</th>");
+        for y in &years {
+            let _ = write!(t, "<th>{}</th>", esc(&y.replace('_', " ")));
+        }
+        t.push_str("<th>whole window</th><th>trend</th></tr>\n");
+        for metric in &key {
+            for s in &scenarios {
+                let _ = write!(t, "<tr><td>{}</td><td>{}</td>", esc(&words::label_of(metric)), esc(s));
+                for y in &years {
+                    let v = all_windows
+                        .iter()
+                        .find(|r| &r.scenario == s && &r.metric == metric && &r.window == y)
+                        .map(|r| r.mean)
+                        .unwrap_or(f64::NAN);
+                    let _ = write!(t, "<td class=\"num\">{}</td>", esc(&show(metric, v)));
+                }
+                let whole = summary.iter().find(|r| &r.scenario == s && &r.metric == metric).map(|r| r.mean).unwrap_or(f64::NAN);
+                let flag = if still(s, metric) { "<span class=\"worse\">still changing</span>" } else { "" };
+                let _ = writeln!(t, "<td class=\"num\">{}</td><td>{flag}</td></tr>", esc(&show(metric, whole)));
+            }
+        }
+        t.push_str("</table>\n");
+        h.raw(&t);
+    }
+
     // Effects table.
-    h.h2("effects", "Pairwise effects");
-    h.p("how", "How to read this: the difference is scenario A minus scenario B, paired over replicates, with its 95% CI; Hedges' g is the difference in pooled standard deviations (about 0.2 small, 0.5 medium, 0.8 large). A CI that excludes 0 is a difference beyond noise (effects.csv).");
+    h.h2("effects", "Effects against the baseline");
+    h.p("how", &format!("How to read this: each option minus the baseline ({}), paired replicate by replicate, with its 95% CI: shares in percentage points, money also as % of the baseline. Better or worse follows the metric's direction; \u{201c}unclear\u{201d} means the CI includes 0 (no difference beyond noise). effects.csv also gives Hedges' g, which here is large for almost any difference because replicates of one scenario vary little, so it says nothing about how much a difference matters.", if baseline.is_empty() { "?" } else { &baseline }));
     let effect_table = |metrics: &[String]| {
         let mut t = String::from(
-            "<table>\n<tr><th>metric</th><th>A \u{2212} B</th><th>difference [95% CI]</th><th>Hedges' g</th><th>n</th></tr>\n",
+            "<table>\n<tr><th>metric</th><th>option</th><th>change [95% CI]</th><th>% of baseline</th><th>verdict</th><th>n</th></tr>\n",
         );
         for metric in metrics {
             for r in effects.iter().filter(|r| &r.metric == metric) {
+                let verdict =
+                    Metric::from_name(metric).map(|mm| Verdict::of(mm, r.difference, r.ci_low, r.ci_high)).unwrap_or(Verdict::Neutral);
+                let words_of = change_of(r).map(|c| c.words()).unwrap_or_else(|| style::number(r.difference));
+                let pct = if r.pct_change.is_finite() {
+                    format!("{:+.1}% <span class=\"ci\">[{:.1}, {:.1}]</span>", r.pct_change, r.pct_ci_low, r.pct_ci_high)
+                } else {
+                    "\u{2013}".to_string()
+                };
                 let _ = writeln!(
                     t,
-                    "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                    esc(metric),
-                    esc(&plots::compare::pair_label(&r.scenario_a, &r.scenario_b)),
-                    with_ci(r.difference, r.ci_low, r.ci_high),
-                    esc(&style::number(r.effect_size)),
-                    esc(&style::number(r.n))
+                    "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"{v}\">{v}</td><td class=\"num\">{}</td></tr>",
+                    esc(&words::label_of(metric)),
+                    esc(&r.scenario_a),
+                    esc(&words_of),
+                    pct,
+                    esc(&style::number(r.n)),
+                    v = verdict.word(),
                 );
             }
         }
@@ -408,6 +535,7 @@ fn compare_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
     };
     h.raw(&effect_table(&key));
     let _ = writeln!(h.out, "<details><summary>All metrics</summary>\n{}</details>", effect_table(&all));
+    figure_sections(&mut h, dir)?;
 
     // Scenarios and what differs between them.
     h.h2("scenarios", "Scenarios");

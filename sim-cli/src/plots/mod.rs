@@ -55,11 +55,11 @@ pub fn describe(stem: &str) -> Option<Description> {
         ),
         "summary" => d(
             "Summary per scenario",
-            "Dots: each metric's run summary (after the warm-up) averaged over replicates; whiskers: 95% confidence intervals. Non-overlapping whiskers suggest a real difference; the effects plot tests it directly.",
+            "Dots: each metric's run summary (after the warm-up) averaged over replicates; whiskers: 95% confidence intervals, clipped to the values the metric can take; small rings: each replicate's summary, so the spread behind the mean shows. Non-overlapping whiskers suggest a real difference; the effects plot tests it directly.",
         ),
         "effects" => d(
-            "Pairwise effects",
-            "Each dot is scenario A minus scenario B, paired replicate by replicate (common random numbers); a whisker that does not cross the dashed zero line is a difference beyond noise.",
+            "Effects against the baseline",
+            "Each dot is an option minus the baseline, paired replicate by replicate (common random numbers), named under it; blue is better and vermillion worse by the metric's direction, grey no difference beyond noise (the whisker crosses the dashed zero line) or a metric where neither way is better.",
         ),
         "sobol" => d(
             "Sobol indices (S1 and ST)",
@@ -168,7 +168,9 @@ pub fn draw_compare(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let set = SeriesSet::read_ensemble(&dir.join("ensemble.csv"))?;
     let title = format!("Comparison: {}", set.scenarios.join(" vs "));
     let mut files = dashboard(&set, true, title, dir)?;
-    if let Some(fig) = compare::summary_figure(&data::read_summary(&dir.join("summary.csv"))?) {
+    if let Some(fig) =
+        compare::summary_figure(&data::read_summary(&dir.join("summary.csv"))?, &data::read_replicates(&dir.join("replicates.csv"))?)
+    {
         files.extend(save(&fig, dir, "summary")?);
     }
     if let Some(fig) = compare::effects_figure(&data::read_effects(&dir.join("effects.csv"))?) {

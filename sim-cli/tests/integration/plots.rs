@@ -141,7 +141,9 @@ fn compare_draws_every_plot_and_a_report_that_links_only_existing_files() {
     }
     assert_eq!(png_size(&out.join("dashboard.png")).0, 1600, "four panels of 400 pixels");
     let text = check_report(&out);
-    for section in ["Figures", "Summary per scenario", "Pairwise effects", "Scenarios", "Manifest", "How to read this"] {
+    for section in
+        ["Figures", "Summary per scenario", "Effects against the baseline", "Year by year", "Scenarios", "Manifest", "How to read this"]
+    {
         assert!(text.contains(section), "report.html lacks {section}");
     }
     // The parameters that differ between the two presets, and the manifest in full.
@@ -172,8 +174,15 @@ fn compare_report_and_legends_name_scenarios_as_the_files_do() {
         assert!(title.contains(s.as_str()), "title `{title}` lacks `{s}`");
         assert!(legend_lines.contains(s.as_str()), "dashboard legend lacks `{s}` exactly");
     }
+    // Effects are each option minus the baseline (the first scenario), the option named under its
+    // dot and the baseline in the title.
     let effects = svg(&out.join("effects.svg")).1;
-    assert!(effects.contains("top-down \u{2212} enablement"), "the effect is labelled A \u{2212} B with the files' names:\n{effects}");
+    let lines: BTreeSet<&str> = effects.lines().collect();
+    assert!(lines.contains("enablement"), "the option is named under its dot:\n{effects}");
+    assert!(effects.contains("Effects against top-down"), "the title names the baseline:\n{effects}");
+    // Panels are captioned in words, not snake_case.
+    let summary = svg(&out.join("summary.svg")).1;
+    assert!(summary.contains("Failure demand, share of contacts") && !summary.contains("failure_demand_share"), "{summary}");
 }
 
 #[test]
@@ -182,13 +191,13 @@ fn axis_labels_carry_units() {
     let out = compare_into(tmp.path());
     let dash = svg(&out.join("dashboard.svg")).1;
     let lines: BTreeSet<&str> = dash.lines().collect();
-    for unit in ["day", "share, 0..1", "days", "cases", "currency/resolution", "index, 0..1"] {
+    for unit in ["day", "share, 0..1", "days", "cases", "\u{a3}/resolution", "index, 0..1"] {
         assert!(lines.contains(unit), "dashboard axis labels lack `{unit}`: {lines:?}");
     }
     let summary = svg(&out.join("summary.svg")).1;
     assert!(summary.contains("days") && summary.contains("share, 0..1"));
     let effects = svg(&out.join("effects.svg")).1;
-    assert!(effects.contains("difference (days)"));
+    assert!(effects.contains("change (days)"));
     let tvr = svg(&out.join("true_vs_reported.svg")).1;
     assert!(tvr.contains("share of closures"));
 }
