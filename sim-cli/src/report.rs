@@ -671,6 +671,9 @@ fn sensitivity_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html
         facts(m, &COMMON_FACTS)
     );
     let mut h = Html::new();
+    for w in plots::sensitivity::warnings(&rows, m.get("design").unwrap_or(&Value::Null)) {
+        let _ = writeln!(h.top, "<p class=\"warn\">Warning: {}.</p>", esc(&w));
+    }
     varied_section(&mut h, m);
     figure_sections(&mut h, dir)?;
     h.h2("indices", "Indices");

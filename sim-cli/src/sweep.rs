@@ -565,6 +565,25 @@ pub fn sensitivity(args: SensitivityArgs, command_line: &[String]) -> Result<(),
     write_manifest(&staging.path().join("manifest.json"), &m)?;
     let plots = crate::report::draw_into(staging.path(), "sensitivity", true);
     let written = staging.commit(plots)?;
+    let index_rows: Vec<crate::plots::data::IndexRow> = sweep
+        .metrics
+        .iter()
+        .zip(&indices)
+        .flat_map(|(m, list)| {
+            list.iter().map(|ix| crate::plots::data::IndexRow {
+                parameter: sweep.parameters[ix.parameter].path.clone(),
+                metric: m.name().to_string(),
+                method: ix.method.to_ascii_lowercase(),
+                index: ix.index.to_string(),
+                value: ix.value,
+                ci_low: ix.ci_low,
+                ci_high: ix.ci_high,
+            })
+        })
+        .collect();
+    for w in crate::plots::sensitivity::warnings(&index_rows, m.get("design").unwrap_or(&Value::Null)) {
+        eprintln!("warning: {w}");
+    }
 
     crate::ui::result(
         args.format,

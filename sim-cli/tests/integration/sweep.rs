@@ -496,6 +496,10 @@ fn sensitivity_writes_sobol_and_morris_indices() {
     let saltelli = scenarios_dir().join("sweeps/saltelli.toml").display().to_string();
     let o = sim(d, &["sensitivity", &saltelli, "--out", "s", "--bootstrap", "100"]);
     o.assert_success();
+    // Issue 18: 8 base samples is far too few, and both the terminal and the report say so.
+    o.assert_stderr_has(&["warning: small sample: 8 base samples"]);
+    let report = std::fs::read_to_string(d.join("s/report.html")).unwrap();
+    assert!(report.contains("Warning: small sample: 8 base samples"), "the Sobol report carries the warning");
     assert_has(&d.join("s"), &["indices.csv", "runs.csv", "manifest.json", "report.html"], &o);
     let (h, rows) = csv_rows(&d.join("s/indices.csv"));
     assert_eq!(h, ["parameter", "metric", "method", "index", "value", "ci_low", "ci_high"]);
@@ -513,7 +517,9 @@ fn sensitivity_writes_sobol_and_morris_indices() {
         }
     }
     let morris = scenarios_dir().join("sweeps/morris.toml").display().to_string();
-    sim(d, &["sensitivity", &morris, "--out", "m", "--bootstrap", "100", "--threads", "1"]).assert_success();
+    sim(d, &["sensitivity", &morris, "--out", "m", "--bootstrap", "100", "--threads", "1"])
+        .assert_success()
+        .assert_stderr_has(&["warning: small sample: 6 Morris trajectories"]);
     let (_, rows) = csv_rows(&d.join("m/indices.csv"));
     assert_eq!(rows.len(), 4 * 3 * 3, "mu, mu_star, sigma per parameter and metric");
     assert!(rows.iter().any(|r| r[3] == "mu_star" && r[2] == "morris"));
