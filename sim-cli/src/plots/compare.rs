@@ -295,6 +295,62 @@ mod tests {
         assert!(key_metrics(|m| m == "backlog") == ["backlog"]);
     }
 
+    /// Issue 18: four scenarios with long names, the summary and effects figures: no text box
+    /// overlaps another, and every one lies within the figure.
+    #[test]
+    fn issue_18_four_scenarios_render_with_no_overlapping_text() {
+        let names = ["top-down", "place-based teams, half the approval layers, targets kept", "enablement", "one team government pilot"];
+        let mut rows = Vec::new();
+        let mut effects = Vec::new();
+        let mut reps = BTreeMap::new();
+        for (i, s) in names.iter().enumerate() {
+            for m in KEY_METRICS {
+                let v = 0.2 + 0.1 * i as f64;
+                rows.push(SummaryRow {
+                    scenario: s.to_string(),
+                    window: "all".into(),
+                    metric: m.to_string(),
+                    mean: v,
+                    ci_low: v - 0.02,
+                    ci_high: v + 0.02,
+                    n: 5.0,
+                });
+                reps.insert((s.to_string(), m.to_string()), vec![v - 0.01, v, v + 0.01]);
+                if i > 0 {
+                    let d = 0.1 * i as f64 * if i % 2 == 0 { 1.0 } else { -1.0 };
+                    effects.push(EffectRow {
+                        scenario_a: s.to_string(),
+                        scenario_b: names[0].to_string(),
+                        metric: m.to_string(),
+                        difference: d,
+                        ci_low: d - 0.03,
+                        ci_high: d + 0.03,
+                        pct_change: 50.0 * d,
+                        pct_ci_low: 50.0 * (d - 0.03),
+                        pct_ci_high: 50.0 * (d + 0.03),
+                        effect_size: 3.0,
+                        n: 5.0,
+                    });
+                }
+            }
+        }
+        let check = |svg: String, what: &str| {
+            let boxes = figure::text_boxes(&svg);
+            assert!(boxes.len() > 40, "{what}: the text was found ({} boxes)", boxes.len());
+            let overlaps = figure::overlapping(&boxes, 1.0);
+            assert!(overlaps.is_empty(), "{what}: overlapping text: {overlaps:?}");
+            let width: f64 = svg.split("width=\"").nth(1).and_then(|r| r.split('"').next()).and_then(|w| w.parse().ok()).unwrap();
+            for (t, b) in &boxes {
+                assert!(b[0] >= -0.5 && b[2] <= width + 0.5, "{what}: `{t}` leaves the figure ({b:?}, width {width})");
+            }
+        };
+        check(figure::render_svg(&summary_figure(&rows, &reps).unwrap()).unwrap(), "summary");
+        check(figure::render_svg(&effects_figure(&effects).unwrap()).unwrap(), "effects");
+        // The checker finds overlaps where there are some.
+        let clash = vec![("abc".to_string(), [0.0, 0.0, 30.0, 10.0]), ("def".to_string(), [20.0, 5.0, 50.0, 15.0])];
+        assert_eq!(figure::overlapping(&clash, 1.0).len(), 1);
+    }
+
     #[test]
     fn harm_shows_only_where_it_has_values() {
         assert!(!key_metrics(|m| m != "harm_rate").contains(&"harm_rate".to_string()));
