@@ -193,9 +193,19 @@ pub fn padded_range(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
         let half = if lo == 0.0 { 0.5 } else { lo.abs() * 0.1 };
         return (lo - half, hi + half);
     }
+    // An axis no narrower than 5% of the values' magnitude, so a change in the fourth digit
+    // (a Gini of 0.13944 against 0.13952) draws as the flat line it is, not as a cliff.
+    let min_span = MIN_RELATIVE_SPAN * lo.abs().max(hi.abs());
+    if hi - lo < min_span {
+        let mid = (lo + hi) / 2.0;
+        return (mid - min_span / 2.0, mid + min_span / 2.0);
+    }
     let pad = 0.05 * (hi - lo);
     (lo - pad, hi + pad)
 }
+
+/// The narrowest axis span as a share of the largest magnitude shown (see [`padded_range`]).
+pub const MIN_RELATIVE_SPAN: f64 = 0.05;
 
 /// A file-name-safe form of a name (parameter paths such as `need_types[0].rate_per_year`):
 /// ASCII letters, digits, `.`, `-` and `_` kept, anything else `_`.
@@ -250,6 +260,14 @@ mod tests {
         assert_eq!(t.len(), 6);
         assert!((t[3] - 0.6).abs() < 1e-12);
         assert_eq!(nice_ticks(3.0, 27.0, 5), vec![5.0, 10.0, 15.0, 20.0, 25.0]);
+    }
+
+    #[test]
+    fn axes_do_not_magnify_noise() {
+        let (lo, hi) = padded_range([0.13944, 0.13952]);
+        assert!(hi - lo >= 0.05 * 0.13952 - 1e-12 && lo < 0.13944 && hi > 0.13952, "{lo} {hi}");
+        // A real spread keeps the 5% padding.
+        assert_eq!(padded_range([0.0, 10.0]), (-0.5, 10.5));
     }
 
     #[test]

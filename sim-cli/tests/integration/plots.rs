@@ -122,10 +122,13 @@ fn run_draws_its_dashboard_without_bands() {
     sim(tmp.path(), &args).assert_success();
     let out = tmp.path().join("out");
     let text = check_figure(&out, "dashboard");
+    // Panels are captioned in words (the metric's label, or its first part when long).
     for m in ["failure_demand_share", "backlog", "wait_mean_days", "cost_per_resolved_need", "burnout_mean", "trust_mean", "gaming_gap"] {
-        assert!(text.contains(m), "run dashboard lacks the panel {m}");
+        let label = sim_core::metrics::Metric::from_name(m).unwrap().label();
+        assert!(text.contains(label.split(',').next().unwrap()), "run dashboard lacks the panel {m} ({label})");
+        assert!(!text.contains(m), "run dashboard shows the snake_case name {m}");
     }
-    assert!(text.contains("wellbeing_gini") || text.contains("wellbeing_mean"));
+    assert!(text.contains("Inequality of wellbeing") || text.contains("Citizen wellbeing"));
     assert!(text.contains("one run"), "the run dashboard says it has no bands");
     let tvr = check_figure(&out, "true_vs_reported");
     assert!(tvr.contains("default: true") && tvr.contains("default: reported"), "legend names the run's scenario:\n{tvr}");
@@ -251,7 +254,7 @@ fn plots_render_with_no_system_fonts() {
     assert!(!o.stderr.contains("warning"), "{o}");
     let bare = tmp.path().join("bare");
     let text = check_figure(&bare, "dashboard");
-    assert!(text.contains("backlog"));
+    assert!(text.contains("Backlog, open cases"));
     assert!(std::fs::metadata(bare.join("dashboard.png")).unwrap().len() > 10_000);
     // The same pixels as with the machine's font configuration: only the built-in font is used.
     let mut args = vec!["run", "--out", "usual"];
@@ -370,4 +373,43 @@ fn sensitivity_indices_draw_tornado_bars_and_the_morris_scatter() {
     check_figure(&dir, "morris_mu_star");
     let text = check_report(&dir);
     assert!(text.contains("Sensitivity: fixture") && text.contains("mu_star"));
+}
+
+/// Issue 18: four scenarios over more than two years: time axes in years, true vs reported as
+/// one panel per scenario, every option named in the effects, no snake_case metric names in any
+/// figure's text.
+#[test]
+fn issue_18_four_scenarios_read_in_words_and_years() {
+    let tmp = temp();
+    std::fs::write(tmp.path().join("middle.toml"), "name = \"middle\"\n[governance]\npreset = \"enablement\"\napproval_layers = 3\n")
+        .unwrap();
+    std::fs::write(
+        tmp.path().join("late.toml"),
+        "name = \"late-reform\"\n[[events]]\nkind = \"reform\"\nday = 400\npreset = \"enablement\"\n",
+    )
+    .unwrap();
+    let mut args = vec!["compare", TOP_DOWN, ENABLEMENT, "middle.toml", "late.toml", "--replicates", "2", "--out", "cmp", "--days", "800"];
+    args.extend(&FAST[2..]);
+    sim(tmp.path(), &args).assert_success();
+    let out = tmp.path().join("cmp");
+    let names = ["top-down", "enablement", "middle", "late-reform"];
+    let dash = svg(&out.join("dashboard.svg")).1;
+    let lines: BTreeSet<&str> = dash.lines().collect();
+    assert!(lines.contains("year") && !lines.contains("day"), "800 days are drawn against years: {lines:?}");
+    let tvr = svg(&out.join("true_vs_reported.svg")).1;
+    let tvr_lines: BTreeSet<&str> = tvr.lines().collect();
+    for n in names {
+        assert!(tvr_lines.contains(n), "true vs reported has a panel captioned {n}: {tvr_lines:?}");
+    }
+    assert!(tvr_lines.contains("true") && tvr_lines.contains("reported"), "one key for all panels");
+    let effects = svg(&out.join("effects.svg")).1;
+    for n in &names[1..] {
+        assert!(effects.lines().any(|l| l == *n), "the effects name the option {n}");
+    }
+    for fig in ["dashboard", "summary", "effects", "true_vs_reported"] {
+        let text = svg(&out.join(format!("{fig}.svg"))).1;
+        for m in sim_core::metrics::Metric::ALL {
+            assert!(!text.lines().any(|l| l.contains(m.name())), "{fig} shows the snake_case name {}", m.name());
+        }
+    }
 }
