@@ -314,7 +314,7 @@ fn facts(m: &Value, keys: &[(&str, &str)]) -> String {
             let text = match v {
                 Value::String(s) => s.clone(),
                 Value::Null => return None,
-                Value::Number(n) if *k == "wall_time_seconds" => format!("{:.1} s", n.as_f64().unwrap_or(0.0)),
+                Value::Number(n) if k.ends_with("_seconds") => format!("{:.1} s", n.as_f64().unwrap_or(0.0)),
                 other => other.to_string(),
             };
             Some(format!("{label}: {text}"))
@@ -596,12 +596,20 @@ fn sweep_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
     let name = m.get("sweep_name").and_then(Value::as_str).unwrap_or("sweep");
     let title = format!("Sweep: {name}");
     let design = m.pointer("/design/kind").and_then(Value::as_str).unwrap_or("?");
+    // A merged sweep's runs took the shards' time, not the merge's.
+    let merged: [(&str, &str); 5] = [
+        ("sim_version", "sim"),
+        ("git_commit", "commit"),
+        ("start_time", "merged"),
+        ("runs_wall_time_seconds", "wall time of the runs (sum over shards)"),
+        ("wall_time_seconds", "merge"),
+    ];
     let lead = format!(
         "Design {design}, {} points x {} replicates ({} runs). {}.",
         m.get("points").map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
         m.get("replicates").map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
         m.get("runs").map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
-        facts(m, &COMMON_FACTS)
+        if m.get("runs_wall_time_seconds").is_some() { facts(m, &merged) } else { facts(m, &COMMON_FACTS) }
     );
     let mut h = Html::new();
     varied_section(&mut h, m);
@@ -639,6 +647,27 @@ fn sweep_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
     Ok((title, lead, h))
 }
 
+/// A varied parameter's range or values in words: "0.1 to 0.9", "0.1 to 0.9 (whole numbers)",
+/// "top_down, enablement"; anything else as the manifest gives it.
+pub fn range_words(p: &Value) -> String {
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if let (Some(lo), Some(hi)) = (p.get("min"), p.get("max")) {
+        let whole = if p.get("integer").and_then(Value::as_bool) == Some(true) { " (whole numbers)" } else { "" };
+        return format!("{} to {}{whole}", text(lo), text(hi));
+    }
+    if let Some(values) = p.get("values").and_then(Value::as_array) {
+        return values.iter().map(text).collect::<Vec<_>>().join(", ");
+    }
+    let mut rest = p.clone();
+    if let Value::Object(o) = &mut rest {
+        o.remove("path");
+    }
+    rest.to_string()
+}
+
 /// The varied parameters of a sweep (manifest `varied`), one row each.
 fn varied_section(h: &mut Html, m: &Value) {
     let Some(varied) = m.get("varied").and_then(Value::as_array) else { return };
@@ -646,11 +675,7 @@ fn varied_section(h: &mut Html, m: &Value) {
     h.raw("<table>\n<tr><th>parameter</th><th>range or values</th></tr>\n");
     for p in varied {
         let path = p.get("path").and_then(Value::as_str).unwrap_or("?");
-        let mut rest = p.clone();
-        if let Value::Object(o) = &mut rest {
-            o.remove("path");
-        }
-        let _ = writeln!(h.out, "<tr><td><code>{}</code></td><td><code>{}</code></td></tr>", esc(path), esc(&rest.to_string()));
+        let _ = writeln!(h.out, "<tr><td><code>{}</code></td><td>{}</td></tr>", esc(path), esc(&range_words(p)));
     }
     h.raw("</table>\n");
     if let Some(base) = m.get("scenario_file").and_then(Value::as_str) {
@@ -726,5 +751,15 @@ mod tests {
         assert_eq!(f.get("a.b").map(String::as_str), Some("1"));
         assert_eq!(f.get("a.c[0]").map(String::as_str), Some("x"));
         assert_eq!(f.get("a.c[1]").map(String::as_str), Some("true"));
+    }
+
+    #[test]
+    fn ranges_read_as_words() {
+        let p = serde_json::json!({"path": "governance.discretion", "integer": false, "min": 0.1, "max": 0.9});
+        assert_eq!(range_words(&p), "0.1 to 0.9");
+        let p = serde_json::json!({"path": "governance.approval_layers", "integer": true, "min": 0, "max": 5});
+        assert_eq!(range_words(&p), "0 to 5 (whole numbers)");
+        let p = serde_json::json!({"path": "governance.preset", "values": ["top_down", "enablement"]});
+        assert_eq!(range_words(&p), "top_down, enablement");
     }
 }

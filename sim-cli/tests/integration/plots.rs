@@ -413,3 +413,62 @@ fn issue_18_four_scenarios_read_in_words_and_years() {
         }
     }
 }
+
+/// A browser for screenshots: Debian's `chromium` (or `chromium-browser`, `google-chrome`) on PATH.
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .flat_map(|name| std::env::split_paths(&path).map(move |d| d.join(name)))
+        .find(|p| p.is_file())
+}
+
+/// Issue 18: the report of a four-scenario comparison opens with its answer: the headline comes
+/// before the navigation and every figure, so the first screen holds a result. With chromium on
+/// PATH (CI installs it), screenshots at 1024x768 and 1600x1000 are kept under
+/// target/tmp/report-screenshots/ as artefacts; without it the test says it skipped them.
+#[test]
+fn issue_18_report_opens_with_the_answer_and_screenshots_when_a_browser_exists() {
+    let tmp = temp();
+    std::fs::write(tmp.path().join("middle.toml"), "name = \"middle\"\n[governance]\npreset = \"enablement\"\napproval_layers = 3\n")
+        .unwrap();
+    std::fs::write(
+        tmp.path().join("late.toml"),
+        "name = \"late-reform\"\n[[events]]\nkind = \"reform\"\nday = 300\npreset = \"enablement\"\n",
+    )
+    .unwrap();
+    let mut args = vec!["compare", TOP_DOWN, "middle.toml", "late.toml", ENABLEMENT, "--replicates", "3", "--out", "cmp"];
+    args.extend(FAST);
+    sim(tmp.path(), &args).assert_success();
+    let out = tmp.path().join("cmp");
+    check_report(&out);
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let headline = report.find("class=\"headline\"").expect("a headline block");
+    for later in ["<nav>", "<img ", "id=\"summary\""] {
+        let at = report.find(later).unwrap_or_else(|| panic!("no {later}"));
+        assert!(headline < at, "the headline comes before {later}");
+    }
+    for option in ["middle against top-down", "late-reform against top-down", "enablement against top-down"] {
+        assert!(report.contains(option), "the headline speaks of {option}");
+    }
+    let Some(browser) = chromium() else {
+        eprintln!("SKIPPED the report screenshots: no chromium on PATH (the non-browser checks above ran)");
+        return;
+    };
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    for (w, h) in [(1024u32, 768u32), (1600, 1000)] {
+        let png = shots.join(format!("report-four-scenarios-{w}x{h}.png"));
+        let _ = std::fs::remove_file(&png);
+        let status = std::process::Command::new(&browser)
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"])
+            .arg(format!("--window-size={w},{h}"))
+            .arg(format!("--screenshot={}", png.display()))
+            .arg(format!("file://{}", out.join("report.html").display()))
+            .status()
+            .expect("chromium starts");
+        assert!(status.success(), "chromium failed on report.html: {status}");
+        assert_eq!(png_size(&png), (w, h), "{} is a full screenshot", png.display());
+    }
+    eprintln!("screenshots of report.html in {}", shots.display());
+}
