@@ -180,7 +180,7 @@ impl Tornado {
         let names: Vec<String> = params.iter().rev().map(|p| p.0.clone()).collect();
         let y_room = names.iter().map(|l| figure::text_width(l, TICK)).max().unwrap_or(40) + 16;
         let mut chart = ChartBuilder::on(area)
-            .caption(metric, style::text(CAPTION))
+            .caption(super::compare::caption(metric), style::text(CAPTION))
             .margin(8)
             .margin_right(20)
             .x_label_area_size(48)
@@ -339,7 +339,7 @@ impl Figure for MorrisScatter {
             let (y0, y1) = style::padded_range(ps.iter().map(|p| p.2.value).chain([0.0]));
             let (xt, yt) = (Ticks::for_range(x0, x1), Ticks::for_range(y0, y1));
             let mut chart = ChartBuilder::on(area)
-                .caption(metric, style::text(CAPTION))
+                .caption(super::compare::caption(metric), style::text(CAPTION))
                 .margin(8)
                 .margin_right(20)
                 .x_label_area_size(48)

@@ -179,9 +179,9 @@ impl Heatmap<'_> {
 
     fn subtitle(&self) -> &'static str {
         if self.x.1.is_regime() || self.y.1.is_regime() {
-            "Colour: each metric's mean at each combination (averaged over replicates and any other parameters). Compare along the regime axis to see where each regime wins."
+            "Colour: each metric's mean at each combination (averaged over replicates and any other parameters), on one scale per metric shared by every heatmap of the sweep. Compare along the regime axis to see where each regime wins."
         } else {
-            "Colour: each metric's mean at each combination (averaged over replicates and any other parameters); grey cells have no points."
+            "Colour: each metric's mean at each combination (averaged over replicates and any other parameters), on one scale per metric shared by every heatmap of the sweep; grey cells have no points."
         }
     }
 
@@ -217,9 +217,9 @@ impl Heatmap<'_> {
         let cells = aggregate(&self.points.rows, metric, |r| Some((xa.level(&r.cells[xi])?, ya.level(&r.cells[yi])?)));
         let values: Vec<f64> = cells.values().map(|c| c.0).filter(|v| v.is_finite()).collect();
         if values.is_empty() {
-            return figure::empty_panel(area, metric, "no values");
+            return figure::empty_panel(area, &super::compare::caption(metric), "no values");
         }
-        let (vmin, vmax) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+        let (vmin, vmax) = colour_range(self.points, metric);
         let scale = |v: f64| if vmax > vmin { (v - vmin) / (vmax - vmin) } else { 0.5 };
         let (w, _) = area.dim_in_pixel();
         let (main, bar) = area.split_horizontally(w - BAR_WIDTH);
@@ -229,7 +229,7 @@ impl Heatmap<'_> {
         let y_range = FixedTicks::categories(ny);
         let y_room = yl.iter().map(|l| figure::text_width(l, TICK)).max().unwrap_or(20) + 14 + LABEL + 10;
         let mut chart = ChartBuilder::on(&main)
-            .caption(metric, style::text(CAPTION))
+            .caption(super::compare::caption(metric), style::text(CAPTION))
             .margin(8)
             .x_label_area_size(52)
             .y_label_area_size(y_room)
@@ -261,6 +261,17 @@ impl Heatmap<'_> {
         }
         colour_bar(&bar, vmin, vmax, &style::unit_label(metric))
     }
+}
+
+/// The colour scale of `metric` in every heatmap of a sweep: the range of its points' means, so
+/// the same colour means the same value in every figure (cells averaged over other parameters
+/// lie within it).
+pub fn colour_range(points: &Points, metric: &str) -> (f64, f64) {
+    points
+        .rows
+        .iter()
+        .filter(|r| r.metric == metric && r.mean.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), r| (a.min(r.mean), b.max(r.mean)))
 }
 
 /// A vertical viridis scale from `lo` (bottom) to `hi` (top) with tick labels on its right.
@@ -377,7 +388,7 @@ impl Lines<'_> {
         };
         let x_ticks = Ticks::for_range(x0, x1);
         let mut chart = ChartBuilder::on(area)
-            .caption(metric, style::text(CAPTION))
+            .caption(super::compare::caption(metric), style::text(CAPTION))
             .margin(8)
             .margin_right(18)
             .x_label_area_size(48)
@@ -455,6 +466,35 @@ pub fn lines_stem(a: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 18: a metric's colour scale spans all its points, whichever pair of parameters a
+    /// heatmap shows, so colours compare across the sweep's heatmaps.
+    #[test]
+    fn one_colour_scale_per_metric_across_heatmaps() {
+        let mut points = Points { parameters: vec!["a".into(), "b".into(), "c".into()], ..Default::default() };
+        for (id, (a, b, c)) in [(0, 0, 0), (0, 1, 1), (1, 0, 1), (1, 1, 0)].into_iter().enumerate() {
+            for (metric, v) in [("backlog", 10.0 * (a + 2 * b + 4 * c) as f64), ("trust_mean", f64::NAN)] {
+                points.rows.push(PointRow {
+                    point_id: id as u64,
+                    cells: vec![a.to_string(), b.to_string(), c.to_string()],
+                    metric: metric.into(),
+                    mean: v,
+                    ci_low: v,
+                    ci_high: v,
+                    n: 1.0,
+                });
+            }
+        }
+        assert_eq!(colour_range(&points, "backlog"), (0.0, 60.0));
+        let (lo, hi) = colour_range(&points, "trust_mean");
+        assert!(lo > hi, "no values: an empty range");
+        // The cells of any pair, averaged over the third parameter, lie within it.
+        let axes = axes(&points);
+        for (i, j) in [(0, 1), (0, 2), (1, 2)] {
+            let cells = aggregate(&points.rows, "backlog", |r| Some((axes[i].level(&r.cells[i])?, axes[j].level(&r.cells[j])?)));
+            assert!(cells.values().all(|c| (0.0..=60.0).contains(&c.0)));
+        }
+    }
 
     #[test]
     fn axes_are_levels_bins_or_categories() {

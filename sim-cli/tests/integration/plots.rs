@@ -329,7 +329,7 @@ fn a_real_sweep_folder_draws() {
     sim(tmp.path(), &["plot", "grid"]).assert_success();
     let dir = tmp.path().join("grid");
     let heat = check_figure(&dir, "heatmap_governance.discretion__governance.target_pressure");
-    assert!(heat.contains("failure_demand_share") && heat.contains("Heatmap"));
+    assert!(heat.contains("Failure demand, share of contacts") && heat.contains("Heatmap"));
     check_figure(&dir, "lines_governance.discretion");
     check_figure(&dir, "lines_governance.target_pressure");
     check_report(&dir);
