@@ -179,7 +179,10 @@ pub fn drift(m: Metric, years: &[f64]) -> Option<String> {
     } else if m.is_money() && first != 0.0 {
         format!("{}%", plain(100.0 * change.abs() / first.abs()))
     } else {
-        plain(change.abs())
+        match m.unit_for_people(CURRENCY) {
+            u if u.is_empty() || u == "0 to 1" || u == "ratio" => plain(change.abs()),
+            u => format!("{} {u}", plain(change.abs())),
+        }
     };
     Some(format!("{} {verb} {amount} from year {} to year {} ({} to {})", short_label(m), i0 + 1, i1 + 1, value(m, first), value(m, last)))
 }
@@ -222,5 +225,6 @@ mod tests {
         let d = drift(Metric::FailureDemandShare, &[0.21, 0.27, 0.34, 0.48, 0.52]).unwrap();
         assert_eq!(d, "failure demand rose 31 points from year 1 to year 5 (21% to 52%)");
         assert!(drift(Metric::Backlog, &[f64::NAN, 3.0]).is_none());
+        assert_eq!(drift(Metric::WaitMeanDays, &[9.86, 1.62]).unwrap(), "mean wait fell 8.2 days from year 1 to year 2 (9.86 to 1.62)");
     }
 }

@@ -47,7 +47,7 @@ pub fn describe(stem: &str) -> Option<Description> {
     match stem {
         "dashboard" => d(
             "Dashboard of the key metrics",
-            "Each panel is one metric over the simulated days; lines are the mean over replicates and shaded bands their 95% confidence interval (a single run has no band). Horizons of 20 weeks or more are shown as 7-day means (the subtitle says). Units are on each vertical axis.",
+            "Each panel is one metric over time; lines are the mean over replicates and shaded bands their 95% confidence interval, clipped to the values the metric can take (a single run has no band). Horizons of 20 weeks or more are shown as 7-day means (the subtitle says), and horizons of more than two years are drawn against years. Units are on each vertical axis; an axis is never narrower than 5% of its values, so a flat line is not magnified into a slope.",
         ),
         "true_vs_reported" => d(
             "True vs reported resolution",
@@ -78,7 +78,7 @@ pub fn describe(stem: &str) -> Option<Description> {
                 let (a, b) = rest.split_once("__").unwrap_or((rest, ""));
                 d(
                     &format!("Heatmap over {a} and {b}"),
-                    "Colour is each metric's mean (over replicates, and over any other parameters) at each combination; numbers are printed where cells are large enough. With a regime lever as an axis this is the phase diagram: compare along that axis to see where each regime wins.",
+                    "Colour is each metric's mean (over replicates, and over any other parameters) at each combination, on one scale per metric shared by every heatmap of the sweep; numbers are printed where cells are large enough. Where both parameters were sampled at random (random, LHS or Sobol designs) each dot is one point at its own values instead. With a regime lever as an axis this is the phase diagram: compare along that axis to see where each regime wins.",
                 )
             } else if let Some(p) = stem.strip_prefix("lines_") {
                 d(
