@@ -59,6 +59,10 @@ pub struct CompareArgs {
     /// How the result lines on stdout are printed.
     #[arg(long, value_enum, default_value_t)]
     pub format: crate::ui::Format,
+    /// How the figures are drawn: `screen`, or `projector` (large type, thick lines, two panels
+    /// a row) for a room.
+    #[arg(long, value_enum, default_value_t)]
+    pub style: crate::plots::style::PlotStyle,
 }
 
 /// One compared scenario as the manifest records it.
@@ -88,6 +92,7 @@ struct CompareManifest<'a> {
 }
 
 pub fn compare(args: CompareArgs, command_line: &[String]) -> Result<(), CliError> {
+    crate::plots::style::set_plot_style(args.style);
     let mut set = args.set.clone();
     if let Some(days) = args.days {
         set.push(format!("run.days={days}"));

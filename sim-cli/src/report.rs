@@ -24,7 +24,7 @@ use crate::plots::{self, data, style};
 
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  sim plot sim-out/compare\n  sim plot out/grid\n  sim plot sim-out/compare --metric backlog --metric quits"
+    after_help = "Examples:\n  sim plot sim-out/compare\n  sim plot out/grid\n  sim plot sim-out/compare --metric backlog --metric quits\n  sim plot sim-out/compare --style projector"
 )]
 pub struct PlotArgs {
     /// Output folder of `sim run`, `sim compare`, `sim sweep`, `sim merge` or `sim sensitivity`.
@@ -32,10 +32,15 @@ pub struct PlotArgs {
     /// Also draw this metric's daily series on its own (series_METRIC.png/.svg; repeatable).
     #[arg(long = "metric", value_name = "METRIC")]
     pub metrics: Vec<String>,
+    /// How the figures are drawn: `screen`, or `projector` (large type, thick lines, two panels
+    /// a row) for a room.
+    #[arg(long, value_enum, default_value_t)]
+    pub style: plots::style::PlotStyle,
 }
 
-/// `sim plot DIR [--metric M]...`.
+/// `sim plot DIR [--metric M]... [--style projector]`.
 pub fn plot(args: PlotArgs) -> Result<(), CliError> {
+    plots::style::set_plot_style(args.style);
     let mut files = redraw(&args.dir)?;
     if !args.metrics.is_empty() {
         files.extend(plots::draw_metric_series(&args.dir, &args.metrics).map_err(|e| error(&args.dir, e))?);

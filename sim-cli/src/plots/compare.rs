@@ -71,7 +71,10 @@ pub const PANEL: (u32, u32) = (380, 330);
 /// Panels per row: three for up to nine panels (a 3 x 3 block rather than a ragged 4 + 4 + 1),
 /// four beyond.
 fn columns(n: usize) -> usize {
-    if n <= 4 && n != 3 {
+    if style::plot_style() == style::PlotStyle::Projector {
+        // Few, large panels for a room.
+        n.clamp(1, 2)
+    } else if n <= 4 && n != 3 {
         n.max(1)
     } else if n <= 9 && n != 8 {
         3
@@ -89,8 +92,8 @@ impl DotPanels {
 impl Figure for DotPanels {
     fn size(&self) -> (u32, u32) {
         let (rows, cols) = figure::grid(self.panels.len(), columns(self.panels.len()));
-        let w = self.panel.0 * cols as u32;
-        (w, self.header().height(w) + rows as u32 * self.panel.1)
+        let w = style::px(self.panel.0) * cols as u32;
+        (w, self.header().height(w) + rows as u32 * style::px(self.panel.1))
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> DrawResult<DB> {
@@ -126,7 +129,7 @@ fn dot_panel<DB: DrawingBackend>(
         .caption(caption, style::text(CAPTION))
         .margin(8)
         .margin_right(16)
-        .x_label_area_size(34)
+        .x_label_area_size(style::px(34))
         .y_label_area_size(figure::y_label_room(&ticks, y0, y1))
         .build_cartesian_2d(x, y0..y1)?;
     chart
@@ -147,7 +150,7 @@ fn dot_panel<DB: DrawingBackend>(
     for (i, d) in dots.iter().enumerate() {
         let x = i as f64;
         if d.lo.is_finite() && d.hi.is_finite() {
-            let style = d.colour.stroke_width(2);
+            let style = d.colour.stroke_width(style::line_width());
             chart.draw_series(std::iter::once(PathElement::new(vec![(x, d.lo), (x, d.hi)], style)))?;
             for y in [d.lo, d.hi] {
                 chart.draw_series(std::iter::once(PathElement::new(vec![(x - 0.08, y), (x + 0.08, y)], style)))?;
@@ -185,7 +188,11 @@ pub fn fit(text: &str, width: u32, size: u32) -> String {
 /// A panel caption: the metric's label, or its first part when the whole is too long.
 pub fn caption(metric: &str) -> String {
     let label = crate::words::label_of(metric);
-    if figure::text_width(&label, CAPTION) + 24 <= PANEL.0 { label } else { label.split(',').next().unwrap_or(&label).to_string() }
+    if figure::text_width(&label, CAPTION) + 24 <= style::px(PANEL.0) {
+        label
+    } else {
+        label.split(',').next().unwrap_or(&label).to_string()
+    }
 }
 
 /// One panel per metric (caption, y-axis label, dots) with a dot for each group (a scenario or a
@@ -346,6 +353,13 @@ mod tests {
         };
         check(figure::render_svg(&summary_figure(&rows, &reps).unwrap()).unwrap(), "summary");
         check(figure::render_svg(&effects_figure(&effects).unwrap()).unwrap(), "effects");
+        // The projector style: larger type, same guarantee.
+        style::set_plot_style(style::PlotStyle::Projector);
+        let big = summary_figure(&rows, &reps).unwrap();
+        assert!(big.size().0 <= 2 * style::px(PANEL.0), "two panels a row for a room");
+        check(figure::render_svg(&big).unwrap(), "summary, projector");
+        check(figure::render_svg(&effects_figure(&effects).unwrap()).unwrap(), "effects, projector");
+        style::set_plot_style(style::PlotStyle::Screen);
         // The checker finds overlaps where there are some.
         let clash = vec![("abc".to_string(), [0.0, 0.0, 30.0, 10.0]), ("def".to_string(), [20.0, 5.0, 50.0, 15.0])];
         assert_eq!(figure::overlapping(&clash, 1.0).len(), 1);

@@ -110,6 +110,11 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// Width of `text` at `size` pixels in the built-in font.
 pub fn text_width(text: &str, size: u32) -> u32 {
+    pixel_width(text, style::px(size))
+}
+
+/// Width of `text` at exactly `size` pixels (no style scaling).
+pub fn pixel_width(text: &str, size: u32) -> u32 {
     font::register();
     (FAMILY, size).into_font().box_size(text).map(|(w, _)| w).unwrap_or(size * text.chars().count() as u32 / 2)
 }
@@ -173,7 +178,8 @@ impl Header<'_> {
     pub fn height(&self, width: u32) -> u32 {
         let (_, rows) = legend_layout(self.keys, width as i32 - 2 * MARGIN);
         let sub = self.subtitle_lines(width).len() as i32;
-        (12 + TITLE as i32 + 8 + sub * (NOTE as i32 + 6) + if sub > 0 { 2 } else { 0 } + rows * KEY_ROW + 6) as u32
+        let (title, note, key_row) = (style::px(TITLE) as i32, style::px(NOTE) as i32, style::px(KEY_ROW as u32) as i32);
+        (12 + title + 8 + sub * (note + 6) + if sub > 0 { 2 } else { 0 } + rows * key_row + 6) as u32
     }
 
     /// The subtitle wrapped to the figure's width, so it is never cut off.
@@ -187,19 +193,20 @@ impl Header<'_> {
         let (top, rest) = root.split_vertically(self.height(w));
         let mut y = 12;
         top.draw(&Text::new(self.title.to_string(), (MARGIN, y), style::text(TITLE).color(&DARK)))?;
-        y += TITLE as i32 + 8;
+        y += style::px(TITLE) as i32 + 8;
         let lines = self.subtitle_lines(w);
         for line in &lines {
             top.draw(&Text::new(line.clone(), (MARGIN, y), style::text(NOTE).color(&style::SUBTLE)))?;
-            y += NOTE as i32 + 6;
+            y += style::px(NOTE) as i32 + 6;
         }
         if !lines.is_empty() {
             y += 2;
         }
         let (at, _) = legend_layout(self.keys, w as i32 - 2 * MARGIN);
         for (k, (x, row)) in self.keys.iter().zip(at) {
-            let (x, yy) = (MARGIN + x, y + row * KEY_ROW);
-            let mid = yy + KEY_ROW / 2 - 2;
+            let key_row = style::px(KEY_ROW as u32) as i32;
+            let (x, yy) = (MARGIN + x, y + row * key_row);
+            let mid = yy + key_row / 2 - 2;
             let c = k.colour;
             match k.mark {
                 Mark::Band => {
@@ -239,7 +246,7 @@ pub fn empty_panel<DB: DrawingBackend>(area: &Area<DB>, caption: &str, message: 
 /// Room for the tick labels of a value axis spanning `lo..hi` plus the rotated axis label.
 pub fn y_label_room(ticks: &style::Ticks, lo: f64, hi: f64) -> u32 {
     let widest = [lo, hi, (lo + hi) / 2.0].iter().map(|v| text_width(&ticks.format(*v), style::TICK)).max().unwrap_or(30);
-    widest + 14 + style::LABEL + 10
+    widest + 14 + style::px(style::LABEL) + 10
 }
 
 /// A linear axis over `lo..hi` with ticks exactly at `ticks`: category positions (0, 1, 2, ...)
@@ -347,7 +354,7 @@ pub fn text_boxes(svg: &str) -> Vec<(String, [f64; 4])> {
         let (x, y, svg_size) = (num("x"), num("y"), num("font-size"));
         // plotters writes a font of N pixels as font-size N / 1.24.
         let size = (svg_size * 1.24).round() as u32;
-        let w = f64::from(text_width(&content, size));
+        let w = f64::from(pixel_width(&content, size));
         let h = svg_size;
         let x0 = match attr(tag, "text-anchor").as_deref() {
             Some("middle") => x - w / 2.0,

@@ -121,7 +121,7 @@ fn dashboard(set: &SeriesSet, bands: bool, title: String, dir: &Path) -> io::Res
             title,
             subtitle: Some(series_subtitle(bands, bucket)),
             bands,
-            columns: 4,
+            columns: if style::plot_style() == style::PlotStyle::Projector { 2 } else { 4 },
             panel: (400, 300),
             bucket,
         };

@@ -142,7 +142,7 @@ impl SeriesFigure<'_> {
     }
 
     fn width(&self) -> u32 {
-        self.panel.0 * figure::grid(self.metrics.len(), self.columns).1 as u32
+        style::px(self.panel.0) * figure::grid(self.metrics.len(), self.columns).1 as u32
     }
 }
 
@@ -150,7 +150,7 @@ impl Figure for SeriesFigure<'_> {
     fn size(&self) -> (u32, u32) {
         let keys = self.keys();
         let (rows, _) = figure::grid(self.metrics.len(), self.columns);
-        (self.width(), self.header(&keys).height(self.width()) + rows as u32 * self.panel.1)
+        (self.width(), self.header(&keys).height(self.width()) + rows as u32 * style::px(self.panel.1))
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> DrawResult<DB> {
@@ -179,7 +179,7 @@ pub fn panel<DB: DrawingBackend>(area: &Area<DB>, set: &SeriesSet, metric: &str,
         .caption(&caption, style::text(CAPTION))
         .margin(8)
         .margin_right(16)
-        .x_label_area_size(44)
+        .x_label_area_size(style::px(44))
         .y_label_area_size(figure::y_label_room(&ticks, y0, y1))
         .build_cartesian_2d(x0..x1, y0..y1)?;
     day_mesh(&mut chart, &style::unit_label(metric), (6, 6), &ticks, axis, (x0, x1))?;
@@ -232,9 +232,9 @@ fn draw_line<DB: DrawingBackend>(chart: &mut Chart<DB>, x: &[f64], y: &[f64], c:
         if pts.len() == 1 {
             chart.draw_series(std::iter::once(Circle::new(pts[0], 2, c.filled())))?;
         } else if dashed {
-            chart.draw_series(DashedLineSeries::new(pts, 8, 5, c.stroke_width(2)))?;
+            chart.draw_series(DashedLineSeries::new(pts, 8, 5, c.stroke_width(style::line_width())))?;
         } else {
-            chart.draw_series(LineSeries::new(pts, c.stroke_width(2)))?;
+            chart.draw_series(LineSeries::new(pts, c.stroke_width(style::line_width())))?;
         }
     }
     Ok(())
@@ -298,9 +298,11 @@ impl Figure for TrueVsReported<'_> {
         let h = Header { title: TVR_TITLE, subtitle: Some(&sub), keys: &keys };
         if self.multiples() {
             let (rows, _) = figure::grid(self.set.scenarios.len(), self.columns());
-            (1100, h.height(1100) + rows as u32 * 380)
+            let w = style::px(1100);
+            (w, h.height(w) + rows as u32 * style::px(380))
         } else {
-            (1100, h.height(1100) + 560)
+            let w = style::px(1100);
+            (w, h.height(w) + style::px(560))
         }
     }
 
@@ -326,7 +328,7 @@ impl Figure for TrueVsReported<'_> {
                 break;
             }
             let mut builder = ChartBuilder::on(area);
-            builder.margin(12).margin_right(24).x_label_area_size(48).y_label_area_size(figure::y_label_room(&ticks, y0, y1));
+            builder.margin(12).margin_right(24).x_label_area_size(style::px(48)).y_label_area_size(figure::y_label_room(&ticks, y0, y1));
             if self.multiples() {
                 let room = area.dim_in_pixel().0.saturating_sub(40);
                 builder.caption(super::compare::fit(&self.set.scenarios[i], room, CAPTION), style::text(CAPTION));

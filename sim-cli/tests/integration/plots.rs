@@ -472,3 +472,23 @@ fn issue_18_report_opens_with_the_answer_and_screenshots_when_a_browser_exists()
     }
     eprintln!("screenshots of report.html in {}", shots.display());
 }
+
+/// Issue 18: `--style projector` redraws with larger type and two panels a row.
+#[test]
+fn issue_18_projector_style_draws_larger_type_and_fewer_panels_a_row() {
+    let tmp = temp();
+    let out = compare_into(tmp.path());
+    let font_sizes = |p: &Path| -> Vec<f64> {
+        let text = std::fs::read_to_string(p).unwrap();
+        text.split("font-size=\"").skip(1).filter_map(|r| r.split('"').next()?.parse().ok()).collect()
+    };
+    let small = font_sizes(&out.join("summary.svg"));
+    assert_eq!(png_size(&out.join("dashboard.png")).0, 1600);
+    sim(tmp.path(), &["plot", "cmp", "--style", "projector"]).assert_success();
+    check_report(&out);
+    assert_eq!(png_size(&out.join("dashboard.png")).0, 1200, "two panels of 600 pixels a row");
+    let big = font_sizes(&out.join("summary.svg"));
+    let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    assert!(min(&big) >= 1.4 * min(&small), "the smallest text grows: {} -> {}", min(&small), min(&big));
+    sim(tmp.path(), &["plot", "cmp", "--style", "poster"]).assert_code(2);
+}
