@@ -406,17 +406,24 @@ fn compare_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
             ))
         );
     }
-    for t in trends.iter().filter(|t| t.still_changing) {
-        if let Some(d) = Metric::from_name(&t.metric).and_then(|mm| words::drift(mm, &year_means(&t.scenario, &t.metric))) {
-            let _ = writeln!(
-                top,
-                "<li><strong>still changing</strong>: {}'s {} (the whole-window summary hides this; see the year-by-year table)</li>",
-                esc(&t.scenario),
-                esc(&d)
-            );
+    // One line per drifting scenario, its drifting metrics together.
+    let mut drifting = false;
+    for s in &scenarios {
+        let drifts: Vec<String> = trends
+            .iter()
+            .filter(|t| &t.scenario == s && t.still_changing)
+            .filter_map(|t| Metric::from_name(&t.metric).and_then(|mm| words::drift(mm, &year_means(&t.scenario, &t.metric))))
+            .collect();
+        if !drifts.is_empty() {
+            drifting = true;
+            let _ = writeln!(top, "<li><strong>still changing</strong>: {}'s {}</li>", esc(s), esc(&drifts.join("; ")));
         }
     }
-    top.push_str("</ul></div>\n");
+    top.push_str("</ul>");
+    if drifting {
+        top.push_str("<p>A whole-window summary of a metric that is still changing hides its trend: read the year-by-year table before comparing options on it.</p>");
+    }
+    top.push_str("</div>\n");
     if let Some(n) = replicates.filter(|&n| (n as usize) < words::MIN_RELIABLE_REPLICATES) {
         let _ = writeln!(
             top,
