@@ -204,6 +204,7 @@ fn execute(
 ) -> Result<(), CliError> {
     let started = SystemTime::now();
     let clock = Instant::now();
+    words::set_currency(&named[baseline].1.money.currency_symbol);
     let seeds: Vec<u64> = (0..replicates as u64).map(|r| run_seed(master, 0, r)).collect();
     let total = (named.len() * seeds.len()) as u64;
     let bar = ProgressBar::new(total).with_style(

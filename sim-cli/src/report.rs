@@ -85,6 +85,9 @@ fn manifest(dir: &Path) -> io::Result<Value> {
 /// Returns the files written.
 pub fn redraw(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
     let command = command_of(dir).map_err(|e| error(dir, e))?;
+    if let Ok(m) = manifest(dir) {
+        crate::words::set_currency(&crate::words::currency_of_manifest(&m));
+    }
     let mut files = plots::draw_for(&command, dir).map_err(|e| error(dir, e))?;
     if command != "run" {
         files.push(write_report(dir).map_err(|e| error(dir, e))?);

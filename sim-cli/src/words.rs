@@ -8,9 +8,44 @@ use sim_core::metrics::Metric;
 
 use crate::plots::style::significant;
 
-/// The symbol money is shown with. The model's money defaults come from UK sources (CIPD 2022 in
-/// pounds), so its figures read as pounds.
-pub const CURRENCY: &str = "£";
+/// The symbol money is shown with by default (the scenario parameter `money.currency_symbol`
+/// sets it; the model's money defaults are UK figures, in pounds).
+pub const DEFAULT_CURRENCY: &str = "£";
+
+thread_local! {
+    static CURRENCY: std::cell::RefCell<String> = std::cell::RefCell::new(DEFAULT_CURRENCY.to_string());
+}
+
+/// Sets the symbol money is shown with from now on by this thread (the compared scenarios'
+/// `money.currency_symbol`).
+pub fn set_currency(symbol: &str) {
+    CURRENCY.with(|c| *c.borrow_mut() = symbol.to_string());
+}
+
+/// The symbol money is shown with.
+pub fn currency() -> String {
+    CURRENCY.with(|c| c.borrow().clone())
+}
+
+/// The currency symbol of a sim output folder's manifest: its first scenario's (compare) or its
+/// scenario's (run, sweep base) `money.currency_symbol`, else the default.
+pub fn currency_of_manifest(m: &serde_json::Value) -> String {
+    // A comparison shows money as its baseline does.
+    let baseline = m.get("baseline").and_then(|b| b.as_str());
+    let of_baseline = m.get("scenarios").and_then(|s| s.as_array()).and_then(|list| {
+        list.iter()
+            .find(|s| baseline.is_some() && s.get("name").and_then(|n| n.as_str()) == baseline)
+            .and_then(|s| s.pointer("/parameters/money/currency_symbol")?.as_str())
+    });
+    if let Some(c) = of_baseline {
+        return c.to_string();
+    }
+    ["/scenarios/0/parameters/money/currency_symbol", "/parameters/money/currency_symbol", "/base/money/currency_symbol"]
+        .iter()
+        .find_map(|p| m.pointer(p).and_then(|v| v.as_str()))
+        .unwrap_or(DEFAULT_CURRENCY)
+        .to_string()
+}
 
 /// Replicates below which intervals are too unreliable to read without a warning.
 pub const MIN_RELIABLE_REPLICATES: usize = 5;
@@ -43,7 +78,7 @@ pub fn label_of(name: &str) -> String {
 
 /// The unit of a metric by name as people read it ("" when unknown).
 pub fn unit_of(name: &str) -> String {
-    Metric::from_name(name).map(|m| m.unit_for_people(CURRENCY)).unwrap_or_default()
+    Metric::from_name(name).map(|m| m.unit_for_people(&currency())).unwrap_or_default()
 }
 
 fn signed(x: f64) -> String {
@@ -63,7 +98,7 @@ pub fn value(m: Metric, v: f64) -> String {
     if m.is_share() {
         format!("{}%", significant(100.0 * v, 3))
     } else if m.is_money() {
-        format!("{CURRENCY}{}", significant(v, 3))
+        format!("{}{}", currency(), significant(v, 3))
     } else {
         significant(v, 3)
     }
@@ -137,7 +172,7 @@ impl Change {
         } else if m.is_money() && self.pct_change.is_finite() {
             format!("{}%{}", signed(self.pct_change), ci(self.pct_ci_low, self.pct_ci_high, 1.0))
         } else {
-            let unit = match m.unit_for_people(CURRENCY) {
+            let unit = match m.unit_for_people(&currency()) {
                 u if u.is_empty() || u == "0 to 1" || u == "ratio" => String::new(),
                 u => format!(" {u}"),
             };
@@ -179,7 +214,7 @@ pub fn drift(m: Metric, years: &[f64]) -> Option<String> {
     } else if m.is_money() && first != 0.0 {
         format!("{}%", plain(100.0 * change.abs() / first.abs()))
     } else {
-        match m.unit_for_people(CURRENCY) {
+        match m.unit_for_people(&currency()) {
             u if u.is_empty() || u == "0 to 1" || u == "ratio" => plain(change.abs()),
             u => format!("{} {u}", plain(change.abs())),
         }
@@ -218,6 +253,18 @@ mod tests {
             "enablement against top-down: failure demand -45 points [-47, -43] (better); staff burnout +0.1 [0.05, 0.15] (worse)"
         );
         assert!(headline("a", "b", &[change(Metric::TrustMean, 0.1, -0.1, 0.3)]).contains("no difference beyond noise"));
+    }
+
+    #[test]
+    fn money_shows_the_chosen_symbol() {
+        assert_eq!(value(Metric::CostPerResolvedNeed, 300.0), "£300");
+        set_currency("€");
+        assert_eq!(value(Metric::CostPerResolvedNeed, 300.0), "€300");
+        assert_eq!(unit_of("cost_per_resolved_need"), "€ per resolution");
+        set_currency(DEFAULT_CURRENCY);
+        let m = serde_json::json!({"scenarios": [{"parameters": {"money": {"currency_symbol": "$"}}}]});
+        assert_eq!(currency_of_manifest(&m), "$");
+        assert_eq!(currency_of_manifest(&serde_json::json!({})), "£");
     }
 
     #[test]

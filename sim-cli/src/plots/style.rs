@@ -124,7 +124,7 @@ pub fn unit_label(metric: &str) -> String {
     match Metric::from_name(metric).map(Metric::unit) {
         Some("0..1") => "index, 0..1".to_string(),
         Some("share") => "share, 0..1".to_string(),
-        Some(u) => u.replace("currency", crate::words::CURRENCY),
+        Some(u) => u.replace("currency", &crate::words::currency()),
         None => String::new(),
     }
 }

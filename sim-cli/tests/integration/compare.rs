@@ -345,3 +345,34 @@ fn issue_18_a_drifting_option_is_flagged_with_its_yearly_values() {
     assert!(report.contains("late-reform's failure demand fell"), "the report's headline shows the drift");
     assert!(report.contains("Year by year") && report.contains("year 3"));
 }
+
+/// Issue 18: money is shown with the baseline scenario's `money.currency_symbol`, in the terminal,
+/// the report and the figures, and `sim plot` redraws it the same; the model's numbers do not
+/// depend on it.
+#[test]
+fn issue_18_money_shows_the_scenarios_currency_symbol() {
+    let tmp = temp();
+    let euro =
+        |name: &str, preset: &str| format!("name = \"{name}\"\n[governance]\npreset = \"{preset}\"\n[money]\ncurrency_symbol = \"€\"\n");
+    std::fs::write(tmp.path().join("a.toml"), euro("td-euro", "top_down")).unwrap();
+    std::fs::write(tmp.path().join("b.toml"), euro("en-euro", "enablement")).unwrap();
+    let mut args = vec!["compare", "a.toml", "b.toml", "--replicates", "2", "--out", "eur"];
+    args.extend(FAST);
+    let o = sim(tmp.path(), &args);
+    o.assert_success().assert_stdout_has(&["cost per resolved need €"]);
+    assert!(!o.stdout.contains('£'), "{o}");
+    let out = tmp.path().join("eur");
+    let report = String::from_utf8(bytes(&out.join("report.html"))).unwrap();
+    assert!(report.contains("€ per resolution") && !report.contains('£'));
+    let summary_svg = String::from_utf8(bytes(&out.join("summary.svg"))).unwrap();
+    assert!(summary_svg.contains("€/resolution"));
+    let before = bytes(&out.join("summary.svg"));
+    sim(tmp.path(), &["plot", "eur"]).assert_success();
+    assert!(bytes(&out.join("summary.svg")) == before, "sim plot redraws with the same symbol");
+    // Same numbers as the pound-sign presets.
+    let mut args = vec!["compare", TOP_DOWN, ENABLEMENT, "--replicates", "2", "--out", "gbp"];
+    args.extend(FAST);
+    sim(tmp.path(), &args).assert_success();
+    let col = |dir: &str| -> Vec<String> { rows(&tmp.path().join(dir).join("summary.csv")).iter().map(|r| r[3].to_string()).collect() };
+    assert_eq!(col("eur"), col("gbp"), "the symbol changes no result");
+}
