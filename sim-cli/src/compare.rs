@@ -1,5 +1,7 @@
 //! `sim compare`: replicates of several scenarios with common random numbers (replicate r of every
-//! scenario uses the same seed), reduced to ensemble.csv, summary.csv and effects.csv. With no
+//! scenario uses the same seed), reduced to ensemble.csv, summary.csv (the whole window and each
+//! year of it), effects.csv (every option minus the baseline), trends.csv (does a metric still
+//! drift over the window?) and replicates.csv/.parquet (every replicate's summary). With no
 //! arguments `sim` runs the built-in comparison of the top-down and enablement presets.
 
 use std::io;
@@ -9,23 +11,25 @@ use std::time::{Instant, SystemTime};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
-use sim_core::experiment::ensemble::{Ensemble, effects};
-use sim_core::metrics::Metric;
+use sim_core::experiment::ensemble::{Effect, Ensemble, Estimate, effects};
+use sim_core::metrics::{Metric, RunSummary};
 use sim_core::model::{RunOutput, run};
 use sim_core::rng::run_seed;
 use sim_core::scenario::{Override, Scenario};
-use sim_core::steady::{SteadyState, pooled, steady_state};
+use sim_core::steady::{SteadyState, pooled, steady_state, summary_between, years};
 
 use crate::CliError;
 use crate::output::{OutDir, Written, number};
 use crate::ui::num;
+use crate::words::{self, Change, MIN_RELIABLE_REPLICATES};
 use serde_json::json;
 
 const EXAMPLES: &str = "\
 Examples:
   sim compare scenarios/top-down.toml scenarios/enablement.toml
   sim compare scenarios/*.toml --replicates 50 --days 1095 --out out/reforms
-  sim compare a.toml b.toml --set workforce.frontline_staff=100   (applied to every scenario)";
+  sim compare a.toml b.toml --set workforce.frontline_staff=100   (applied to every scenario)
+  sim compare top-down.toml reform.toml enablement.toml --baseline reform";
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = EXAMPLES)]
@@ -45,12 +49,20 @@ pub struct CompareArgs {
     /// Override one parameter in every scenario, e.g. workforce.frontline_staff=100 (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
+    /// The scenario (by its name) every other is compared against: effects are option minus
+    /// baseline. Default: the first scenario.
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
     /// Output folder: new, empty, or an earlier sim output (replaced as a whole).
     #[arg(long, default_value = "sim-out/compare")]
     pub out: PathBuf,
     /// How the result lines on stdout are printed.
     #[arg(long, value_enum, default_value_t)]
     pub format: crate::ui::Format,
+    /// How the figures are drawn: `screen`, or `projector` (large type, thick lines, two panels
+    /// a row) for a room.
+    #[arg(long, value_enum, default_value_t)]
+    pub style: crate::plots::style::PlotStyle,
 }
 
 /// One compared scenario as the manifest records it.
@@ -70,6 +82,8 @@ struct CompareManifest<'a> {
     command_line: Vec<String>,
     master_seed: u64,
     replicates: u32,
+    /// The scenario every other is compared against.
+    baseline: &'a str,
     /// Seed of replicate r, the same in every scenario.
     seeds: Vec<u64>,
     scenarios: Vec<ScenarioRecord<'a>>,
@@ -78,6 +92,7 @@ struct CompareManifest<'a> {
 }
 
 pub fn compare(args: CompareArgs, command_line: &[String]) -> Result<(), CliError> {
+    crate::plots::style::set_plot_style(args.style);
     let mut set = args.set.clone();
     if let Some(days) = args.days {
         set.push(format!("run.days={days}"));
@@ -90,9 +105,29 @@ pub fn compare(args: CompareArgs, command_line: &[String]) -> Result<(), CliErro
     if named.len() < 2 {
         return Err(CliError::BadInput("compare needs at least two scenarios".into()));
     }
+    unique_names(&mut named);
+    let baseline = match &args.baseline {
+        None => 0,
+        Some(b) => named.iter().position(|(_, s)| &s.name == b).ok_or_else(|| {
+            let names: Vec<&str> = named.iter().map(|(_, s)| s.name.as_str()).collect();
+            CliError::BadInput(format!("--baseline `{b}` is none of the compared scenarios; their names are: {}", names.join(", ")))
+        })?,
+    };
     let inputs: Vec<&Path> = args.scenarios.iter().map(PathBuf::as_path).collect();
     let dest = OutDir::prepare(&args.out, &inputs)?;
-    execute(named, args.replicates, args.seed, &dest, args.format, command_line)
+    execute(named, baseline, args.replicates, args.seed, &dest, args.format, command_line)
+}
+
+/// Names label every output row; make them unique ("a", "a-2", ...).
+fn unique_names(named: &mut [(Option<PathBuf>, Scenario)]) {
+    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    for (_, s) in named.iter_mut() {
+        let count = seen.entry(s.name.clone()).or_insert(0);
+        *count += 1;
+        if *count > 1 {
+            s.name = format!("{}-{}", s.name, count);
+        }
+    }
 }
 
 /// The built-in comparison: the top-down and enablement presets on the default scenario.
@@ -103,11 +138,64 @@ pub fn builtin(command_line: &[String]) -> Result<(), CliError> {
     };
     let named = vec![(None, preset("top_down", "top-down")?), (None, preset("enablement", "enablement")?)];
     let dest = OutDir::prepare(Path::new("sim-out/compare"), &[])?;
-    execute(named, 20, 1, &dest, crate::ui::Format::Text, command_line)
+    execute(named, 0, 20, 1, &dest, crate::ui::Format::Text, command_line)
+}
+
+/// One scenario's replicates, reduced: the ensemble, the pooled steadiness of the key metrics and
+/// each replicate's summary of every year of the window.
+struct Reduced {
+    ensemble: Ensemble,
+    steady: SteadyState,
+    /// `yearly[replicate][year]`.
+    yearly: Vec<Vec<RunSummary>>,
+}
+
+impl Reduced {
+    fn years(&self) -> usize {
+        self.yearly.first().map(Vec::len).unwrap_or(0)
+    }
+
+    /// The estimate over replicates of `m` in year `y` (0-based).
+    fn year(&self, m: Metric, y: usize) -> Estimate {
+        Estimate::of_metric(m, self.yearly.iter().map(|r| r.get(y).and_then(|s| s.get(m.name())).unwrap_or(f64::NAN)))
+    }
+}
+
+/// The words of a steadiness check: the drift of each key metric whose slope over the window is
+/// significant across replicates.
+fn drifts(r: &Reduced) -> Vec<String> {
+    r.steady
+        .metrics
+        .iter()
+        .filter(|(_, st)| st.significant_trend)
+        .filter_map(|(name, _)| {
+            let m = Metric::from_name(name)?;
+            let years: Vec<f64> = (0..r.years()).map(|y| r.year(m, y).mean).collect();
+            words::drift(m, &years)
+        })
+        .collect()
+}
+
+fn changes(effects: &[Effect]) -> Vec<Change> {
+    effects
+        .iter()
+        .filter_map(|e| {
+            Some(Change {
+                metric: Metric::from_name(e.metric)?,
+                difference: e.difference,
+                ci_low: e.ci_low,
+                ci_high: e.ci_high,
+                pct_change: e.pct_change,
+                pct_ci_low: e.pct_ci_low,
+                pct_ci_high: e.pct_ci_high,
+            })
+        })
+        .collect()
 }
 
 fn execute(
-    mut named: Vec<(Option<PathBuf>, Scenario)>,
+    named: Vec<(Option<PathBuf>, Scenario)>,
+    baseline: usize,
     replicates: u32,
     master: u64,
     out: &OutDir,
@@ -116,15 +204,7 @@ fn execute(
 ) -> Result<(), CliError> {
     let started = SystemTime::now();
     let clock = Instant::now();
-    // Names label every output row; make them unique.
-    let mut seen = std::collections::BTreeMap::<String, usize>::new();
-    for (_, s) in &mut named {
-        let count = seen.entry(s.name.clone()).or_insert(0);
-        *count += 1;
-        if *count > 1 {
-            s.name = format!("{}-{}", s.name, count);
-        }
-    }
+    words::set_currency(&named[baseline].1.money.currency_symbol);
     let seeds: Vec<u64> = (0..replicates as u64).map(|r| run_seed(master, 0, r)).collect();
     let total = (named.len() * seeds.len()) as u64;
     let bar = ProgressBar::new(total).with_style(
@@ -136,7 +216,7 @@ fn execute(
     if crate::ui::quiet() {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let (ensembles, steady): (Vec<Ensemble>, Vec<SteadyState>) = named
+    let reduced: Vec<Reduced> = named
         .iter()
         .map(|(_, s)| {
             let runs: Vec<RunOutput> = seeds
@@ -148,9 +228,17 @@ fn execute(
                 })
                 .collect();
             let steady: Vec<SteadyState> = runs.iter().map(|r| steady_state(&r.series, r.summary.window_start_day)).collect();
-            (Ensemble::from_runs(&s.name, &runs), pooled(&steady))
+            let yearly = runs
+                .iter()
+                .map(|r| {
+                    let end = r.series.days.last().copied().unwrap_or(0);
+                    let spans = if r.series.is_empty() { Vec::new() } else { years(r.summary.window_start_day, end) };
+                    spans.iter().map(|&(a, b)| summary_between(&r.series, a, b)).collect()
+                })
+                .collect();
+            Reduced { ensemble: Ensemble::from_runs(&s.name, &runs), steady: pooled(&steady), yearly }
         })
-        .unzip();
+        .collect();
     bar.finish_and_clear();
 
     let manifest = CompareManifest {
@@ -160,6 +248,7 @@ fn execute(
         command_line: command_line.to_vec(),
         master_seed: master,
         replicates,
+        baseline: &named[baseline].1.name,
         seeds: seeds.clone(),
         scenarios: named
             .iter()
@@ -173,25 +262,26 @@ fn execute(
         start_time: humantime::format_rfc3339_seconds(started).to_string(),
         wall_time_seconds: clock.elapsed().as_secs_f64(),
     };
-    let written = write(out, &ensembles, &manifest)?;
+    let base = &reduced[baseline].ensemble;
+    let option_effects: Vec<(usize, Vec<Effect>)> =
+        reduced.iter().enumerate().filter(|(i, _)| *i != baseline).map(|(i, r)| (i, effects(&r.ensemble, base))).collect();
+    let written = write(out, &reduced, &option_effects, &seeds, &manifest)?;
 
-    for e in &ensembles {
+    // Per scenario: the key metrics in words.
+    for r in &reduced {
+        let e = &r.ensemble;
         let f = |m: Metric| e.summary(m);
-        let (fd, tr, cost) = (f(Metric::FailureDemandShare), f(Metric::TrueResolutionRate), f(Metric::CostPerResolvedNeed));
-        let est = |x: &sim_core::experiment::ensemble::Estimate| json!({"mean": num(x.mean), "ci_low": num(x.ci_low), "ci_high": num(x.ci_high), "n": x.n});
+        let est = |x: &Estimate| json!({"mean": num(x.mean), "ci_low": num(x.ci_low), "ci_high": num(x.ci_high), "n": x.n});
+        let text: Vec<String> = [Metric::FailureDemandShare, Metric::TrueResolutionRate, Metric::CostPerResolvedNeed]
+            .iter()
+            .map(|&m| {
+                let x = f(m);
+                format!("{} {} {}", words::short_label(m), words::value(m, x.mean), words::interval(m, x.ci_low, x.ci_high))
+            })
+            .collect();
         crate::ui::result(
             format,
-            &format!(
-                "{:<16} failure demand {:5.1}% [{:.1}, {:.1}]  true resolution {:5.1}%  cost per resolved need {:7.0} [{:.0}, {:.0}]",
-                e.scenario,
-                100.0 * fd.mean,
-                100.0 * fd.ci_low,
-                100.0 * fd.ci_high,
-                100.0 * tr.mean,
-                cost.mean,
-                cost.ci_low,
-                cost.ci_high
-            ),
+            &format!("{:<16} {}", e.scenario, text.join("; ")),
             json!({
                 "kind": "summary",
                 "command": "compare",
@@ -201,10 +291,35 @@ fn execute(
             }),
         );
     }
-    for (e, st) in ensembles.iter().zip(&steady) {
-        for (metric, m) in &st.metrics {
+    // The headline: every option against the baseline, and what is still changing.
+    for (i, effs) in &option_effects {
+        let (option, base_name) = (&reduced[*i].ensemble.scenario, &base.scenario);
+        let line = words::headline(option, base_name, &changes(effs));
+        crate::ui::result(
+            format,
+            &line,
+            json!({"kind": "headline", "command": "compare", "option": option, "baseline": base_name, "text": line}),
+        );
+    }
+    for r in &reduced {
+        for d in drifts(r) {
+            let line = format!("still changing: {}'s {d}", r.ensemble.scenario);
+            crate::ui::result(
+                format,
+                &line,
+                json!({"kind": "still_changing", "command": "compare", "scenario": r.ensemble.scenario, "text": line}),
+            );
+        }
+    }
+    if (replicates as usize) < MIN_RELIABLE_REPLICATES {
+        eprintln!(
+            "warning: only {replicates} replicates per scenario: intervals from fewer than {MIN_RELIABLE_REPLICATES} are wide and unreliable; use --replicates 20 or more for a decision"
+        );
+    }
+    for r in &reduced {
+        for (metric, m) in &r.steady.metrics {
             if let Some(w) = m.warning(metric) {
-                eprintln!("warning: {}: still changing: {w} (mean over {replicates} replicates)", e.scenario);
+                eprintln!("warning: {}: still changing: {w} (mean over {replicates} replicates)", r.ensemble.scenario);
             }
         }
     }
@@ -212,18 +327,33 @@ fn execute(
     written.check_plots(out)
 }
 
-fn write(out: &OutDir, ensembles: &[Ensemble], manifest: &CompareManifest) -> Result<Written, CliError> {
+fn write(
+    out: &OutDir,
+    reduced: &[Reduced],
+    option_effects: &[(usize, Vec<Effect>)],
+    seeds: &[u64],
+    manifest: &CompareManifest,
+) -> Result<Written, CliError> {
     let staging = out.staging()?;
-    write_tables(staging.path(), ensembles, manifest).map_err(|e| out.failed(e))?;
+    write_tables(staging.path(), reduced, option_effects, seeds, manifest).map_err(|e| out.failed(e))?;
     // Plots and report.html, drawn from the files just written.
     let plots = crate::report::draw_into(staging.path(), "compare", true);
     staging.commit(plots)
 }
 
-fn write_tables(dir: &Path, ensembles: &[Ensemble], manifest: &CompareManifest) -> io::Result<()> {
+/// The `window` of the whole summary window in summary.csv; years are `year_1`, `year_2`, ...
+pub const WHOLE_WINDOW: &str = "all";
+
+fn write_tables(
+    dir: &Path,
+    reduced: &[Reduced],
+    option_effects: &[(usize, Vec<Effect>)],
+    seeds: &[u64],
+    manifest: &CompareManifest,
+) -> io::Result<()> {
     let mut w = csv::Writer::from_path(dir.join("ensemble.csv"))?;
     w.write_record(["scenario", "day", "metric", "mean", "ci_low", "ci_high"])?;
-    for e in ensembles {
+    for e in reduced.iter().map(|r| &r.ensemble) {
         for (mi, m) in Metric::ALL.iter().enumerate() {
             for (d, est) in e.daily[mi].iter().enumerate() {
                 w.write_record([
@@ -239,39 +369,119 @@ fn write_tables(dir: &Path, ensembles: &[Ensemble], manifest: &CompareManifest) 
     }
     w.flush()?;
     let mut w = csv::Writer::from_path(dir.join("summary.csv"))?;
-    w.write_record(["scenario", "metric", "mean", "ci_low", "ci_high", "n"])?;
-    for e in ensembles {
+    w.write_record(["scenario", "window", "metric", "mean", "ci_low", "ci_high", "n"])?;
+    for r in reduced {
+        let scenario = r.ensemble.scenario.as_str();
+        let mut row = |window: &str, m: Metric, est: Estimate| {
+            w.write_record([scenario, window, m.name(), &number(est.mean), &number(est.ci_low), &number(est.ci_high), &est.n.to_string()])
+        };
         for &m in Metric::ALL {
-            let est = e.summary(m);
-            w.write_record([
-                e.scenario.as_str(),
-                m.name(),
-                &number(est.mean),
-                &number(est.ci_low),
-                &number(est.ci_high),
-                &est.n.to_string(),
-            ])?;
+            row(WHOLE_WINDOW, m, r.ensemble.summary(m))?;
         }
-    }
-    w.flush()?;
-    let mut w = csv::Writer::from_path(dir.join("effects.csv"))?;
-    w.write_record(["scenario_a", "scenario_b", "metric", "difference", "ci_low", "ci_high", "effect_size", "n"])?;
-    for i in 0..ensembles.len() {
-        for j in i + 1..ensembles.len() {
-            for e in effects(&ensembles[i], &ensembles[j]) {
-                w.write_record([
-                    &e.scenario_a,
-                    &e.scenario_b,
-                    e.metric,
-                    &number(e.difference),
-                    &number(e.ci_low),
-                    &number(e.ci_high),
-                    &number(e.effect_size),
-                    &e.n.to_string(),
-                ])?;
+        for y in 0..r.years() {
+            let window = format!("year_{}", y + 1);
+            for &m in Metric::ALL {
+                row(&window, m, r.year(m, y))?;
             }
         }
     }
     w.flush()?;
+    let mut w = csv::Writer::from_path(dir.join("effects.csv"))?;
+    w.write_record([
+        "scenario_a",
+        "scenario_b",
+        "metric",
+        "difference",
+        "ci_low",
+        "ci_high",
+        "pct_change",
+        "pct_ci_low",
+        "pct_ci_high",
+        "verdict",
+        "effect_size",
+        "n",
+    ])?;
+    for (_, effs) in option_effects {
+        for e in effs {
+            let verdict =
+                Metric::from_name(e.metric).map(|m| words::Verdict::of(m, e.difference, e.ci_low, e.ci_high).word()).unwrap_or("");
+            w.write_record([
+                &e.scenario_a,
+                &e.scenario_b,
+                e.metric,
+                &number(e.difference),
+                &number(e.ci_low),
+                &number(e.ci_high),
+                &number(e.pct_change),
+                &number(e.pct_ci_low),
+                &number(e.pct_ci_high),
+                verdict,
+                &number(e.effect_size),
+                &e.n.to_string(),
+            ])?;
+        }
+    }
+    w.flush()?;
+    let mut w = csv::Writer::from_path(dir.join("trends.csv"))?;
+    w.write_record([
+        "scenario",
+        "metric",
+        "years",
+        "first_year",
+        "last_year",
+        "slope_per_year",
+        "slope_ci_low",
+        "slope_ci_high",
+        "still_changing",
+    ])?;
+    for r in reduced {
+        for (name, st) in &r.steady.metrics {
+            let Some(m) = Metric::from_name(name) else { continue };
+            let years: Vec<f64> = (0..r.years()).map(|y| r.year(m, y).mean).collect();
+            let opt = |x: Option<f64>| number(x.unwrap_or(f64::NAN));
+            w.write_record([
+                r.ensemble.scenario.as_str(),
+                name,
+                &years.len().to_string(),
+                &number(years.first().copied().unwrap_or(f64::NAN)),
+                &number(years.last().copied().unwrap_or(f64::NAN)),
+                &opt(st.slope_per_year),
+                &opt(st.slope_ci_low),
+                &opt(st.slope_ci_high),
+                if st.significant_trend { "true" } else { "false" },
+            ])?;
+        }
+    }
+    w.flush()?;
+    write_replicates(dir, reduced, seeds)?;
     crate::output::write_json(&dir.join("manifest.json"), manifest)
+}
+
+/// replicates.csv and replicates.parquet: one row per scenario and replicate, with its seed and
+/// its summary of every metric over the whole window.
+fn write_replicates(dir: &Path, reduced: &[Reduced], seeds: &[u64]) -> io::Result<()> {
+    use crate::sweep_tables::{Column, ColumnType, Layout};
+    let csv_path = dir.join("replicates.csv");
+    let mut w = csv::Writer::from_path(&csv_path)?;
+    let mut header = vec!["scenario", "replicate", "seed"];
+    header.extend(Metric::ALL.iter().map(|m| m.name()));
+    w.write_record(&header)?;
+    for r in reduced {
+        for (rep, (s, seed)) in r.ensemble.summaries.iter().zip(seeds).enumerate() {
+            let mut row = vec![r.ensemble.scenario.clone(), rep.to_string(), seed.to_string()];
+            row.extend(Metric::ALL.iter().map(|m| number(s.get(m.name()).unwrap_or(f64::NAN))));
+            w.write_record(&row)?;
+        }
+    }
+    w.flush()?;
+    drop(w);
+    let kind = |i: usize| match i {
+        0 => ColumnType::Utf8,
+        1 | 2 => ColumnType::UInt64,
+        _ => ColumnType::Float64,
+    };
+    let layout =
+        Layout { columns: header.iter().enumerate().map(|(i, n)| Column { name: n.to_string(), kind: kind(i) }).collect(), parameters: 0 };
+    crate::sweep_tables::write_parquet(&csv_path, &dir.join("replicates.parquet"), &layout).map_err(io::Error::other)?;
+    Ok(())
 }

@@ -17,7 +17,7 @@ use crate::CliError;
 const EXAMPLES: &str = "\
 Examples:
   sim describe levers                          the governance levers, top-down and enablement presets
-  sim describe metrics --format csv            every metric: name, unit, summary, doc
+  sim describe metrics --format csv            every metric: name, label, unit, which way is better, bounds, summary, doc
   sim describe parameters --format markdown    every parameter: default, unit, range, source, doc
   sim describe scenario scenarios/surge.toml   the file's question, its resolved parameters
                                                (* marks those that differ from the defaults), events
@@ -224,11 +224,24 @@ fn summary_kind(m: Metric) -> String {
 }
 
 pub fn metrics(format: Format) -> String {
-    let mut t = Table::new(&["metric", "unit", "summary", "undefined_when", "doc"]);
+    let mut t = Table::new(&["metric", "label", "unit", "better", "bounds", "summary", "undefined_when", "doc"]);
+    let bound = |x: f64| {
+        if x.is_finite() {
+            format!("{x}")
+        } else if x > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
+    };
     for &m in Metric::ALL {
+        let (lo, hi) = m.bounds();
         t.push(vec![
             m.name().into(),
+            m.label().into(),
             m.unit().into(),
+            m.direction().word().into(),
+            format!("{} to {}", bound(lo), bound(hi)),
             summary_kind(m),
             m.undefined_when().unwrap_or_else(|| "never".into()),
             m.doc().into(),

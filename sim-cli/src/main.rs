@@ -15,6 +15,7 @@ mod sweep_exec;
 mod sweep_tables;
 mod ui;
 mod warmup;
+mod words;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -477,6 +477,7 @@ fn figure(results: &[PatternResult], seeds: u64, quick: bool) -> DotPanels {
                         value: c.mean,
                         lo: c.ci_low,
                         hi: c.ci_high,
+                        replicates: Vec::new(),
                     }
                 })
                 .collect();

@@ -24,7 +24,7 @@ use crate::plots::{self, data, style};
 
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  sim plot sim-out/compare\n  sim plot out/grid\n  sim plot sim-out/compare --metric backlog --metric quits"
+    after_help = "Examples:\n  sim plot sim-out/compare\n  sim plot out/grid\n  sim plot sim-out/compare --metric backlog --metric quits\n  sim plot sim-out/compare --style projector"
 )]
 pub struct PlotArgs {
     /// Output folder of `sim run`, `sim compare`, `sim sweep`, `sim merge` or `sim sensitivity`.
@@ -32,10 +32,15 @@ pub struct PlotArgs {
     /// Also draw this metric's daily series on its own (series_METRIC.png/.svg; repeatable).
     #[arg(long = "metric", value_name = "METRIC")]
     pub metrics: Vec<String>,
+    /// How the figures are drawn: `screen`, or `projector` (large type, thick lines, two panels
+    /// a row) for a room.
+    #[arg(long, value_enum, default_value_t)]
+    pub style: plots::style::PlotStyle,
 }
 
-/// `sim plot DIR [--metric M]...`.
+/// `sim plot DIR [--metric M]... [--style projector]`.
 pub fn plot(args: PlotArgs) -> Result<(), CliError> {
+    plots::style::set_plot_style(args.style);
     let mut files = redraw(&args.dir)?;
     if !args.metrics.is_empty() {
         files.extend(plots::draw_metric_series(&args.dir, &args.metrics).map_err(|e| error(&args.dir, e))?);
@@ -80,6 +85,9 @@ fn manifest(dir: &Path) -> io::Result<Value> {
 /// Returns the files written.
 pub fn redraw(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
     let command = command_of(dir).map_err(|e| error(dir, e))?;
+    if let Ok(m) = manifest(dir) {
+        crate::words::set_currency(&crate::words::currency_of_manifest(&m));
+    }
     let mut files = plots::draw_for(&command, dir).map_err(|e| error(dir, e))?;
     if command != "run" {
         files.push(write_report(dir).map_err(|e| error(dir, e))?);
@@ -147,17 +155,22 @@ img{max-width:100%;height:auto;border:1px solid #eee}\
 table{border-collapse:collapse;margin:.8em 0;font-size:.92em}th,td{border:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top}\
 th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
 .ci{color:#666}pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:.85em;max-height:40em}\
-nav a{margin-right:1em}.muted{color:#777}";
+nav a{margin-right:1em}.muted{color:#777}\
+.headline{font-size:1.15em;background:#fffbe6;border-left:4px solid #E69F00;padding:.5em .9em;margin:.8em 0}\
+.headline li{margin:.2em 0}.warn{background:#fdecea;border-left:4px solid #D55E00;padding:.4em .8em}\
+.better{color:#0072B2;font-weight:bold}.worse{color:#D55E00;font-weight:bold}.unclear,.neutral{color:#777}";
 
 /// A document under construction.
 struct Html {
     out: String,
     nav: Vec<(String, String)>,
+    /// Shown under the title, before everything else: the answer in words and any warning.
+    top: String,
 }
 
 impl Html {
     fn new() -> Self {
-        Self { out: String::new(), nav: Vec::new() }
+        Self { out: String::new(), nav: Vec::new(), top: String::new() }
     }
 
     fn h2(&mut self, id: &str, title: &str) {
@@ -179,6 +192,7 @@ impl Html {
             writeln!(doc, "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>");
         let _ = writeln!(doc, "<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>", esc(title));
         let _ = writeln!(doc, "<h1>{}</h1>\n<p class=\"lead\">{}</p>", esc(title), esc(lead));
+        doc.push_str(&self.top);
         doc.push_str("<nav>");
         for (id, t) in &self.nav {
             let _ = write!(doc, "<a href=\"#{}\">{}</a>", esc(id), esc(t));
@@ -308,7 +322,7 @@ fn facts(m: &Value, keys: &[(&str, &str)]) -> String {
             let text = match v {
                 Value::String(s) => s.clone(),
                 Value::Null => return None,
-                Value::Number(n) if *k == "wall_time_seconds" => format!("{:.1} s", n.as_f64().unwrap_or(0.0)),
+                Value::Number(n) if k.ends_with("_seconds") => format!("{:.1} s", n.as_f64().unwrap_or(0.0)),
                 other => other.to_string(),
             };
             Some(format!("{label}: {text}"))
@@ -336,46 +350,135 @@ const COMMON_FACTS: [(&str, &str); 4] =
     [("sim_version", "sim"), ("git_commit", "commit"), ("start_time", "started"), ("wall_time_seconds", "wall time")];
 
 fn compare_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
-    let summary = data::read_summary(&dir.join("summary.csv"))?;
+    use crate::words::{self, Change, Verdict};
+    use sim_core::metrics::Metric;
+    let all_windows = data::read_summary_windows(&dir.join("summary.csv"))?;
+    let summary: Vec<&data::SummaryRow> = all_windows.iter().filter(|r| r.window == "all").collect();
     let effects = data::read_effects(&dir.join("effects.csv"))?;
+    let trends = data::read_trends(&dir.join("trends.csv"))?;
     let scenarios = data::unique(summary.iter().map(|r| r.scenario.as_str()));
+    let baseline = m
+        .get("baseline")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or_else(|| effects.first().map(|e| e.scenario_b.clone()))
+        .unwrap_or_default();
     let title = format!("Comparison: {}", scenarios.join(" vs "));
     let days = m.pointer("/scenarios/0/parameters/run/days").map(|d| format!("{d} days, ")).unwrap_or_default();
+    let replicates = m.get("replicates").and_then(Value::as_u64);
     let lead = format!(
-        "{}{} replicates per scenario with common random numbers (master seed {}). {}.",
+        "{}{} replicates per scenario with common random numbers (master seed {}); baseline {}. {}.",
         days,
-        m.get("replicates").map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
+        replicates.map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
         m.get("master_seed").map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
+        if baseline.is_empty() { "?" } else { &baseline },
         facts(m, &COMMON_FACTS)
     );
     let mut h = Html::new();
-    figure_sections(&mut h, dir)?;
+
+    // The answer first: every option against the baseline, and what still drifts.
+    let change_of = |r: &data::EffectRow| -> Option<Change> {
+        Some(Change {
+            metric: Metric::from_name(&r.metric)?,
+            difference: r.difference,
+            ci_low: r.ci_low,
+            ci_high: r.ci_high,
+            pct_change: r.pct_change,
+            pct_ci_low: r.pct_ci_low,
+            pct_ci_high: r.pct_ci_high,
+        })
+    };
+    let options = data::unique(effects.iter().map(|r| r.scenario_a.as_str()));
+    let year_means = |scenario: &str, metric: &str| -> Vec<f64> {
+        all_windows
+            .iter()
+            .filter(|r| r.scenario == scenario && r.metric == metric && r.window.starts_with("year_"))
+            .map(|r| r.mean)
+            .collect()
+    };
+    let mut top = String::from("<div class=\"headline\"><ul>\n");
+    for o in &options {
+        let changes: Vec<Change> = effects.iter().filter(|r| &r.scenario_a == o).filter_map(change_of).collect();
+        let _ = writeln!(
+            top,
+            "<li>{}</li>",
+            esc(&words::headline(
+                o,
+                &effects.iter().find(|r| &r.scenario_a == o).map(|r| r.scenario_b.clone()).unwrap_or_default(),
+                &changes
+            ))
+        );
+    }
+    // One line per drifting scenario, its drifting metrics together.
+    let mut drifting = false;
+    for s in &scenarios {
+        let drifts: Vec<String> = trends
+            .iter()
+            .filter(|t| &t.scenario == s && t.still_changing)
+            .filter_map(|t| Metric::from_name(&t.metric).and_then(|mm| words::drift(mm, &year_means(&t.scenario, &t.metric))))
+            .collect();
+        if !drifts.is_empty() {
+            drifting = true;
+            let _ = writeln!(top, "<li><strong>still changing</strong>: {}'s {}</li>", esc(s), esc(&drifts.join("; ")));
+        }
+    }
+    top.push_str("</ul>");
+    if drifting {
+        top.push_str("<p>A whole-window summary of a metric that is still changing hides its trend: read the year-by-year table before comparing options on it.</p>");
+    }
+    top.push_str("</div>\n");
+    if let Some(n) = replicates.filter(|&n| (n as usize) < words::MIN_RELIABLE_REPLICATES) {
+        let _ = writeln!(
+            top,
+            "<p class=\"warn\">Small sample: only {n} replicates per scenario. Intervals from fewer than {} replicates are wide and unreliable; run again with --replicates 20 or more before deciding anything.</p>",
+            words::MIN_RELIABLE_REPLICATES
+        );
+    }
+    h.top = top;
 
     // Summary table: metrics down, scenarios across.
     h.h2("summary", "Summary per scenario");
-    h.p("how", "How to read this: each run is summarised over the days after the warm-up (rates as ratios of totals); the table gives the mean over replicates and its 95% confidence interval in brackets (summary.csv).");
+    h.p("how", "How to read this: each run is summarised over the days after the warm-up (rates as ratios of totals); the table gives the mean over replicates and its 95% confidence interval in brackets, clipped to the values the metric can take (summary.csv). Shares are in %. The last column says which way is better; \u{201c}still changing\u{201d} marks a metric that drifts over the window, so its whole-window mean hides a trend (the year-by-year table shows it).");
     let has = |metric: &str| summary.iter().any(|r| r.metric == metric);
     let key = plots::compare::key_metrics(|x| has(x));
     let all = data::unique(summary.iter().map(|r| r.metric.as_str()));
+    let still = |s: &str, metric: &str| trends.iter().any(|t| t.scenario == s && t.metric == metric && t.still_changing);
+    let show = |metric: &str, v: f64| match Metric::from_name(metric) {
+        Some(mm) => words::value(mm, v),
+        None => style::number(v),
+    };
     let table = |metrics: &[String]| {
         let mut t = String::from("<table>\n<tr><th>metric</th><th>unit</th>");
         for s in &scenarios {
             let _ = write!(t, "<th>{}</th>", esc(s));
         }
-        t.push_str("<th>n</th></tr>\n");
+        t.push_str("<th>n</th><th>better</th></tr>\n");
         for metric in metrics {
-            let _ = write!(t, "<tr><td>{}</td><td>{}</td>", esc(metric), esc(&style::unit_label(metric)));
+            let _ = write!(
+                t,
+                "<tr><td title=\"{}\">{}</td><td>{}</td>",
+                esc(metric),
+                esc(&words::label_of(metric)),
+                esc(&words::unit_of(metric))
+            );
             let mut n = f64::NAN;
             for s in &scenarios {
                 match summary.iter().find(|r| &r.scenario == s && &r.metric == metric) {
                     Some(r) => {
                         n = if n.is_nan() { r.n } else { n.min(r.n) };
-                        let _ = write!(t, "<td class=\"num\">{}</td>", with_ci(r.mean, r.ci_low, r.ci_high));
+                        let ci = if r.ci_low.is_finite() && r.ci_high.is_finite() {
+                            format!(" <span class=\"ci\">[{}, {}]</span>", esc(&show(metric, r.ci_low)), esc(&show(metric, r.ci_high)))
+                        } else {
+                            String::new()
+                        };
+                        let flag = if still(s, metric) { " <span class=\"worse\">still changing</span>" } else { "" };
+                        let _ = write!(t, "<td class=\"num\">{}{ci}{flag}</td>", esc(&show(metric, r.mean)));
                     }
                     None => t.push_str("<td></td>"),
                 }
             }
-            let _ = writeln!(t, "<td class=\"num\">{}</td></tr>", esc(&style::number(n)));
+            let dir = Metric::from_name(metric).map(|mm| mm.direction().word()).unwrap_or("");
+            let _ = writeln!(t, "<td class=\"num\">{}</td><td>{}</td></tr>", esc(&style::number(n)), esc(dir));
         }
         t.push_str("</table>\n");
         t
@@ -383,23 +486,62 @@ fn compare_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
     h.raw(&table(&key));
     let _ = writeln!(h.out, "<details><summary>All {} metrics</summary>\n{}</details>", all.len(), table(&all));
 
+    // Year by year: the key metrics of each scenario in each year of the window.
+    let years = data::unique(all_windows.iter().filter(|r| r.window.starts_with("year_")).map(|r| r.window.as_str()));
+    if !years.is_empty() {
+        h.h2("years", "Year by year");
+        h.p("how", "How to read this: the same summaries for each year of the window (mean over replicates). A whole-window mean is a fair summary only when these are level; a metric marked still changing has a significant trend across replicates (trends.csv).");
+        let mut t = String::from("<table>\n<tr><th>metric</th><th>scenario</th>");
+        for y in &years {
+            let _ = write!(t, "<th>{}</th>", esc(&y.replace('_', " ")));
+        }
+        t.push_str("<th>whole window</th><th>trend</th></tr>\n");
+        for metric in &key {
+            for s in &scenarios {
+                let _ = write!(t, "<tr><td>{}</td><td>{}</td>", esc(&words::label_of(metric)), esc(s));
+                for y in &years {
+                    let v = all_windows
+                        .iter()
+                        .find(|r| &r.scenario == s && &r.metric == metric && &r.window == y)
+                        .map(|r| r.mean)
+                        .unwrap_or(f64::NAN);
+                    let _ = write!(t, "<td class=\"num\">{}</td>", esc(&show(metric, v)));
+                }
+                let whole = summary.iter().find(|r| &r.scenario == s && &r.metric == metric).map(|r| r.mean).unwrap_or(f64::NAN);
+                let flag = if still(s, metric) { "<span class=\"worse\">still changing</span>" } else { "" };
+                let _ = writeln!(t, "<td class=\"num\">{}</td><td>{flag}</td></tr>", esc(&show(metric, whole)));
+            }
+        }
+        t.push_str("</table>\n");
+        h.raw(&t);
+    }
+
     // Effects table.
-    h.h2("effects", "Pairwise effects");
-    h.p("how", "How to read this: the difference is scenario A minus scenario B, paired over replicates, with its 95% CI; Hedges' g is the difference in pooled standard deviations (about 0.2 small, 0.5 medium, 0.8 large). A CI that excludes 0 is a difference beyond noise (effects.csv).");
+    h.h2("effects", "Effects against the baseline");
+    h.p("how", &format!("How to read this: each option minus the baseline ({}), paired replicate by replicate, with its 95% CI: shares in percentage points, money also as % of the baseline. Better or worse follows the metric's direction; \u{201c}unclear\u{201d} means the CI includes 0 (no difference beyond noise). effects.csv also gives Hedges' g, which here is large for almost any difference because replicates of one scenario vary little, so it says nothing about how much a difference matters.", if baseline.is_empty() { "?" } else { &baseline }));
     let effect_table = |metrics: &[String]| {
         let mut t = String::from(
-            "<table>\n<tr><th>metric</th><th>A \u{2212} B</th><th>difference [95% CI]</th><th>Hedges' g</th><th>n</th></tr>\n",
+            "<table>\n<tr><th>metric</th><th>option</th><th>change [95% CI]</th><th>% of baseline</th><th>verdict</th><th>n</th></tr>\n",
         );
         for metric in metrics {
             for r in effects.iter().filter(|r| &r.metric == metric) {
+                let verdict =
+                    Metric::from_name(metric).map(|mm| Verdict::of(mm, r.difference, r.ci_low, r.ci_high)).unwrap_or(Verdict::Neutral);
+                let words_of = change_of(r).map(|c| c.words()).unwrap_or_else(|| style::number(r.difference));
+                let pct = if r.pct_change.is_finite() {
+                    format!("{:+.1}% <span class=\"ci\">[{:.1}, {:.1}]</span>", r.pct_change, r.pct_ci_low, r.pct_ci_high)
+                } else {
+                    "\u{2013}".to_string()
+                };
                 let _ = writeln!(
                     t,
-                    "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                    esc(metric),
-                    esc(&plots::compare::pair_label(&r.scenario_a, &r.scenario_b)),
-                    with_ci(r.difference, r.ci_low, r.ci_high),
-                    esc(&style::number(r.effect_size)),
-                    esc(&style::number(r.n))
+                    "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"{v}\">{v}</td><td class=\"num\">{}</td></tr>",
+                    esc(&words::label_of(metric)),
+                    esc(&r.scenario_a),
+                    esc(&words_of),
+                    pct,
+                    esc(&style::number(r.n)),
+                    v = verdict.word(),
                 );
             }
         }
@@ -408,6 +550,7 @@ fn compare_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
     };
     h.raw(&effect_table(&key));
     let _ = writeln!(h.out, "<details><summary>All metrics</summary>\n{}</details>", effect_table(&all));
+    figure_sections(&mut h, dir)?;
 
     // Scenarios and what differs between them.
     h.h2("scenarios", "Scenarios");
@@ -468,12 +611,20 @@ fn sweep_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
     let name = m.get("sweep_name").and_then(Value::as_str).unwrap_or("sweep");
     let title = format!("Sweep: {name}");
     let design = m.pointer("/design/kind").and_then(Value::as_str).unwrap_or("?");
+    // A merged sweep's runs took the shards' time, not the merge's.
+    let merged: [(&str, &str); 5] = [
+        ("sim_version", "sim"),
+        ("git_commit", "commit"),
+        ("start_time", "merged"),
+        ("runs_wall_time_seconds", "wall time of the runs (sum over shards)"),
+        ("wall_time_seconds", "merge"),
+    ];
     let lead = format!(
         "Design {design}, {} points x {} replicates ({} runs). {}.",
         m.get("points").map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
         m.get("replicates").map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
         m.get("runs").map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
-        facts(m, &COMMON_FACTS)
+        if m.get("runs_wall_time_seconds").is_some() { facts(m, &merged) } else { facts(m, &COMMON_FACTS) }
     );
     let mut h = Html::new();
     varied_section(&mut h, m);
@@ -511,6 +662,27 @@ fn sweep_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
     Ok((title, lead, h))
 }
 
+/// A varied parameter's range or values in words: "0.1 to 0.9", "0.1 to 0.9 (whole numbers)",
+/// "top_down, enablement"; anything else as the manifest gives it.
+pub fn range_words(p: &Value) -> String {
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if let (Some(lo), Some(hi)) = (p.get("min"), p.get("max")) {
+        let whole = if p.get("integer").and_then(Value::as_bool) == Some(true) { " (whole numbers)" } else { "" };
+        return format!("{} to {}{whole}", text(lo), text(hi));
+    }
+    if let Some(values) = p.get("values").and_then(Value::as_array) {
+        return values.iter().map(text).collect::<Vec<_>>().join(", ");
+    }
+    let mut rest = p.clone();
+    if let Value::Object(o) = &mut rest {
+        o.remove("path");
+    }
+    rest.to_string()
+}
+
 /// The varied parameters of a sweep (manifest `varied`), one row each.
 fn varied_section(h: &mut Html, m: &Value) {
     let Some(varied) = m.get("varied").and_then(Value::as_array) else { return };
@@ -518,11 +690,7 @@ fn varied_section(h: &mut Html, m: &Value) {
     h.raw("<table>\n<tr><th>parameter</th><th>range or values</th></tr>\n");
     for p in varied {
         let path = p.get("path").and_then(Value::as_str).unwrap_or("?");
-        let mut rest = p.clone();
-        if let Value::Object(o) = &mut rest {
-            o.remove("path");
-        }
-        let _ = writeln!(h.out, "<tr><td><code>{}</code></td><td><code>{}</code></td></tr>", esc(path), esc(&rest.to_string()));
+        let _ = writeln!(h.out, "<tr><td><code>{}</code></td><td>{}</td></tr>", esc(path), esc(&range_words(p)));
     }
     h.raw("</table>\n");
     if let Some(base) = m.get("scenario_file").and_then(Value::as_str) {
@@ -543,6 +711,9 @@ fn sensitivity_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html
         facts(m, &COMMON_FACTS)
     );
     let mut h = Html::new();
+    for w in plots::sensitivity::warnings(&rows, m.get("design").unwrap_or(&Value::Null)) {
+        let _ = writeln!(h.top, "<p class=\"warn\">Warning: {}.</p>", esc(&w));
+    }
     varied_section(&mut h, m);
     figure_sections(&mut h, dir)?;
     h.h2("indices", "Indices");
@@ -595,5 +766,15 @@ mod tests {
         assert_eq!(f.get("a.b").map(String::as_str), Some("1"));
         assert_eq!(f.get("a.c[0]").map(String::as_str), Some("x"));
         assert_eq!(f.get("a.c[1]").map(String::as_str), Some("true"));
+    }
+
+    #[test]
+    fn ranges_read_as_words() {
+        let p = serde_json::json!({"path": "governance.discretion", "integer": false, "min": 0.1, "max": 0.9});
+        assert_eq!(range_words(&p), "0.1 to 0.9");
+        let p = serde_json::json!({"path": "governance.approval_layers", "integer": true, "min": 0, "max": 5});
+        assert_eq!(range_words(&p), "0 to 5 (whole numbers)");
+        let p = serde_json::json!({"path": "governance.preset", "values": ["top_down", "enablement"]});
+        assert_eq!(range_words(&p), "top_down, enablement");
     }
 }

@@ -565,6 +565,25 @@ pub fn sensitivity(args: SensitivityArgs, command_line: &[String]) -> Result<(),
     write_manifest(&staging.path().join("manifest.json"), &m)?;
     let plots = crate::report::draw_into(staging.path(), "sensitivity", true);
     let written = staging.commit(plots)?;
+    let index_rows: Vec<crate::plots::data::IndexRow> = sweep
+        .metrics
+        .iter()
+        .zip(&indices)
+        .flat_map(|(m, list)| {
+            list.iter().map(|ix| crate::plots::data::IndexRow {
+                parameter: sweep.parameters[ix.parameter].path.clone(),
+                metric: m.name().to_string(),
+                method: ix.method.to_ascii_lowercase(),
+                index: ix.index.to_string(),
+                value: ix.value,
+                ci_low: ix.ci_low,
+                ci_high: ix.ci_high,
+            })
+        })
+        .collect();
+    for w in crate::plots::sensitivity::warnings(&index_rows, m.get("design").unwrap_or(&Value::Null)) {
+        eprintln!("warning: {w}");
+    }
 
     crate::ui::result(
         args.format,
@@ -687,6 +706,10 @@ pub fn merge(args: MergeArgs, command_line: &[String]) -> Result<(), CliError> {
         o.insert("resumed_runs".into(), json!(0));
         o.insert("start_time".into(), json!(humantime::format_rfc3339_seconds(started).to_string()));
         o.insert("wall_time_seconds".into(), json!(clock.elapsed().as_secs_f64()));
+        // The time the runs took: the merge itself takes a moment, the shards took the hours.
+        let shard_times: Vec<f64> = manifests.iter().filter_map(|m| m.get("wall_time_seconds").and_then(Value::as_f64)).collect();
+        o.insert("shard_wall_time_seconds".into(), json!(shard_times));
+        o.insert("runs_wall_time_seconds".into(), json!(shard_times.iter().sum::<f64>()));
     }
     write_manifest(&staging.path().join("manifest.json"), &m)?;
     let plots = crate::report::draw_into(staging.path(), "merge", true);

@@ -56,6 +56,187 @@ impl Metric {
     }
 }
 
+/// Which way a metric should move for citizens, staff or public money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    HigherIsBetter,
+    LowerIsBetter,
+    /// Neither way is better in itself (volumes, stocks, inputs).
+    Neutral,
+}
+
+impl Direction {
+    /// "higher", "lower" or "neutral": the words of tables and `sim describe metrics`.
+    pub const fn word(self) -> &'static str {
+        match self {
+            Direction::HigherIsBetter => "higher",
+            Direction::LowerIsBetter => "lower",
+            Direction::Neutral => "neutral",
+        }
+    }
+
+    /// Whether a change of `delta` is for the better (Some(true)), the worse (Some(false)), or
+    /// neither (None: a neutral metric, no change or an undefined one).
+    pub fn judge(self, delta: f64) -> Option<bool> {
+        if !delta.is_finite() || delta == 0.0 {
+            return None;
+        }
+        match self {
+            Direction::HigherIsBetter => Some(delta > 0.0),
+            Direction::LowerIsBetter => Some(delta < 0.0),
+            Direction::Neutral => None,
+        }
+    }
+}
+
+/// What a reader needs to show a metric: its label in words, which way is better, its natural
+/// bounds (a value outside them is impossible), and how its unit reads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricInfo {
+    /// "Failure demand, share of contacts": sentence case, no snake_case.
+    pub label: &'static str,
+    pub direction: Direction,
+    /// Natural lower and upper bounds (infinite where there is none).
+    pub bounds: (f64, f64),
+}
+
+impl Metric {
+    /// The metric's label, direction and bounds (one place for every report, plot and table).
+    pub fn info(self) -> MetricInfo {
+        use Direction::*;
+        use Metric::*;
+        const SHARE: (f64, f64) = (0.0, 1.0);
+        const POS: (f64, f64) = (0.0, f64::INFINITY);
+        let (label, direction, bounds) = match self {
+            DemandNew => ("New demand, cases per day", Neutral, POS),
+            DemandFailure => ("Failure demand, cases per day", LowerIsBetter, POS),
+            CasesArrived => ("Cases arriving per day", Neutral, POS),
+            FailureDemandShare => ("Failure demand, share of contacts", LowerIsBetter, SHARE),
+            HiddenNeeds => ("Hidden needs", LowerIsBetter, POS),
+            AcuteEvents => ("Acute events per day", LowerIsBetter, POS),
+            Backlog => ("Backlog, open cases", LowerIsBetter, POS),
+            WaitMeanDays => ("Mean wait, days", LowerIsBetter, POS),
+            WaitP90Days => ("Wait at the 90th percentile, days", LowerIsBetter, POS),
+            CasesClosed => ("Cases closed per day", Neutral, POS),
+            ResolvedTrue => ("Needs truly resolved per day", HigherIsBetter, POS),
+            ClosedReported => ("Closures recorded as resolved per day", Neutral, POS),
+            ReportedResolutionRate => ("Reported resolution rate", Neutral, SHARE),
+            TrueResolutionRate => ("True resolution rate", HigherIsBetter, SHARE),
+            GamingGap => ("Gaming gap, reported minus true resolution", LowerIsBetter, (-1.0, 1.0)),
+            CasesAbandoned => ("Cases abandoned per day", LowerIsBetter, POS),
+            CasesEscalated => ("Cases escalated to crisis per day", LowerIsBetter, POS),
+            TimePerCase => ("Time per delivery, hours", Neutral, POS),
+            TimeStandard => ("Desired time per case, hours", Neutral, POS),
+            ClientsServed => ("Clients served per day", Neutral, POS),
+            HoursPerClient => ("Hours per client served", Neutral, POS),
+            CostTotal => ("Total cost per day", LowerIsBetter, POS),
+            CostFrontline => ("Frontline cost per day", Neutral, POS),
+            CostOverhead => ("Overhead cost per day", LowerIsBetter, POS),
+            CostRecruitment => ("Recruitment cost per day", LowerIsBetter, POS),
+            CostAcute => ("Acute knock-on cost per day", LowerIsBetter, POS),
+            CostService => ("Service cost per day", LowerIsBetter, POS),
+            InspectionHoursInternal => ("Inspection hours per day", Neutral, POS),
+            OverheadShare => ("Overhead, share of service cost", LowerIsBetter, SHARE),
+            CostPerResolvedNeed => ("Cost per resolved need", LowerIsBetter, POS),
+            WorkforceFte => ("Frontline staff in post, FTE", Neutral, POS),
+            Establishment => ("Establishment, FTE", Neutral, POS),
+            Vacancies => ("Vacancies, FTE", LowerIsBetter, POS),
+            RecruitmentPipeline => ("Recruits in the pipeline", Neutral, POS),
+            Quits => ("Staff quitting per day", LowerIsBetter, POS),
+            TurnoverRate => ("Staff turnover per year", LowerIsBetter, POS),
+            SickRate => ("Staff off sick, share", LowerIsBetter, SHARE),
+            BurnoutMean => ("Staff burnout, 0 to 1", LowerIsBetter, SHARE),
+            FatigueMean => ("Staff fatigue, 0 to 1", LowerIsBetter, SHARE),
+            MoraleMean => ("Staff morale, 0 to 1", HigherIsBetter, SHARE),
+            OvertimeShare => ("Overtime, share of hours worked", LowerIsBetter, SHARE),
+            SkillMean => ("Frontline skill, 0 to 1", HigherIsBetter, SHARE),
+            WellbeingMean => ("Citizen wellbeing, 0 to 1", HigherIsBetter, SHARE),
+            TrustMean => ("Trust in the service, 0 to 1", HigherIsBetter, SHARE),
+            WellbeingGini => ("Inequality of wellbeing (Gini)", LowerIsBetter, SHARE),
+            OpinionPolarisation => ("Opinion polarisation (variance)", LowerIsBetter, SHARE),
+            EnforcementActions => ("Enforcement actions per day", LowerIsBetter, POS),
+            CostEnforcement => ("Enforcement cost per day", LowerIsBetter, POS),
+            RepeatArrears => ("Repeat arrears per day", LowerIsBetter, POS),
+            KnockOnNeeds => ("Knock-on needs per day", LowerIsBetter, POS),
+            Funding => ("Funding per day", Neutral, POS),
+            CostPerClient => ("Service cost per client served", LowerIsBetter, POS),
+            OnTimeShare => ("Closures on time, as reported", Neutral, SHARE),
+            RecoveryDays => ("Days to recover from a shock", LowerIsBetter, POS),
+            Budget => ("Budget balance", HigherIsBetter, (f64::NEG_INFINITY, f64::INFINITY)),
+            WorkPressure => ("Work pressure, hours needed over hours available", LowerIsBetter, POS),
+            PerceivedPerformance => ("Performance as management sees it", Neutral, SHARE),
+            HoursWorked => ("Frontline hours worked per day", Neutral, POS),
+            OvertimeHours => ("Overtime hours per day", LowerIsBetter, POS),
+            CostPerHourWorked => ("Cost per frontline hour worked", Neutral, POS),
+            DeliveryHours => ("Hours given to deliveries per day", Neutral, POS),
+            Deliveries => ("Deliveries per day", Neutral, POS),
+            BespokeShare => ("Bespoke responses, share of deliveries", Neutral, SHARE),
+            BespokeDeliveries => ("Bespoke deliveries per day", Neutral, POS),
+            RootCausesAddressed => ("Root causes addressed per day", HigherIsBetter, POS),
+            GamingCaught => ("Gamed closures caught per day", Neutral, POS),
+            PracticesAdopted => ("Teams using an improved practice, share", HigherIsBetter, SHARE),
+            PracticeCoverage => ("Teams using any new practice, share", Neutral, SHARE),
+            PracticeEfficacyMean => ("Efficacy of practices in use", HigherIsBetter, (-1.0, f64::INFINITY)),
+            PracticeTrials => ("Practice trials started per day", Neutral, POS),
+            AdoptionHalfDays => ("Days until half the teams use an improved practice", LowerIsBetter, POS),
+            HarmRiskEncounters => ("Encounters with a risk of harm per day", Neutral, POS),
+            HarmEvents => ("Harm events per day", LowerIsBetter, POS),
+            HarmRate => ("Harm per risky encounter", LowerIsBetter, SHARE),
+            ProtocolFollowed => ("Encounters with the protocol followed per day", Neutral, POS),
+            ProtocolCompliance => ("Safety protocol followed, share of encounters", HigherIsBetter, SHARE),
+            ClosedBeforeTarget => ("Closures just before the target per day", Neutral, POS),
+            ClosedAfterTarget => ("Closures just after the target per day", Neutral, POS),
+            TargetBunching => ("Closures bunched under the target (ratio)", LowerIsBetter, POS),
+        };
+        MetricInfo { label, direction, bounds }
+    }
+
+    /// The label in words, e.g. "Failure demand, share of contacts".
+    pub fn label(self) -> &'static str {
+        self.info().label
+    }
+
+    pub fn direction(self) -> Direction {
+        self.info().direction
+    }
+
+    /// Natural bounds (infinite where there is none).
+    pub fn bounds(self) -> (f64, f64) {
+        self.info().bounds
+    }
+
+    /// A proportion of a whole (unit "share", "share of teams", "share of encounters"): shown as
+    /// a percentage, and its changes in percentage points.
+    pub fn is_share(self) -> bool {
+        self.unit().starts_with("share")
+    }
+
+    /// Whether the metric is money (its unit starts with "currency").
+    pub fn is_money(self) -> bool {
+        self.unit().starts_with("currency")
+    }
+
+    /// The unit as people read it, with `currency` as the symbol of money: "cases per day",
+    /// "£ per resolution", "%" for shares, "0 to 1" for indices.
+    pub fn unit_for_people(self, currency: &str) -> String {
+        match self.unit() {
+            u if u.starts_with("share") => "%".to_string(),
+            "0..1" => "0 to 1".to_string(),
+            "1/year" => "per year".to_string(),
+            "-" => String::new(),
+            u => u.replace("currency", currency).replace('/', " per "),
+        }
+    }
+
+    /// Clamps `x` into the metric's natural bounds (NaN stays NaN): for drawing and printing
+    /// intervals, which must not claim values the metric cannot take.
+    pub fn clamp(self, x: f64) -> f64 {
+        let (lo, hi) = self.bounds();
+        if x.is_nan() { x } else { x.clamp(lo, hi) }
+    }
+}
+
 /// How the summary of a metric is formed over the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Summary {
@@ -462,6 +643,36 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), Metric::COUNT);
         assert_eq!(Metric::from_name("gaming_gap"), Some(Metric::GamingGap));
+    }
+
+    #[test]
+    fn every_metric_has_a_label_a_direction_and_bounds() {
+        let mut labels: Vec<&str> = Metric::ALL.iter().map(|m| m.label()).collect();
+        for (&m, l) in Metric::ALL.iter().zip(&labels) {
+            assert!(!l.is_empty() && !l.contains('_'), "{}: label `{l}` is empty or snake_case", m.name());
+            assert!(l.chars().next().is_some_and(char::is_uppercase), "{}: label `{l}` starts in lower case", m.name());
+            let (lo, hi) = m.bounds();
+            assert!(lo < hi, "{}: bounds", m.name());
+            if m.is_share() || m.unit() == "0..1" {
+                // A difference of two shares (the gaming gap) lies in [-1, 1].
+                let floor = if matches!(m.summary(), Summary::Difference(..)) { -1.0 } else { 0.0 };
+                assert!(lo >= floor && hi <= 1.0, "{}: a share or index lies in [{floor}, 1]", m.name());
+            }
+            if m.is_money() {
+                assert!(m.unit_for_people("£").contains('£'), "{}", m.name());
+            }
+            assert!(m.clamp(f64::NAN).is_nan());
+            assert!(m.clamp(lo - 1.0) >= lo && m.clamp(hi + 1.0) <= hi);
+        }
+        labels.sort_unstable();
+        labels.dedup();
+        assert_eq!(labels.len(), Metric::COUNT, "labels are unique");
+        assert_eq!(Metric::FailureDemandShare.label(), "Failure demand, share of contacts");
+        assert_eq!(Metric::CostPerResolvedNeed.unit_for_people("£"), "£ per resolution");
+        assert_eq!(Metric::TrueResolutionRate.direction().judge(0.1), Some(true));
+        assert_eq!(Metric::BurnoutMean.direction().judge(0.1), Some(false));
+        assert_eq!(Metric::CasesArrived.direction().judge(0.1), None);
+        assert_eq!(Direction::LowerIsBetter.judge(0.0), None);
     }
 
     #[test]

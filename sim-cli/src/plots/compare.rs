@@ -1,12 +1,20 @@
 //! Summary comparison of `sim compare`: each key metric's run summary per scenario as a dot (the
-//! mean over replicates) with a whisker (its 95% CI), and the pairwise effects (A minus B, paired
-//! over replicates) with their CIs against a zero line. One panel per metric, since units differ.
+//! mean over replicates) with a whisker (its 95% CI) and each replicate's summary as a small ring
+//! beside it, and the effects (each option minus the baseline, paired over replicates) with their
+//! CIs against a zero line, coloured better or worse by the metric's direction. One panel per
+//! metric, since units differ; panels are captioned with the metric's label in words, and the
+//! names under the dots are shortened to the room each has, so they never overprint.
 
 use plotters::prelude::*;
+
+use std::collections::BTreeMap;
+
+use sim_core::metrics::Metric;
 
 use super::data::{EffectRow, SummaryRow, unique};
 use super::figure::{self, Area, DrawResult, Figure, FixedTicks, Header, Key, Mark};
 use super::style::{self, CAPTION, DARK, GREY, LABEL, LIGHT_GREY, TICK, Ticks};
+use crate::words::Verdict;
 
 /// The metrics of the summary and effects figures, in panel order; the dashboard of daily series
 /// shows the same less the true resolution rate. `harm_rate` has values only where a need type
@@ -40,6 +48,8 @@ pub struct Dot {
     pub value: f64,
     pub lo: f64,
     pub hi: f64,
+    /// Each replicate's value, drawn as small rings beside the dot (none: no rings).
+    pub replicates: Vec<f64>,
 }
 
 /// A grid of dot-and-whisker panels (also drawn by `sim patterns`).
@@ -61,7 +71,10 @@ pub const PANEL: (u32, u32) = (380, 330);
 /// Panels per row: three for up to nine panels (a 3 x 3 block rather than a ragged 4 + 4 + 1),
 /// four beyond.
 fn columns(n: usize) -> usize {
-    if n <= 4 && n != 3 {
+    if style::plot_style() == style::PlotStyle::Projector {
+        // Few, large panels for a room.
+        n.clamp(1, 2)
+    } else if n <= 4 && n != 3 {
         n.max(1)
     } else if n <= 9 && n != 8 {
         3
@@ -79,8 +92,8 @@ impl DotPanels {
 impl Figure for DotPanels {
     fn size(&self) -> (u32, u32) {
         let (rows, cols) = figure::grid(self.panels.len(), columns(self.panels.len()));
-        let w = self.panel.0 * cols as u32;
-        (w, self.header().height(w) + rows as u32 * self.panel.1)
+        let w = style::px(self.panel.0) * cols as u32;
+        (w, self.header().height(w) + rows as u32 * style::px(self.panel.1))
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> DrawResult<DB> {
@@ -105,16 +118,18 @@ fn dot_panel<DB: DrawingBackend>(
         return figure::empty_panel(area, caption, empty);
     }
     let zero = if zero_line { Some(0.0) } else { None };
-    let (y0, y1) = style::padded_range(dots.iter().flat_map(|d| [d.value, d.lo, d.hi]).chain(zero));
+    let (y0, y1) = style::padded_range(dots.iter().flat_map(|d| [d.value, d.lo, d.hi]).chain(d_reps(dots)).chain(zero));
     let ticks = Ticks::for_range(y0, y1);
     let n = dots.len();
-    let labels: Vec<String> = dots.iter().map(|d| d.label.clone()).collect();
+    // Each name gets the width of its category, less a gap; longer names are shortened.
+    let room = (area.dim_in_pixel().0 as i64 - figure::y_label_room(&ticks, y0, y1) as i64 - 40).max(40) / n.max(1) as i64 - 8;
+    let labels: Vec<String> = dots.iter().map(|d| fit(&d.label, room.max(8) as u32, TICK)).collect();
     let x = FixedTicks::categories(n);
     let mut chart = ChartBuilder::on(area)
         .caption(caption, style::text(CAPTION))
         .margin(8)
         .margin_right(16)
-        .x_label_area_size(34)
+        .x_label_area_size(style::px(34))
         .y_label_area_size(figure::y_label_room(&ticks, y0, y1))
         .build_cartesian_2d(x, y0..y1)?;
     chart
@@ -135,18 +150,49 @@ fn dot_panel<DB: DrawingBackend>(
     for (i, d) in dots.iter().enumerate() {
         let x = i as f64;
         if d.lo.is_finite() && d.hi.is_finite() {
-            let style = d.colour.stroke_width(2);
+            let style = d.colour.stroke_width(style::line_width());
             chart.draw_series(std::iter::once(PathElement::new(vec![(x, d.lo), (x, d.hi)], style)))?;
             for y in [d.lo, d.hi] {
                 chart.draw_series(std::iter::once(PathElement::new(vec![(x - 0.08, y), (x + 0.08, y)], style)))?;
             }
         }
+        let finite: Vec<f64> = d.replicates.iter().copied().filter(|v| v.is_finite()).collect();
+        chart.draw_series(finite.iter().map(|&v| Circle::new((x - 0.22, v), 3, d.colour.stroke_width(1))))?;
         if d.value.is_finite() {
             chart.draw_series(std::iter::once(Circle::new((x, d.value), 6, d.colour.filled())))?;
             chart.draw_series(std::iter::once(Circle::new((x, d.value), 6, DARK.stroke_width(1))))?;
         }
     }
     Ok(())
+}
+
+fn d_reps(dots: &[Dot]) -> impl Iterator<Item = f64> + '_ {
+    dots.iter().flat_map(|d| d.replicates.iter().copied())
+}
+
+/// `text` shortened with an ellipsis to at most `width` pixels at `size`.
+pub fn fit(text: &str, width: u32, size: u32) -> String {
+    if figure::text_width(text, size) <= width {
+        return text.to_string();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    for k in (0..chars.len()).rev() {
+        let t: String = chars[..k].iter().collect::<String>() + "\u{2026}";
+        if figure::text_width(&t, size) <= width || k == 0 {
+            return if k == 0 { String::new() } else { t };
+        }
+    }
+    String::new()
+}
+
+/// A panel caption: the metric's label, or its first part when the whole is too long.
+pub fn caption(metric: &str) -> String {
+    let label = crate::words::label_of(metric);
+    if figure::text_width(&label, CAPTION) + 24 <= style::px(PANEL.0) {
+        label
+    } else {
+        label.split(',').next().unwrap_or(&label).to_string()
+    }
 }
 
 /// One panel per metric (caption, y-axis label, dots) with a dot for each group (a scenario or a
@@ -157,12 +203,12 @@ fn metric_panels<G>(
     y_desc: impl Fn(&str) -> String,
     dot: impl Fn(usize, &G, &str) -> Option<Dot>,
 ) -> Vec<(String, String, Vec<Dot>)> {
-    metrics.iter().map(|m| (m.clone(), y_desc(m), groups.iter().enumerate().filter_map(|(i, g)| dot(i, g, m)).collect())).collect()
+    metrics.iter().map(|m| (caption(m), y_desc(m), groups.iter().enumerate().filter_map(|(i, g)| dot(i, g, m)).collect())).collect()
 }
 
 /// Dot-and-whisker of each key metric's mean and 95% CI per scenario, from summary.csv. `None`
 /// when the file holds none of the key metrics.
-pub fn summary_figure(rows: &[SummaryRow]) -> Option<impl Figure> {
+pub fn summary_figure(rows: &[SummaryRow], replicates: &BTreeMap<(String, String), Vec<f64>>) -> Option<impl Figure> {
     let scenarios = unique(rows.iter().map(|r| r.scenario.as_str()));
     let has = |m: &str| rows.iter().any(|r| r.metric == m && r.mean.is_finite());
     let metrics = key_metrics(has);
@@ -176,11 +222,12 @@ pub fn summary_figure(rows: &[SummaryRow]) -> Option<impl Figure> {
             value: r.mean,
             lo: r.ci_low,
             hi: r.ci_high,
+            replicates: replicates.get(&(s.clone(), m.to_string())).cloned().unwrap_or_default(),
         })
     });
     Some(DotPanels {
         title: "Summary: mean and 95% CI over replicates".into(),
-        subtitle: "Each run is summarised over the days after the warm-up; dots are the mean over replicates, whiskers its 95% confidence interval.".into(),
+        subtitle: "Each run is summarised over the days after the warm-up; dots are the mean over replicates, whiskers its 95% confidence interval, small rings each replicate.".into(),
         keys: scenarios.iter().enumerate().map(|(i, s)| Key::new(s.clone(), style::colour(i), Mark::Dot)).collect(),
         panels,
         zero_line: false,
@@ -189,54 +236,51 @@ pub fn summary_figure(rows: &[SummaryRow]) -> Option<impl Figure> {
     })
 }
 
-/// The label of a pair: "A − B", with the scenario names as the file gives them.
-pub fn pair_label(a: &str, b: &str) -> String {
-    format!("{a} \u{2212} {b}")
+/// Colours of a verdict: blue better, vermillion worse, grey unclear or neutral (Okabe-Ito).
+pub fn verdict_colour(v: Verdict) -> RGBColor {
+    match v {
+        Verdict::Better => style::colour(0),
+        Verdict::Worse => style::colour(1),
+        Verdict::Unclear | Verdict::Neutral => GREY,
+    }
 }
 
-/// Pairwise differences (A − B) of each key metric with their 95% CIs, from effects.csv. `None`
-/// when the file holds none of the key metrics.
+/// Effects (each option minus the baseline) of each key metric with their 95% CIs, from
+/// effects.csv, one dot per option named under it, coloured better or worse by the metric's
+/// direction. `None` when the file holds none of the key metrics.
 pub fn effects_figure(rows: &[EffectRow]) -> Option<impl Figure> {
-    let pairs: Vec<(String, String)> = {
-        let mut p: Vec<(String, String)> = Vec::new();
-        for r in rows {
-            if !p.iter().any(|(a, b)| a == &r.scenario_a && b == &r.scenario_b) {
-                p.push((r.scenario_a.clone(), r.scenario_b.clone()));
-            }
-        }
-        p
-    };
+    let options = unique(rows.iter().map(|r| r.scenario_a.as_str()));
+    let baselines = unique(rows.iter().map(|r| r.scenario_b.as_str()));
     let has = |m: &str| rows.iter().any(|r| r.metric == m && r.difference.is_finite());
     let metrics = key_metrics(has);
     if metrics.is_empty() {
         return None;
     }
     let y_desc = |m: &str| match style::unit_label(m) {
-        unit if unit.is_empty() => "difference".to_string(),
-        unit => format!("difference ({unit})"),
+        unit if unit.is_empty() => "change".to_string(),
+        unit => format!("change ({unit})"),
     };
-    let panels = metric_panels(&metrics, &pairs, y_desc, |i, (a, b), m| {
-        rows.iter().find(|r| &r.scenario_a == a && &r.scenario_b == b && r.metric == m).map(|r| Dot {
-            label: if pairs.len() == 1 { String::new() } else { format!("{}", i + 1) },
-            colour: DARK,
-            value: r.difference,
-            lo: r.ci_low,
-            hi: r.ci_high,
+    let panels = metric_panels(&metrics, &options, y_desc, |_, o, m| {
+        rows.iter().find(|r| &r.scenario_a == o && r.metric == m).map(|r| {
+            let verdict = Metric::from_name(m).map(|mm| Verdict::of(mm, r.difference, r.ci_low, r.ci_high)).unwrap_or(Verdict::Neutral);
+            Dot {
+                label: o.clone(),
+                colour: verdict_colour(verdict),
+                value: r.difference,
+                lo: r.ci_low,
+                hi: r.ci_high,
+                replicates: Vec::new(),
+            }
         })
     });
-    let keys = pairs
-        .iter()
-        .enumerate()
-        .map(|(i, (a, b))| {
-            // Pairs are numbered and drawn in one neutral colour, so they are not mistaken for
-            // the scenarios' colours of the other figures.
-            let label = if pairs.len() == 1 { pair_label(a, b) } else { format!("{}: {}", i + 1, pair_label(a, b)) };
-            Key::new(label, DARK, Mark::Dot)
-        })
-        .collect();
+    let keys = vec![
+        Key::new("better", verdict_colour(Verdict::Better), Mark::Dot),
+        Key::new("worse", verdict_colour(Verdict::Worse), Mark::Dot),
+        Key::new("no clear difference, or neither way better", GREY, Mark::Dot),
+    ];
     Some(DotPanels {
-        title: "Effects: paired differences with 95% CI".into(),
-        subtitle: "Each dot is scenario A minus scenario B, averaged over paired replicates (common random numbers); a whisker clear of the dashed zero line is a difference beyond noise.".into(),
+        title: format!("Effects against {}: option minus baseline, 95% CI", baselines.join(", ")),
+        subtitle: "Each dot is an option minus the baseline, paired replicate by replicate (common random numbers), named under it; a whisker clear of the dashed zero line is a difference beyond noise.".into(),
         keys,
         panels,
         zero_line: true,
@@ -256,6 +300,69 @@ mod tests {
         let with = key_metrics(|_| true);
         assert!(with.contains(&"wellbeing_gini".to_string()) && !with.contains(&"wellbeing_mean".to_string()));
         assert!(key_metrics(|m| m == "backlog") == ["backlog"]);
+    }
+
+    /// Issue 18: four scenarios with long names, the summary and effects figures: no text box
+    /// overlaps another, and every one lies within the figure.
+    #[test]
+    fn issue_18_four_scenarios_render_with_no_overlapping_text() {
+        let names = ["top-down", "place-based teams, half the approval layers, targets kept", "enablement", "one team government pilot"];
+        let mut rows = Vec::new();
+        let mut effects = Vec::new();
+        let mut reps = BTreeMap::new();
+        for (i, s) in names.iter().enumerate() {
+            for m in KEY_METRICS {
+                let v = 0.2 + 0.1 * i as f64;
+                rows.push(SummaryRow {
+                    scenario: s.to_string(),
+                    window: "all".into(),
+                    metric: m.to_string(),
+                    mean: v,
+                    ci_low: v - 0.02,
+                    ci_high: v + 0.02,
+                    n: 5.0,
+                });
+                reps.insert((s.to_string(), m.to_string()), vec![v - 0.01, v, v + 0.01]);
+                if i > 0 {
+                    let d = 0.1 * i as f64 * if i % 2 == 0 { 1.0 } else { -1.0 };
+                    effects.push(EffectRow {
+                        scenario_a: s.to_string(),
+                        scenario_b: names[0].to_string(),
+                        metric: m.to_string(),
+                        difference: d,
+                        ci_low: d - 0.03,
+                        ci_high: d + 0.03,
+                        pct_change: 50.0 * d,
+                        pct_ci_low: 50.0 * (d - 0.03),
+                        pct_ci_high: 50.0 * (d + 0.03),
+                        effect_size: 3.0,
+                        n: 5.0,
+                    });
+                }
+            }
+        }
+        let check = |svg: String, what: &str| {
+            let boxes = figure::text_boxes(&svg);
+            assert!(boxes.len() > 40, "{what}: the text was found ({} boxes)", boxes.len());
+            let overlaps = figure::overlapping(&boxes, 1.0);
+            assert!(overlaps.is_empty(), "{what}: overlapping text: {overlaps:?}");
+            let width: f64 = svg.split("width=\"").nth(1).and_then(|r| r.split('"').next()).and_then(|w| w.parse().ok()).unwrap();
+            for (t, b) in &boxes {
+                assert!(b[0] >= -0.5 && b[2] <= width + 0.5, "{what}: `{t}` leaves the figure ({b:?}, width {width})");
+            }
+        };
+        check(figure::render_svg(&summary_figure(&rows, &reps).unwrap()).unwrap(), "summary");
+        check(figure::render_svg(&effects_figure(&effects).unwrap()).unwrap(), "effects");
+        // The projector style: larger type, same guarantee.
+        style::set_plot_style(style::PlotStyle::Projector);
+        let big = summary_figure(&rows, &reps).unwrap();
+        assert!(big.size().0 <= 2 * style::px(PANEL.0), "two panels a row for a room");
+        check(figure::render_svg(&big).unwrap(), "summary, projector");
+        check(figure::render_svg(&effects_figure(&effects).unwrap()).unwrap(), "effects, projector");
+        style::set_plot_style(style::PlotStyle::Screen);
+        // The checker finds overlaps where there are some.
+        let clash = vec![("abc".to_string(), [0.0, 0.0, 30.0, 10.0]), ("def".to_string(), [20.0, 5.0, 50.0, 15.0])];
+        assert_eq!(figure::overlapping(&clash, 1.0).len(), 1);
     }
 
     #[test]

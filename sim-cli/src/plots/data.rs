@@ -157,10 +157,12 @@ impl SeriesSet {
     }
 }
 
-/// A row of summary.csv: a metric's run summary across replicates of one scenario.
+/// A row of summary.csv: a metric's run summary across replicates of one scenario, over the
+/// whole window (`window` "all") or one year of it ("year_1", ...).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SummaryRow {
     pub scenario: String,
+    pub window: String,
     pub metric: String,
     pub mean: f64,
     pub ci_low: f64,
@@ -168,17 +170,20 @@ pub struct SummaryRow {
     pub n: f64,
 }
 
-pub fn read_summary(path: &Path) -> io::Result<Vec<SummaryRow>> {
+/// Every row of summary.csv (a file without a `window` column is all whole-window rows).
+pub fn read_summary_windows(path: &Path) -> io::Result<Vec<SummaryRow>> {
     let csv = Csv::read(path)?;
     let mut idx = Vec::new();
     for name in ["scenario", "metric", "mean", "ci_low", "ci_high", "n"] {
         idx.push(csv.column(path, name)?);
     }
+    let window = csv.header.iter().position(|h| h == "window");
     Ok(csv
         .rows
         .iter()
         .map(|r| SummaryRow {
             scenario: r[idx[0]].to_string(),
+            window: window.map(|w| r[w].to_string()).unwrap_or_else(|| "all".to_string()),
             metric: r[idx[1]].to_string(),
             mean: num(&r[idx[2]]),
             ci_low: num(&r[idx[3]]),
@@ -188,7 +193,13 @@ pub fn read_summary(path: &Path) -> io::Result<Vec<SummaryRow>> {
         .collect())
 }
 
-/// A row of effects.csv: scenario A minus scenario B on one metric, paired over replicates.
+/// The whole-window rows of summary.csv.
+pub fn read_summary(path: &Path) -> io::Result<Vec<SummaryRow>> {
+    Ok(read_summary_windows(path)?.into_iter().filter(|r| r.window == "all").collect())
+}
+
+/// A row of effects.csv: scenario A (an option) minus scenario B (the baseline) on one metric,
+/// paired over replicates.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EffectRow {
     pub scenario_a: String,
@@ -197,6 +208,10 @@ pub struct EffectRow {
     pub difference: f64,
     pub ci_low: f64,
     pub ci_high: f64,
+    /// As a percentage of the baseline's mean (NaN when the file has no such column).
+    pub pct_change: f64,
+    pub pct_ci_low: f64,
+    pub pct_ci_high: f64,
     pub effect_size: f64,
     pub n: f64,
 }
@@ -207,6 +222,9 @@ pub fn read_effects(path: &Path) -> io::Result<Vec<EffectRow>> {
     for name in ["scenario_a", "scenario_b", "metric", "difference", "ci_low", "ci_high", "effect_size", "n"] {
         idx.push(csv.column(path, name)?);
     }
+    let optional = |name: &str| csv.header.iter().position(|h| h == name);
+    let (pct, pct_lo, pct_hi) = (optional("pct_change"), optional("pct_ci_low"), optional("pct_ci_high"));
+    let cell = |r: &csv::StringRecord, c: Option<usize>| c.map(|c| num(&r[c])).unwrap_or(f64::NAN);
     Ok(csv
         .rows
         .iter()
@@ -217,10 +235,51 @@ pub fn read_effects(path: &Path) -> io::Result<Vec<EffectRow>> {
             difference: num(&r[idx[3]]),
             ci_low: num(&r[idx[4]]),
             ci_high: num(&r[idx[5]]),
+            pct_change: cell(r, pct),
+            pct_ci_low: cell(r, pct_lo),
+            pct_ci_high: cell(r, pct_hi),
             effect_size: num(&r[idx[6]]),
             n: num(&r[idx[7]]),
         })
         .collect())
+}
+
+/// A row of trends.csv: does a key metric of a scenario still drift over the window?
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendRow {
+    pub scenario: String,
+    pub metric: String,
+    pub still_changing: bool,
+}
+
+/// trends.csv, or nothing when the folder has none (an older comparison).
+pub fn read_trends(path: &Path) -> io::Result<Vec<TrendRow>> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let csv = Csv::read(path)?;
+    let (s, m, c) = (csv.column(path, "scenario")?, csv.column(path, "metric")?, csv.column(path, "still_changing")?);
+    Ok(csv
+        .rows
+        .iter()
+        .map(|r| TrendRow { scenario: r[s].to_string(), metric: r[m].to_string(), still_changing: &r[c] == "true" })
+        .collect())
+}
+
+/// replicates.csv: per scenario, per metric, the replicates' summaries (empty when absent).
+pub fn read_replicates(path: &Path) -> io::Result<BTreeMap<(String, String), Vec<f64>>> {
+    let mut out = BTreeMap::new();
+    if !path.exists() {
+        return Ok(out);
+    }
+    let csv = Csv::read(path)?;
+    let s = csv.column(path, "scenario")?;
+    for r in &csv.rows {
+        for (c, name) in csv.header.iter().enumerate().skip(3) {
+            out.entry((r[s].to_string(), name.clone())).or_insert_with(Vec::new).push(num(&r[c]));
+        }
+    }
+    Ok(out)
 }
 
 /// points.csv of a sweep: point_id, one column per varied parameter (named by its path), metric,

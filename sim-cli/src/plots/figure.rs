@@ -36,15 +36,8 @@ fn failed<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> io:
 
 /// Draws `fig` into `dir/STEM.png` and `dir/STEM.svg`; returns both paths (PNG first).
 pub fn save<F: Figure>(fig: &F, dir: &Path, stem: &str) -> io::Result<Vec<PathBuf>> {
-    font::register();
     let (w, h) = fig.size();
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-        root.fill(&WHITE).map_err(failed)?;
-        fig.draw(&root).map_err(failed)?;
-        root.present().map_err(failed)?;
-    }
+    let svg = render_svg(fig)?;
     let mut rgb = vec![0u8; w as usize * h as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
@@ -57,6 +50,39 @@ pub fn save<F: Figure>(fig: &F, dir: &Path, stem: &str) -> io::Result<Vec<PathBu
     write_file(&png_path, &encode_png(&rgb, w, h)?)?;
     write_file(&svg_path, svg.as_bytes())?;
     Ok(vec![png_path, svg_path])
+}
+
+/// The SVG text of `fig`.
+pub fn render_svg<F: Figure>(fig: &F) -> io::Result<String> {
+    font::register();
+    let (w, h) = fig.size();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(failed)?;
+        fig.draw(&root).map_err(failed)?;
+        root.present().map_err(failed)?;
+    }
+    Ok(svg)
+}
+
+/// `text` broken into lines of at most `width` pixels at `size` (at spaces; a word longer than
+/// the width gets a line of its own).
+pub fn wrap(text: &str, width: u32, size: u32) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let candidate = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
+        if !line.is_empty() && text_width(&candidate, size) > width {
+            lines.push(std::mem::replace(&mut line, word.to_string()));
+        } else {
+            line = candidate;
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// An 8-bit RGB PNG of `rgb` (row-major, 3 bytes a pixel).
@@ -84,6 +110,11 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// Width of `text` at `size` pixels in the built-in font.
 pub fn text_width(text: &str, size: u32) -> u32 {
+    pixel_width(text, style::px(size))
+}
+
+/// Width of `text` at exactly `size` pixels (no style scaling).
+pub fn pixel_width(text: &str, size: u32) -> u32 {
     font::register();
     (FAMILY, size).into_font().box_size(text).map(|(w, _)| w).unwrap_or(size * text.chars().count() as u32 / 2)
 }
@@ -146,7 +177,14 @@ impl Header<'_> {
     /// Height in pixels on a figure `width` wide.
     pub fn height(&self, width: u32) -> u32 {
         let (_, rows) = legend_layout(self.keys, width as i32 - 2 * MARGIN);
-        (12 + TITLE as i32 + 8 + if self.subtitle.is_some() { NOTE as i32 + 8 } else { 0 } + rows * KEY_ROW + 6) as u32
+        let sub = self.subtitle_lines(width).len() as i32;
+        let (title, note, key_row) = (style::px(TITLE) as i32, style::px(NOTE) as i32, style::px(KEY_ROW as u32) as i32);
+        (12 + title + 8 + sub * (note + 6) + if sub > 0 { 2 } else { 0 } + rows * key_row + 6) as u32
+    }
+
+    /// The subtitle wrapped to the figure's width, so it is never cut off.
+    fn subtitle_lines(&self, width: u32) -> Vec<String> {
+        self.subtitle.map(|s| wrap(s, width.saturating_sub(2 * MARGIN as u32), NOTE)).unwrap_or_default()
     }
 
     /// Draws the header at the top of `root`; returns the area below it.
@@ -155,15 +193,20 @@ impl Header<'_> {
         let (top, rest) = root.split_vertically(self.height(w));
         let mut y = 12;
         top.draw(&Text::new(self.title.to_string(), (MARGIN, y), style::text(TITLE).color(&DARK)))?;
-        y += TITLE as i32 + 8;
-        if let Some(s) = self.subtitle {
-            top.draw(&Text::new(s.to_string(), (MARGIN, y), style::text(NOTE).color(&style::SUBTLE)))?;
-            y += NOTE as i32 + 8;
+        y += style::px(TITLE) as i32 + 8;
+        let lines = self.subtitle_lines(w);
+        for line in &lines {
+            top.draw(&Text::new(line.clone(), (MARGIN, y), style::text(NOTE).color(&style::SUBTLE)))?;
+            y += style::px(NOTE) as i32 + 6;
+        }
+        if !lines.is_empty() {
+            y += 2;
         }
         let (at, _) = legend_layout(self.keys, w as i32 - 2 * MARGIN);
         for (k, (x, row)) in self.keys.iter().zip(at) {
-            let (x, yy) = (MARGIN + x, y + row * KEY_ROW);
-            let mid = yy + KEY_ROW / 2 - 2;
+            let key_row = style::px(KEY_ROW as u32) as i32;
+            let (x, yy) = (MARGIN + x, y + row * key_row);
+            let mid = yy + key_row / 2 - 2;
             let c = k.colour;
             match k.mark {
                 Mark::Band => {
@@ -203,7 +246,7 @@ pub fn empty_panel<DB: DrawingBackend>(area: &Area<DB>, caption: &str, message: 
 /// Room for the tick labels of a value axis spanning `lo..hi` plus the rotated axis label.
 pub fn y_label_room(ticks: &style::Ticks, lo: f64, hi: f64) -> u32 {
     let widest = [lo, hi, (lo + hi) / 2.0].iter().map(|v| text_width(&ticks.format(*v), style::TICK)).max().unwrap_or(30);
-    widest + 14 + style::LABEL + 10
+    widest + 14 + style::px(style::LABEL) + 10
 }
 
 /// A linear axis over `lo..hi` with ticks exactly at `ticks`: category positions (0, 1, 2, ...)
@@ -287,4 +330,68 @@ mod tests {
         assert_eq!(grid(7, 4), (2, 4));
         assert_eq!(grid(2, 4), (1, 2));
     }
+}
+
+/// Text boxes of an SVG drawn by plotters, for layout tests: each `<text>` element's content and
+/// its extent in pixels (x0, y0, x1, y1), measured in the built-in font at the size it was drawn.
+#[cfg(test)]
+pub fn text_boxes(svg: &str) -> Vec<(String, [f64; 4])> {
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let key = format!(" {name}=\"");
+        let start = tag.find(&key)? + key.len();
+        Some(tag[start..].split('"').next()?.to_string())
+    };
+    let mut out = Vec::new();
+    let mut rest = svg;
+    while let Some(i) = rest.find("<text ") {
+        rest = &rest[i..];
+        let Some(end_tag) = rest.find('>') else { break };
+        let tag = &rest[..end_tag];
+        let Some(close) = rest.find("</text>") else { break };
+        let content = rest[end_tag + 1..close].trim().replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">");
+        rest = &rest[close..];
+        let num = |n: &str| attr(tag, n).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        let (x, y, svg_size) = (num("x"), num("y"), num("font-size"));
+        // plotters writes a font of N pixels as font-size N / 1.24.
+        let size = (svg_size * 1.24).round() as u32;
+        let w = f64::from(pixel_width(&content, size));
+        let h = svg_size;
+        let x0 = match attr(tag, "text-anchor").as_deref() {
+            Some("middle") => x - w / 2.0,
+            Some("end") => x - w,
+            _ => x,
+        };
+        let y0 = match attr(tag, "dy").as_deref() {
+            Some("0.76em") => y,
+            Some("0.5ex") => y - h / 2.0,
+            _ => y - h,
+        };
+        let mut b = [x0, y0, x0 + w, y0 + h];
+        if attr(tag, "transform").is_some_and(|t| t.starts_with("rotate(270") || t.starts_with("rotate(90")) {
+            // A quarter turn about (x, y): the box turns about the same point.
+            let (cx, cy) = (x, y);
+            let pts = [(b[0], b[1]), (b[2], b[3])].map(|(px, py)| (cx + (py - cy), cy - (px - cx)));
+            b = [pts[0].0.min(pts[1].0), pts[0].1.min(pts[1].1), pts[0].0.max(pts[1].0), pts[0].1.max(pts[1].1)];
+        }
+        if !content.is_empty() {
+            out.push((content, b));
+        }
+    }
+    out
+}
+
+/// Pairs of text boxes that overlap by more than `tolerance` pixels each way.
+#[cfg(test)]
+pub fn overlapping(boxes: &[(String, [f64; 4])], tolerance: f64) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (i, (ta, a)) in boxes.iter().enumerate() {
+        for (tb, b) in &boxes[i + 1..] {
+            let dx = a[2].min(b[2]) - a[0].max(b[0]);
+            let dy = a[3].min(b[3]) - a[1].max(b[1]);
+            if dx > tolerance && dy > tolerance {
+                out.push((ta.clone(), tb.clone()));
+            }
+        }
+    }
+    out
 }

@@ -47,7 +47,7 @@ pub fn describe(stem: &str) -> Option<Description> {
     match stem {
         "dashboard" => d(
             "Dashboard of the key metrics",
-            "Each panel is one metric over the simulated days; lines are the mean over replicates and shaded bands their 95% confidence interval (a single run has no band). Horizons of 20 weeks or more are shown as 7-day means (the subtitle says). Units are on each vertical axis.",
+            "Each panel is one metric over time; lines are the mean over replicates and shaded bands their 95% confidence interval, clipped to the values the metric can take (a single run has no band). Horizons of 20 weeks or more are shown as 7-day means (the subtitle says), and horizons of more than two years are drawn against years. Units are on each vertical axis; an axis is never narrower than 5% of its values, so a flat line is not magnified into a slope.",
         ),
         "true_vs_reported" => d(
             "True vs reported resolution",
@@ -55,11 +55,11 @@ pub fn describe(stem: &str) -> Option<Description> {
         ),
         "summary" => d(
             "Summary per scenario",
-            "Dots: each metric's run summary (after the warm-up) averaged over replicates; whiskers: 95% confidence intervals. Non-overlapping whiskers suggest a real difference; the effects plot tests it directly.",
+            "Dots: each metric's run summary (after the warm-up) averaged over replicates; whiskers: 95% confidence intervals, clipped to the values the metric can take; small rings: each replicate's summary, so the spread behind the mean shows. Non-overlapping whiskers suggest a real difference; the effects plot tests it directly.",
         ),
         "effects" => d(
-            "Pairwise effects",
-            "Each dot is scenario A minus scenario B, paired replicate by replicate (common random numbers); a whisker that does not cross the dashed zero line is a difference beyond noise.",
+            "Effects against the baseline",
+            "Each dot is an option minus the baseline, paired replicate by replicate (common random numbers), named under it; blue is better and vermillion worse by the metric's direction, grey no difference beyond noise (the whisker crosses the dashed zero line) or a metric where neither way is better.",
         ),
         "sobol" => d(
             "Sobol indices (S1 and ST)",
@@ -78,7 +78,7 @@ pub fn describe(stem: &str) -> Option<Description> {
                 let (a, b) = rest.split_once("__").unwrap_or((rest, ""));
                 d(
                     &format!("Heatmap over {a} and {b}"),
-                    "Colour is each metric's mean (over replicates, and over any other parameters) at each combination; numbers are printed where cells are large enough. With a regime lever as an axis this is the phase diagram: compare along that axis to see where each regime wins.",
+                    "Colour is each metric's mean (over replicates, and over any other parameters) at each combination, on one scale per metric shared by every heatmap of the sweep; numbers are printed where cells are large enough. Where both parameters were sampled at random (random, LHS or Sobol designs) each dot is one point at its own values instead. With a regime lever as an axis this is the phase diagram: compare along that axis to see where each regime wins.",
                 )
             } else if let Some(p) = stem.strip_prefix("lines_") {
                 d(
@@ -121,7 +121,7 @@ fn dashboard(set: &SeriesSet, bands: bool, title: String, dir: &Path) -> io::Res
             title,
             subtitle: Some(series_subtitle(bands, bucket)),
             bands,
-            columns: 4,
+            columns: if style::plot_style() == style::PlotStyle::Projector { 2 } else { 4 },
             panel: (400, 300),
             bucket,
         };
@@ -168,7 +168,9 @@ pub fn draw_compare(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let set = SeriesSet::read_ensemble(&dir.join("ensemble.csv"))?;
     let title = format!("Comparison: {}", set.scenarios.join(" vs "));
     let mut files = dashboard(&set, true, title, dir)?;
-    if let Some(fig) = compare::summary_figure(&data::read_summary(&dir.join("summary.csv"))?) {
+    if let Some(fig) =
+        compare::summary_figure(&data::read_summary(&dir.join("summary.csv"))?, &data::read_replicates(&dir.join("replicates.csv"))?)
+    {
         files.extend(save(&fig, dir, "summary")?);
     }
     if let Some(fig) = compare::effects_figure(&data::read_effects(&dir.join("effects.csv"))?) {

@@ -11,6 +11,68 @@ use super::data::{IndexRow, unique};
 use super::figure::{self, Area, DrawResult, Figure, FixedTicks, Header, Key, Mark};
 use super::style::{self, CAPTION, DARK, GREY, LABEL, LIGHT_GREY, TICK, Ticks};
 
+/// Base samples N of a Saltelli design below which Sobol indices are too noisy to rank
+/// parameters: Saltelli et al. (2010) work with N of 500 and more; with fewer, estimates scatter
+/// widely, can fall below zero and S1 can exceed ST.
+pub const MIN_SOBOL_SAMPLES: u64 = 500;
+/// Morris trajectories below which mu* and sigma are unreliable: Campolongo et al. (2007) use
+/// r = 10 to 20 (Morris 1991 used 4, for screening only).
+pub const MIN_MORRIS_TRAJECTORIES: u64 = 10;
+
+/// The warnings a sensitivity result carries, in words: a sample too small for the indices to be
+/// reliable (from the manifest's `design`), first-order indices above total ones (S1 > ST, which
+/// a variance decomposition cannot give), and indices below zero (a share of variance cannot be
+/// negative). Each names what it found so the reader can check.
+pub fn warnings(rows: &[IndexRow], design: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let kind = design.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+    let has = |method: &str| rows.iter().any(|r| r.method == method);
+    if let Some(n) =
+        design.get("samples").and_then(|v| v.as_u64()).filter(|&n| (kind == "saltelli" || has("sobol")) && n < MIN_SOBOL_SAMPLES)
+    {
+        out.push(format!(
+            "small sample: {n} base samples; Sobol indices need about {MIN_SOBOL_SAMPLES} or more (Saltelli et al. 2010) before their values or ranking can be trusted"
+        ));
+    }
+    if let Some(r) =
+        design.get("trajectories").and_then(|v| v.as_u64()).filter(|&r| (kind == "morris" || has("morris")) && r < MIN_MORRIS_TRAJECTORIES)
+    {
+        out.push(format!(
+            "small sample: {r} Morris trajectories; mu* and sigma need about {MIN_MORRIS_TRAJECTORIES} or more (Campolongo et al. 2007) beyond a first screening"
+        ));
+    }
+    let sobol: Vec<&IndexRow> = rows.iter().filter(|r| r.method == "sobol").collect();
+    let mut above = Vec::new();
+    for s1 in sobol.iter().filter(|r| r.index == "S1") {
+        if let Some(st) = sobol.iter().find(|r| r.index == "ST" && r.parameter == s1.parameter && r.metric == s1.metric)
+            && s1.value > st.value
+        {
+            above.push(format!("{} on {} (S1 {} > ST {})", s1.parameter, s1.metric, style::number(s1.value), style::number(st.value)));
+        }
+    }
+    if !above.is_empty() {
+        out.push(format!(
+            "S1 exceeds ST for {} of {} parameter-metric pairs, which a variance decomposition cannot give: estimation noise, so take more samples; e.g. {}",
+            above.len(),
+            sobol.iter().filter(|r| r.index == "S1").count(),
+            above.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
+        ));
+    }
+    let negative: Vec<String> = sobol
+        .iter()
+        .filter(|r| r.value < 0.0)
+        .map(|r| format!("{} of {} on {} = {}", r.index, r.parameter, r.metric, style::number(r.value)))
+        .collect();
+    if !negative.is_empty() {
+        out.push(format!(
+            "{} Sobol indices are negative, which a share of variance cannot be: estimation noise, so take more samples; e.g. {}",
+            negative.len(),
+            negative.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
+        ));
+    }
+    out
+}
+
 /// Most metric panels in one figure.
 const MAX_PANELS: usize = 9;
 
@@ -118,7 +180,7 @@ impl Tornado {
         let names: Vec<String> = params.iter().rev().map(|p| p.0.clone()).collect();
         let y_room = names.iter().map(|l| figure::text_width(l, TICK)).max().unwrap_or(40) + 16;
         let mut chart = ChartBuilder::on(area)
-            .caption(metric, style::text(CAPTION))
+            .caption(super::compare::caption(metric), style::text(CAPTION))
             .margin(8)
             .margin_right(20)
             .x_label_area_size(48)
@@ -277,7 +339,7 @@ impl Figure for MorrisScatter {
             let (y0, y1) = style::padded_range(ps.iter().map(|p| p.2.value).chain([0.0]));
             let (xt, yt) = (Ticks::for_range(x0, x1), Ticks::for_range(y0, y1));
             let mut chart = ChartBuilder::on(area)
-                .caption(metric, style::text(CAPTION))
+                .caption(super::compare::caption(metric), style::text(CAPTION))
                 .margin(8)
                 .margin_right(20)
                 .x_label_area_size(48)
@@ -329,6 +391,36 @@ fn short(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(parameter: &str, index: &str, value: f64) -> IndexRow {
+        IndexRow {
+            parameter: parameter.into(),
+            metric: "failure_demand_share".into(),
+            method: "sobol".into(),
+            index: index.into(),
+            value,
+            ci_low: value - 0.5,
+            ci_high: value + 0.5,
+        }
+    }
+
+    #[test]
+    fn sobol_warnings_name_small_samples_s1_above_st_and_negative_indices() {
+        let healthy = [row("a", "S1", 0.4), row("a", "ST", 0.5), row("b", "S1", 0.1), row("b", "ST", 0.2)];
+        let big = serde_json::json!({"kind": "saltelli", "samples": 1024});
+        assert!(warnings(&healthy, &big).is_empty(), "{:?}", warnings(&healthy, &big));
+        let small = serde_json::json!({"kind": "saltelli", "samples": 8});
+        let w = warnings(&healthy, &small);
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("8 base samples"), "{w:?}");
+        let odd = [row("a", "S1", 0.6), row("a", "ST", 0.5), row("b", "S1", -0.23), row("b", "ST", 0.2)];
+        let w = warnings(&odd, &big);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("S1 exceeds ST for 1 of 2") && w[0].contains("a on failure_demand_share"), "{w:?}");
+        assert!(w[1].contains("1 Sobol indices are negative") && w[1].contains("-0.23"), "{w:?}");
+        let morris = serde_json::json!({"kind": "morris", "trajectories": 4});
+        assert!(warnings(&[], &morris)[0].contains("4 Morris trajectories"));
+    }
 
     #[test]
     fn tornado_puts_the_largest_first_and_undefined_last() {

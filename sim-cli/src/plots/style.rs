@@ -66,7 +66,47 @@ pub fn is_dark(c: RGBColor) -> bool {
     0.2126 * f64::from(c.0) + 0.7152 * f64::from(c.1) + 0.0722 * f64::from(c.2) < 128.0
 }
 
-/// Text sizes in pixels.
+/// How figures are drawn: for a screen or a document (the default), or for a projector in a
+/// room (`--style projector`: type 1.5 times larger, thicker lines, larger panels and so fewer
+/// of them per row).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PlotStyle {
+    #[default]
+    Screen,
+    Projector,
+}
+
+thread_local! {
+    static PLOT_STYLE: std::cell::Cell<PlotStyle> = const { std::cell::Cell::new(PlotStyle::Screen) };
+}
+
+/// Sets the style of the figures drawn from now on by this thread.
+pub fn set_plot_style(s: PlotStyle) {
+    PLOT_STYLE.with(|c| c.set(s));
+}
+
+pub fn plot_style() -> PlotStyle {
+    PLOT_STYLE.with(|c| c.get())
+}
+
+/// `size` pixels at the current style: text sizes, label areas and panel sizes all scale with it,
+/// so a projector figure keeps the layout of a screen figure, only larger.
+pub fn px(size: u32) -> u32 {
+    match plot_style() {
+        PlotStyle::Screen => size,
+        PlotStyle::Projector => (size * 3).div_ceil(2),
+    }
+}
+
+/// The width of a data line at the current style.
+pub fn line_width() -> u32 {
+    match plot_style() {
+        PlotStyle::Screen => 2,
+        PlotStyle::Projector => 4,
+    }
+}
+
+/// Text sizes in pixels (at the screen style; see [`px`]).
 pub const TITLE: u32 = 22;
 pub const CAPTION: u32 = 17;
 pub const LABEL: u32 = 15;
@@ -75,7 +115,7 @@ pub const NOTE: u32 = 13;
 
 /// The text style of `size` pixels in the built-in font.
 pub fn text(size: u32) -> TextStyle<'static> {
-    (FAMILY, size).into_font().into()
+    (FAMILY, px(size)).into_font().into()
 }
 
 /// The unit of a metric as its axis label: the unit `Metric::unit()` gives, spelled out where
@@ -84,7 +124,7 @@ pub fn unit_label(metric: &str) -> String {
     match Metric::from_name(metric).map(Metric::unit) {
         Some("0..1") => "index, 0..1".to_string(),
         Some("share") => "share, 0..1".to_string(),
-        Some(u) => u.to_string(),
+        Some(u) => u.replace("currency", &crate::words::currency()),
         None => String::new(),
     }
 }
@@ -193,9 +233,19 @@ pub fn padded_range(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
         let half = if lo == 0.0 { 0.5 } else { lo.abs() * 0.1 };
         return (lo - half, hi + half);
     }
+    // An axis no narrower than 5% of the values' magnitude, so a change in the fourth digit
+    // (a Gini of 0.13944 against 0.13952) draws as the flat line it is, not as a cliff.
+    let min_span = MIN_RELATIVE_SPAN * lo.abs().max(hi.abs());
+    if hi - lo < min_span {
+        let mid = (lo + hi) / 2.0;
+        return (mid - min_span / 2.0, mid + min_span / 2.0);
+    }
     let pad = 0.05 * (hi - lo);
     (lo - pad, hi + pad)
 }
+
+/// The narrowest axis span as a share of the largest magnitude shown (see [`padded_range`]).
+pub const MIN_RELATIVE_SPAN: f64 = 0.05;
 
 /// A file-name-safe form of a name (parameter paths such as `need_types[0].rate_per_year`):
 /// ASCII letters, digits, `.`, `-` and `_` kept, anything else `_`.
@@ -250,6 +300,14 @@ mod tests {
         assert_eq!(t.len(), 6);
         assert!((t[3] - 0.6).abs() < 1e-12);
         assert_eq!(nice_ticks(3.0, 27.0, 5), vec![5.0, 10.0, 15.0, 20.0, 25.0]);
+    }
+
+    #[test]
+    fn axes_do_not_magnify_noise() {
+        let (lo, hi) = padded_range([0.13944, 0.13952]);
+        assert!(hi - lo >= 0.05 * 0.13952 - 1e-12 && lo < 0.13944 && hi > 0.13952, "{lo} {hi}");
+        // A real spread keeps the 5% padding.
+        assert_eq!(padded_range([0.0, 10.0]), (-0.5, 10.5));
     }
 
     #[test]

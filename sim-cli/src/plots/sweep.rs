@@ -178,10 +178,12 @@ impl Heatmap<'_> {
     }
 
     fn subtitle(&self) -> &'static str {
-        if self.x.1.is_regime() || self.y.1.is_regime() {
-            "Colour: each metric's mean at each combination (averaged over replicates and any other parameters). Compare along the regime axis to see where each regime wins."
+        if self.is_scatter() {
+            "Each dot is one point of the design at its two parameter values, coloured by its mean over replicates, on one scale per metric shared by every figure of the sweep."
+        } else if self.x.1.is_regime() || self.y.1.is_regime() {
+            "Colour: each metric's mean at each combination (averaged over replicates and any other parameters), on one scale per metric shared by every heatmap of the sweep. Compare along the regime axis to see where each regime wins."
         } else {
-            "Colour: each metric's mean at each combination (averaged over replicates and any other parameters); grey cells have no points."
+            "Colour: each metric's mean at each combination (averaged over replicates and any other parameters), on one scale per metric shared by every heatmap of the sweep; grey cells have no points."
         }
     }
 
@@ -211,25 +213,72 @@ impl Figure for Heatmap<'_> {
 }
 
 impl Heatmap<'_> {
+    /// Both parameters binned (a random, LHS or Sobol design: every point at its own values): a
+    /// grid of bins would be mostly empty, so each point is drawn where it is, coloured by its mean.
+    pub fn is_scatter(&self) -> bool {
+        matches!(self.x.1.levels, Levels::Bins { .. }) && matches!(self.y.1.levels, Levels::Bins { .. })
+    }
+
+    fn scatter<DB: DrawingBackend>(&self, area: &Area<DB>, metric: &str, scale: &dyn Fn(f64) -> f64) -> DrawResult<DB> {
+        let (xi, xa) = self.x;
+        let (yi, ya) = self.y;
+        let pts: Vec<(f64, f64, f64)> = self
+            .points
+            .rows
+            .iter()
+            .filter(|r| r.metric == metric && r.mean.is_finite())
+            .filter_map(|r| Some((r.cells[xi].trim().parse::<f64>().ok()?, r.cells[yi].trim().parse::<f64>().ok()?, r.mean)))
+            .collect();
+        let (x0, x1) = style::padded_range(pts.iter().map(|p| p.0));
+        let (y0, y1) = style::padded_range(pts.iter().map(|p| p.1));
+        let (xt, yt) = (Ticks::for_range(x0, x1), Ticks::for_range(y0, y1));
+        let mut chart = ChartBuilder::on(area)
+            .caption(super::compare::caption(metric), style::text(CAPTION))
+            .margin(8)
+            .x_label_area_size(52)
+            .y_label_area_size(figure::y_label_room(&yt, y0, y1))
+            .build_cartesian_2d(x0..x1, y0..y1)?;
+        chart
+            .configure_mesh()
+            .x_desc(xa.name.as_str())
+            .y_desc(ya.name.as_str())
+            .x_label_formatter(&|v| xt.format(*v))
+            .y_label_formatter(&|v| yt.format(*v))
+            .label_style(style::text(TICK))
+            .axis_desc_style(style::text(LABEL))
+            .bold_line_style(LIGHT_GREY)
+            .light_line_style(TRANSPARENT)
+            .draw()?;
+        for (x, y, v) in pts {
+            chart.draw_series(std::iter::once(Circle::new((x, y), 6, style::viridis(scale(v)).filled())))?;
+            chart.draw_series(std::iter::once(Circle::new((x, y), 6, DARK.stroke_width(1))))?;
+        }
+        Ok(())
+    }
+
     fn panel<DB: DrawingBackend>(&self, area: &Area<DB>, metric: &str) -> DrawResult<DB> {
         let (xi, xa) = self.x;
         let (yi, ya) = self.y;
         let cells = aggregate(&self.points.rows, metric, |r| Some((xa.level(&r.cells[xi])?, ya.level(&r.cells[yi])?)));
         let values: Vec<f64> = cells.values().map(|c| c.0).filter(|v| v.is_finite()).collect();
         if values.is_empty() {
-            return figure::empty_panel(area, metric, "no values");
+            return figure::empty_panel(area, &super::compare::caption(metric), "no values");
         }
-        let (vmin, vmax) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+        let (vmin, vmax) = colour_range(self.points, metric);
         let scale = |v: f64| if vmax > vmin { (v - vmin) / (vmax - vmin) } else { 0.5 };
         let (w, _) = area.dim_in_pixel();
         let (main, bar) = area.split_horizontally(w - BAR_WIDTH);
+        if self.is_scatter() {
+            self.scatter(&main, metric, &scale)?;
+            return colour_bar(&bar, vmin, vmax, &style::unit_label(metric));
+        }
         let (nx, ny) = (xa.len(), ya.len());
         let (xl, yl) = (xa.labels.clone(), ya.labels.clone());
         let x_range = FixedTicks::categories(nx);
         let y_range = FixedTicks::categories(ny);
         let y_room = yl.iter().map(|l| figure::text_width(l, TICK)).max().unwrap_or(20) + 14 + LABEL + 10;
         let mut chart = ChartBuilder::on(&main)
-            .caption(metric, style::text(CAPTION))
+            .caption(super::compare::caption(metric), style::text(CAPTION))
             .margin(8)
             .x_label_area_size(52)
             .y_label_area_size(y_room)
@@ -261,6 +310,17 @@ impl Heatmap<'_> {
         }
         colour_bar(&bar, vmin, vmax, &style::unit_label(metric))
     }
+}
+
+/// The colour scale of `metric` in every heatmap of a sweep: the range of its points' means, so
+/// the same colour means the same value in every figure (cells averaged over other parameters
+/// lie within it).
+pub fn colour_range(points: &Points, metric: &str) -> (f64, f64) {
+    points
+        .rows
+        .iter()
+        .filter(|r| r.metric == metric && r.mean.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), r| (a.min(r.mean), b.max(r.mean)))
 }
 
 /// A vertical viridis scale from `lo` (bottom) to `hi` (top) with tick labels on its right.
@@ -377,7 +437,7 @@ impl Lines<'_> {
         };
         let x_ticks = Ticks::for_range(x0, x1);
         let mut chart = ChartBuilder::on(area)
-            .caption(metric, style::text(CAPTION))
+            .caption(super::compare::caption(metric), style::text(CAPTION))
             .margin(8)
             .margin_right(18)
             .x_label_area_size(48)
@@ -455,6 +515,51 @@ pub fn lines_stem(a: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 18: two continuous (binned) parameters, as a random or LHS design gives, draw as a
+    /// scatter of the points, not a mostly empty grid; levels and categories keep the grid.
+    #[test]
+    fn random_designs_draw_scatters_and_grids_keep_cells() {
+        let many: Vec<String> = (0..40).map(|i| format!("{}", i as f64 / 40.0)).collect();
+        let cells: Vec<&str> = many.iter().map(String::as_str).collect();
+        let binned = Axis::new("a", &cells);
+        assert!(matches!(binned.levels, Levels::Bins { .. }));
+        let levels = Axis::new("b", &["0", "0.5", "1"]);
+        let points = Points::default();
+        let scatter = Heatmap { points: &points, x: (0, &binned), y: (1, &binned), metrics: vec![] };
+        assert!(scatter.is_scatter());
+        let grid = Heatmap { points: &points, x: (0, &binned), y: (1, &levels), metrics: vec![] };
+        assert!(!grid.is_scatter());
+    }
+
+    /// Issue 18: a metric's colour scale spans all its points, whichever pair of parameters a
+    /// heatmap shows, so colours compare across the sweep's heatmaps.
+    #[test]
+    fn one_colour_scale_per_metric_across_heatmaps() {
+        let mut points = Points { parameters: vec!["a".into(), "b".into(), "c".into()], ..Default::default() };
+        for (id, (a, b, c)) in [(0, 0, 0), (0, 1, 1), (1, 0, 1), (1, 1, 0)].into_iter().enumerate() {
+            for (metric, v) in [("backlog", 10.0 * (a + 2 * b + 4 * c) as f64), ("trust_mean", f64::NAN)] {
+                points.rows.push(PointRow {
+                    point_id: id as u64,
+                    cells: vec![a.to_string(), b.to_string(), c.to_string()],
+                    metric: metric.into(),
+                    mean: v,
+                    ci_low: v,
+                    ci_high: v,
+                    n: 1.0,
+                });
+            }
+        }
+        assert_eq!(colour_range(&points, "backlog"), (0.0, 60.0));
+        let (lo, hi) = colour_range(&points, "trust_mean");
+        assert!(lo > hi, "no values: an empty range");
+        // The cells of any pair, averaged over the third parameter, lie within it.
+        let axes = axes(&points);
+        for (i, j) in [(0, 1), (0, 2), (1, 2)] {
+            let cells = aggregate(&points.rows, "backlog", |r| Some((axes[i].level(&r.cells[i])?, axes[j].level(&r.cells[j])?)));
+            assert!(cells.values().all(|c| (0.0..=60.0).contains(&c.0)));
+        }
+    }
 
     #[test]
     fn axes_are_levels_bins_or_categories() {

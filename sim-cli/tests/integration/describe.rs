@@ -67,7 +67,11 @@ fn metrics_prints_every_metric_with_unit_and_doc() {
     }
     let o = describe(&["metrics", "--format", "csv"]);
     let (header, rows) = parse_csv(&o);
-    assert_eq!(header, ["metric", "unit", "summary", "undefined_when", "doc"], "{o}");
+    assert_eq!(header, ["metric", "label", "unit", "better", "bounds", "summary", "undefined_when", "doc"], "{o}");
+    assert_eq!(column(&header, &rows, "label"), Metric::ALL.iter().map(|m| m.label().to_string()).collect::<Vec<_>>(), "{o}");
+    assert_eq!(column(&header, &rows, "better"), Metric::ALL.iter().map(|m| m.direction().word().to_string()).collect::<Vec<_>>(), "{o}");
+    let fd = rows.iter().position(|r| r[0] == "failure_demand_share").unwrap();
+    assert_eq!((rows[fd][3].as_str(), rows[fd][4].as_str()), ("lower", "0 to 1"), "{o}");
     assert_eq!(column(&header, &rows, "metric"), Metric::ALL.iter().map(|m| m.name().to_string()).collect::<Vec<_>>(), "{o}");
     assert_eq!(column(&header, &rows, "unit"), Metric::ALL.iter().map(|m| m.unit().to_string()).collect::<Vec<_>>(), "{o}");
     assert_eq!(column(&header, &rows, "doc"), Metric::ALL.iter().map(|m| m.doc().to_string()).collect::<Vec<_>>(), "{o}");

@@ -176,6 +176,17 @@ fn shards_merge_to_the_unsharded_sweep() {
         assert_same_file(&d.join("whole").join(file), &d.join("merged").join(file), &format!("{file}: merged shards vs unsharded"));
     }
     assert_eq!(parquet_rows(&d.join("merged/runs.parquet")), parquet_rows(&d.join("whole/runs.parquet")));
+    // Issue 18: the merged report gives the time the runs took (the shards' wall times), not
+    // only the moment the merge took.
+    let wall = |dir: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(d.join(dir).join("manifest.json")).unwrap()).unwrap()
+    };
+    let shards: f64 = (0..3).map(|i| wall(&format!("s{i}"))["wall_time_seconds"].as_f64().unwrap()).sum();
+    let merged = wall("merged");
+    assert!((merged["runs_wall_time_seconds"].as_f64().unwrap() - shards).abs() < 1e-9, "{merged}");
+    assert_eq!(merged["shard_wall_time_seconds"].as_array().unwrap().len(), 3);
+    let report = std::fs::read_to_string(d.join("merged/report.html")).unwrap();
+    assert!(report.contains(&format!("wall time of the runs (sum over shards): {shards:.1} s")), "the report states the runs' wall time");
 
     // A shard missing, a shard twice, another sweep's shard: exit 2, nothing written.
     sim(d, &["merge", "s0", "s1", "--out", "bad1"]).assert_code(2).assert_stderr_has(&["run 2 is missing", "shard 2/3"]);
@@ -496,6 +507,10 @@ fn sensitivity_writes_sobol_and_morris_indices() {
     let saltelli = scenarios_dir().join("sweeps/saltelli.toml").display().to_string();
     let o = sim(d, &["sensitivity", &saltelli, "--out", "s", "--bootstrap", "100"]);
     o.assert_success();
+    // Issue 18: 8 base samples is far too few, and both the terminal and the report say so.
+    o.assert_stderr_has(&["warning: small sample: 8 base samples"]);
+    let report = std::fs::read_to_string(d.join("s/report.html")).unwrap();
+    assert!(report.contains("Warning: small sample: 8 base samples"), "the Sobol report carries the warning");
     assert_has(&d.join("s"), &["indices.csv", "runs.csv", "manifest.json", "report.html"], &o);
     let (h, rows) = csv_rows(&d.join("s/indices.csv"));
     assert_eq!(h, ["parameter", "metric", "method", "index", "value", "ci_low", "ci_high"]);
@@ -513,7 +528,9 @@ fn sensitivity_writes_sobol_and_morris_indices() {
         }
     }
     let morris = scenarios_dir().join("sweeps/morris.toml").display().to_string();
-    sim(d, &["sensitivity", &morris, "--out", "m", "--bootstrap", "100", "--threads", "1"]).assert_success();
+    sim(d, &["sensitivity", &morris, "--out", "m", "--bootstrap", "100", "--threads", "1"])
+        .assert_success()
+        .assert_stderr_has(&["warning: small sample: 6 Morris trajectories"]);
     let (_, rows) = csv_rows(&d.join("m/indices.csv"));
     assert_eq!(rows.len(), 4 * 3 * 3, "mu, mu_star, sigma per parameter and metric");
     assert!(rows.iter().any(|r| r[3] == "mu_star" && r[2] == "morris"));

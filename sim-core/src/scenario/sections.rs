@@ -331,6 +331,8 @@ section! {
         initial_budget: f64 = 0.0, "currency", [-1.0e13, 1.0e13], "assumption";
         /// Time constant of perceived performance (smoothing of the reported resolution rate).
         perception_days: f64 = 30.0, "days", [1, 3650], "MODEL.md §2; Sterman 2000 ch. 11";
+        /// Symbol that reports, plots and the terminal show money with ("£", "€", "$"). Presentation only: the model's amounts are the same whatever it is.
+        currency_symbol: String = "£".to_string(), "-", [f64::NAN, f64::NAN], "assumption: the money defaults are UK figures (CIPD 2022, in pounds)";
     }
 }
 
