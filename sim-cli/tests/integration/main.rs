@@ -8,6 +8,7 @@ mod cli;
 mod compare;
 mod describe;
 mod determinism;
+mod golden;
 mod hostile;
 mod output_safety;
 mod patterns;
