@@ -101,15 +101,38 @@ pub struct Team {
     pub time_share: f64,
     /// Share of encounters in which the team follows the safety protocol (MODEL.md §9).
     pub compliance: f64,
+    /// The levers the team sets for itself (none: the service-wide values).
+    pub levers: TeamLevers,
+}
+
+/// A team's own values of the levers a team may set (`scenario::TEAM_LEVERS`); `None` follows the
+/// service-wide lever. A restructuring (new teams) clears them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TeamLevers {
+    pub discretion: Option<f64>,
+    pub time_standard: Option<TimeStandard>,
+    /// The team's ceiling on the prevention share its own review may reach is raised from this.
+    pub prevention_share: Option<f64>,
 }
 
 impl Team {
-    fn delivers(&self) -> bool {
+    /// Whether the team delivers responses (a patch team, or the pipeline's last stage).
+    pub fn delivers(&self) -> bool {
         matches!(self.role, TeamRole::Patch { .. } | TeamRole::Stage { last: true, .. })
     }
 }
 
 impl World {
+    /// The discretion in force in team `t`: its own, or the service-wide lever.
+    fn discretion(&self, t: usize) -> f64 {
+        self.teams[t].levers.discretion.unwrap_or(self.governance.discretion)
+    }
+
+    /// The time standard in force in team `t`: its own, or the service-wide lever.
+    fn time_standard(&self, t: usize) -> TimeStandard {
+        self.teams[t].levers.time_standard.unwrap_or(self.governance.time_standard)
+    }
+
     /// Whether worker `w` works in team `t`: its own patch team, or any stage of the pipeline
     /// (pipeline staff split their hours between stages; their home is the delivery stage).
     fn member_of(&self, w: u32, t: usize) -> bool {
@@ -702,11 +725,11 @@ impl World {
             self.rebalance_pipeline(&required_by_team);
         }
         self.workers.worked_today.iter_mut().for_each(|h| *h = 0.0);
-        // An imposed standard caps the time per case; need-led time may stretch when there is slack.
-        let ceiling = if g.time_standard == TimeStandard::Imposed { 1.0 } else { e.time_ceiling };
         let mut pressure_sum = 0.0;
         let mut capacity_sum = 0.0;
         for (t, queue) in queues.iter_mut().enumerate() {
+            // An imposed standard caps the time per case; need-led time may stretch when there is slack.
+            let ceiling = if self.time_standard(t) == TimeStandard::Imposed { 1.0 } else { e.time_ceiling };
             let team_workers = self.teams[t].workers.len();
             let casework_share = self.casework_share(t);
             let time_share = self.teams[t].time_share;
@@ -933,6 +956,7 @@ impl World {
             n.worker = worker;
             return Some(worker);
         }
+        let (discretion, time_standard) = (self.discretion(t), self.time_standard(t));
         let g = &self.governance;
         let r = &s.response;
         let nt = &s.need_types[n.need_type as usize];
@@ -963,7 +987,7 @@ impl World {
             Approval::Granted => true,
             Approval::Refused => false,
             Approval::NotAsked if non_standard => {
-                if rng.random::<f64>() < g.discretion {
+                if rng.random::<f64>() < discretion {
                     self.teams[t].outcomes.day_decided += 1.0;
                     true
                 } else if g.approval_layers > 0 {
@@ -1000,7 +1024,7 @@ impl World {
         let required = if bespoke { bespoke_time } else { standard_time };
         // Imposed: the procedure's time whatever the need. Need-led: the time the worker judges
         // the person and need call for, which is never less than the procedure's.
-        let base = match g.time_standard {
+        let base = match time_standard {
             TimeStandard::Imposed => standard_time,
             TimeStandard::NeedLed if bespoke => bespoke_time,
             TimeStandard::NeedLed => hours(need_led).max(standard_time),
@@ -1403,28 +1427,11 @@ pub fn adoption_half_days(series: &TimeSeries) -> f64 {
     series.get(Metric::PracticesAdopted).iter().position(|&a| a >= 0.5).map_or(f64::NAN, |d| series.days[d] as f64)
 }
 
-/// Runs a scenario for its configured days with run seed `seed`.
+/// Runs a scenario for its configured days with run seed `seed` (a [`Simulation`] run to its end).
+///
+/// [`Simulation`]: crate::simulation::Simulation
 pub fn run(scenario: &Scenario, seed: u64) -> RunOutput {
-    let mut world = World::new(scenario, seed);
-    let days = scenario.run.days;
-    let mut series = TimeSeries::with_capacity(days as usize);
-    for _ in 0..days {
-        let day = world.day;
-        let rec = world.step();
-        series.push(day, &rec);
-    }
-    let (hours_per_client, cost_per_client) = world.window_per_client();
-    let recovery = recovery_days(scenario, &series);
-    let window = |m: Metric| match m {
-        Metric::HoursPerClient => hours_per_client,
-        Metric::CostPerClient => cost_per_client,
-        Metric::RecoveryDays => recovery,
-        Metric::AdoptionHalfDays => adoption_half_days(&series),
-        _ => f64::NAN,
-    };
-    let mut summary = RunSummary::from_series(&series, scenario.run.warmup_days, &window);
-    summary.neighbourhood_wellbeing = world.window_neighbourhood_wellbeing();
-    RunOutput { series, summary, totals: world.totals, networks: world.network_snapshot(400) }
+    crate::simulation::Simulation::new(scenario, seed).finish()
 }
 
 #[cfg(test)]
