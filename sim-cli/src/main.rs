@@ -3,6 +3,7 @@
 //! be written, plots included; a folder another sim is writing to), 128 + N after signal N.
 //! Results go to stdout, progress and errors to stderr (see `ui`).
 
+mod agents;
 mod compare;
 mod describe;
 mod output;
@@ -21,7 +22,7 @@ use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
 use clap::{Parser, Subcommand};
-use sim_core::model;
+use sim_core::Simulation;
 use sim_core::scenario::{Override, Scenario, ScenarioError};
 
 const EXAMPLES: &str = "\
@@ -54,7 +55,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run one scenario and write timeseries.csv, summary.json, manifest.json and plots.
+    /// Run one scenario and write timeseries.csv, summary.json, manifest.json and plots (and, with
+    /// --snapshot-days, agents.parquet and agents.csv).
     #[command(after_help = EXAMPLES)]
     Run(RunArgs),
     /// Run replicates of several scenarios and compare them: ensemble.csv, summary.csv, effects.csv,
@@ -105,6 +107,10 @@ struct RunArgs {
     /// How the result lines on stdout are printed.
     #[arg(long, value_enum, default_value_t)]
     format: ui::Format,
+    /// Also write every citizen and worker in post after these many days (0 to the run's days)
+    /// to agents.parquet and agents.csv, e.g. 365,730.
+    #[arg(long, value_name = "DAY,...", value_delimiter = ',')]
+    snapshot_days: Vec<u32>,
 }
 
 /// What went wrong, and which exit code it gets.
@@ -174,10 +180,27 @@ fn run(args: RunArgs, command_line: &[String]) -> Result<(), CliError> {
         other => other?,
     };
     warn_events_outside(&scenario);
+    let mut snapshot_days = args.snapshot_days.clone();
+    snapshot_days.sort_unstable();
+    snapshot_days.dedup();
+    if let Some(late) = snapshot_days.iter().find(|&&d| d > scenario.run.days) {
+        return Err(CliError::BadInput(format!(
+            "--snapshot-days {late}: after the run's last day; snapshot days go from 0 (the start) to {} (the end)",
+            scenario.run.days
+        )));
+    }
     let inputs: Vec<&std::path::Path> = args.scenario.iter().map(PathBuf::as_path).collect();
     let dest = output::OutDir::prepare(&args.out, &inputs)?;
     let seed = scenario.run.seed;
-    let out = model::run(&scenario, seed);
+    let mut sim = Simulation::new(&scenario, seed);
+    let snapshots: Vec<_> = snapshot_days
+        .iter()
+        .map(|&day| {
+            sim.run_until(day);
+            sim.agents()
+        })
+        .collect();
+    let out = sim.finish();
     let manifest = output::Manifest {
         sim_version: env!("CARGO_PKG_VERSION"),
         git_commit: option_env!("SIM_GIT_COMMIT").filter(|c| !c.is_empty()),
@@ -191,7 +214,7 @@ fn run(args: RunArgs, command_line: &[String]) -> Result<(), CliError> {
         wall_time_seconds: clock.elapsed().as_secs_f64(),
     };
     let steady = sim_core::steady::steady_state(&out.series, out.summary.window_start_day);
-    let written = output::write_run(&dest, &scenario, seed, &out, &steady, &manifest)?;
+    let written = output::write_run(&dest, &scenario, seed, &out, &steady, &manifest, &snapshots)?;
     let s = &out.summary;
     let get = |m: &str| s.get(m).unwrap_or(f64::NAN);
     ui::result(

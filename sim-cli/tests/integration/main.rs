@@ -3,6 +3,7 @@
 //! codes, located errors). One test binary for the crate (STYLE.md); each area is a submodule.
 //! Helpers shared by the submodules live here.
 
+mod agents;
 mod bad_input;
 mod cli;
 mod compare;
