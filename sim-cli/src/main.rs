@@ -193,6 +193,7 @@ fn run(args: RunArgs, command_line: &[String]) -> Result<(), CliError> {
     let dest = output::OutDir::prepare(&args.out, &inputs)?;
     let seed = scenario.run.seed;
     let mut sim = Simulation::new(&scenario, seed);
+    warn_unknown_teams(&sim);
     let snapshots: Vec<_> = snapshot_days
         .iter()
         .map(|&day| {
@@ -253,6 +254,22 @@ pub fn warn_events_outside(scenario: &Scenario) {
     let late = scenario.events.iter().filter(|e| e.day() >= scenario.run.days).count();
     if late > 0 {
         eprintln!("warning: {late} scheduled event(s) fall on or after day {} and do not happen in this shortened run", scenario.run.days);
+    }
+}
+
+/// A team's lever event naming a team the service does not start with does nothing unless a
+/// reform before it adds teams; said on stderr.
+fn warn_unknown_teams(sim: &Simulation) {
+    let teams = sim.teams().len();
+    for e in &sim.scenario().events {
+        if let sim_core::scenario::Event::Lever { day, lever, team: Some(t), .. } = e
+            && *t as usize >= teams
+        {
+            eprintln!(
+                "warning: the `{lever}` event of day {day} is for team {t}, but the service starts with {teams} teams (0 to {}); it does nothing unless a reform before it adds teams",
+                teams.saturating_sub(1)
+            );
+        }
     }
 }
 

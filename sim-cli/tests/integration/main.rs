@@ -18,6 +18,7 @@ mod run;
 mod scenario_library;
 mod seeds;
 mod steady;
+mod steering;
 mod strict_input;
 mod sweep;
 mod validate;
