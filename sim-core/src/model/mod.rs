@@ -115,7 +115,7 @@ pub struct Team {
 pub struct TeamLevers {
     pub discretion: Option<f64>,
     pub time_standard: Option<TimeStandard>,
-    /// The team's ceiling on the prevention share its own review may reach is raised from this.
+    /// Set as the team's prevention share when given; its own review may raise it at most 0.15 above.
     pub prevention_share: Option<f64>,
 }
 
