@@ -3,6 +3,7 @@
 //! be written, plots included; a folder another sim is writing to), 128 + N after signal N.
 //! Results go to stdout, progress and errors to stderr (see `ui`).
 
+mod agents;
 mod compare;
 mod describe;
 mod output;
@@ -22,7 +23,7 @@ use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
 use clap::{Parser, Subcommand};
-use sim_core::model;
+use sim_core::Simulation;
 use sim_core::scenario::{Override, Scenario, ScenarioError};
 
 const EXAMPLES: &str = "\
@@ -55,7 +56,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run one scenario and write timeseries.csv, summary.json, manifest.json and plots.
+    /// Run one scenario and write timeseries.csv, summary.json, manifest.json and plots (and, with
+    /// --snapshot-days, agents.parquet and agents.csv).
     #[command(after_help = EXAMPLES)]
     Run(RunArgs),
     /// Run replicates of several scenarios and compare them: ensemble.csv, summary.csv, effects.csv,
@@ -106,6 +108,10 @@ struct RunArgs {
     /// How the result lines on stdout are printed.
     #[arg(long, value_enum, default_value_t)]
     format: ui::Format,
+    /// Also write every citizen and worker in post after these many days (0 to the run's days)
+    /// to agents.parquet and agents.csv, e.g. 365,730.
+    #[arg(long, value_name = "DAY,...", value_delimiter = ',')]
+    snapshot_days: Vec<u32>,
 }
 
 /// What went wrong, and which exit code it gets.
@@ -175,10 +181,28 @@ fn run(args: RunArgs, command_line: &[String]) -> Result<(), CliError> {
         other => other?,
     };
     warn_events_outside(&scenario);
+    let mut snapshot_days = args.snapshot_days.clone();
+    snapshot_days.sort_unstable();
+    snapshot_days.dedup();
+    if let Some(late) = snapshot_days.iter().find(|&&d| d > scenario.run.days) {
+        return Err(CliError::BadInput(format!(
+            "--snapshot-days {late}: after the run's last day; snapshot days go from 0 (the start) to {} (the end)",
+            scenario.run.days
+        )));
+    }
     let inputs: Vec<&std::path::Path> = args.scenario.iter().map(PathBuf::as_path).collect();
     let dest = output::OutDir::prepare(&args.out, &inputs)?;
     let seed = scenario.run.seed;
-    let out = model::run(&scenario, seed);
+    let mut sim = Simulation::new(&scenario, seed);
+    warn_unknown_teams(&sim);
+    let snapshots: Vec<_> = snapshot_days
+        .iter()
+        .map(|&day| {
+            sim.run_until(day);
+            sim.agents()
+        })
+        .collect();
+    let out = sim.finish();
     let manifest = output::Manifest {
         sim_version: env!("CARGO_PKG_VERSION"),
         git_commit: option_env!("SIM_GIT_COMMIT").filter(|c| !c.is_empty()),
@@ -192,7 +216,7 @@ fn run(args: RunArgs, command_line: &[String]) -> Result<(), CliError> {
         wall_time_seconds: clock.elapsed().as_secs_f64(),
     };
     let steady = sim_core::steady::steady_state(&out.series, out.summary.window_start_day);
-    let written = output::write_run(&dest, &scenario, seed, &out, &steady, &manifest)?;
+    let written = output::write_run(&dest, &scenario, seed, &out, &steady, &manifest, &snapshots)?;
     let s = &out.summary;
     let get = |m: &str| s.get(m).unwrap_or(f64::NAN);
     ui::result(
@@ -231,6 +255,22 @@ pub fn warn_events_outside(scenario: &Scenario) {
     let late = scenario.events.iter().filter(|e| e.day() >= scenario.run.days).count();
     if late > 0 {
         eprintln!("warning: {late} scheduled event(s) fall on or after day {} and do not happen in this shortened run", scenario.run.days);
+    }
+}
+
+/// A team's lever event naming a team the service does not start with does nothing unless a
+/// reform before it adds teams; said on stderr.
+fn warn_unknown_teams(sim: &Simulation) {
+    let teams = sim.teams().len();
+    for e in &sim.scenario().events {
+        if let sim_core::scenario::Event::Lever { day, lever, team: Some(t), .. } = e
+            && *t as usize >= teams
+        {
+            eprintln!(
+                "warning: the `{lever}` event of day {day} is for team {t}, but the service starts with {teams} teams (0 to {}); it does nothing unless a reform before it adds teams",
+                teams.saturating_sub(1)
+            );
+        }
     }
 }
 

@@ -21,6 +21,7 @@ use serde::Serialize;
 use sim_core::metrics::Metric;
 use sim_core::model::RunOutput;
 use sim_core::scenario::Scenario;
+use sim_core::simulation::AgentSnapshot;
 use sim_core::steady::SteadyState;
 
 use crate::{CliError, signals};
@@ -65,7 +66,8 @@ pub fn number(x: f64) -> String {
     if x.is_nan() { "NaN".into() } else { format!("{x}") }
 }
 
-/// Writes timeseries.csv, summary.json, manifest.json and the plots into `dir`.
+/// Writes timeseries.csv, summary.json, manifest.json, the plots and the agent snapshots (if any)
+/// into `dir`.
 /// Returns the names of the files written; a failure to draw the plots is returned after the
 /// data files are in place (`Written::plots_failed`).
 pub fn write_run(
@@ -75,9 +77,14 @@ pub fn write_run(
     out: &RunOutput,
     steady: &SteadyState,
     manifest: &Manifest,
+    snapshots: &[AgentSnapshot],
 ) -> Result<Written, CliError> {
     let staging = dest.staging()?;
     write_run_files(staging.path(), scenario, seed, out, steady, manifest).map_err(|e| dest.failed(e))?;
+    if !snapshots.is_empty() {
+        crate::agents::write_parquet(staging.path(), snapshots).map_err(|e| dest.failed(e))?;
+        crate::agents::write_csv(staging.path(), snapshots).map_err(|e| dest.failed(e))?;
+    }
     // The dashboard of the run's series and the network snapshots, drawn from the files just written.
     let plots = crate::report::draw_into(staging.path(), "run", false);
     staging.commit(plots)

@@ -3,7 +3,8 @@
 //! Layout follows ../shared/ARCHITECTURE.md: `rng` (seeded named streams), `network` (community and
 //! organisation graphs), `sd` (stock-and-flow integration), `scenario` (parameters, presets,
 //! validation), `model` (world state and one module per mechanism), `metrics` (observation and
-//! summaries). Nothing here reads files or prints.
+//! summaries), `simulation` (the one stepping API every caller uses). Nothing here reads files or
+//! prints.
 
 pub mod experiment;
 pub mod metrics;
@@ -12,5 +13,8 @@ pub mod network;
 pub mod rng;
 pub mod scenario;
 pub mod sd;
+pub mod simulation;
 pub mod steady;
 pub mod validation;
+
+pub use simulation::Simulation;

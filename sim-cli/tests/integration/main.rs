@@ -3,11 +3,13 @@
 //! codes, located errors). One test binary for the crate (STYLE.md); each area is a submodule.
 //! Helpers shared by the submodules live here.
 
+mod agents;
 mod bad_input;
 mod cli;
 mod compare;
 mod describe;
 mod determinism;
+mod golden;
 mod hostile;
 mod output_safety;
 mod patterns;
@@ -16,6 +18,7 @@ mod run;
 mod scenario_library;
 mod seeds;
 mod steady;
+mod steering;
 mod strict_input;
 mod sweep;
 mod validate;

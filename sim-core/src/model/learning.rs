@@ -289,7 +289,6 @@ impl World {
             }
             self.learning.trials[t] = None;
         }
-        let explore = p.exploration_per_year * self.governance.discretion / 365.0;
         let weekly = self.day.is_multiple_of(7);
         let nn = self.neighbourhood_sizes.len();
         for t in 0..teams {
@@ -297,6 +296,7 @@ impl World {
                 continue;
             }
             let baseline = self.recent_rate(t, false);
+            let explore = p.exploration_per_year * self.discretion(t) / 365.0;
             if explore > 0.0 && self.learning.rng.random::<f64>() < explore {
                 let practice = self.learning.draw(p, nn);
                 let trial = self.start_trial(t, practice, baseline, false);

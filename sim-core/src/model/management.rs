@@ -193,7 +193,8 @@ impl World {
                 );
                 let failure = if o.week_arrived > 0.0 { o.week_failure / o.week_arrived } else { 0.0 };
                 let step = m.team_prevention_step;
-                let upper = (0.9 - admin).min(base_prevention + 0.15).max(0.0);
+                let base = t.levers.prevention_share.unwrap_or(base_prevention);
+                let upper = (0.9 - admin).min(base + 0.15).max(0.0);
                 if failure > 0.2 {
                     t.prevention_share = (t.prevention_share + step).min(upper);
                 } else if failure < 0.1 {

@@ -56,7 +56,8 @@ impl World {
                 Event::DemandSurge { .. } => {}
                 Event::FundingCut { share, .. } => self.staffing.funding_share *= 1.0 - share,
                 Event::StaffLoss { share, .. } => self.staff_loss(share),
-                Event::Lever { lever, value, ramp_days, .. } => {
+                Event::Lever { lever, value, team: Some(t), .. } => self.set_team_lever(t as usize, &lever, &value),
+                Event::Lever { lever, value, ramp_days, team: None, .. } => {
                     structure_changed |= self.change_lever(&lever, &value, ramp_days);
                 }
                 Event::Reform { preset, ramp_days, .. } => {
@@ -128,6 +129,28 @@ impl World {
                 changed
             }
             Err(_) => false, // validated when the scenario was loaded
+        }
+    }
+
+    /// Sets team `t`'s own value of a lever a team may set (validated with the event); a team that
+    /// no longer exists (a restructuring renumbered the teams) is left alone.
+    fn set_team_lever(&mut self, t: usize, lever: &str, value: &toml::Value) {
+        let Some(team) = self.teams.get_mut(t) else { return };
+        let number = match value {
+            toml::Value::Float(x) => Some(*x),
+            toml::Value::Integer(i) => Some(*i as f64),
+            _ => None,
+        };
+        match lever {
+            "discretion" => team.levers.discretion = number,
+            "prevention_share" => {
+                if let Some(x) = number {
+                    team.levers.prevention_share = Some(x);
+                    team.prevention_share = x;
+                }
+            }
+            "time_standard" => team.levers.time_standard = value.clone().try_into().ok(),
+            _ => {} // refused when the event was checked
         }
     }
 

@@ -41,6 +41,7 @@ impl World {
             members_in_post: 0,
             time_share: 1.0,
             compliance,
+            levers: super::TeamLevers::default(),
         };
         let mut teams = Vec::new();
         let mut patch_teams = Vec::new();

@@ -2,7 +2,7 @@
 //! a running world. Small populations keep them fast; patterns over many seeds live in
 //! sim-core/tests/integration.
 
-use super::needs::NeedState;
+use super::needs::{NO_WORKER, NeedState};
 use super::*;
 use crate::scenario::{Governance, Override};
 

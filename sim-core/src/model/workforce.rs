@@ -167,7 +167,8 @@ impl World {
         for t in 0..self.teams.len() {
             let team = &self.teams[t];
             let demand = job_demand(team.felt_pressure);
-            let control = control(team.outcomes.authority, self.governance.time_standard, self.governance.target_pressure, &p);
+            let time_standard = team.levers.time_standard.unwrap_or(self.governance.time_standard);
+            let control = control(team.outcomes.authority, time_standard, self.governance.target_pressure, &p);
             let strain = demand * (1.0 - control);
             let o = team.outcomes;
             let morale_target = morale_level(o.resolution, o.failure_share, o.gaming_share, &p);

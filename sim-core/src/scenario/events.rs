@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use super::params::did_you_mean;
-use super::{Event, Governance};
+use super::{Event, Governance, TEAM_LEVERS};
 
 /// The kinds an event may have, as written after `kind =`.
 pub const KINDS: &[&str] = &["demand_surge", "funding_cut", "staff_loss", "lever", "reform"];
@@ -33,6 +33,8 @@ struct Lever {
     value: toml::Value,
     #[serde(default)]
     ramp_days: u32,
+    #[serde(default)]
+    team: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -91,7 +93,7 @@ pub fn parse(table: &toml::Table) -> Result<Event, Problem> {
             // One path everywhere: `governance.discretion` as in --set and sweeps; the short
             // form `discretion` means the same.
             let lever = r.lever.strip_prefix("governance.").unwrap_or(&r.lever).to_string();
-            Event::Lever { day: r.day, lever, value: r.value, ramp_days: r.ramp_days }
+            Event::Lever { day: r.day, lever, value: r.value, ramp_days: r.ramp_days, team: r.team }
         }
         "reform" => {
             let r: Reform = de(body)?;
@@ -125,7 +127,7 @@ pub fn check(e: &Event, governance: &Governance, days: u32, horizon_set: bool) -
         Event::FundingCut { share, .. } | Event::StaffLoss { share, .. } if !(0.0..=1.0).contains(share) => {
             Err(("share".into(), format!("{share} is out of range; allowed 0 to 1")))
         }
-        Event::Lever { lever, value, ramp_days, .. } => {
+        Event::Lever { lever, value, ramp_days, team, .. } => {
             let table = toml::Table::try_from(governance).map_err(|e| (String::new(), e.to_string()))?;
             let Some(current) = table.get(lever) else {
                 let hint = did_you_mean(lever, table.keys().map(String::as_str))
@@ -135,6 +137,15 @@ pub fn check(e: &Event, governance: &Governance, days: u32, horizon_set: bool) -
                 return Err(("lever".into(), format!("unknown lever `{lever}`; {hint}levers: {}", names.join(", "))));
             };
             governance.with_lever(lever, value).map_err(|m| ("value".to_string(), m))?;
+            if team.is_some() && !TEAM_LEVERS.contains(&lever.as_str()) {
+                return Err((
+                    "lever".into(),
+                    format!("`{lever}` is service-wide; a team may set only {} for itself", TEAM_LEVERS.join(", ")),
+                ));
+            }
+            if team.is_some() && *ramp_days > 0 {
+                return Err(("ramp_days".into(), "a team's lever is set on `day`, not ramped; leave ramp_days out".into()));
+            }
             let numeric = matches!(current, toml::Value::Integer(_) | toml::Value::Float(_));
             if *ramp_days > 0 && !numeric {
                 return Err((

@@ -497,6 +497,26 @@ impl Scenario {
         out
     }
 
+    /// The scenario as a file that loads back to an equal `Scenario` with every parameter written
+    /// out, events included (those on or after the last day never happen and are left out).
+    pub fn to_toml(&self) -> String {
+        let mut plain = self.clone();
+        plain.run.seed = 0;
+        plain.preset = None;
+        plain.events.retain(|e| e.day() < self.run.days);
+        let mut table = toml::Table::try_from(&plain).expect("a scenario serialises to TOML");
+        table.remove("preset");
+        if let Some(toml::Value::Table(run)) = table.get_mut("run") {
+            // TOML integers stop at 2^63 - 1; larger seeds are written as text (see `parse_seed`).
+            let seed = i64::try_from(self.run.seed).map_or_else(|_| toml::Value::String(self.run.seed.to_string()), toml::Value::Integer);
+            run.insert("seed".into(), seed);
+        }
+        if let (Some(preset), Some(toml::Value::Table(g))) = (&self.preset, table.get_mut("governance")) {
+            g.insert("preset".into(), toml::Value::String(preset.clone()));
+        }
+        toml::to_string(&table).expect("a TOML table serialises")
+    }
+
     /// SHA-256 of the resolved parameters (canonical JSON), for the manifest.
     pub fn content_hash(&self) -> String {
         let json = serde_json::to_vec(self).expect("a scenario always serialises");

@@ -625,13 +625,16 @@ pub enum Event {
     FundingCut { day: u32, share: f64 },
     /// A `share` of frontline staff leave at once on `day`.
     StaffLoss { day: u32, share: f64 },
-    /// A governance lever set to `value` on `day`, or ramped linearly over `ramp_days`.
+    /// A governance lever set to `value` on `day`, or ramped linearly over `ramp_days`; with
+    /// `team`, that team's own value of one of [`TEAM_LEVERS`] (set on `day`, never ramped).
     Lever {
         day: u32,
         lever: String,
         value: toml::Value,
         #[serde(default)]
         ramp_days: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        team: Option<u32>,
     },
     /// Every governance lever moved to a preset's value on `day` (ramped over `ramp_days` where
     /// numeric); structure (place-based, handoffs) changes on `day`.
@@ -642,6 +645,9 @@ pub enum Event {
         ramp_days: u32,
     },
 }
+
+/// The levers a team may set for itself; every other lever is service-wide.
+pub const TEAM_LEVERS: &[&str] = &["discretion", "time_standard", "prevention_share"];
 
 impl Event {
     pub fn day(&self) -> u32 {

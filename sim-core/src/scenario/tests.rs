@@ -186,3 +186,40 @@ fn every_parameter_just_beyond_its_bounds_is_refused_by_name() {
     }
     assert!(problems.is_empty(), "{} of {} cases:\n{}", problems.len(), 2 * specs.len(), problems.join("\n"));
 }
+
+/// Every shipped scenario written back as a file loads to an equal scenario (the replay of a
+/// steered run rests on it), a seed above 2^63 - 1 and lever events of a team included.
+#[test]
+fn to_toml_loads_back_equal() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let mut files: Vec<_> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect();
+    files.sort();
+    assert!(files.len() > 5);
+    for f in files {
+        let s = Scenario::from_file(&f, &[]).unwrap();
+        let back = Scenario::from_toml_str(&s.to_toml(), "back.toml", &[]).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        assert_eq!(back, s, "{}", f.display());
+    }
+    let text = "[run]\nseed = \"18446744073709551615\"\n[governance]\npreset = \"enablement\"\n\
+                [[events]]\nkind = \"lever\"\nday = 10\nlever = \"time_standard\"\nvalue = \"imposed\"\nteam = 2\n";
+    let s = load(text).unwrap();
+    assert_eq!(s.run.seed, u64::MAX);
+    assert!(matches!(s.events[0], Event::Lever { team: Some(2), .. }));
+    assert_eq!(load(&s.to_toml()).unwrap(), s);
+}
+
+#[test]
+fn team_lever_events_are_checked_with_located_errors() {
+    let event = |body: &str| format!("[run]\ndays = 400\n\n[[events]]\nkind = \"lever\"\nday = 5\n{body}\n");
+    let e = load(&event("lever = \"admin_share\"\nvalue = 0.2\nteam = 1")).unwrap_err();
+    assert_eq!(e.field(), Some("events[0].lever"));
+    assert!(e.to_string().contains("test.toml:7:9") && e.to_string().contains("service-wide"), "{e}");
+    let e = load(&event("lever = \"discretion\"\nvalue = 0.5\nteam = 1\nramp_days = 30")).unwrap_err();
+    assert_eq!(e.field(), Some("events[0].ramp_days"));
+    let e = load(&event("lever = \"discretion\"\nvalue = 1.5\nteam = 1")).unwrap_err();
+    assert_eq!(e.field(), Some("events[0].value"));
+    let e = load(&event("lever = \"discretion\"\nvalue = 0.5\nteam = -1")).unwrap_err();
+    assert_eq!(e.field(), Some("events[0].team"));
+    assert!(load(&event("lever = \"governance.prevention_share\"\nvalue = 0.1\nteam = 0")).is_ok());
+}

@@ -1,0 +1,512 @@
+//! Service, team by team (MODEL.md §4.3-4.7, §9): capacity, work pressure and overtime, the
+//! queue served in priority order, the choice of worker and response, delivery, harm, enforcement
+//! and the case's closure.
+
+use rand::RngExt;
+use rand_distr::{Distribution, Exp, StandardNormal};
+
+use super::needs::{Approval, NO_WORKER, Need, NeedState};
+use super::*;
+use crate::metrics::{DayRecord, Metric};
+use crate::scenario::TimeStandard;
+
+/// Least share of the pipeline's hours a stage keeps when rebalanced.
+const MIN_STAGE_SHARE: f64 = 0.01;
+
+/// A queued case's place as one integer: higher priority first (in `f64::total_cmp` order), then
+/// lower id. A total order, so the serving order is the same however the queue is built.
+fn queue_key(priority: f64, id: u32) -> u128 {
+    (u128::from(total_order_key(priority)) << 32) | u128::from(u32::MAX - id)
+}
+
+fn queue_key_id(key: u128) -> u32 {
+    u32::MAX - key as u32
+}
+
+impl World {
+    /// The hours a team plans for a case before pressure: the response's time at T* = 1.
+    pub(super) fn planned_hours(&self, n: &Need) -> f64 {
+        if n.in_service {
+            return n.effort_left;
+        }
+        if n.gaming {
+            return self.scenario.targets.gaming_hours;
+        }
+        let team = &self.teams[n.team as usize];
+        if !team.delivers() {
+            return self.scenario.routing.handoff_hours;
+        }
+        let nt = &self.scenario.need_types[n.need_type as usize];
+        nt.standard_hours + self.protocol_hours(nt)
+    }
+
+    /// Hours a mandated safety protocol adds to an encounter of need type `nt` (MODEL.md §9).
+    pub(super) fn protocol_hours(&self, nt: &crate::scenario::NeedType) -> f64 {
+        if self.scenario.safety.protocol && nt.harm_per_encounter > 0.0 { self.scenario.safety.protocol_hours } else { 0.0 }
+    }
+
+    /// Work allocation and service encounters, team by team (MODEL.md §4.3-4.7).
+    pub(super) fn serve_teams(&mut self, rec: &mut DayRecord) {
+        let s = &self.scenario;
+        let g = self.governance.clone();
+        let e = s.effort.clone();
+        let fatigue_loss = s.staff.fatigue_productivity_loss;
+        let hours_per_day = s.workforce.hours_per_day;
+        let mut queues = std::mem::take(&mut self.scratch.queues);
+        // Hours each team's queue calls for, summed once for rebalancing and pressure.
+        let mut required_by_team = std::mem::take(&mut self.scratch.required);
+        required_by_team.clear();
+        required_by_team.extend(queues.iter().map(|q| q.iter().map(|&id| self.planned_hours(&self.needs.slots[id as usize])).sum::<f64>()));
+        if !g.place_based {
+            self.rebalance_pipeline(&required_by_team);
+        }
+        self.workers.worked_today.iter_mut().for_each(|h| *h = 0.0);
+        let mut pressure_sum = 0.0;
+        let mut capacity_sum = 0.0;
+        for (t, queue) in queues.iter_mut().enumerate() {
+            // An imposed standard caps the time per case; need-led time may stretch when there is slack.
+            let ceiling = if self.time_standard(t) == TimeStandard::Imposed { 1.0 } else { e.time_ceiling };
+            let team_workers = self.teams[t].workers.len();
+            let casework_share = self.casework_share(t);
+            let time_share = self.teams[t].time_share;
+            // Hours for casework from those at work, less what fatigue takes (Homer 1985).
+            let mut capacity = 0.0;
+            let mut members_in_post = 0;
+            for &w in &self.teams[t].workers {
+                let w = w as usize;
+                members_in_post += usize::from(self.workers.in_post[w]);
+                let h = if self.workers.at_work(w) {
+                    hours_per_day * casework_share * time_share * (1.0 - fatigue_loss * self.workers.fatigue[w])
+                } else {
+                    0.0
+                };
+                self.workers.hours_left[w] = h;
+                self.workers.hours_used[w] = 0.0;
+                capacity += h;
+            }
+            self.teams[t].members_in_post = members_in_post;
+            let required = required_by_team[t];
+            let p = effort::work_pressure(required, capacity, e.desired_backlog_days);
+            let p_finite = if p.is_finite() { p } else { 10.0 };
+            pressure_sum += p_finite * capacity;
+            capacity_sum += capacity;
+            let factor = effort::time_factor(p_finite, e.alpha, e.time_floor, ceiling);
+            let overtime = effort::overtime_fraction(p_finite, e.overtime_cap);
+            self.teams[t].pressure = p_finite;
+            self.teams[t].felt_pressure = p_finite;
+            for &w in &self.teams[t].workers {
+                self.workers.hours_left[w as usize] *= 1.0 + overtime;
+            }
+            // Queue order: cases in service first, then by priority (need or target urgency), then
+            // id. A heap yields them in that order without sorting the cases nobody reaches today.
+            let mut keyed = std::mem::take(&mut self.scratch.keyed);
+            keyed.clear();
+            keyed.extend(queue.iter().map(|&id| queue_key(self.needs.slots[id as usize].priority, id)));
+            let mut heap = std::collections::BinaryHeap::from(keyed);
+            let time_factor_today = self.teams[t].desired_time_factor * factor;
+            self.serve_queue(t, std::iter::from_fn(|| heap.pop().map(queue_key_id)), time_factor_today, rec);
+            self.scratch.keyed = heap.into_vec();
+            // Hours worked: casework plus admin and prevention pro rata.
+            let mut used = 0.0;
+            for &w in &self.teams[t].workers {
+                let worked = self.workers.hours_used[w as usize] / casework_share;
+                self.workers.worked_today[w as usize] += worked;
+                used += worked;
+            }
+            let team = &mut self.teams[t];
+            team.prevention_bank =
+                (team.prevention_bank + used * team.prevention_share).min(team_workers as f64 * time_share * hours_per_day * 5.0);
+            team.outcomes.day_hours += used;
+            rec[Metric::HoursWorked as usize] += used;
+            // T* drifts toward today's time (Oliva & Sterman 2001).
+            // Only delivery has a desired time; pipeline stages follow a fixed procedure.
+            if !queue.is_empty() && team.delivers() {
+                team.desired_time_factor =
+                    effort::erode_desired_time(team.desired_time_factor, time_factor_today, 1.0, e.tau_down_days, e.tau_up_days)
+                        .clamp(e.time_floor, ceiling);
+            }
+        }
+        // Overtime: hours each worker worked beyond the contract, over all the teams they work in.
+        rec[Metric::OvertimeHours as usize] += self.workers.worked_today.iter().map(|&h| (h - hours_per_day).max(0.0)).sum::<f64>();
+        // Pipeline staff feel the whole pipeline's pressure, since their hours go to every stage.
+        if !g.place_based && capacity_sum > 0.0 {
+            let pooled = pressure_sum / capacity_sum;
+            self.teams.iter_mut().for_each(|t| t.felt_pressure = pooled);
+        }
+        rec[Metric::WorkPressure as usize] = if capacity_sum > 0.0 { pressure_sum / capacity_sum } else { 0.0 };
+        self.scratch.queues = queues;
+        self.scratch.required = required_by_team;
+    }
+
+    /// Share of a worker's hours left for casework in team `t`: not admin, not the team's prevention
+    /// time, and not training while a reform is being learnt.
+    pub(super) fn casework_share(&self, t: usize) -> f64 {
+        let training =
+            if self.reform.is_some() { self.scenario.management.reform_training_share * (1.0 - self.reform_familiarity(t)) } else { 0.0 };
+        (1.0 - self.governance.admin_share - self.teams[t].prevention_share - training).max(0.05)
+    }
+
+    /// Functional managers move staff time between pipeline stages weekly, in proportion to each
+    /// stage's smoothed workload (Little's law staffing: capacity where the hours are needed). Staff
+    /// split their hours, so the staffing is fractional and does not depend on the service's size;
+    /// every stage keeps at least 1% of the hours, so none starves until the next rebalancing.
+    pub(super) fn rebalance_pipeline(&mut self, required_by_team: &[f64]) {
+        for (t, &required) in required_by_team.iter().enumerate() {
+            let team = &mut self.teams[t];
+            team.smoothed_workload += (required - team.smoothed_workload) / 7.0;
+        }
+        let total: f64 = self.teams.iter().map(|t| t.smoothed_workload).sum();
+        if !self.day.is_multiple_of(7) || total <= 0.0 {
+            return;
+        }
+        let floor = MIN_STAGE_SHARE * total;
+        let weights: Vec<f64> = self.teams.iter().map(|t| t.smoothed_workload.max(floor)).collect();
+        let sum: f64 = weights.iter().sum();
+        for (team, w) in self.teams.iter_mut().zip(weights) {
+            team.time_share = w / sum;
+        }
+    }
+
+    /// An early closure put up today: the worker records it (it takes `targets.gaming_hours`, and
+    /// without those hours left it is not done), then inspection may catch it (Bevan & Hood 2006).
+    pub(super) fn record_early_closure(&mut self, id: u32, worker: u32, rec: &mut DayRecord) {
+        self.needs.slots[id as usize].gaming = false;
+        let tg = &self.scenario.targets;
+        let hours = tg.gaming_hours;
+        let w = worker as usize;
+        if self.workers.hours_left[w] + 1e-9 < hours {
+            return;
+        }
+        self.workers.hours_left[w] -= hours;
+        self.workers.hours_used[w] += hours;
+        if self.streams.gaming.random::<f64>() < self.governance.inspection_share {
+            rec[Metric::GamingCaught as usize] += 1.0;
+            rec[Metric::InspectionHoursInternal as usize] += tg.inspection_hours;
+            return;
+        }
+        let citizen = self.needs.slots[id as usize].citizen as usize;
+        self.close_case(id, false, true, rec);
+        self.encounter(citizen, false);
+    }
+
+    /// Serves a team's queue in order until its workers' hours run out.
+    pub(super) fn serve_queue(&mut self, t: usize, queue: impl Iterator<Item = u32>, time_factor: f64, rec: &mut DayRecord) {
+        let team_size = self.teams[t].workers.len();
+        if team_size == 0 {
+            return;
+        }
+        let mut cursor = 0usize;
+        for id in queue {
+            // Choose the worker: the one already serving, or the next free (continuity may then
+            // hand the case to the worker the citizen knows, see `start_service`).
+            let n = &self.needs.slots[id as usize];
+            let preferred = if n.worker != NO_WORKER && self.member_of(n.worker, t) { Some(n.worker) } else { None };
+            let mut worker = match preferred.filter(|&w| self.workers.hours_left[w as usize] > 1e-9) {
+                Some(w) => w,
+                None => {
+                    let mut found = None;
+                    for k in 0..team_size {
+                        let w = self.teams[t].workers[(cursor + k) % team_size];
+                        if self.workers.hours_left[w as usize] > 1e-9 {
+                            found = Some(w);
+                            cursor = (cursor + k + 1) % team_size;
+                            break;
+                        }
+                    }
+                    match found {
+                        Some(w) => w,
+                        None => break,
+                    }
+                }
+            };
+            if self.needs.slots[id as usize].gaming {
+                self.record_early_closure(id, worker, rec);
+                continue;
+            }
+            if !self.needs.slots[id as usize].in_service {
+                match self.start_service(id, t, worker, time_factor) {
+                    Some(w) => worker = w,
+                    None => continue, // sent for approval
+                }
+            }
+            let n = &mut self.needs.slots[id as usize];
+            let spend = n.effort_left.min(self.workers.hours_left[worker as usize]);
+            n.effort_left -= spend;
+            self.workers.hours_left[worker as usize] -= spend;
+            self.workers.hours_used[worker as usize] += spend;
+            if n.effort_left > 1e-9 {
+                n.in_service = true;
+                n.worker = worker;
+                continue;
+            }
+            n.in_service = false;
+            if !self.teams[t].delivers() {
+                // Handoff to the next stage's queue (served from tomorrow).
+                n.stage += 1;
+                n.handoffs += 1;
+                n.team = self.stage_teams[n.stage as usize];
+                n.worker = NO_WORKER;
+                self.gain_experience(t);
+                continue;
+            }
+            self.gain_experience(t);
+            self.deliver(id, t, worker, rec);
+        }
+    }
+
+    /// Decides who serves, the response and the time to give: the worker who serves (the one the
+    /// citizen knows where continuity allows), or None if the case went for approval.
+    pub(super) fn start_service(&mut self, id: u32, t: usize, worker: u32, time_factor: f64) -> Option<u32> {
+        let s = &self.scenario;
+        let n = &self.needs.slots[id as usize];
+        let team = &self.teams[t];
+        if !team.delivers() {
+            let n = &mut self.needs.slots[id as usize];
+            n.effort_left = s.routing.handoff_hours;
+            n.worker = worker;
+            return Some(worker);
+        }
+        let (discretion, time_standard) = (self.discretion(t), self.time_standard(t));
+        let g = &self.governance;
+        let r = &s.response;
+        let nt = &s.need_types[n.need_type as usize];
+        let (citizen, complexity, approval) = (n.citizen as usize, n.complexity, n.approval);
+        let skill = self.workers.skill[worker as usize];
+        let proficiency = self.reform_proficiency(t);
+        let rng = &mut self.streams.response;
+        // Continuity: a returning citizen meets the worker they know, if the lever allows.
+        let last = self.citizens.last_worker[citizen];
+        let mut worker = worker;
+        let mut knows = false;
+        if last != NO_WORKER
+            && self.workers.team[last as usize] == t as u32
+            && self.workers.in_post[last as usize]
+            && rng.random::<f64>() < g.continuity
+            && self.workers.hours_left[last as usize] > 1e-9
+        {
+            worker = last;
+            knows = true;
+        }
+        // A reform's new way of working is not yet mastered: judgement counts for less (MODEL.md §5.6).
+        let skill = if knows { self.workers.skill[worker as usize] } else { skill } * proficiency;
+        // Recognising a non-standard need takes skill (Ashby).
+        let noise: f64 = rng.sample(StandardNormal);
+        let perceived = complexity + noise * response::recognition_sd(r, skill);
+        let non_standard = perceived > nt.standard_coverage;
+        let bespoke = match approval {
+            Approval::Granted => true,
+            Approval::Refused => false,
+            Approval::NotAsked if non_standard => {
+                if rng.random::<f64>() < discretion {
+                    self.teams[t].outcomes.day_decided += 1.0;
+                    true
+                } else if g.approval_layers > 0 {
+                    self.teams[t].outcomes.day_referred += 1.0;
+                    let granted = rng.random::<f64>() < response::approval_chance(r.approval_grant, g.approval_layers);
+                    let delay = (g.approval_layers as f64 * r.approval_delay_days).ceil() as u32;
+                    self.needs.set_state(id, NeedState::AwaitingApproval);
+                    let n = &mut self.needs.slots[id as usize];
+                    n.due = self.day + delay.max(1);
+                    n.approval = if granted { Approval::Granted } else { Approval::Refused };
+                    n.worker = NO_WORKER;
+                    return None;
+                } else {
+                    self.teams[t].outcomes.day_held += 1.0;
+                    false
+                }
+            }
+            Approval::NotAsked => false,
+        };
+        // Time: the response's requirement, eased by knowing the citizen and by coproduction.
+        let known_factor = if knows { 1.0 - s.routing.continuity_effort_saving } else { 1.0 };
+        let support = self.network_support(citizen);
+        let copro_factor = 1.0 - r.coproduction_share * g.coproduction * support;
+        let specialist = if g.place_based { 1.0 } else { 1.0 - s.routing.specialisation_gain };
+        // The team's practice may take more or less time (MODEL.md §5.2).
+        let (_, practice_effort) = self.practice_effect(t, self.citizens.neighbourhood[citizen] as usize, complexity);
+        let practice_factor = 1.0 + practice_effort;
+        // A mandated safety protocol's steps take their minutes whatever the response (MODEL.md §9).
+        let protocol_time = self.protocol_hours(nt);
+        let hours = |base: f64| base * known_factor * copro_factor * practice_factor + protocol_time;
+        let need_led = demand::effort_required(nt.effort_hours, complexity);
+        let standard_time = hours(nt.standard_hours * specialist);
+        let bespoke_time = hours(need_led * r.bespoke_effort_factor);
+        let required = if bespoke { bespoke_time } else { standard_time };
+        // Imposed: the procedure's time whatever the need. Need-led: the time the worker judges
+        // the person and need call for, which is never less than the procedure's.
+        let base = match time_standard {
+            TimeStandard::Imposed => standard_time,
+            TimeStandard::NeedLed if bespoke => bespoke_time,
+            TimeStandard::NeedLed => hours(need_led).max(standard_time),
+        };
+        let given = base * time_factor;
+        let n = &mut self.needs.slots[id as usize];
+        n.bespoke = bespoke;
+        n.knows_citizen = knows;
+        n.worker = worker;
+        n.time_given = given;
+        n.time_required = required;
+        n.effort_left = given;
+        Some(worker)
+    }
+
+    /// Share of the citizen's neighbours able to help (wellbeing above one half): coproduction.
+    pub(super) fn network_support(&self, citizen: usize) -> f64 {
+        let nb = self.community.neighbours(citizen);
+        if nb.is_empty() {
+            return 0.0;
+        }
+        nb.iter().filter(|&&j| self.citizens.wellbeing[j as usize] > 0.5).count() as f64 / nb.len() as f64
+    }
+
+    /// The encounter's outcome (MODEL.md §4.5-4.6).
+    pub(super) fn deliver(&mut self, id: u32, t: usize, worker: u32, rec: &mut DayRecord) {
+        let s = &self.scenario;
+        let n = &self.needs.slots[id as usize];
+        let nt = &s.need_types[n.need_type as usize];
+        let q = effort::quality(n.time_given, n.time_required, s.effort.quality_exponent);
+        let retained = response::information_retained(n.complexity, s.routing.info_loss_per_handoff, n.handoffs as u32);
+        let skill = self.workers.skill[worker as usize] * self.reform_proficiency(t);
+        let (practice_gain, _) = self.practice_effect(t, self.citizens.neighbourhood[n.citizen as usize] as usize, n.complexity);
+        let p = if n.bespoke {
+            response::bespoke_resolution(&s.response, skill, n.knows_citizen, q)
+        } else {
+            response::standard_resolution(n.complexity, nt.standard_coverage, s.response.standard_falloff, q)
+        } * retained;
+        let p = (p * (1.0 + practice_gain)).clamp(0.0, 1.0);
+        let resolved = self.streams.outcome.random::<f64>() < p;
+        rec[Metric::Deliveries as usize] += 1.0;
+        rec[Metric::DeliveryHours as usize] += n.time_given;
+        if n.bespoke {
+            rec[Metric::BespokeDeliveries as usize] += 1.0;
+        }
+        let citizen = n.citizen as usize;
+        let bespoke = n.bespoke;
+        let risk = nt.harm_per_encounter;
+        self.citizens.last_worker[citizen] = worker;
+        let trust = &mut self.citizens.trust[citizen];
+        *trust = citizens::trust_after(*trust, resolved, &s.citizens);
+        if resolved {
+            // Getting the need met restores some wellbeing.
+            let (w, b) = (self.citizens.wellbeing[citizen], self.citizens.wellbeing_baseline[citizen]);
+            if w < b {
+                self.citizens.wellbeing[citizen] = w + s.citizens.resolution_wellbeing * (b - w);
+            }
+        }
+        if self.day >= s.run.warmup_days {
+            self.citizens.served_in_window[citizen] = true;
+        }
+        if self.citizens.last_served_day[citizen] != self.day {
+            self.citizens.last_served_day[citizen] = self.day;
+            rec[Metric::ClientsServed as usize] += 1.0;
+        }
+        // A bespoke response can address the root cause when prevention time allows.
+        if bespoke
+            && resolved
+            && self.citizens.latent[citizen] > 0.05
+            && self.teams[t].prevention_bank >= s.response.root_cause_hours
+            && self.streams.outcome.random::<f64>() < skill
+        {
+            self.teams[t].prevention_bank -= s.response.root_cause_hours;
+            self.citizens.latent[citizen] *= 1.0 - s.response.root_cause_fix;
+            rec[Metric::RootCausesAddressed as usize] += 1.0;
+        }
+        if risk > 0.0 {
+            self.harm_risk(t, risk, q, citizen, rec);
+        }
+        let w = worker as usize;
+        self.workers.skill[w] = workforce::learn_by_doing(self.workers.skill[w], bespoke, &self.scenario.staff);
+        let need_type = self.needs.slots[id as usize].need_type as usize;
+        if !bespoke && !resolved && self.scenario.need_types[need_type].enforcement {
+            self.enforce(citizen, need_type, rec);
+        }
+        self.close_case(id, resolved, false, rec);
+    }
+
+    /// An encounter with a risk of harm: the protocol, if mandated, is followed with the team's
+    /// compliance when the encounter had the time its steps need (q); harm falls on the citizen and
+    /// its knock-on cost elsewhere (MODEL.md §9; Pronovost et al. 2006). Draws only for need types
+    /// with a risk, so services without one are unchanged.
+    pub(super) fn harm_risk(&mut self, t: usize, risk: f64, q: f64, citizen: usize, rec: &mut DayRecord) {
+        let p = &self.scenario.safety;
+        rec[Metric::HarmRiskEncounters as usize] += 1.0;
+        let followed = p.protocol && self.streams.outcome.random::<f64>() < self.teams[t].compliance * q;
+        if p.protocol {
+            rec[Metric::InspectionHoursInternal as usize] += p.audit_share * p.audit_hours;
+        }
+        if followed {
+            rec[Metric::ProtocolFollowed as usize] += 1.0;
+        }
+        if self.streams.outcome.random::<f64>() < safety::harm_chance(risk, p.harm_reduction, followed) {
+            rec[Metric::HarmEvents as usize] += 1.0;
+            rec[Metric::CostAcute as usize] += p.harm_cost;
+            let w = &mut self.citizens.wellbeing[citizen];
+            *w = (*w - self.scenario.demand.acute_wellbeing_loss).max(0.0);
+        }
+    }
+
+    /// The enforcement route after a failed standard response to arrears: a bailiff's visit costs
+    /// money, adds a fee to the debt (the latent problem) and may raise a need elsewhere.
+    pub(super) fn enforce(&mut self, citizen: usize, need_type: usize, rec: &mut DayRecord) {
+        let nt = &self.scenario.need_types[need_type];
+        rec[Metric::EnforcementActions as usize] += 1.0;
+        rec[Metric::CostEnforcement as usize] += nt.enforcement_cost;
+        self.citizens.latent[citizen] = (self.citizens.latent[citizen] + nt.enforcement_debt).min(1.0);
+        let knock_on = nt.enforcement_knock_on;
+        let others: u32 = self.scenario.need_types.iter().filter(|t| !t.enforcement).count() as u32;
+        if others == 0 || self.streams.outcome.random::<f64>() >= knock_on {
+            return;
+        }
+        let pick = self.streams.outcome.random_range(0..others) as usize;
+        let k = self.scenario.need_types.iter().enumerate().filter(|(_, t)| !t.enforcement).nth(pick).map(|(k, _)| k).expect("counted");
+        let t = &self.scenario.need_types[k];
+        let c = beta(t.complexity_mean, t.complexity_concentration).sample(&mut self.streams.outcome);
+        let complexity = demand::complexity_with_latent(c, self.citizens.latent[citizen], self.scenario.demand.latent_complexity_push);
+        let severity = self.streams.outcome.random::<f64>() * self.scenario.presentation.initial_severity_max;
+        let growth = presentation::severity_growth(t.days_to_crisis, self.citizens.deprivation[citizen]);
+        self.needs.insert(Need::arising(citizen as u32, k as u16, complexity, severity, growth, self.day));
+        rec[Metric::KnockOnNeeds as usize] += 1.0;
+    }
+
+    /// Closes a case: resolved needs end; unresolved ones come back as failure demand or go hidden.
+    pub(super) fn close_case(&mut self, id: u32, resolved: bool, gamed: bool, rec: &mut DayRecord) {
+        let day = self.day;
+        let n = &mut self.needs.slots[id as usize];
+        let wait = (day - n.case_arrival) as f64;
+        self.scratch.waits.push(wait);
+        rec[Metric::CasesClosed as usize] += 1.0;
+        let (target, near) = (self.scenario.targets.target_days, self.scenario.targets.near_threshold_days);
+        if wait <= target && wait > target - near {
+            rec[Metric::ClosedBeforeTarget as usize] += 1.0;
+        } else if wait > target && wait <= target + near {
+            rec[Metric::ClosedAfterTarget as usize] += 1.0;
+        }
+        let team = &mut self.teams[n.team as usize].outcomes;
+        team.day_closed += 1.0;
+        team.day_resolved += f64::from(u8::from(resolved));
+        team.day_gamed += f64::from(u8::from(gamed));
+        if resolved || gamed {
+            rec[Metric::ClosedReported as usize] += 1.0;
+        }
+        if resolved {
+            rec[Metric::ResolvedTrue as usize] += 1.0;
+            self.totals.closed_resolved += 1;
+            self.needs.remove(id);
+            return;
+        }
+        self.totals.closed_unresolved += 1;
+        n.in_service = false;
+        n.worker = NO_WORKER;
+        n.approval = Approval::NotAsked;
+        let o = &self.scenario.outcome;
+        let rng = &mut self.streams.outcome;
+        let next = if rng.random::<f64>() < o.return_probability {
+            let delay = if o.return_delay_days > 0.0 { Exp::new(1.0 / o.return_delay_days).expect("positive").sample(rng) } else { 0.0 };
+            n.due = day + 1 + delay.floor() as u32;
+            NeedState::Returning
+        } else {
+            NeedState::Hidden
+        };
+        self.needs.set_state(id, next);
+    }
+}

@@ -1,0 +1,143 @@
+//! Building the world: citizens, the community network, the workforce and the teams of a
+//! scenario for one run seed (MODEL.md §2).
+
+use rand::RngExt;
+use rand_distr::{Distribution, StandardNormal};
+
+use super::needs::NO_WORKER;
+use super::*;
+
+impl World {
+    /// Builds the world of `scenario` for run seed `seed`.
+    pub fn new(scenario: &Scenario, seed: u64) -> Self {
+        let s = scenario;
+        let pop = &s.population;
+        let n = pop.citizens;
+        let nn = pop.neighbourhoods;
+
+        // Citizens, neighbourhood by neighbourhood in equal blocks.
+        let sizes: Vec<usize> = (0..nn).map(|k| n / nn + usize::from(k < n % nn)).collect();
+        let mut rng = stream(seed, "population");
+        let mut c = Citizens::default();
+        let (dep, wb, tr, lat) = (
+            beta(pop.deprivation_mean, pop.spread_concentration),
+            beta(pop.wellbeing_mean, pop.spread_concentration),
+            beta(pop.trust_mean, pop.spread_concentration),
+            beta(pop.latent_mean, pop.spread_concentration),
+        );
+        let mut opinions = stream(seed, "opinions");
+        for (k, &size) in sizes.iter().enumerate() {
+            // Deprivation may differ between neighbourhoods (0: the same everywhere).
+            let tilt = if nn > 1 { 2.0 * k as f64 / (nn - 1) as f64 - 1.0 } else { 0.0 };
+            let dep_k = if pop.deprivation_gradient > 0.0 {
+                beta((pop.deprivation_mean * (1.0 + pop.deprivation_gradient * tilt)).clamp(0.01, 0.99), pop.spread_concentration)
+            } else {
+                dep
+            };
+            for _ in 0..size {
+                c.neighbourhood.push(k as u32);
+                c.deprivation.push(dep_k.sample(&mut rng));
+                // Two camps on the contested question, with noise.
+                let camp = if opinions.random::<bool>() { pop.opinion_camps } else { -pop.opinion_camps };
+                let noise: f64 = opinions.sample(StandardNormal);
+                c.opinion.push((camp + 0.2 * noise).clamp(-1.0, 1.0));
+                let w = wb.sample(&mut rng);
+                c.wellbeing.push(w);
+                c.wellbeing_baseline.push(w);
+                c.trust.push(tr.sample(&mut rng));
+                c.latent.push(lat.sample(&mut rng));
+            }
+        }
+        c.arrears = vec![0; n];
+        c.last_worker = vec![NO_WORKER; n];
+        c.home_team = vec![0; n];
+        c.served_in_window = vec![false; n];
+        c.last_served_day = vec![u32::MAX; n];
+        let community = community(
+            &CommunitySpec {
+                neighbourhood_sizes: sizes.clone(),
+                k: pop.community_k,
+                rewire: pop.community_rewire,
+                cross_links_per_citizen: pop.cross_links_per_citizen,
+            },
+            seed,
+        );
+
+        // Workforce and teams.
+        let g = &s.governance;
+        let staff = s.workforce.frontline_staff;
+        let mut wrng = stream(seed, "workforce");
+        let (sk, ig) = (
+            beta(s.workforce.skill_mean, s.workforce.spread_concentration),
+            beta(s.workforce.integrity_mean, s.workforce.spread_concentration),
+        );
+        let mut workers = Workers::default();
+        for _ in 0..staff {
+            let (skill, integrity) = (sk.sample(&mut wrng), ig.sample(&mut wrng));
+            workers.push(skill, integrity, s.staff.morale_base + 0.5 * s.staff.morale_from_resolution);
+        }
+
+        let rate_total: f64 = s.need_types.iter().map(|t| t.rate_per_year).sum();
+        let reference_hours = if rate_total > 0.0 {
+            s.need_types.iter().map(|t| t.rate_per_year * t.standard_hours).sum::<f64>() / rate_total
+        } else {
+            s.need_types.iter().map(|t| t.standard_hours).sum::<f64>() / s.need_types.len() as f64
+        };
+        let reference_complexity = if rate_total > 0.0 {
+            s.need_types.iter().map(|t| t.rate_per_year * t.complexity_mean).sum::<f64>() / rate_total
+        } else {
+            s.need_types.iter().map(|t| t.complexity_mean).sum::<f64>() / s.need_types.len() as f64
+        };
+        let stocks = StockFlow::from_pairs(&[
+            ("budget", s.money.initial_budget),
+            ("perceived_performance", 1.0),
+            ("recruitment_pipeline", 0.0),
+            ("recruits_arrived", 0.0),
+        ]);
+        let mut world = World {
+            scenario: s.clone(),
+            governance: g.clone(),
+            policy: g.clone(),
+            seed,
+            day: 0,
+            citizens: c,
+            community,
+            organisation: organisation(
+                &OrgSpec { teams: 0, management_layers: 0, span_of_control: 1, peer_links: 0.0, departments: 1, ..Default::default() },
+                seed,
+            ),
+            learning: learning::Learning::new(seed),
+            workers,
+            teams: Vec::new(),
+            needs: NeedSet::default(),
+            totals: CaseTotals::default(),
+            stocks,
+            reference_hours,
+            reference_complexity,
+            stage_teams: Vec::new(),
+            window_hours: 0.0,
+            streams: Streams {
+                demand: stream(seed, "demand"),
+                presentation: stream(seed, "presentation"),
+                response: stream(seed, "response"),
+                outcome: stream(seed, "outcome"),
+                gaming: stream(seed, "gaming"),
+                social: stream(seed, "social"),
+                staff: stream(seed, "staff"),
+            },
+            scratch: Scratch::default(),
+            neighbourhood_sizes: sizes,
+            staffing: Staffing::new(staff),
+            reform: None,
+            ramps: Vec::new(),
+            perceived_history: Vec::new(),
+            window_cost: 0.0,
+            last_assembly: None,
+            wellbeing_gini: f64::NAN,
+            opinion_polarisation: f64::NAN,
+            window_neighbourhood_wellbeing: (Vec::new(), 0),
+        };
+        world.build_structure();
+        world
+    }
+}
