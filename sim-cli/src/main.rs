@@ -24,6 +24,7 @@ use std::time::{Instant, SystemTime};
 
 use clap::{Parser, Subcommand};
 use sim_core::Simulation;
+use sim_core::metrics::Metric;
 use sim_core::scenario::{Override, Scenario, ScenarioError};
 
 const EXAMPLES: &str = "\
@@ -218,17 +219,18 @@ fn run(args: RunArgs, command_line: &[String]) -> Result<(), CliError> {
     let steady = sim_core::steady::steady_state(&out.series, out.summary.window_start_day);
     let written = output::write_run(&dest, &scenario, seed, &out, &steady, &manifest, &snapshots)?;
     let s = &out.summary;
-    let get = |m: &str| s.get(m).unwrap_or(f64::NAN);
+    crate::words::set_currency(&scenario.money.currency_symbol);
+    let show = |m: Metric| crate::words::value(m, s.get(m.name()).unwrap_or(f64::NAN));
     ui::result(
         args.format,
         &format!(
-            "{}: {} days, seed {seed}; failure demand {:.1}%, true resolution {:.1}%, gaming gap {:.3}, cost per resolved need {:.0}",
+            "{}: {} days, seed {seed}; failure demand {}, true resolution {}, gaming gap {}, cost per resolved need {}",
             scenario.name,
             scenario.run.days,
-            100.0 * get("failure_demand_share"),
-            100.0 * get("true_resolution_rate"),
-            get("gaming_gap"),
-            get("cost_per_resolved_need"),
+            show(Metric::FailureDemandShare),
+            show(Metric::TrueResolutionRate),
+            show(Metric::GamingGap),
+            show(Metric::CostPerResolvedNeed),
         ),
         serde_json::json!({
             "kind": "summary",

@@ -1,5 +1,5 @@
 //! One figure, two files: a [`Figure`] draws onto any plotters backend, and [`save`] draws it
-//! twice, into `STEM.svg` (vector, for documents) and `STEM.png` (raster, for the report and
+//! into `STEM.svg` (vector, for documents) and rasterises that into `STEM.png` (for the report and
 //! slides). Both are deterministic: the same inputs give the same bytes. Each file is written
 //! under a temporary name and renamed, so a reader never sees half a file.
 //!
@@ -34,22 +34,29 @@ fn failed<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> io:
     io::Error::other(format!("drawing failed: {e}"))
 }
 
-/// Draws `fig` into `dir/STEM.png` and `dir/STEM.svg`; returns both paths (PNG first).
+/// Draws `fig` into `dir/STEM.png` and `dir/STEM.svg`; returns both paths (PNG first). The PNG
+/// is the SVG rasterised, so both files show the same text in the same places.
 pub fn save<F: Figure>(fig: &F, dir: &Path, stem: &str) -> io::Result<Vec<PathBuf>> {
     let (w, h) = fig.size();
     let svg = render_svg(fig)?;
-    let mut rgb = vec![0u8; w as usize * h as usize * 3];
-    {
-        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-        root.fill(&WHITE).map_err(failed)?;
-        fig.draw(&root).map_err(failed)?;
-        root.present().map_err(failed)?;
-    }
+    let rgb = rasterise(&svg, w, h)?;
     let png_path = dir.join(format!("{stem}.png"));
     let svg_path = dir.join(format!("{stem}.svg"));
     write_file(&png_path, &encode_png(&rgb, w, h)?)?;
     write_file(&svg_path, svg.as_bytes())?;
     Ok(vec![png_path, svg_path])
+}
+
+/// `svg` drawn on a white `w` x `h` canvas by resvg with the built-in font, as RGB bytes.
+fn rasterise(svg: &str, w: u32, h: u32) -> io::Result<Vec<u8>> {
+    use resvg::{tiny_skia, usvg};
+    let options = usvg::Options { fontdb: font::database(), font_family: font::NAME.into(), ..usvg::Options::default() };
+    let tree = usvg::Tree::from_str(svg, &options).map_err(|e| io::Error::other(format!("plot SVG does not parse: {e}")))?;
+    let mut pixmap = tiny_skia::Pixmap::new(w, h).ok_or_else(|| io::Error::other(format!("plot of {w} x {h} pixels")))?;
+    pixmap.fill(tiny_skia::Color::WHITE);
+    resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
+    // Opaque (white underneath), so the premultiplied colours are the colours.
+    Ok(pixmap.data().chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect())
 }
 
 /// The SVG text of `fig`.
@@ -311,6 +318,47 @@ pub fn runs(n: usize, ok: impl Fn(usize) -> bool) -> Vec<std::ops::Range<usize>>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Text `label` at 48 px, black on white.
+    struct Label(&'static str);
+    impl Figure for Label {
+        fn size(&self) -> (u32, u32) {
+            (200, 80)
+        }
+        fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> DrawResult<DB> {
+            root.draw(&Text::new(self.0, (10, 10), (FAMILY, 48).into_font().color(&BLACK)))
+        }
+    }
+
+    /// Columns (x ranges) of ink in `rgb`, and the lowest inked row of each.
+    fn glyph_bottoms(rgb: &[u8], w: usize) -> Vec<(std::ops::Range<usize>, usize)> {
+        let inked = |x: usize, y: usize| rgb[(y * w + x) * 3] < 128;
+        let h = rgb.len() / 3 / w;
+        let column_inked = |x: usize| (0..h).any(|y| inked(x, y));
+        runs(w, column_inked)
+            .into_iter()
+            .map(|r| {
+                let bottom = (0..h).rev().find(|&y| r.clone().any(|x| inked(x, y))).unwrap_or(0);
+                (r, bottom)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn png_text_sits_on_one_baseline() {
+        // A full stop ends on the baseline with the letter before it (plotters' own bitmap text
+        // drew it half a letter higher).
+        let fig = Label("n.");
+        let (w, h) = fig.size();
+        let rgb = rasterise(&render_svg(&fig).unwrap(), w, h).unwrap();
+        let glyphs = glyph_bottoms(&rgb, w as usize);
+        assert_eq!(glyphs.len(), 2, "two glyphs, n and the full stop: {glyphs:?}");
+        let (n, stop) = (glyphs[0].1, glyphs[1].1);
+        assert!(n.abs_diff(stop) <= 1, "n ends on row {n}, the full stop on row {stop}");
+        // Letters keep their own side bearings: the gap between n and the stop is DejaVu's, 4-10 px.
+        let gap = glyphs[1].0.start - glyphs[0].0.end;
+        assert!((3..=12).contains(&gap), "gap of {gap} px between n and the full stop");
+    }
 
     #[test]
     fn runs_split_at_gaps() {

@@ -144,7 +144,8 @@ pub fn draw_run(dir: &Path) -> io::Result<Vec<PathBuf>> {
 }
 
 /// Network snapshots from a run's networks.json, when there is one: the community sample
-/// coloured by trust and the organisation coloured by department.
+/// coloured by trust and the organisation coloured by department, or by practice in use once
+/// any team has taken up a new practice.
 pub fn draw_networks(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let path = dir.join("networks.json");
     if !path.exists() {
@@ -158,7 +159,9 @@ pub fn draw_networks(dir: &Path) -> io::Result<Vec<PathBuf>> {
     files.extend(network::draw(&community, colouring, "Community network (sample) by trust at the end", 1, dir, "network_community")?);
     let org = network::Graph { nodes: snap.organisation_nodes, edges: snap.organisation_edges.clone() };
     let colouring = network::Colouring::Groups { group: &snap.organisation_group, names: &snap.organisation_group_names };
-    files.extend(network::draw(&org, colouring, "Organisation network by department", 1, dir, "network_organisation")?);
+    let by_practice = snap.organisation_group_names.iter().any(|n| n == "established way");
+    let title = if by_practice { "Organisation network by practice in use" } else { "Organisation network by department" };
+    files.extend(network::draw(&org, colouring, title, 1, dir, "network_organisation")?);
     Ok(files)
 }
 

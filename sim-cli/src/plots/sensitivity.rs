@@ -255,11 +255,17 @@ pub fn sobol_figure(rows: &[IndexRow]) -> Option<Tornado> {
     if !rows.iter().any(|r| r.method == "sobol") {
         return None;
     }
+    let mut panels = tornado_panels(rows, "sobol", "ST", &["S1", "ST"]);
+    // A share of variance lies in [0, 1]: intervals are drawn clipped to it (indices.csv keeps
+    // the estimates as computed, and the warnings name any outside it).
+    for e in panels.iter_mut().flat_map(|(_, bars)| bars.iter_mut().flat_map(|(_, ests)| ests.iter_mut())) {
+        (e.lo, e.hi) = (e.lo.clamp(0.0, 1.0), e.hi.clamp(0.0, 1.0));
+    }
     Some(Tornado {
         title: "Sobol sensitivity indices".into(),
-        subtitle: "S1: share of the metric's variance due to the parameter alone; ST: including its interactions. ST well above S1 means the parameter acts through interactions.",
+        subtitle: "S1: share of the metric's variance due to the parameter alone; ST: including its interactions. ST well above S1 means the parameter acts through interactions. Intervals are drawn within 0 to 1.",
         indices: vec![("S1 (first order)".into(), style::colour(0)), ("ST (total)".into(), style::colour(1))],
-        panels: tornado_panels(rows, "sobol", "ST", &["S1", "ST"]),
+        panels,
         x_desc: "share of variance (index)",
     })
 }
@@ -420,6 +426,20 @@ mod tests {
         assert!(w[1].contains("1 Sobol indices are negative") && w[1].contains("-0.23"), "{w:?}");
         let morris = serde_json::json!({"kind": "morris", "trajectories": 4});
         assert!(warnings(&[], &morris)[0].contains("4 Morris trajectories"));
+    }
+
+    #[test]
+    fn sobol_intervals_are_drawn_within_zero_and_one() {
+        // Intervals of 0.8 +- 0.5 and -0.23 +- 0.5 reach 1.3 and -0.73 as estimated.
+        let rows = [row("a", "S1", 0.8), row("a", "ST", 0.9), row("b", "S1", -0.23), row("b", "ST", 0.2)];
+        let fig = sobol_figure(&rows).expect("Sobol rows give a figure");
+        let ests: Vec<Est> = fig.panels.iter().flat_map(|(_, bars)| bars.iter().flat_map(|(_, e)| e.iter().copied())).collect();
+        assert_eq!(ests.len(), 4);
+        for e in &ests {
+            assert!((0.0..=1.0).contains(&e.lo) && (0.0..=1.0).contains(&e.hi), "{e:?}");
+        }
+        // The estimate itself is drawn as computed: a negative S1 shows as noise.
+        assert!(ests.iter().any(|e| e.value == -0.23));
     }
 
     #[test]

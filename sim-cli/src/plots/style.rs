@@ -61,6 +61,68 @@ pub fn viridis(t: f64) -> RGBColor {
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
+/// ColorBrewer's PuOr, orange (low) through near-white (middle) to purple (high): a diverging
+/// scale that colour-blind readers can tell apart.
+const PUOR: [(u8, u8, u8); 9] = [
+    (0xb3, 0x58, 0x06),
+    (0xe0, 0x82, 0x14),
+    (0xfd, 0xb8, 0x63),
+    (0xfe, 0xe0, 0xb6),
+    (0xf7, 0xf7, 0xf7),
+    (0xd8, 0xda, 0xeb),
+    (0xb2, 0xab, 0xd2),
+    (0x80, 0x73, 0xac),
+    (0x54, 0x27, 0x88),
+];
+
+/// A diverging colour at `t` in [0, 1]; 0.5 is the neutral middle.
+pub fn diverging(t: f64) -> RGBColor {
+    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.5 };
+    let x = t * (PUOR.len() - 1) as f64;
+    let i = (x.floor() as usize).min(PUOR.len() - 2);
+    let f = x - i as f64;
+    let (a, b) = (PUOR[i], PUOR[i + 1]);
+    let mix = |p: u8, q: u8| (p as f64 + (q as f64 - p as f64) * f).round() as u8;
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+/// The colours of one metric's values: viridis from its least to its greatest value, or, when
+/// its values take both signs, a diverging scale symmetric about zero so that zero is the
+/// neutral middle and a sign is readable at a glance.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ColourScale {
+    pub lo: f64,
+    pub hi: f64,
+    pub diverging: bool,
+}
+
+impl ColourScale {
+    /// The scale for values from `lo` to `hi`.
+    pub fn new(lo: f64, hi: f64) -> ColourScale {
+        if lo < 0.0 && hi > 0.0 {
+            let m = lo.abs().max(hi);
+            ColourScale { lo: -m, hi: m, diverging: true }
+        } else {
+            ColourScale { lo, hi, diverging: false }
+        }
+    }
+
+    /// Where `v` falls on the scale, 0 to 1.
+    pub fn position(&self, v: f64) -> f64 {
+        if self.hi > self.lo { (v - self.lo) / (self.hi - self.lo) } else { 0.5 }
+    }
+
+    /// The colour at position `t` (0 to 1) along the scale.
+    pub fn at(&self, t: f64) -> RGBColor {
+        if self.diverging { diverging(t) } else { viridis(t) }
+    }
+
+    /// The colour of value `v`.
+    pub fn colour(&self, v: f64) -> RGBColor {
+        self.at(self.position(v))
+    }
+}
+
 /// Whether text on `c` should be white rather than black (relative luminance below a half).
 pub fn is_dark(c: RGBColor) -> bool {
     0.2126 * f64::from(c.0) + 0.7152 * f64::from(c.1) + 0.0722 * f64::from(c.2) < 128.0
@@ -256,6 +318,22 @@ pub fn file_stem(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_of_both_signs_diverge_about_zero() {
+        let signed = ColourScale::new(-1.0, 3.0);
+        assert!(signed.diverging);
+        assert_eq!((signed.lo, signed.hi), (-3.0, 3.0), "symmetric about zero");
+        assert_eq!(signed.colour(0.0), RGBColor(0xf7, 0xf7, 0xf7), "zero is the pale middle");
+        // Below zero orange (red above blue), above zero purple (blue above green).
+        let (below, above) = (signed.colour(-2.0), signed.colour(2.0));
+        assert!(below.0 > below.2 && above.2 > above.1, "{below:?} {above:?}");
+        // One sign only: viridis over the values' own range.
+        let positive = ColourScale::new(0.2, 0.6);
+        assert!(!positive.diverging);
+        assert_eq!(positive.colour(0.2), viridis(0.0));
+        assert_eq!(positive.colour(0.6), viridis(1.0));
+    }
 
     #[test]
     fn palette_is_okabe_ito_distinct_and_repeats() {

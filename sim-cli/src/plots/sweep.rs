@@ -179,11 +179,11 @@ impl Heatmap<'_> {
 
     fn subtitle(&self) -> &'static str {
         if self.is_scatter() {
-            "Each dot is one point of the design at its two parameter values, coloured by its mean over replicates, on one scale per metric shared by every figure of the sweep."
+            "Each dot is one point of the design at its two parameter values, coloured by its mean over replicates, on one scale per metric shared by every figure of the sweep. Metrics of both signs: orange below zero, purple above, zero pale."
         } else if self.x.1.is_regime() || self.y.1.is_regime() {
-            "Colour: each metric's mean at each combination (averaged over replicates and any other parameters), on one scale per metric shared by every heatmap of the sweep. Compare along the regime axis to see where each regime wins."
+            "Colour: each metric's mean at each combination (averaged over replicates and any other parameters), on one scale per metric shared by every heatmap of the sweep. Compare along the regime axis to see where each regime wins. Metrics of both signs: orange below zero, purple above, zero pale."
         } else {
-            "Colour: each metric's mean at each combination (averaged over replicates and any other parameters), on one scale per metric shared by every heatmap of the sweep; grey cells have no points."
+            "Colour: each metric's mean at each combination (averaged over replicates and any other parameters), on one scale per metric shared by every heatmap of the sweep; grey cells have no points. Metrics of both signs: orange below zero, purple above, zero pale."
         }
     }
 
@@ -219,7 +219,7 @@ impl Heatmap<'_> {
         matches!(self.x.1.levels, Levels::Bins { .. }) && matches!(self.y.1.levels, Levels::Bins { .. })
     }
 
-    fn scatter<DB: DrawingBackend>(&self, area: &Area<DB>, metric: &str, scale: &dyn Fn(f64) -> f64) -> DrawResult<DB> {
+    fn scatter<DB: DrawingBackend>(&self, area: &Area<DB>, metric: &str, scale: &style::ColourScale) -> DrawResult<DB> {
         let (xi, xa) = self.x;
         let (yi, ya) = self.y;
         let pts: Vec<(f64, f64, f64)> = self
@@ -250,7 +250,7 @@ impl Heatmap<'_> {
             .light_line_style(TRANSPARENT)
             .draw()?;
         for (x, y, v) in pts {
-            chart.draw_series(std::iter::once(Circle::new((x, y), 6, style::viridis(scale(v)).filled())))?;
+            chart.draw_series(std::iter::once(Circle::new((x, y), 6, scale.colour(v).filled())))?;
             chart.draw_series(std::iter::once(Circle::new((x, y), 6, DARK.stroke_width(1))))?;
         }
         Ok(())
@@ -265,12 +265,12 @@ impl Heatmap<'_> {
             return figure::empty_panel(area, &super::compare::caption(metric), "no values");
         }
         let (vmin, vmax) = colour_range(self.points, metric);
-        let scale = |v: f64| if vmax > vmin { (v - vmin) / (vmax - vmin) } else { 0.5 };
+        let scale = style::ColourScale::new(vmin, vmax);
         let (w, _) = area.dim_in_pixel();
         let (main, bar) = area.split_horizontally(w - BAR_WIDTH);
         if self.is_scatter() {
             self.scatter(&main, metric, &scale)?;
-            return colour_bar(&bar, vmin, vmax, &style::unit_label(metric));
+            return colour_bar(&bar, &scale, &style::unit_label(metric));
         }
         let (nx, ny) = (xa.len(), ya.len());
         let (xl, yl) = (xa.labels.clone(), ya.labels.clone());
@@ -298,7 +298,7 @@ impl Heatmap<'_> {
             for b in 0..ny {
                 let (x0, x1, y0, y1) = (a as f64 - 0.5, a as f64 + 0.5, b as f64 - 0.5, b as f64 + 0.5);
                 let v = cells.get(&(a, b)).map(|c| c.0).filter(|v| v.is_finite());
-                let fill = v.map(|v| style::viridis(scale(v))).unwrap_or(LIGHT_GREY);
+                let fill = v.map(|v| scale.colour(v)).unwrap_or(LIGHT_GREY);
                 chart.draw_series(std::iter::once(Rectangle::new([(x0, y0), (x1, y1)], fill.filled())))?;
                 chart.draw_series(std::iter::once(Rectangle::new([(x0, y0), (x1, y1)], WHITE.stroke_width(1))))?;
                 if let (Some(v), true) = (v, show_numbers) {
@@ -308,7 +308,7 @@ impl Heatmap<'_> {
                 }
             }
         }
-        colour_bar(&bar, vmin, vmax, &style::unit_label(metric))
+        colour_bar(&bar, &scale, &style::unit_label(metric))
     }
 }
 
@@ -323,9 +323,10 @@ pub fn colour_range(points: &Points, metric: &str) -> (f64, f64) {
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), r| (a.min(r.mean), b.max(r.mean)))
 }
 
-/// A vertical viridis scale from `lo` (bottom) to `hi` (top) with tick labels on its right.
-fn colour_bar<DB: DrawingBackend>(area: &Area<DB>, lo: f64, hi: f64, unit: &str) -> DrawResult<DB> {
-    let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 0.5, hi + 0.5) };
+/// A vertical colour scale from its low end (bottom) to its high end (top) with tick labels on
+/// its right.
+fn colour_bar<DB: DrawingBackend>(area: &Area<DB>, scale: &style::ColourScale, unit: &str) -> DrawResult<DB> {
+    let (lo, hi) = if scale.hi > scale.lo { (scale.lo, scale.hi) } else { (scale.lo - 0.5, scale.hi + 0.5) };
     let ticks = Ticks::for_range(lo, hi);
     let mut chart = ChartBuilder::on(area)
         .margin_top(8 + CAPTION + 12)
@@ -346,7 +347,7 @@ fn colour_bar<DB: DrawingBackend>(area: &Area<DB>, lo: f64, hi: f64, unit: &str)
     let step = (hi - lo) / STEPS as f64;
     chart.draw_series((0..STEPS).map(|i| {
         let y = lo + i as f64 * step;
-        Rectangle::new([(0.0, y), (1.0, y + step)], style::viridis((i as f64 + 0.5) / STEPS as f64).filled())
+        Rectangle::new([(0.0, y), (1.0, y + step)], scale.at((i as f64 + 0.5) / STEPS as f64).filled())
     }))?;
     if !unit.is_empty() {
         let (_, h) = area.dim_in_pixel();
