@@ -461,7 +461,10 @@ fn issue_18_report_opens_with_the_answer_and_screenshots_when_a_browser_exists()
         let png = shots.join(format!("report-four-scenarios-{w}x{h}.png"));
         let _ = std::fs::remove_file(&png);
         let status = std::process::Command::new(&browser)
-            .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"])
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run"])
+            // A closed network: no background connections, no updates, a profile of its own.
+            .args(["--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic"])
+            .arg(format!("--user-data-dir={}", tmp.path().join("chromium-profile").display()))
             .arg(format!("--window-size={w},{h}"))
             .arg(format!("--screenshot={}", png.display()))
             .arg(format!("file://{}", out.join("report.html").display()))
