@@ -12,6 +12,13 @@ use super::workforce::STOCK_PERCEIVED;
 use crate::metrics::{DayRecord, Metric};
 use crate::scenario::Review;
 
+/// What only management changes: the reported performance it has seen, day by day.
+#[derive(Debug, Clone, Default)]
+pub struct Reports {
+    /// Perceived performance by day, for management's delayed view.
+    pub perceived: Vec<f64>,
+}
+
 /// A team's recent outcomes: weekly counts and 30-day exponential averages.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct TeamOutcomes {
@@ -114,7 +121,7 @@ impl World {
         } else {
             st.productivity_estimate + k * (productivity - st.productivity_estimate)
         };
-        self.perceived_history.push(self.stocks.stocks[STOCK_PERCEIVED]);
+        self.reports.perceived.push(self.stocks.stocks[STOCK_PERCEIVED]);
 
         match self.governance.review {
             Review::Management => {
@@ -134,7 +141,7 @@ impl World {
     fn management_review(&mut self) {
         let m = self.scenario.management.clone();
         let delay = (self.governance.management_layers as f64 * m.reporting_lag_days_per_layer).round() as usize;
-        let seen = self.perceived_history.len().checked_sub(1 + delay).map(|i| self.perceived_history[i]);
+        let seen = self.reports.perceived.len().checked_sub(1 + delay).map(|i| self.reports.perceived[i]);
         let Some(perceived) = seen else { return };
         let policy = self.policy.clone();
         if perceived > m.reported_target + m.loosen_margin {

@@ -186,14 +186,18 @@ struct Scratch {
     waits: Vec<f64>,
 }
 
-/// The whole state of one run.
+/// The whole state of one run. The state one phase alone changes is held in that phase's own
+/// struct (`accounts`, `reports`, `learning`, `assemblies`, `reforms`); what several phases change
+/// or read stays here: the levers, citizens, needs, workers and teams, staffing, the stocks and
+/// case totals, the networks and the structure built from them, and the random streams (a
+/// mechanism's stream is drawn from in more than one phase).
 #[derive(Debug, Clone)]
 pub struct World {
     pub scenario: Scenario,
     /// The levers in force today (scheduled reforms and management tightening change them).
     pub governance: Governance,
     /// The levers as the scenario and its events set them, before management's adjustments:
-    /// management loosens back toward these, never past them.
+    /// management loosens back toward these, never past them (shocks and assemblies change them).
     pub(crate) policy: Governance,
     pub seed: u64,
     pub day: u32,
@@ -201,38 +205,30 @@ pub struct World {
     pub community: Csr,
     /// Reporting tree of teams and managers plus peer links (MODEL.md §2).
     pub organisation: OrgNetwork,
-    /// Practices, who uses which, trials and pilots (MODEL.md §5.2).
-    pub learning: learning::Learning,
     pub workers: Workers,
     pub teams: Vec<Team>,
     pub needs: NeedSet,
     pub totals: CaseTotals,
     /// Budget and perceived performance (MODEL.md §2, §5.4).
     pub stocks: StockFlow,
-    /// Rate-weighted mean standard hours, to express T* in hours.
-    reference_hours: f64,
-    /// Rate-weighted mean complexity of the need types, at which practices' efficacy is reported.
-    reference_complexity: f64,
-    stage_teams: Vec<u32>,
-    neighbourhood_sizes: Vec<usize>,
     /// Establishment, vacancies and recruitment (MODEL.md §5.1).
     pub staffing: Staffing,
-    /// The reform in progress, if any: its start day (learning cost, MODEL.md §5.6).
-    reform: Option<u32>,
-    /// Levers on their way to new values.
-    ramps: Vec<shocks::Ramp>,
-    /// Perceived performance by day, for management's delayed view.
-    perceived_history: Vec<f64>,
-    window_hours: f64,
-    window_cost: f64,
-    /// The last citizens' assembly, if any.
-    pub last_assembly: Option<citizens::AssemblyRecord>,
-    wellbeing_gini: f64,
-    opinion_polarisation: f64,
-    /// Sums of daily neighbourhood wellbeing means over the window (weekly samples) and their count.
-    window_neighbourhood_wellbeing: (Vec<f64>, u32),
+    /// The pipeline's stage teams in order (empty when place-based).
+    stage_teams: Vec<u32>,
+    neighbourhood_sizes: Vec<usize>,
     streams: Streams,
     scratch: Scratch,
+    // The phases' own state.
+    /// Shocks and reforms: the reform being learnt, levers on their way (`shocks`).
+    reforms: shocks::Reforms,
+    /// Citizens' assemblies: the last one held (`citizens`).
+    pub assemblies: citizens::Assemblies,
+    /// The accounts' window sums and slow levels (`accounting`).
+    accounts: accounting::Accounts,
+    /// Management's record of reported performance (`management`).
+    reports: management::Reports,
+    /// Practices, who uses which, trials and pilots (MODEL.md §5.2; `learning`).
+    pub learning: learning::Learning,
 }
 
 /// Everything a run produces.
