@@ -9,8 +9,8 @@ use crate::metrics::{DayRecord, Metric, quantile_sorted};
 use crate::metrics::{gini_sorted, sort_total_radix};
 use crate::sd::smooth_rate;
 
-/// What only the accounts change: sums over the summary window and the slow levels carried
-/// between the days they are recomputed.
+/// What only the accounts change: sums over the summary window, the slow levels carried between
+/// the days they are recomputed, and finance's running balance.
 #[derive(Debug, Clone)]
 pub struct Accounts {
     /// Rate-weighted mean standard hours, to express T* in hours.
@@ -24,6 +24,8 @@ pub struct Accounts {
     opinion_polarisation: f64,
     /// Sums of daily neighbourhood wellbeing means over the window (weekly samples) and their count.
     window_neighbourhood_wellbeing: (Vec<f64>, u32),
+    /// Funding minus costs per day, smoothed over 90 days (a running deficit when negative).
+    pub(super) net_flow_estimate: f64,
 }
 
 impl Accounts {
@@ -35,6 +37,7 @@ impl Accounts {
             wellbeing_gini: f64::NAN,
             opinion_polarisation: f64::NAN,
             window_neighbourhood_wellbeing: (Vec::new(), 0),
+            net_flow_estimate: 0.0,
         }
     }
 }
@@ -56,8 +59,8 @@ impl World {
         let inspection_hours = rec[Metric::InspectionHoursInternal as usize]
             + g.inspection_share * rec[Metric::CasesClosed as usize] * s.targets.inspection_hours;
         // The structure is sized on the funded posts (the establishment) and paid whatever the work.
-        let structure = OverheadStaff::for_frontline(self.staffing.establishment, g).cost_per_day(m, s.workforce.hours_per_day);
-        let recruitment = std::mem::take(&mut self.staffing.recruitment_cost_due);
+        let structure = OverheadStaff::for_frontline(self.management.establishment, g).cost_per_day(m, s.workforce.hours_per_day);
+        let recruitment = std::mem::take(&mut self.recruitment.cost_due);
         rec[Metric::CostRecruitment as usize] = recruitment;
         let overhead = structure + inspection_hours * m.manager_hourly_rate + recruitment;
         let acute = rec[Metric::CostAcute as usize];
@@ -105,7 +108,7 @@ impl World {
         // Stocks (MODEL.md §2, §5.4): budget (funding in, costs out), perceived performance (the
         // reported on-time share, smoothed), and the recruitment pipeline as a first-order delay
         // whose outflow accumulates in `recruits_arrived`.
-        let funding = m.funding_per_year / 365.0 * self.staffing.funding_share;
+        let funding = m.funding_per_year / 365.0 * self.shocks.funding_share;
         let cost = rec[Metric::CostTotal as usize];
         let on_time_share = rec[Metric::OnTimeShare as usize];
         let observed = if on_time_share.is_finite() { on_time_share } else { self.stocks.stocks[STOCK_PERCEIVED] };
@@ -121,7 +124,7 @@ impl World {
         rec[Metric::Funding as usize] = funding;
         // Past the warm-up, finance watches the running balance (90-day smoothing).
         if self.day >= s.run.warmup_days.min(90) {
-            self.staffing.net_flow_estimate += (funding - cost - self.staffing.net_flow_estimate) / 90.0;
+            self.accounts.net_flow_estimate += (funding - cost - self.accounts.net_flow_estimate) / 90.0;
         }
         rec[Metric::Budget as usize] = self.stocks.stocks[STOCK_BUDGET];
         rec[Metric::PerceivedPerformance as usize] = self.stocks.stocks[STOCK_PERCEIVED];
@@ -149,8 +152,8 @@ impl World {
         }
         let per = |x: f64| if in_post > 0.0 { x / in_post } else { f64::NAN };
         rec[Metric::WorkforceFte as usize] = in_post;
-        rec[Metric::Establishment as usize] = self.staffing.establishment;
-        rec[Metric::Vacancies as usize] = (self.staffing.establishment - in_post).max(0.0);
+        rec[Metric::Establishment as usize] = self.management.establishment;
+        rec[Metric::Vacancies as usize] = (self.management.establishment - in_post).max(0.0);
         rec[Metric::SickRate as usize] = per(sick);
         rec[Metric::SkillMean as usize] = per(skill);
         rec[Metric::BurnoutMean as usize] = per(burnout);

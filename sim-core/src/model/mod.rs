@@ -33,7 +33,7 @@ use crate::rng::{Stream, stream};
 use crate::scenario::{Governance, Scenario, TimeStandard};
 use crate::sd::StockFlow;
 use needs::{NeedSet, NeedState};
-pub use workforce::{Staffing, Workers};
+pub use workforce::{Recruitment, Workers};
 
 /// Citizens as struct-of-arrays (MODEL.md §2).
 #[derive(Debug, Clone, Default)]
@@ -186,10 +186,15 @@ struct Scratch {
     waits: Vec<f64>,
 }
 
-/// The whole state of one run. The state one phase alone changes is held in that phase's own
-/// struct (`accounts`, `reports`, `learning`, `assemblies`, `reforms`); what several phases change
-/// or read stays here: the levers, citizens, needs, workers and teams, staffing, the stocks and
-/// case totals, the networks and the structure built from them, and the random streams (a
+/// The whole state of one run.
+///
+/// What one phase alone changes lives in that phase's own struct, the last five fields. What
+/// several phases change stays here, shared: the levers (shocks, assemblies and management change
+/// them), citizens (demand, review, service, community), needs and case totals (demand, review,
+/// service), workers and teams (demand, service, staff, management, safety, shocks), the stocks
+/// (the accounts integrate them, recruitment fills the pipeline), recruits placed and their cost
+/// (recruitment, then the accounts), the structure (networks, neighbourhoods, pipeline stages:
+/// built at the start and rebuilt by a reform, read by many), and the random streams (a
 /// mechanism's stream is drawn from in more than one phase).
 #[derive(Debug, Clone)]
 pub struct World {
@@ -197,7 +202,7 @@ pub struct World {
     /// The levers in force today (scheduled reforms and management tightening change them).
     pub governance: Governance,
     /// The levers as the scenario and its events set them, before management's adjustments:
-    /// management loosens back toward these, never past them (shocks and assemblies change them).
+    /// management loosens back toward these, never past them.
     pub(crate) policy: Governance,
     pub seed: u64,
     pub day: u32,
@@ -211,23 +216,21 @@ pub struct World {
     pub totals: CaseTotals,
     /// Budget and perceived performance (MODEL.md §2, §5.4).
     pub stocks: StockFlow,
-    /// Establishment, vacancies and recruitment (MODEL.md §5.1).
-    pub staffing: Staffing,
-    /// The pipeline's stage teams in order (empty when place-based).
+    /// Recruits placed and their cost not yet accounted (MODEL.md §5.1).
+    pub recruitment: Recruitment,
     stage_teams: Vec<u32>,
     neighbourhood_sizes: Vec<usize>,
     streams: Streams,
     scratch: Scratch,
-    // The phases' own state.
-    /// Shocks and reforms: the reform being learnt, levers on their way (`shocks`).
-    reforms: shocks::Reforms,
-    /// Citizens' assemblies: the last one held (`citizens`).
+    /// Funding share, today's demand surge, the reform being learnt, levers on their way.
+    pub shocks: shocks::Shocks,
+    /// The last citizens' assembly.
     pub assemblies: citizens::Assemblies,
-    /// The accounts' window sums and slow levels (`accounting`).
+    /// Window sums, slow levels and the running balance.
     accounts: accounting::Accounts,
-    /// Management's record of reported performance (`management`).
-    reports: management::Reports,
-    /// Practices, who uses which, trials and pilots (MODEL.md §5.2; `learning`).
+    /// Reported performance seen, estimates for hiring, the establishment.
+    pub management: management::Management,
+    /// Practices, who uses which, trials and pilots (MODEL.md §5.2).
     pub learning: learning::Learning,
 }
 

@@ -123,11 +123,11 @@ impl World {
             },
             scratch: Scratch::default(),
             neighbourhood_sizes: sizes,
-            staffing: Staffing::new(staff),
-            reforms: shocks::Reforms::default(),
+            recruitment: Recruitment::default(),
+            shocks: shocks::Shocks::default(),
             assemblies: citizens::Assemblies::default(),
             accounts: accounting::Accounts::new(reference_hours),
-            reports: management::Reports::default(),
+            management: management::Management::new(staff),
             learning: learning::Learning::new(seed, reference_complexity),
         };
         world.build_structure();
