@@ -647,7 +647,7 @@ pub static PATTERNS: &[Pattern] = &[
                     let members = random.select_assembly(100, AssemblySelection::Random);
                     let before = overall(&random);
                     random.hold_assembly(members);
-                    let rec = random.last_assembly.clone().expect("an assembly was held");
+                    let rec = random.assemblies.last.clone().expect("an assembly was held");
                     let members_fall = rec.polarisation_before - rec.polarisation_after;
                     let overall_fall = before - overall(&random);
                     let mut selfsel = w;

@@ -6,7 +6,41 @@ use super::needs::NeedState;
 use super::workforce::{STOCK_ARRIVED, STOCK_BUDGET, STOCK_PERCEIVED, STOCK_PIPELINE};
 use super::*;
 use crate::metrics::{DayRecord, Metric, quantile_sorted};
+use crate::metrics::{gini_sorted, sort_total_radix};
 use crate::sd::smooth_rate;
+
+/// What only the accounts change: sums over the summary window, the slow levels carried between
+/// the days they are recomputed, and finance's running balance.
+#[derive(Debug, Clone)]
+pub struct Accounts {
+    /// Rate-weighted mean standard hours, to express T* in hours.
+    pub(super) reference_hours: f64,
+    /// Hours worked and service cost over the summary window.
+    window_hours: f64,
+    window_cost: f64,
+    /// Wellbeing Gini, recomputed every 28 days.
+    wellbeing_gini: f64,
+    /// Opinion polarisation, recomputed weekly and after an assembly.
+    opinion_polarisation: f64,
+    /// Sums of daily neighbourhood wellbeing means over the window (weekly samples) and their count.
+    window_neighbourhood_wellbeing: (Vec<f64>, u32),
+    /// Funding minus costs per day, smoothed over 90 days (a running deficit when negative).
+    pub(super) net_flow_estimate: f64,
+}
+
+impl Accounts {
+    pub(super) fn new(reference_hours: f64) -> Self {
+        Accounts {
+            reference_hours,
+            window_hours: 0.0,
+            window_cost: 0.0,
+            wellbeing_gini: f64::NAN,
+            opinion_polarisation: f64::NAN,
+            window_neighbourhood_wellbeing: (Vec::new(), 0),
+            net_flow_estimate: 0.0,
+        }
+    }
+}
 
 impl World {
     /// Costs, stocks and the levels recorded at the end of the day (MODEL.md §5.4, §6).
@@ -25,8 +59,8 @@ impl World {
         let inspection_hours = rec[Metric::InspectionHoursInternal as usize]
             + g.inspection_share * rec[Metric::CasesClosed as usize] * s.targets.inspection_hours;
         // The structure is sized on the funded posts (the establishment) and paid whatever the work.
-        let structure = OverheadStaff::for_frontline(self.staffing.establishment, g).cost_per_day(m, s.workforce.hours_per_day);
-        let recruitment = std::mem::take(&mut self.staffing.recruitment_cost_due);
+        let structure = OverheadStaff::for_frontline(self.management.establishment, g).cost_per_day(m, s.workforce.hours_per_day);
+        let recruitment = std::mem::take(&mut self.recruitment.cost_due);
         rec[Metric::CostRecruitment as usize] = recruitment;
         let overhead = structure + inspection_hours * m.manager_hourly_rate + recruitment;
         let acute = rec[Metric::CostAcute as usize];
@@ -74,7 +108,7 @@ impl World {
         // Stocks (MODEL.md §2, §5.4): budget (funding in, costs out), perceived performance (the
         // reported on-time share, smoothed), and the recruitment pipeline as a first-order delay
         // whose outflow accumulates in `recruits_arrived`.
-        let funding = m.funding_per_year / 365.0 * self.staffing.funding_share;
+        let funding = m.funding_per_year / 365.0 * self.shocks.funding_share;
         let cost = rec[Metric::CostTotal as usize];
         let on_time_share = rec[Metric::OnTimeShare as usize];
         let observed = if on_time_share.is_finite() { on_time_share } else { self.stocks.stocks[STOCK_PERCEIVED] };
@@ -90,7 +124,7 @@ impl World {
         rec[Metric::Funding as usize] = funding;
         // Past the warm-up, finance watches the running balance (90-day smoothing).
         if self.day >= s.run.warmup_days.min(90) {
-            self.staffing.net_flow_estimate += (funding - cost - self.staffing.net_flow_estimate) / 90.0;
+            self.accounts.net_flow_estimate += (funding - cost - self.accounts.net_flow_estimate) / 90.0;
         }
         rec[Metric::Budget as usize] = self.stocks.stocks[STOCK_BUDGET];
         rec[Metric::PerceivedPerformance as usize] = self.stocks.stocks[STOCK_PERCEIVED];
@@ -103,7 +137,7 @@ impl World {
         rec[Metric::HiddenNeeds as usize] = hidden as f64;
         let (factor_sum, deliverers) =
             self.teams.iter().filter(|t| t.delivers()).fold((0.0, 0usize), |(s, n), t| (s + t.desired_time_factor, n + 1));
-        rec[Metric::TimeStandard as usize] = self.reference_hours * factor_sum / deliverers.max(1) as f64;
+        rec[Metric::TimeStandard as usize] = self.accounts.reference_hours * factor_sum / deliverers.max(1) as f64;
         // Workforce: staff in post, and their state.
         let wk = &self.workers;
         let (mut sick, mut skill, mut burnout, mut morale, mut fatigue) = (0.0, 0.0, 0.0, 0.0, 0.0);
@@ -118,8 +152,8 @@ impl World {
         }
         let per = |x: f64| if in_post > 0.0 { x / in_post } else { f64::NAN };
         rec[Metric::WorkforceFte as usize] = in_post;
-        rec[Metric::Establishment as usize] = self.staffing.establishment;
-        rec[Metric::Vacancies as usize] = (self.staffing.establishment - in_post).max(0.0);
+        rec[Metric::Establishment as usize] = self.management.establishment;
+        rec[Metric::Vacancies as usize] = (self.management.establishment - in_post).max(0.0);
         rec[Metric::SickRate as usize] = per(sick);
         rec[Metric::SkillMean as usize] = per(skill);
         rec[Metric::BurnoutMean as usize] = per(burnout);
@@ -134,37 +168,54 @@ impl World {
         rec[Metric::TrustMean as usize] = trust_sum / nc;
         // Weekly (carried between), like the Gini: opinions move slowly and the pass is per citizen.
         if self.day.is_multiple_of(7)
-            || self.opinion_polarisation.is_nan()
-            || self.last_assembly.as_ref().is_some_and(|a| a.day == self.day)
+            || self.accounts.opinion_polarisation.is_nan()
+            || self.assemblies.last.as_ref().is_some_and(|a| a.day == self.day)
         {
-            self.opinion_polarisation = citizens::polarisation(self.citizens.opinion.iter().copied());
+            self.accounts.opinion_polarisation = citizens::polarisation(self.citizens.opinion.iter().copied());
         }
-        rec[Metric::OpinionPolarisation as usize] = self.opinion_polarisation;
+        rec[Metric::OpinionPolarisation as usize] = self.accounts.opinion_polarisation;
         rec[Metric::WellbeingGini as usize] = self.wellbeing_inequality();
         if self.day >= self.scenario.run.warmup_days && self.day.is_multiple_of(7) {
-            let (mut sums, count) = std::mem::take(&mut self.window_neighbourhood_wellbeing);
+            let (mut sums, count) = std::mem::take(&mut self.accounts.window_neighbourhood_wellbeing);
             sums.resize(self.neighbourhood_sizes.len(), 0.0);
             self.for_each_neighbourhood_wellbeing(|k, mean| sums[k] += mean);
-            self.window_neighbourhood_wellbeing = (sums, count + 1);
+            self.accounts.window_neighbourhood_wellbeing = (sums, count + 1);
         }
         if self.day >= self.scenario.run.warmup_days {
-            self.window_hours += rec[Metric::HoursWorked as usize];
-            self.window_cost += rec[Metric::CostService as usize];
+            self.accounts.window_hours += rec[Metric::HoursWorked as usize];
+            self.accounts.window_cost += rec[Metric::CostService as usize];
         }
         rec[Metric::CostPerClient as usize] = ratio(rec[Metric::CostService as usize], rec[Metric::ClientsServed as usize]);
         rec[Metric::HoursPerClient as usize] = ratio(rec[Metric::HoursWorked as usize], rec[Metric::ClientsServed as usize]);
     }
 
+    /// Wellbeing Gini, computed every 28 days and carried between: it needs a sort of every
+    /// citizen's wellbeing, and inequality moves slowly.
+    fn wellbeing_inequality(&mut self) -> f64 {
+        if self.day.is_multiple_of(28) || self.accounts.wellbeing_gini.is_nan() {
+            let v = &mut self.scratch.values;
+            v.clear();
+            v.extend_from_slice(&self.citizens.wellbeing);
+            sort_total_radix(v, &mut self.scratch.keys);
+            self.accounts.wellbeing_gini = gini_sorted(v);
+        }
+        self.accounts.wellbeing_gini
+    }
+
     /// Mean wellbeing per neighbourhood over the summary window (weekly samples).
     pub fn window_neighbourhood_wellbeing(&self) -> Vec<f64> {
-        let (sums, count) = &self.window_neighbourhood_wellbeing;
+        let (sums, count) = &self.accounts.window_neighbourhood_wellbeing;
         sums.iter().map(|s| if *count > 0 { s / *count as f64 } else { f64::NAN }).collect()
     }
 
     /// Hours worked and service cost per distinct client served in the summary window.
     pub fn window_per_client(&self) -> (f64, f64) {
         let clients = self.citizens.served_in_window.iter().filter(|&&b| b).count();
-        if clients == 0 { (f64::NAN, f64::NAN) } else { (self.window_hours / clients as f64, self.window_cost / clients as f64) }
+        if clients == 0 {
+            (f64::NAN, f64::NAN)
+        } else {
+            (self.accounts.window_hours / clients as f64, self.accounts.window_cost / clients as f64)
+        }
     }
 }
 

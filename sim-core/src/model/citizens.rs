@@ -10,7 +10,6 @@
 use rand::RngExt;
 
 use super::World;
-use crate::metrics::{gini_sorted, sort_total_radix};
 use crate::scenario::{AssemblySelection, CitizenParams};
 
 /// Trust after an encounter: up by `rise` of the gap to 1 on a good outcome, down by
@@ -44,6 +43,13 @@ pub fn assembly_target_pressure(target_pressure: f64, recommendation: f64, shift
     let r = recommendation.clamp(-1.0, 1.0);
     let goal = if r >= 0.0 { 0.0 } else { 1.0 };
     (target_pressure + shift * r.abs() * (goal - target_pressure)).clamp(0.0, 1.0)
+}
+
+/// What only the assemblies change: the record of the last one.
+#[derive(Debug, Clone, Default)]
+pub struct Assemblies {
+    /// The last citizens' assembly, if any.
+    pub last: Option<AssemblyRecord>,
 }
 
 /// What the last assembly did, for observation.
@@ -207,20 +213,7 @@ impl World {
         let tp = assembly_target_pressure(self.governance.target_pressure, recommendation, p.assembly_priority_shift);
         self.governance.target_pressure = tp;
         self.policy.target_pressure = tp;
-        self.last_assembly = Some(AssemblyRecord { day: self.day, members, polarisation_before: before, polarisation_after: after });
-    }
-
-    /// Wellbeing Gini, computed every 28 days and carried between: it needs a sort of every
-    /// citizen's wellbeing, and inequality moves slowly.
-    pub(super) fn wellbeing_inequality(&mut self) -> f64 {
-        if self.day.is_multiple_of(28) || self.wellbeing_gini.is_nan() {
-            let v = &mut self.scratch.values;
-            v.clear();
-            v.extend_from_slice(&self.citizens.wellbeing);
-            sort_total_radix(v, &mut self.scratch.keys);
-            self.wellbeing_gini = gini_sorted(v);
-        }
-        self.wellbeing_gini
+        self.assemblies.last = Some(AssemblyRecord { day: self.day, members, polarisation_before: before, polarisation_after: after });
     }
 
     /// Mean wellbeing per neighbourhood now.

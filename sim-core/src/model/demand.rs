@@ -115,7 +115,7 @@ impl World {
     pub(super) fn needs_arise(&mut self, rec: &mut DayRecord) {
         let s = &self.scenario;
         let n = self.citizens.len();
-        let surge = self.staffing.surge_multiplier;
+        let surge = self.shocks.surge_multiplier;
         let bound_mult = demand::max_rate_multiplier(&s.demand) * s.demand.demand_multiplier * surge;
         for k in 0..s.need_types.len() {
             let nt = &self.scenario.need_types[k];

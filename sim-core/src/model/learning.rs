@@ -112,10 +112,12 @@ pub struct Learning {
     marks: Vec<[[f64; 3]; 2]>,
     /// Scratch: (practice, peers using it).
     counts: Vec<(u32, u32)>,
+    /// Rate-weighted mean complexity of the need types, at which practices' efficacy is reported.
+    reference_complexity: f64,
 }
 
 impl Learning {
-    pub fn new(seed: u64) -> Self {
+    pub fn new(seed: u64, reference_complexity: f64) -> Self {
         Learning {
             practices: Vec::new(),
             in_use: Vec::new(),
@@ -128,6 +130,7 @@ impl Learning {
             rng: stream(seed, "learning"),
             marks: Vec::new(),
             counts: Vec::new(),
+            reference_complexity,
         }
     }
 
@@ -158,7 +161,7 @@ impl World {
     pub fn team_efficacy(&self, t: usize) -> f64 {
         let Some(p) = self.learning.in_use[t] else { return 0.0 };
         let practice = &self.learning.practices[p as usize];
-        let c = self.reference_complexity;
+        let c = self.learning.reference_complexity;
         match self.teams[t].role {
             TeamRole::Patch { neighbourhood } => practice.efficacy_in(neighbourhood as usize, c),
             TeamRole::Stage { .. } => practice.efficacy_everywhere(c),

@@ -12,6 +12,27 @@ use super::workforce::STOCK_PERCEIVED;
 use crate::metrics::{DayRecord, Metric};
 use crate::scenario::Review;
 
+/// What only management changes: the reported performance it has seen, its estimates for hiring,
+/// and the establishment it funds.
+#[derive(Debug, Clone)]
+pub struct Management {
+    /// Perceived performance by day, for management's delayed view.
+    pub perceived: Vec<f64>,
+    /// Smoothed cases arriving per day, as management estimates demand.
+    pub demand_estimate: f64,
+    /// Smoothed closures per FTE in post per day, as recorded (corner-cutting and gaming inflate it).
+    pub productivity_estimate: f64,
+    /// Funded posts management wants filled.
+    pub establishment: f64,
+}
+
+impl Management {
+    /// No history or estimates yet; the establishment is the staff the service starts with.
+    pub fn new(staff: usize) -> Self {
+        Management { perceived: Vec::new(), demand_estimate: f64::NAN, productivity_estimate: f64::NAN, establishment: staff as f64 }
+    }
+}
+
 /// A team's recent outcomes: weekly counts and 30-day exponential averages.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct TeamOutcomes {
@@ -107,14 +128,14 @@ impl World {
         let k = 1.0 / m.demand_smoothing_days;
         let arrived = rec[Metric::CasesArrived as usize];
         let productivity = rec[Metric::CasesClosed as usize] / in_post;
-        let st = &mut self.staffing;
+        let st = &mut self.management;
         st.demand_estimate = if st.demand_estimate.is_nan() { arrived } else { st.demand_estimate + k * (arrived - st.demand_estimate) };
         st.productivity_estimate = if st.productivity_estimate.is_nan() {
             productivity
         } else {
             st.productivity_estimate + k * (productivity - st.productivity_estimate)
         };
-        self.perceived_history.push(self.stocks.stocks[STOCK_PERCEIVED]);
+        self.management.perceived.push(self.stocks.stocks[STOCK_PERCEIVED]);
 
         match self.governance.review {
             Review::Management => {
@@ -134,7 +155,7 @@ impl World {
     fn management_review(&mut self) {
         let m = self.scenario.management.clone();
         let delay = (self.governance.management_layers as f64 * m.reporting_lag_days_per_layer).round() as usize;
-        let seen = self.perceived_history.len().checked_sub(1 + delay).map(|i| self.perceived_history[i]);
+        let seen = self.management.perceived.len().checked_sub(1 + delay).map(|i| self.management.perceived[i]);
         let Some(perceived) = seen else { return };
         let policy = self.policy.clone();
         if perceived > m.reported_target + m.loosen_margin {
@@ -161,7 +182,7 @@ impl World {
         // Hire on perceived productivity: the posts the estimated demand needs, step-limited, once
         // the estimates have had time to form.
         let settled = f64::from(self.day) >= 2.0 * m.demand_smoothing_days;
-        let st = &mut self.staffing;
+        let st = &mut self.management;
         if settled && st.productivity_estimate > 0.0 && st.demand_estimate.is_finite() {
             let needed = st.demand_estimate / st.productivity_estimate;
             let lo = st.establishment * (1.0 - m.establishment_step);

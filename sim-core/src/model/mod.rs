@@ -1,10 +1,10 @@
-//! The world and its day. State (citizens as struct-of-arrays, needs, workers, teams, stocks,
-//! the community network) lives in [`World`], built in `setup`; [`World::step`] is the one place
-//! that orders the day's phases, each in its own module: shocks and reforms (`shocks`), demand
-//! (`demand`), the review of every need (`review`), service (`service`), staff (`workforce`),
-//! community and assemblies (`citizens`), accounts (`accounting`), management (`management`),
-//! learning (`learning`), safety (`safety`) and recruitment (`workforce`). Each mechanism's rule
-//! lives in its own module and is cited there.
+//! The world and its day. [`World`] holds the state of a run, built in `setup`: what one phase
+//! alone changes in that phase's own struct (`shocks::Shocks`, `citizens::Assemblies`,
+//! `accounting::Accounts`, `management::Management`, `learning::Learning`), what several phases
+//! change in its other fields. [`World::step`] is the one place that orders the day's phases, each
+//! a block of `World` methods in its own module. The rules the phases apply are small functions,
+//! each in its mechanism's module and cited there; `structure` builds the teams, `observe` takes
+//! snapshots and run-level measures.
 
 mod accounting;
 pub mod citizens;
@@ -15,6 +15,7 @@ pub mod learning;
 pub mod management;
 pub mod money;
 pub mod needs;
+mod observe;
 pub mod presentation;
 pub mod response;
 mod review;
@@ -33,7 +34,8 @@ use crate::rng::{Stream, stream};
 use crate::scenario::{Governance, Scenario, TimeStandard};
 use crate::sd::StockFlow;
 use needs::{NeedSet, NeedState};
-pub use workforce::{Staffing, Workers};
+pub use observe::{NetworkSnapshot, adoption_half_days, recovery_days};
+pub use workforce::{Recruitment, Workers};
 
 /// Citizens as struct-of-arrays (MODEL.md §2).
 #[derive(Debug, Clone, Default)]
@@ -187,6 +189,15 @@ struct Scratch {
 }
 
 /// The whole state of one run.
+///
+/// What one phase alone changes lives in that phase's own struct, the last five fields. What
+/// several phases change stays here, shared: the levers (shocks, assemblies and management change
+/// them), citizens (demand, review, service, community), needs and case totals (demand, review,
+/// service), workers and teams (demand, service, staff, management, safety, shocks), the stocks
+/// (the accounts integrate them, recruitment fills the pipeline), recruits placed and their cost
+/// (recruitment, then the accounts), the structure (networks, neighbourhoods, pipeline stages:
+/// built at the start and rebuilt by a reform, read by many), and the random streams (a
+/// mechanism's stream is drawn from in more than one phase).
 #[derive(Debug, Clone)]
 pub struct World {
     pub scenario: Scenario,
@@ -201,38 +212,28 @@ pub struct World {
     pub community: Csr,
     /// Reporting tree of teams and managers plus peer links (MODEL.md §2).
     pub organisation: OrgNetwork,
-    /// Practices, who uses which, trials and pilots (MODEL.md §5.2).
-    pub learning: learning::Learning,
     pub workers: Workers,
     pub teams: Vec<Team>,
     pub needs: NeedSet,
     pub totals: CaseTotals,
     /// Budget and perceived performance (MODEL.md §2, §5.4).
     pub stocks: StockFlow,
-    /// Rate-weighted mean standard hours, to express T* in hours.
-    reference_hours: f64,
-    /// Rate-weighted mean complexity of the need types, at which practices' efficacy is reported.
-    reference_complexity: f64,
+    /// Recruits placed and their cost not yet accounted (MODEL.md §5.1).
+    pub recruitment: Recruitment,
     stage_teams: Vec<u32>,
     neighbourhood_sizes: Vec<usize>,
-    /// Establishment, vacancies and recruitment (MODEL.md §5.1).
-    pub staffing: Staffing,
-    /// The reform in progress, if any: its start day (learning cost, MODEL.md §5.6).
-    reform: Option<u32>,
-    /// Levers on their way to new values.
-    ramps: Vec<shocks::Ramp>,
-    /// Perceived performance by day, for management's delayed view.
-    perceived_history: Vec<f64>,
-    window_hours: f64,
-    window_cost: f64,
-    /// The last citizens' assembly, if any.
-    pub last_assembly: Option<citizens::AssemblyRecord>,
-    wellbeing_gini: f64,
-    opinion_polarisation: f64,
-    /// Sums of daily neighbourhood wellbeing means over the window (weekly samples) and their count.
-    window_neighbourhood_wellbeing: (Vec<f64>, u32),
     streams: Streams,
     scratch: Scratch,
+    /// Funding share, today's demand surge, the reform being learnt, levers on their way.
+    pub shocks: shocks::Shocks,
+    /// The last citizens' assembly.
+    pub assemblies: citizens::Assemblies,
+    /// Window sums, slow levels and the running balance.
+    accounts: accounting::Accounts,
+    /// Reported performance seen, estimates for hiring, the establishment.
+    pub management: management::Management,
+    /// Practices, who uses which, trials and pilots (MODEL.md §5.2).
+    pub learning: learning::Learning,
 }
 
 /// Everything a run produces.
@@ -245,62 +246,6 @@ pub struct RunOutput {
     pub networks: NetworkSnapshot,
 }
 
-/// The networks at one moment: a sample of the community network with each citizen's trust, and
-/// the organisation network with each node's group (department, or management).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct NetworkSnapshot {
-    pub community_nodes: usize,
-    pub community_edges: Vec<(u32, u32)>,
-    pub trust: Vec<f64>,
-    pub organisation_nodes: usize,
-    pub organisation_edges: Vec<(u32, u32)>,
-    pub organisation_group: Vec<usize>,
-    pub organisation_group_names: Vec<String>,
-}
-
-impl World {
-    /// The first `sample` citizens (part of neighbourhood 0, numbered consecutively) with the links
-    /// among them, and the whole organisation network with its teams grouped by practice or
-    /// department.
-    pub fn network_snapshot(&self, sample: usize) -> NetworkSnapshot {
-        let k = sample.min(self.citizens.len());
-        let community_edges = self.community.edges().filter(|&(a, b)| (a as usize) < k && (b as usize) < k).collect();
-        let org = &self.organisation;
-        // Teams by the practice they use once any team uses a new one (MODEL.md §5.2), otherwise
-        // by department.
-        let (group, names) = if self.learning.in_use.iter().any(Option::is_some) {
-            let mut group = vec![3; org.graph.node_count()];
-            for (t, &node) in org.teams.iter().enumerate() {
-                group[node.index()] = match self.learning.in_use.get(t).copied().flatten() {
-                    None => 0,
-                    Some(_) if self.team_efficacy(t) > 0.0 => 1,
-                    Some(_) => 2,
-                };
-            }
-            (group, ["established way", "better practice", "worse practice", "management"].map(String::from).to_vec())
-        } else {
-            let departments = org.team_department.iter().copied().max().map_or(1, |d| d + 1);
-            let mut group = vec![departments; org.graph.node_count()];
-            for (t, &node) in org.teams.iter().enumerate() {
-                group[node.index()] = org.team_department[t];
-            }
-            let unit = if self.governance.place_based { "patch" } else { "stage" };
-            let mut names: Vec<String> = (0..departments).map(|d| format!("{unit} {d}")).collect();
-            names.push("management".into());
-            (group, names)
-        };
-        NetworkSnapshot {
-            community_nodes: k,
-            community_edges,
-            trust: self.citizens.trust[..k].to_vec(),
-            organisation_nodes: org.graph.node_count(),
-            organisation_edges: org.graph.raw_edges().iter().map(|e| (e.source().index() as u32, e.target().index() as u32)).collect(),
-            organisation_group: group,
-            organisation_group_names: names,
-        }
-    }
-}
-
 fn beta(mean: f64, concentration: f64) -> Beta<f64> {
     Beta::new(mean * concentration, (1.0 - mean) * concentration).expect("validated mean in (0,1) and concentration > 0")
 }
@@ -311,7 +256,18 @@ impl World {
         self.needs.in_state(NeedState::Queued) + self.needs.in_state(NeedState::AwaitingApproval)
     }
 
-    /// Advances one day and records it.
+    /// Advances one day and records it. The phases, in order (docs/model.md §3 details each):
+    /// 1. shocks and reforms (`shocks`);
+    /// 2. life events and needs arising (`demand`);
+    /// 3. the review of every live need (`review`);
+    /// 4. service, team by team (`service`);
+    /// 5. staff: fatigue, burnout, morale, sickness, quitting (`workforce`);
+    /// 6. community: trust spreading, opinions, and an assembly when due (`citizens`);
+    /// 7. the accounts and the day's levels (`accounting`);
+    /// 8. management's estimates and reviews (`management`);
+    /// 9. learning and diffusion of practices (`learning`);
+    /// 10. safety-protocol compliance (`safety`);
+    /// 11. recruitment (`workforce`).
     pub fn step(&mut self) -> DayRecord {
         let mut rec: DayRecord = [0.0; Metric::COUNT];
         self.scratch.waits.clear();
@@ -331,48 +287,6 @@ impl World {
         self.day += 1;
         rec
     }
-}
-
-/// Expected hours of a delivery, to staff the pipeline's stages in proportion.
-fn expected_delivery_hours(s: &Scenario) -> f64 {
-    let total: f64 = s.need_types.iter().map(|t| t.rate_per_year).sum();
-    if total <= 0.0 {
-        return 1.0;
-    }
-    s.need_types.iter().map(|t| t.rate_per_year * t.standard_hours).sum::<f64>() / total
-}
-
-/// Days from the first shock (surge, funding cut or staff loss) until the backlog's 30-day mean is
-/// back within 10% (plus one case) of its mean over the 90 days before the shock, counted from the
-/// shock's start and searched from its end. NaN without a shock or without recovery in the run.
-pub fn recovery_days(scenario: &Scenario, series: &TimeSeries) -> f64 {
-    use crate::scenario::Event;
-    let Some((start, end)) = scenario.events.iter().find_map(|e| match e {
-        Event::DemandSurge { day, duration_days, .. } => Some((*day, day + duration_days)),
-        Event::FundingCut { day, .. } | Event::StaffLoss { day, .. } => Some((*day, *day)),
-        _ => None,
-    }) else {
-        return f64::NAN;
-    };
-    let backlog = series.get(Metric::Backlog);
-    let (start, end) = (start as usize, (end as usize).min(backlog.len()));
-    if start == 0 || start >= backlog.len() {
-        return f64::NAN;
-    }
-    let before = &backlog[start.saturating_sub(90)..start];
-    let baseline = before.iter().sum::<f64>() / before.len() as f64;
-    for t in end.max(start + 30)..backlog.len() {
-        let recent = &backlog[t + 1 - 30..=t];
-        if recent.iter().sum::<f64>() / 30.0 <= 1.1 * baseline + 1.0 {
-            return (t - start) as f64;
-        }
-    }
-    f64::NAN
-}
-
-/// First day on which practices_adopted reaches one half; NaN if it never does.
-pub fn adoption_half_days(series: &TimeSeries) -> f64 {
-    series.get(Metric::PracticesAdopted).iter().position(|&a| a >= 0.5).map_or(f64::NAN, |d| series.days[d] as f64)
 }
 
 /// Runs a scenario for its configured days with run seed `seed` (a [`Simulation`] run to its end).

@@ -141,8 +141,11 @@ impl World {
     /// Share of a worker's hours left for casework in team `t`: not admin, not the team's prevention
     /// time, and not training while a reform is being learnt.
     pub(super) fn casework_share(&self, t: usize) -> f64 {
-        let training =
-            if self.reform.is_some() { self.scenario.management.reform_training_share * (1.0 - self.reform_familiarity(t)) } else { 0.0 };
+        let training = if self.shocks.reform.is_some() {
+            self.scenario.management.reform_training_share * (1.0 - self.reform_familiarity(t))
+        } else {
+            0.0
+        };
         (1.0 - self.governance.admin_share - self.teams[t].prevention_share - training).max(0.05)
     }
 

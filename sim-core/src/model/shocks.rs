@@ -7,6 +7,26 @@
 use super::World;
 use crate::scenario::{Event, Governance};
 
+/// What only shocks and reforms change: the funding share, today's demand surge, the reform being
+/// learnt and the levers on their way.
+#[derive(Debug, Clone)]
+pub struct Shocks {
+    /// Funding as a share of the scenario's funding (cuts lower it).
+    pub funding_share: f64,
+    /// Demand multiplier from active surges.
+    pub surge_multiplier: f64,
+    /// The reform in progress, if any: its start day (learning cost, MODEL.md §5.6).
+    pub reform: Option<u32>,
+    /// Levers on their way to new values.
+    pub ramps: Vec<Ramp>,
+}
+
+impl Default for Shocks {
+    fn default() -> Self {
+        Shocks { funding_share: 1.0, surge_multiplier: 1.0, reform: None, ramps: Vec::new() }
+    }
+}
+
 /// A lever on its way to a new value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ramp {
@@ -54,7 +74,7 @@ impl World {
         for e in events {
             match e {
                 Event::DemandSurge { .. } => {}
-                Event::FundingCut { share, .. } => self.staffing.funding_share *= 1.0 - share,
+                Event::FundingCut { share, .. } => self.shocks.funding_share *= 1.0 - share,
                 Event::StaffLoss { share, .. } => self.staff_loss(share),
                 Event::Lever { lever, value, team: Some(t), .. } => self.set_team_lever(t as usize, &lever, &value),
                 Event::Lever { lever, value, ramp_days, team: None, .. } => {
@@ -66,13 +86,13 @@ impl World {
                     for (lever, value) in table {
                         structure_changed |= self.change_lever(&lever, &value, ramp_days);
                     }
-                    self.reform = Some(day);
+                    self.shocks.reform = Some(day);
                     self.teams.iter_mut().for_each(|t| t.reform_experience = 0.0);
                 }
             }
         }
         // Surges active today.
-        self.staffing.surge_multiplier = self
+        self.shocks.surge_multiplier = self
             .scenario
             .events
             .iter()
@@ -84,8 +104,8 @@ impl World {
             })
             .product();
         // Ramps in progress.
-        if !self.ramps.is_empty() {
-            let ramps = std::mem::take(&mut self.ramps);
+        if !self.shocks.ramps.is_empty() {
+            let ramps = std::mem::take(&mut self.shocks.ramps);
             for r in &ramps {
                 let v = number_value(r.value(day), r.integer);
                 if let Ok(g) = self.governance.with_lever(&r.lever, &v) {
@@ -96,12 +116,12 @@ impl World {
                     self.policy = p;
                 }
             }
-            self.ramps = ramps.into_iter().filter(|r| !r.done(day)).collect();
+            self.shocks.ramps = ramps.into_iter().filter(|r| !r.done(day)).collect();
         }
         if structure_changed {
             self.build_structure();
-            if self.reform.is_none() {
-                self.reform = Some(day);
+            if self.shocks.reform.is_none() {
+                self.shocks.reform = Some(day);
             }
         }
     }
@@ -115,8 +135,8 @@ impl World {
             _ => None,
         };
         if let (Some((from, integer)), Some(to), true) = (numeric, target, ramp_days > 0) {
-            self.ramps.retain(|r| r.lever != lever);
-            self.ramps.push(Ramp { lever: lever.to_string(), from, to, start: self.day, days: ramp_days, integer });
+            self.shocks.ramps.retain(|r| r.lever != lever);
+            self.shocks.ramps.push(Ramp { lever: lever.to_string(), from, to, start: self.day, days: ramp_days, integer });
             return false;
         }
         if let Ok(p) = self.policy.with_lever(lever, value) {
@@ -157,7 +177,7 @@ impl World {
     /// How far team `t` is through learning a reform's new way of working: 0 at its start, toward 1
     /// with the cases its members handle (a learning curve on experience; Argote & Epple 1990).
     pub(super) fn reform_familiarity(&self, t: usize) -> f64 {
-        match self.reform {
+        match self.shocks.reform {
             None => 1.0,
             Some(_) => 1.0 - (-self.teams[t].reform_experience / self.scenario.management.reform_learning_cases).exp(),
         }
@@ -171,7 +191,7 @@ impl World {
 
     /// Team `t` handled one more case: experience in the way of working, per member in post.
     pub(super) fn gain_experience(&mut self, t: usize) {
-        if self.reform.is_some() {
+        if self.shocks.reform.is_some() {
             let team = &mut self.teams[t];
             team.reform_experience += 1.0 / team.members_in_post.max(1) as f64;
         }

@@ -4,8 +4,9 @@
 //! changes the structure (MODEL.md §5.6), with every open case routed afresh.
 
 use super::needs::{NO_WORKER, NeedState};
-use super::{Team, TeamRole, World, expected_delivery_hours};
+use super::{Team, TeamRole, World};
 use crate::network::{OrgSpec, organisation};
+use crate::scenario::Scenario;
 
 impl World {
     /// (Re)builds teams, the citizens' home teams, the organisation network and the overhead from
@@ -133,4 +134,13 @@ impl World {
             }
         }
     }
+}
+
+/// Expected hours of a delivery, to staff the pipeline's stages in proportion.
+fn expected_delivery_hours(s: &Scenario) -> f64 {
+    let total: f64 = s.need_types.iter().map(|t| t.rate_per_year).sum();
+    if total <= 0.0 {
+        return 1.0;
+    }
+    s.need_types.iter().map(|t| t.rate_per_year * t.standard_hours).sum::<f64>() / total
 }

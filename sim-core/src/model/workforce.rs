@@ -64,40 +64,14 @@ impl Workers {
     }
 }
 
-/// Establishment and recruitment, with the management's estimates used for hiring.
-#[derive(Debug, Clone)]
-pub struct Staffing {
-    /// Funded posts management wants filled.
-    pub establishment: f64,
+/// Recruits placed so far and their cost not yet accounted: recruitment adds to both, the
+/// accounts take the cost at the end of the day.
+#[derive(Debug, Clone, Default)]
+pub struct Recruitment {
     /// Recruits placed so far (compared with the stock of arrivals to place new ones).
     pub placed: u64,
-    /// Smoothed cases arriving per day, as management estimates demand.
-    pub demand_estimate: f64,
-    /// Smoothed closures per FTE in post per day, as recorded (corner-cutting and gaming inflate it).
-    pub productivity_estimate: f64,
-    /// Funding as a share of the scenario's funding (cuts lower it).
-    pub funding_share: f64,
-    /// Demand multiplier from active surges.
-    pub surge_multiplier: f64,
-    /// Funding minus costs per day, smoothed over 90 days (a running deficit when negative).
-    pub net_flow_estimate: f64,
     /// Recruitment cost of recruits placed since the last accounting.
-    pub recruitment_cost_due: f64,
-}
-
-impl Staffing {
-    pub fn new(staff: usize) -> Self {
-        Self {
-            establishment: staff as f64,
-            placed: 0,
-            demand_estimate: f64::NAN,
-            productivity_estimate: f64::NAN,
-            funding_share: 1.0,
-            surge_multiplier: 1.0,
-            net_flow_estimate: 0.0,
-            recruitment_cost_due: 0.0,
-        }
-    }
+    pub cost_due: f64,
 }
 
 /// Job control (Karasek 1979's decision latitude), from what the worker actually decides, in the
@@ -245,9 +219,9 @@ impl World {
         let in_post = self.workers.in_post_count() as f64;
         let pipeline = self.stocks.stocks[STOCK_PIPELINE];
         let budget = self.stocks.stocks[STOCK_BUDGET];
-        let wanted = (self.staffing.establishment - in_post - pipeline).floor();
+        let wanted = (self.management.establishment - in_post - pipeline).floor();
         // A deficit freezes hiring: an overdrawn budget, or spending running above funding.
-        let deficit = budget < 0.0 || self.staffing.net_flow_estimate < 0.0;
+        let deficit = budget < 0.0 || self.accounts.net_flow_estimate < 0.0;
         if wanted >= 1.0 && !deficit {
             self.stocks.stocks[STOCK_PIPELINE] += wanted;
         }
@@ -256,9 +230,9 @@ impl World {
         let ws = self.scenario.workforce.clone();
         let sk = beta(self.scenario.staff.recruit_skill_mean, ws.spread_concentration);
         let ig = beta(ws.integrity_mean, ws.spread_concentration);
-        while self.staffing.placed < arrived {
-            self.staffing.placed += 1;
-            self.staffing.recruitment_cost_due += self.scenario.money.recruitment_cost;
+        while self.recruitment.placed < arrived {
+            self.recruitment.placed += 1;
+            self.recruitment.cost_due += self.scenario.money.recruitment_cost;
             let rng = &mut self.streams.staff;
             let (skill, integrity) = (sk.sample(rng), ig.sample(rng));
             // A vacant slot is refilled; with none, a new post joins the smallest team.
