@@ -13,6 +13,7 @@ mod plots;
 mod report;
 mod signals;
 mod slurm;
+mod slurm_scripts;
 mod sweep;
 mod sweep_exec;
 mod sweep_tables;
