@@ -580,9 +580,10 @@ fn write_jobs(slurm_dir: &Path, jobs: &Jobs) -> Result<(), CliError> {
 fn print_submission(format: Format, s: &Submission, shown: &str) {
     let text = match (&s.array_job, &s.array) {
         (Some(job), Some(spec)) => format!(
-            "submitted array job {job} (--array={spec}, {} shards) and merge job {} (after it succeeds); job ids in {shown}/slurm/{JOBS}\n\
+            "submitted array job {job} (--array={spec}, {} shard{}) and merge job {} (after it succeeds); job ids in {shown}/slurm/{JOBS}\n\
              follow it with: sim slurm status {}",
             s.shards.len(),
+            if s.shards.len() == 1 { "" } else { "s" },
             s.merge_job,
             sh_quote(shown)
         ),
