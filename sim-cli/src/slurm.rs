@@ -660,7 +660,7 @@ fn csv_rows(path: &Path) -> Option<u64> {
     Some(lines.saturating_sub(1))
 }
 
-/// The line of a log that says what went wrong: its last `error:` line, else its last line.
+/// The line of a log that says what went wrong: its last line with `error:`, else its last line.
 fn log_reason(path: &Path) -> Option<String> {
     let mut f = fs::File::open(path).ok()?;
     let len = f.metadata().ok()?.len();
@@ -669,7 +669,8 @@ fn log_reason(path: &Path) -> Option<String> {
     f.take(64 * 1024).read_to_end(&mut bytes).ok()?;
     let text = String::from_utf8_lossy(&bytes);
     let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    let line = lines.iter().rev().find(|l| l.starts_with("error:")).or(lines.last())?;
+    // sim's own `error: ...`, or slurmstepd's `error: *** JOB 12 ON node CANCELLED AT ... DUE TO TIME LIMIT ***`.
+    let line = lines.iter().rev().find(|l| l.contains("error:")).or(lines.last())?;
     let mut line = line.to_string();
     if line.chars().count() > 240 {
         line = line.chars().take(240).collect::<String>() + "...";
@@ -756,7 +757,9 @@ fn state_of(dir: &Path, plan: &Plan, shard: Option<u64>, jobs: &Jobs) -> ShardSt
                     folder.display(),
                     finished.and_then(Result::err).map(|r| format!(": {r}")).unwrap_or_default()
                 ),
-                Some(c) => format!("exit {c}{}{where_}", if c > 128 { format!(" (signal {})", c - 128) } else { String::new() }),
+                Some(143) => format!("exit 143, SIGTERM: the time limit or scancel{where_}"),
+                Some(c) if c > 128 => format!("exit {c}, signal {}{where_}", c - 128),
+                Some(c) => format!("exit {c}{where_}"),
                 None => format!("exited{where_} without an exit code"),
             };
             match (reason, &log) {

@@ -296,7 +296,14 @@ fn status_reads_done_failed_running_and_missing_from_the_folders() {
     o.assert_code(3).assert_stderr_has(&["not finished", "1 running", "2 missing"]);
     // A task killed at its time limit records 143.
     fs::write(c.join("slurm/status/3"), "state=exited\nexit=143\njob=9_3\n").unwrap();
-    sim(d, &["slurm", "status", "c"]).assert_code(1).assert_stdout_has(&["exit 143 (signal 15)"]);
+    fs::write(
+        c.join("slurm/logs/9_3.out"),
+        "error: x\nslurmstepd-n1: error: *** JOB 13 ON n1 CANCELLED AT 2026-01-01T01:00:00 DUE TO TIME LIMIT ***\n",
+    )
+    .unwrap();
+    sim(d, &["slurm", "status", "c"])
+        .assert_code(1)
+        .assert_stdout_has(&["exit 143, SIGTERM: the time limit or scancel", "DUE TO TIME LIMIT"]);
     // A shard folder of another version of the sweep is not done.
     fs::remove_file(c.join("slurm/status/3")).unwrap();
     tiny_sweep(d, "tiny.toml", &TINY.replace("seed = 5", "seed = 6"));
