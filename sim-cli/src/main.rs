@@ -1,6 +1,7 @@
 //! The `sim` command. Exit codes: 0 success, 2 bad input (with file, line and field; also an
 //! `--out` that sim refuses to write into), 1 a failure while running (an output that could not
-//! be written, plots included; a folder another sim is writing to), 128 + N after signal N.
+//! be written, plots included; a folder another sim is writing to), 3 not finished yet (`sim
+//! slurm status`: shards still running, queued or missing, none failed), 128 + N after signal N.
 //! Results go to stdout, progress and errors to stderr (see `ui`).
 
 mod agents;
@@ -11,6 +12,8 @@ mod patterns;
 mod plots;
 mod report;
 mod signals;
+mod slurm;
+mod slurm_scripts;
 mod sweep;
 mod sweep_exec;
 mod sweep_tables;
@@ -42,7 +45,9 @@ Examples:
   sim describe scenario scenarios/surge.toml
   sim patterns                          the validation suite (MODEL.md §7, §9) into ./sim-out/patterns
   sim warmup scenarios/top-down.toml scenarios/enablement.toml
-                                        the MSER-5 warm-up of the key metrics over 10 replicates";
+                                        the MSER-5 warm-up of the key metrics over 10 replicates
+  sim slurm scenarios/sweeps/lhs.toml --shards 20 --out /scratch/me/lhs --time 1:00:00 --submit
+                                        the sweep as a Slurm job array and a merge (docs/cluster.md)";
 
 /// Simulator of public services as complex adaptive systems: top-down control vs enablement.
 #[derive(Parser, Debug)]
@@ -88,6 +93,9 @@ enum Command {
     /// Choose and justify the warm-up: the MSER-5 truncation day (White 1997) of each key metric
     /// over replicates of each scenario, against the scenario's run.warmup_days.
     Warmup(warmup::WarmupArgs),
+    /// Run a sweep on a Slurm cluster as a job array of shards and a merge job: write the
+    /// scripts (and with --submit, submit them); `sim slurm status DIR` follows the shards.
+    Slurm(slurm::SlurmArgs),
 }
 
 #[derive(clap::Args, Debug, Default)]
@@ -124,6 +132,20 @@ pub enum CliError {
     BadInput(String),
     #[error("{0}")]
     Failed(String),
+    /// Work that is not finished yet, none of it failed (exit 3).
+    #[error("{0}")]
+    Unfinished(String),
+}
+
+impl CliError {
+    /// The process exit code of this error.
+    fn code(&self) -> u8 {
+        match self {
+            CliError::Input(_) | CliError::BadInput(_) => 2,
+            CliError::Failed(_) => 1,
+            CliError::Unfinished(_) => 3,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -143,15 +165,17 @@ fn main() -> ExitCode {
         Some(Command::Describe(args)) => describe::describe(args),
         Some(Command::Patterns(args)) => patterns::patterns(args, &command_line),
         Some(Command::Warmup(args)) => warmup::warmup(args),
+        Some(Command::Slurm(args)) => slurm::slurm(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
-            match e {
-                CliError::Input(_) | CliError::BadInput(_) => ExitCode::from(2),
-                CliError::Failed(_) => ExitCode::from(1),
+            match &e {
+                // Not an error: the state of work still going on.
+                CliError::Unfinished(m) => eprintln!("{m}"),
+                _ => eprintln!("error: {e}"),
             }
+            ExitCode::from(e.code())
         }
     }
 }

@@ -17,6 +17,7 @@ mod plots;
 mod run;
 mod scenario_library;
 mod seeds;
+mod slurm;
 mod steady;
 mod steering;
 mod strict_input;
