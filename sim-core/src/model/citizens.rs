@@ -69,6 +69,7 @@ impl World {
     }
 
     /// Weekly trust spreading and daily opinion interactions over the community network.
+    #[inline(never)] // a phase: one call a day, kept apart so a profile shows it by name
     pub(super) fn social_day(&mut self) {
         let p = self.scenario.citizens.clone();
         let n = self.citizens.len();
@@ -118,6 +119,7 @@ impl World {
     }
 
     /// Holds an assembly when one is due (MODEL.md §5.5).
+    #[inline(never)] // a phase: one call a day, kept apart so a profile shows it by name
     pub(super) fn assembly_day(&mut self) {
         let g = &self.governance;
         if g.assembly_interval_days == 0 || self.day == 0 || !self.day.is_multiple_of(g.assembly_interval_days) {
