@@ -4,7 +4,9 @@
 //! the writers, changes a digest. A refactor must leave them all unchanged.
 //!
 //! city-1m.toml (1,000,000 citizens) runs 200 days instead of its 365 (`--days 200`; warm-up 180)
-//! to keep this test to a few seconds; every other scenario runs its full horizon.
+//! to keep this test to a few seconds; region-10m.toml (10,000,000 citizens, about a minute and
+//! 1.5 GB however short) is left out: it is the benchmark of issue 23, validated and run shrunk
+//! by validate.rs like every shipped scenario. Every other scenario runs its full horizon.
 //!
 //! After a deliberate change of the outputs, rewrite the file with
 //! `SIM_BLESS_DIGESTS=1 cargo test --release -p sim-cli --test integration golden` and say in the
@@ -28,6 +30,9 @@ fn shortened(name: &str) -> &'static [&'static str] {
     }
 }
 
+/// Scenarios too heavy to run here at any horizon (issue 23: the region-scale benchmark).
+const LEFT_OUT: &[&str] = &["region-10m"];
+
 fn digests_file() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/integration/golden-digests.txt")
 }
@@ -45,6 +50,9 @@ fn current_digests() -> String {
     let mut lines = String::new();
     for path in toml_files(&scenarios_dir()) {
         let name = path.file_stem().expect("a file name").to_string_lossy().into_owned();
+        if LEFT_OUT.contains(&name.as_str()) {
+            continue;
+        }
         let p = path.to_str().expect("a UTF-8 path");
         let mut args = vec!["-q", "run", p, "--out", name.as_str()];
         args.extend(shortened(&name));

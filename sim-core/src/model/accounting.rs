@@ -44,6 +44,7 @@ impl Accounts {
 
 impl World {
     /// Costs, stocks and the levels recorded at the end of the day (MODEL.md §5.4, §6).
+    #[inline(never)] // a phase: one call a day, kept apart so a profile shows it by name
     pub(super) fn account(&mut self, rec: &mut DayRecord) {
         let s = &self.scenario;
         let g = &self.governance;

@@ -91,6 +91,7 @@ impl World {
     }
 
     /// New underlying problems (latent onsets) and the slow return of wellbeing to its baseline.
+    #[inline(never)] // a phase: one call a day, kept apart so a profile shows it by name
     pub(super) fn life_events(&mut self) {
         let d = &self.scenario.demand;
         let n = self.citizens.len();
@@ -112,6 +113,7 @@ impl World {
     }
 
     /// Needs arise by thinning (MODEL.md §4.1) and are presented at once or stay hidden (§4.2).
+    #[inline(never)] // a phase: one call a day, kept apart so a profile shows it by name
     pub(super) fn needs_arise(&mut self, rec: &mut DayRecord) {
         let s = &self.scenario;
         let n = self.citizens.len();

@@ -218,6 +218,7 @@ impl World {
 
     /// One day of learning: seeding, trials ending, exploration and diffusion or the central pilot,
     /// and the day's adoption metrics.
+    #[inline(never)] // a phase: one call a day, kept apart so a profile shows it by name
     pub(super) fn learning_day(&mut self, rec: &mut DayRecord) {
         let p = self.scenario.learning.clone();
         let teams = self.teams.len();

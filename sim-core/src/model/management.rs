@@ -118,6 +118,7 @@ pub fn team_time_adjustment(factor: f64, resolution: f64, target: f64, margin: f
 
 impl World {
     /// Management's daily bookkeeping and its reviews.
+    #[inline(never)] // a phase: one call a day, kept apart so a profile shows it by name
     pub(super) fn manage(&mut self, rec: &DayRecord) {
         let m = self.scenario.management.clone();
         for t in &mut self.teams {

@@ -176,15 +176,15 @@ struct Streams {
 struct Scratch {
     /// Per-citizen values (trust snapshot, wellbeing for the Gini).
     values: Vec<f64>,
-    /// Queue keys, reused as the heap's storage.
-    keyed: Vec<u128>,
     /// Radix-sort keys (the wellbeing Gini).
     keys: Vec<u64>,
-    /// Hours each team's queue calls for today.
+    /// Hours each team's queue calls for today (summed by the review, read by the service).
     required: Vec<f64>,
     /// Today's opinion exchanges: (citizen, index of the neighbour in the community's targets).
     pairs: Vec<(u32, u32)>,
-    queues: Vec<Vec<u32>>,
+    /// Each team's queue of open cases as `service::queue_key`s, written by the review; the
+    /// service builds its heap in place on them.
+    queues: Vec<Vec<u128>>,
     waits: Vec<f64>,
 }
 

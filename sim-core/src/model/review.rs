@@ -29,11 +29,16 @@ fn prefetch<T>(x: Option<&T>) {
 impl World {
     /// Daily review of every live need: severity, crisis, presentation of hidden needs, returns,
     /// approvals coming back, abandonment; open cases go to their team's queue.
+    #[inline(never)] // a phase: one call a day, kept apart so a profile shows it by name
     pub(super) fn review_needs(&mut self, rec: &mut DayRecord) {
         let day = self.day;
         for q in &mut self.scratch.queues {
             q.clear();
         }
+        // Each team's planned hours, summed as cases join its queue: in queue order, from the
+        // same -0.0 start as `Iterator::sum`, so the same bits as a second pass over the queue.
+        self.scratch.required.clear();
+        self.scratch.required.resize(self.scratch.queues.len(), -0.0);
         let target_days = self.scenario.targets.target_days;
         let tp = self.governance.target_pressure;
         for id in 0..self.needs.slots.len() as u32 {
@@ -99,6 +104,9 @@ impl World {
         }
     }
 
+    /// Puts open case `id` in its team's queue with today's priority, as a key that orders the
+    /// queue (`service::queue_key`), and adds the hours it calls for to the team's planned hours.
+    /// Nothing the key or the hours depend on changes between the review and the service.
     pub(super) fn enqueue(&mut self, id: u32, day: u32, target_days: f64, tp: f64) {
         let n = &mut self.needs.slots[id as usize];
         let wait = (day - n.case_arrival) as f64;
@@ -110,7 +118,10 @@ impl World {
         } else {
             gaming::priority(n.severity, wait, target_days, tp)
         };
-        self.scratch.queues[n.team as usize].push(id);
+        let (team, key) = (n.team as usize, service::queue_key(n.priority, id));
+        let hours = self.planned_hours(&self.needs.slots[id as usize]);
+        self.scratch.required[team] += hours;
+        self.scratch.queues[team].push(key);
     }
 
     /// Whether an open case near the target threshold is put up today for early closure (MODEL.md

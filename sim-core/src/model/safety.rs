@@ -31,6 +31,7 @@ pub fn harm_chance(risk: f64, reduction: f64, followed: bool) -> f64 {
 
 impl World {
     /// Every team's compliance drifts toward what its feedback sustains (no random draws).
+    #[inline(never)] // a phase: one call a day, kept apart so a profile shows it by name
     pub(super) fn safety_day(&mut self) {
         let p = &self.scenario.safety;
         if !p.protocol {

@@ -15,11 +15,11 @@ const MIN_STAGE_SHARE: f64 = 0.01;
 
 /// A queued case's place as one integer: higher priority first (in `f64::total_cmp` order), then
 /// lower id. A total order, so the serving order is the same however the queue is built.
-fn queue_key(priority: f64, id: u32) -> u128 {
+pub(super) fn queue_key(priority: f64, id: u32) -> u128 {
     (u128::from(total_order_key(priority)) << 32) | u128::from(u32::MAX - id)
 }
 
-fn queue_key_id(key: u128) -> u32 {
+pub(super) fn queue_key_id(key: u128) -> u32 {
     u32::MAX - key as u32
 }
 
@@ -46,6 +46,7 @@ impl World {
     }
 
     /// Work allocation and service encounters, team by team (MODEL.md §4.3-4.7).
+    #[inline(never)] // a phase: one call a day, kept apart so a profile shows it by name
     pub(super) fn serve_teams(&mut self, rec: &mut DayRecord) {
         let s = &self.scenario;
         let g = self.governance.clone();
@@ -53,10 +54,8 @@ impl World {
         let fatigue_loss = s.staff.fatigue_productivity_loss;
         let hours_per_day = s.workforce.hours_per_day;
         let mut queues = std::mem::take(&mut self.scratch.queues);
-        // Hours each team's queue calls for, summed once for rebalancing and pressure.
-        let mut required_by_team = std::mem::take(&mut self.scratch.required);
-        required_by_team.clear();
-        required_by_team.extend(queues.iter().map(|q| q.iter().map(|&id| self.planned_hours(&self.needs.slots[id as usize])).sum::<f64>()));
+        // Hours each team's queue calls for, summed by the review as cases joined the queues.
+        let required_by_team = std::mem::take(&mut self.scratch.required);
         if !g.place_based {
             self.rebalance_pipeline(&required_by_team);
         }
@@ -98,14 +97,13 @@ impl World {
                 self.workers.hours_left[w as usize] *= 1.0 + overtime;
             }
             // Queue order: cases in service first, then by priority (need or target urgency), then
-            // id. A heap yields them in that order without sorting the cases nobody reaches today.
-            let mut keyed = std::mem::take(&mut self.scratch.keyed);
-            keyed.clear();
-            keyed.extend(queue.iter().map(|&id| queue_key(self.needs.slots[id as usize].priority, id)));
-            let mut heap = std::collections::BinaryHeap::from(keyed);
+            // id. A heap, built in place on the keys the review wrote, yields them in that order
+            // without sorting the cases nobody reaches today.
+            let queued = queue.len();
+            let mut heap = std::collections::BinaryHeap::from(std::mem::take(queue));
             let time_factor_today = self.teams[t].desired_time_factor * factor;
             self.serve_queue(t, std::iter::from_fn(|| heap.pop().map(queue_key_id)), time_factor_today, rec);
-            self.scratch.keyed = heap.into_vec();
+            *queue = heap.into_vec();
             // Hours worked: casework plus admin and prevention pro rata.
             let mut used = 0.0;
             for &w in &self.teams[t].workers {
@@ -120,7 +118,7 @@ impl World {
             rec[Metric::HoursWorked as usize] += used;
             // T* drifts toward today's time (Oliva & Sterman 2001).
             // Only delivery has a desired time; pipeline stages follow a fixed procedure.
-            if !queue.is_empty() && team.delivers() {
+            if queued > 0 && team.delivers() {
                 team.desired_time_factor =
                     effort::erode_desired_time(team.desired_time_factor, time_factor_today, 1.0, e.tau_down_days, e.tau_up_days)
                         .clamp(e.time_floor, ceiling);

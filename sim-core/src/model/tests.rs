@@ -99,8 +99,8 @@ fn no_need_is_lost_from_the_queues() {
         w.step();
         let mut seen = vec![0u8; w.needs.slots.len()];
         for q in &w.scratch.queues {
-            for &id in q {
-                seen[id as usize] += 1;
+            for &key in q {
+                seen[super::service::queue_key_id(key) as usize] += 1;
             }
         }
         assert!(seen.iter().all(|&c| c <= 1));

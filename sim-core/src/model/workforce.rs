@@ -133,6 +133,7 @@ pub fn learn_by_doing(skill: f64, bespoke: bool, p: &StaffParams) -> f64 {
 
 impl World {
     /// The day's staff update: fatigue, burnout, morale, peer learning, sickness and quitting.
+    #[inline(never)] // a phase: one call a day, kept apart so a profile shows it by name
     pub(super) fn staff_day(&mut self, rec: &mut DayRecord) {
         let p = self.scenario.staff.clone();
         let h = self.scenario.workforce.hours_per_day;
@@ -215,6 +216,7 @@ impl World {
 
     /// Vacancies approved into the recruitment pipeline (unless a deficit freezes hiring) and
     /// recruits placed as the pipeline delivers them (a first-order delay in the stocks).
+    #[inline(never)] // a phase: one call a day, kept apart so a profile shows it by name
     pub(super) fn recruit(&mut self) {
         let in_post = self.workers.in_post_count() as f64;
         let pipeline = self.stocks.stocks[STOCK_PIPELINE];
