@@ -230,7 +230,7 @@ struct JoinRequest {
     name: String,
 }
 
-async fn join(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn join(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let req: JoinRequest = match parse(&body) {
         Ok(r) => r,
         Err(resp) => return resp,
