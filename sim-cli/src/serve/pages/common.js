@@ -110,7 +110,7 @@ function leverInput(lever, value, onChange) {
     input.type = "range";
     input.min = lever.min; input.max = lever.max;
     const whole = Number.isInteger(lever.min) && Number.isInteger(lever.max) && lever.max - lever.min <= 200 && Number.isInteger(value);
-    input.step = whole ? 1 : (lever.max - lever.min) / 100;
+    input.step = whole ? 1 : Math.pow(10, Math.floor(Math.log10(lever.max - lever.min)) - 3);
     input.value = value;
     const show = () => { shown.textContent = input.value + " " + (lever.unit === "-" ? "" : lever.unit); };
     show();

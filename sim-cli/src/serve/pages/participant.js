@@ -25,7 +25,7 @@ function showTeam() {
     const box = leverInput(lever, lever.values[j.regime], async (value) => {
       const r = await api("/api/lever", { token: j.token, lever: name, value });
       showMessage($("message"), r.ok ? name.replace(/_/g, " ") + " set to " + JSON.stringify(value) + " from day " + r.data.day : r.data.error, !r.ok);
-      if (r.status === 401) { localStorage.removeItem(STORE); }
+      if (r.status === 401) { sessionStorage.removeItem(STORE); }
     });
     $("levers").appendChild(box);
   }
@@ -54,8 +54,8 @@ async function start() {
   me.state = r.data;
   const code = new URLSearchParams(location.search).get("code");
   if (code) $("code").value = code;
-  // A reload keeps the team: the token is kept in this browser.
-  const saved = JSON.parse(localStorage.getItem(STORE) || "null");
+  // A reload keeps the team: the token is kept for this tab (a new tab joins anew).
+  const saved = JSON.parse(sessionStorage.getItem(STORE) || "null");
   if (saved && saved.seed === me.state.seed && me.state.participants.some((p) => p.name === saved.name && p.team === saved.team && p.regime === saved.regime)) {
     me.joined = saved;
     showTeam();
@@ -67,7 +67,7 @@ $("join-form").addEventListener("submit", async (e) => {
   const r = await api("/api/join", { code: $("code").value, name: $("name").value });
   if (!r.ok) { showMessage($("message"), r.data.error, true); return; }
   me.joined = Object.assign({ seed: me.state.seed }, r.data);
-  localStorage.setItem(STORE, JSON.stringify(me.joined));
+  sessionStorage.setItem(STORE, JSON.stringify(me.joined));
   showMessage($("message"), "", false);
   showTeam();
 });
