@@ -91,9 +91,9 @@ fn refused(r: Refusal) -> Response {
     }
 }
 
-/// Parses a JSON body into `T` (whatever its Content-Type says), or a 400 saying what is wrong.
-fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|e| error(StatusCode::BAD_REQUEST, &format!("malformed JSON request: {e}")))
+/// Parses a JSON body into `T` (whatever its Content-Type says), or says what is wrong (a 400).
+fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| format!("malformed JSON request: {e}"))
 }
 
 /// The token of a request: `Authorization: Bearer ...`, or the `token` of its body or query.
@@ -165,7 +165,7 @@ struct ControlRequest {
 async fn control(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     let req: ControlRequest = match parse(&body) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(m) => return error(StatusCode::BAD_REQUEST, &m),
     };
     let mut s = shared.lock();
     let result = s.caller(token(&headers, req.token.as_deref()).as_deref()).and_then(|c| s.control(&c, &req.action, req.speed));
@@ -203,7 +203,7 @@ fn lever_value(v: &Value) -> Result<toml::Value, String> {
 async fn lever(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     let req: LeverRequest = match parse(&body) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(m) => return error(StatusCode::BAD_REQUEST, &m),
     };
     let value = match lever_value(&req.value) {
         Ok(v) => v,
@@ -233,7 +233,7 @@ struct JoinRequest {
 async fn join(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let req: JoinRequest = match parse(&body) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(m) => return error(StatusCode::BAD_REQUEST, &m),
     };
     let mut s = shared.lock();
     match s.join(&req.code, &req.name) {
@@ -250,18 +250,15 @@ async fn log(State(shared): State<Arc<Shared>>) -> Response {
     axum::Json(json!({"log": shared.lock().log})).into_response()
 }
 
-/// The regime a query names, by index or name.
-fn pick_regime(s: &Session, which: Option<&str>) -> Result<Option<usize>, Response> {
+/// The regime a query names, by index or name, or why there is none (a 404).
+fn pick_regime(s: &Session, which: Option<&str>) -> Result<Option<usize>, String> {
     let Some(which) = which else { return Ok(None) };
     let found = which.parse::<usize>().ok().filter(|&i| i < s.regimes.len()).or_else(|| s.regimes.iter().position(|r| r.name == which));
     match found {
         Some(i) => Ok(Some(i)),
-        None => Err(error(
-            StatusCode::NOT_FOUND,
-            &format!(
-                "no regime `{which}`; the regimes are {}",
-                s.regimes.iter().enumerate().map(|(i, r)| format!("{i} ({})", r.name)).collect::<Vec<_>>().join(", ")
-            ),
+        None => Err(format!(
+            "no regime `{which}`; the regimes are {}",
+            s.regimes.iter().enumerate().map(|(i, r)| format!("{i} ({})", r.name)).collect::<Vec<_>>().join(", ")
         )),
     }
 }
@@ -271,7 +268,7 @@ fn pick_regime(s: &Session, which: Option<&str>) -> Result<Option<usize>, Respon
 async fn export(State(shared): State<Arc<Shared>>, Query(q): Query<KeyQuery>) -> Response {
     let s = shared.lock();
     match pick_regime(&s, q.regime.as_deref()) {
-        Err(resp) => resp,
+        Err(m) => error(StatusCode::NOT_FOUND, &m),
         Ok(Some(i)) => {
             let r = &s.regimes[i];
             let disposition = format!("attachment; filename=\"{}-session.toml\"", file_stem(&r.name));
@@ -290,7 +287,7 @@ async fn export(State(shared): State<Arc<Shared>>, Query(q): Query<KeyQuery>) ->
 async fn timeseries(State(shared): State<Arc<Shared>>, Query(q): Query<KeyQuery>) -> Response {
     let s = shared.lock();
     let i = match pick_regime(&s, q.regime.as_deref()) {
-        Err(resp) => return resp,
+        Err(m) => return error(StatusCode::NOT_FOUND, &m),
         Ok(Some(i)) => i,
         Ok(None) => return error(StatusCode::BAD_REQUEST, "say which regime: /api/timeseries?regime=0"),
     };

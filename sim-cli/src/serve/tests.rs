@@ -255,7 +255,7 @@ async fn a_late_event_stream_gets_the_history_first_then_the_live_days() {
     std::thread::spawn(move || super::stepper(stepping));
     let (status, _) = post(&app, "/api/control", json!({"token": KEY, "action": "step"})).await;
     assert_eq!(status, StatusCode::OK);
-    let live = read_events(&mut body, |e| days_of(e).len() >= 1).await;
+    let live = read_events(&mut body, |e| !days_of(e).is_empty()).await;
     assert_eq!(days_of(&live), vec![12]);
 }
 
