@@ -45,7 +45,7 @@ function onDay(d) {
   for (const c of me.charts) c.push(d.day, c.idx.map((i) => row[i]));
   $("day").textContent = "Day " + (d.day + 1) + " / " + me.state.days;
   const f = me.state.team_fields;
-  $("team-now").textContent = "Today: " + fmt(row[f.indexOf("open_cases")]) + " open cases, resolution " + fmt(row[f.indexOf("resolution")]) + ", burnout " + fmt(row[f.indexOf("burnout")]) + ".";
+  $("team-now").textContent = "Today: " + row[f.indexOf("open_cases")] + " open cases, resolution " + fmt(row[f.indexOf("resolution")]) + ", burnout " + fmt(row[f.indexOf("burnout")]) + ".";
 }
 
 async function start() {
