@@ -11,6 +11,7 @@ mod output;
 mod patterns;
 mod plots;
 mod report;
+mod serve;
 mod signals;
 mod slurm;
 mod slurm_scripts;
@@ -47,7 +48,9 @@ Examples:
   sim warmup scenarios/top-down.toml scenarios/enablement.toml
                                         the MSER-5 warm-up of the key metrics over 10 replicates
   sim slurm scenarios/sweeps/lhs.toml --shards 20 --out /scratch/me/lhs --time 1:00:00 --submit
-                                        the sweep as a Slurm job array and a merge (docs/cluster.md)";
+                                        the sweep as a Slurm job array and a merge (docs/cluster.md)
+  sim serve                             a live workshop: top-down vs enablement in the browser at
+                                        http://127.0.0.1:8080/ (docs/workshop.md)";
 
 /// Simulator of public services as complex adaptive systems: top-down control vs enablement.
 #[derive(Parser, Debug)]
@@ -96,6 +99,10 @@ enum Command {
     /// Run a sweep on a Slurm cluster as a job array of shards and a merge job: write the
     /// scripts (and with --submit, submit them); `sim slurm status DIR` follows the shards.
     Slurm(slurm::SlurmArgs),
+    /// A live workshop in the browser: two or more regimes stepped together on one seed, drawn as
+    /// the days pass, steered by the facilitator (/) and by participants who each take a team
+    /// (/join); the session exports as scenario files that `sim run` replays bit for bit.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(clap::Args, Debug, Default)]
@@ -166,6 +173,7 @@ fn main() -> ExitCode {
         Some(Command::Patterns(args)) => patterns::patterns(args, &command_line),
         Some(Command::Warmup(args)) => warmup::warmup(args),
         Some(Command::Slurm(args)) => slurm::slurm(args),
+        Some(Command::Serve(args)) => serve::serve(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -66,6 +66,23 @@ pub fn number(x: f64) -> String {
     if x.is_nan() { "NaN".into() } else { format!("{x}") }
 }
 
+/// Writes a run's series as timeseries.csv: `day` and one column per metric (`sim run`'s file,
+/// and `sim serve`'s `/api/timeseries` of the days stepped, byte for byte the same).
+pub fn write_timeseries(to: impl Write, series: &sim_core::metrics::TimeSeries) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(to);
+    let mut header = vec!["day".to_string()];
+    header.extend(Metric::ALL.iter().map(|m| m.name().to_string()));
+    w.write_record(&header)?;
+    let mut row = Vec::with_capacity(header.len());
+    for (i, day) in series.days.iter().enumerate() {
+        row.clear();
+        row.push(day.to_string());
+        row.extend(Metric::ALL.iter().map(|&m| number(series.get(m)[i])));
+        w.write_record(&row)?;
+    }
+    w.flush()
+}
+
 /// Writes timeseries.csv, summary.json, manifest.json, the plots and the agent snapshots (if any)
 /// into `dir`.
 /// Returns the names of the files written; a failure to draw the plots is returned after the
@@ -98,20 +115,7 @@ fn write_run_files(
     steady: &SteadyState,
     manifest: &Manifest,
 ) -> io::Result<()> {
-    {
-        let mut w = csv::Writer::from_path(dir.join("timeseries.csv"))?;
-        let mut header = vec!["day".to_string()];
-        header.extend(Metric::ALL.iter().map(|m| m.name().to_string()));
-        w.write_record(&header)?;
-        let mut row = Vec::with_capacity(header.len());
-        for (i, day) in out.series.days.iter().enumerate() {
-            row.clear();
-            row.push(day.to_string());
-            row.extend(Metric::ALL.iter().map(|&m| number(out.series.get(m)[i])));
-            w.write_record(&row)?;
-        }
-        w.flush()?;
-    }
+    write_timeseries(File::create(dir.join("timeseries.csv"))?, &out.series)?;
     let metrics = out
         .summary
         .metrics

@@ -17,6 +17,7 @@ mod plots;
 mod run;
 mod scenario_library;
 mod seeds;
+mod serve;
 mod slurm;
 mod steady;
 mod steering;
