@@ -46,10 +46,7 @@ fn value_text(value: &Bound<'_, PyAny>) -> PyResult<String> {
     } else if value.is_instance_of::<PyString>() {
         value.extract::<String>()
     } else {
-        Err(PyTypeError::new_err(format!(
-            "a parameter value must be a bool, int, float or str, not {}",
-            value.get_type().name()?
-        )))
+        Err(PyTypeError::new_err(format!("a parameter value must be a bool, int, float or str, not {}", value.get_type().name()?)))
     }
 }
 
@@ -203,7 +200,8 @@ impl PyScenario {
 fn load(path: PathBuf, set: Option<&Bound<'_, PyAny>>) -> PyResult<PyScenario> {
     let file = path.display().to_string();
     let bytes = std::fs::read(&path).map_err(|source| input_error(scenario::ScenarioError::Read { file: file.clone(), source }))?;
-    let text = scenario::utf8(bytes).map_err(|(at, message)| input_error(scenario::ScenarioError::Syntax { file: file.clone(), at, message }))?;
+    let text =
+        scenario::utf8(bytes).map_err(|(at, message)| input_error(scenario::ScenarioError::Syntax { file: file.clone(), at, message }))?;
     PyScenario::parse(text, file, set_args(set)?)
 }
 
