@@ -244,6 +244,9 @@ fn window_dict<'py>(py: Python<'py>, summary: &RunSummary) -> PyResult<Bound<'py
     Ok(d)
 }
 
+/// A finished run for the Python layer: series columns, summary metrics, window, manifest JSON.
+type RunColumns<'py> = (Bound<'py, PyDict>, Bound<'py, PyDict>, Bound<'py, PyDict>, String);
+
 /// Runs `scenario` to its horizon with the GIL released; returns (series columns, summary
 /// metrics, window, manifest JSON).
 #[pyfunction]
@@ -254,12 +257,12 @@ fn run<'py>(
     seed: Option<u64>,
     days: Option<u32>,
     set: Option<&Bound<'py, PyAny>>,
-) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyDict>, Bound<'py, PyDict>, String)> {
+) -> PyResult<RunColumns<'py>> {
     let resolved = scenario.resolve(set, days, seed)?;
     let mut sim = Simulation::new(&resolved.scenario, resolved.scenario.run.seed);
     run_to(py, &mut sim, resolved.scenario.run.days)?;
     let summary = sim.summary();
-    Ok((series_dict(py, &sim.metrics().history)?, summary_dict(py, &summary)?, window_dict(py, &summary)?, resolved.manifest()?))
+    Ok((series_dict(py, sim.metrics().history)?, summary_dict(py, &summary)?, window_dict(py, &summary)?, resolved.manifest()?))
 }
 
 /// A run in progress (`sim_core::Simulation`).
