@@ -1,0 +1,227 @@
+"""The public-services simulator in-process.
+
+The same model, scenarios, overrides and numbers as the ``sim`` command, without files:
+
+    >>> import publicsim as ps
+    >>> result = ps.run(ps.load("scenarios/enablement.toml"), seed=7, days=365,
+    ...                 set={"population.citizens": 3000})
+    >>> result.summary["true_resolution_rate"]
+    >>> result.timeseries.plot(x="day", y="failure_demand_share")
+
+``run`` equals ``sim run --seed 7 --days 365 --set population.citizens=3000`` value for value:
+``Result.timeseries`` has the columns of timeseries.csv and ``Result.summary`` the metrics of
+summary.json (NaN where summary.json has null). A ``Simulation`` steps a run day by day and steers
+it between days (``set``, ``set_team``), as ``sim serve`` does.
+
+Bad scenarios, values and paths raise :class:`ScenarioError` (a ``ValueError``) with the message
+``sim`` prints: file, line, column and field where known. Long calls release the GIL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Union
+
+import pandas as pd
+
+from . import _native
+from ._native import METRICS, Scenario, ScenarioError
+
+__version__: str = _native.__version__
+ScenarioError.__module__ = "publicsim"
+
+__all__ = [
+    "METRICS",
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "Simulation",
+    "load",
+    "run",
+]
+
+#: A scenario argument: a loaded Scenario, a path to a scenario file, or None for the built-in
+#: default (what ``sim run`` runs without a file).
+ScenarioLike = Union[Scenario, str, "os.PathLike[str]", None]
+#: Overrides as ``--set`` takes them: {path: value}, or ["path=value", ...].
+Overrides = Union[Mapping[str, Union[bool, int, float, str]], Iterable[str], None]
+
+
+def load(path: str | os.PathLike[str], set: Overrides = None) -> Scenario:
+    """Load and validate a scenario file, as ``sim run PATH --set ...`` does.
+
+    Args:
+        path: the scenario file (TOML).
+        set: overrides, ``{"governance.discretion": 0.5}`` or ``["governance.discretion=0.5"]``.
+
+    Raises:
+        ScenarioError: the file cannot be read, is not valid TOML, or holds a bad value; the
+            message names the file, line, column and field as the CLI does.
+    """
+    return _native.load(os.fspath(path), set)
+
+
+def _scenario(scenario: ScenarioLike) -> Scenario:
+    if isinstance(scenario, Scenario):
+        return scenario
+    if scenario is None:
+        return Scenario.builtin()
+    return load(scenario)
+
+
+@dataclass(frozen=True)
+class Result:
+    """A finished run.
+
+    Attributes:
+        timeseries: one row per day; ``day`` then one column per metric (timeseries.csv).
+        summary: metric -> value over the summary window (summary.json's ``metrics``; NaN where
+            that file has null).
+        manifest: provenance: ``sim_version``, ``git_commit``, ``scenario``, ``scenario_file``,
+            ``scenario_hash``, ``overrides``, ``seed``, ``days``, ``warmup_days`` and the fully
+            resolved ``parameters``.
+        window_start_day, window_end_day: the summary window (summary.json).
+        neighbourhood_wellbeing: mean wellbeing of each neighbourhood over the window.
+    """
+
+    timeseries: pd.DataFrame
+    summary: dict[str, float]
+    manifest: dict[str, Any]
+    window_start_day: int
+    window_end_day: int
+    neighbourhood_wellbeing: list[float] = field(default_factory=list)
+
+
+def run(
+    scenario: ScenarioLike = None,
+    seed: int | None = None,
+    days: int | None = None,
+    set: Overrides = None,
+) -> Result:
+    """Run a scenario to its horizon, as ``sim run SCENARIO --seed SEED --days DAYS --set ...``.
+
+    Args:
+        scenario: a Scenario from :func:`load`, a path, or None for the built-in default.
+        seed: the run seed; None keeps the scenario's ``run.seed`` (1 unless the file sets it),
+            as ``sim run`` without ``--seed`` does.
+        days: the horizon; None keeps ``run.days``.
+        set: overrides applied before ``days`` and ``seed``, as ``--set``.
+
+    Raises:
+        ScenarioError: a bad override, path or value (the CLI's message).
+        KeyboardInterrupt: Ctrl-C during the run (checked every 30 days).
+    """
+    series, summary, window, manifest = _native.run(_scenario(scenario), seed, days, set)
+    return Result(
+        timeseries=pd.DataFrame(series),
+        summary=dict(summary),
+        manifest=json.loads(manifest),
+        window_start_day=window["window_start_day"],
+        window_end_day=window["window_end_day"],
+        neighbourhood_wellbeing=list(window["neighbourhood_wellbeing"]),
+    )
+
+
+class Simulation:
+    """A run in progress: step it, steer it between days, observe it.
+
+    ``Simulation(s, seed=7).step(365)`` followed by :meth:`metrics` and :meth:`summary` gives the
+    same numbers as ``run(s, seed=7)`` for a 365-day scenario. A lever changed with :meth:`set`
+    or :meth:`set_team` is recorded as an event, so :meth:`replay_toml` writes a scenario file
+    that ``sim run`` replays bit for bit.
+    """
+
+    def __init__(
+        self,
+        scenario: ScenarioLike = None,
+        seed: int | None = None,
+        days: int | None = None,
+        set: Overrides = None,
+    ) -> None:
+        """Build the world; nothing is stepped yet. Arguments as for :func:`run`."""
+        self._sim = _native.Simulation(_scenario(scenario), seed, days, set)
+
+    @property
+    def day(self) -> int:
+        """The next day to be stepped (the number of days stepped so far)."""
+        return self._sim.day
+
+    @property
+    def days(self) -> int:
+        """The horizon (``run.days``)."""
+        return self._sim.days
+
+    def step(self, n: int = 1) -> int:
+        """Step ``n`` days (fewer at the horizon); returns the number of days stepped."""
+        return self._sim.step(n)
+
+    def run_until(self, day: int) -> None:
+        """Step until ``day`` days are done (at most the horizon)."""
+        self._sim.run_until(day)
+
+    def set(self, path: str, value: bool | int | float | str) -> None:
+        """Set a governance lever from the next day on, checked as ``--set path=value``.
+
+        Only ``governance.*`` levers (and ``governance.preset``, a reform) may change mid-run.
+
+        Raises:
+            ScenarioError: an unknown path, a value out of range, a parameter fixed at the
+                start, or a run that has ended.
+        """
+        self._sim.set(path, value)
+
+    def set_team(self, team: int, lever: str, value: bool | int | float | str) -> None:
+        """Set team ``team``'s own ``lever`` (discretion, time_standard or prevention_share).
+
+        Raises:
+            ScenarioError: a service-wide lever, a team that does not exist, a bad value.
+        """
+        self._sim.set_team(team, lever, value)
+
+    def metrics(self) -> pd.DataFrame:
+        """The history: one row per day stepped, ``day`` then one column per metric."""
+        return pd.DataFrame(self._sim.history())
+
+    def today(self) -> dict[str, float] | None:
+        """The last day's record ({"day": d, metric: value}); None before the first step."""
+        return self._sim.today()
+
+    def summary(self) -> dict[str, float]:
+        """The summary metrics over the window of the days stepped so far (NaN if undefined)."""
+        return dict(self._sim.summary())
+
+    def teams(self) -> pd.DataFrame:
+        """Every team as it stands: role, levers in force, pressure, open cases, outcomes."""
+        return pd.DataFrame(self._sim.teams())
+
+    def agents(self) -> pd.DataFrame:
+        """Citizens and workers in post now, as agents.csv of ``sim run --snapshot-days``.
+
+        Columns: day, agent_type ("citizen" or "worker"), agent_id, neighbourhood, wellbeing,
+        trust, latent, open_needs (citizens), team, skill, fatigue, burnout (workers). A column
+        that does not apply to a row's kind is NaN.
+        """
+        return pd.DataFrame(self._sim.agents())
+
+    def result(self) -> Result:
+        """The days stepped so far as a :class:`Result` (as :func:`run` returns at the horizon)."""
+        window = self._sim.window()
+        return Result(
+            timeseries=self.metrics(),
+            summary=self.summary(),
+            manifest=json.loads(self._sim.manifest()),
+            window_start_day=window["window_start_day"],
+            window_end_day=window["window_end_day"],
+            neighbourhood_wellbeing=list(window["neighbourhood_wellbeing"]),
+        )
+
+    def replay_toml(self) -> str:
+        """A scenario file (TOML) that replays this run, lever changes included, bit for bit."""
+        return self._sim.replay_toml()
+
+    def __repr__(self) -> str:
+        if not hasattr(self, "_sim"):
+            return "Simulation(<not built>)"
+        return f"Simulation(day={self.day}, days={self.days})"
