@@ -193,18 +193,27 @@ record() {
 now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 "#;
 
+/// The `#SBATCH` lines a job script opens with: its name, any `extra` options in order, CPUs, an
+/// appended log at `log`, then the user's own options.
+fn sbatch_header(o: &Options, job_name: &str, extra: &[String], cpus: u16, log: &str) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "#!/bin/bash");
+    let _ = writeln!(s, "#SBATCH --job-name={job_name}");
+    for e in extra {
+        let _ = writeln!(s, "#SBATCH {e}");
+    }
+    let _ = writeln!(s, "#SBATCH --cpus-per-task={cpus}");
+    let _ = writeln!(s, "#SBATCH --output={log}");
+    let _ = writeln!(s, "#SBATCH --open-mode=append");
+    o.sbatch_lines(&mut s);
+    s
+}
+
 pub fn array_script(plan: &Plan, o: &Options, cpus: u16) -> String {
     let n = plan.shards;
     let indices: Vec<u64> = (0..n).collect();
-    let mut s = String::new();
-    let _ = writeln!(s, "#!/bin/bash");
-    let _ = writeln!(s, "#SBATCH --job-name={}", o.job_name);
-    let _ = writeln!(s, "#SBATCH --array={}", array_spec(&indices, plan.max_parallel));
-    let _ = writeln!(s, "#SBATCH --requeue");
-    let _ = writeln!(s, "#SBATCH --cpus-per-task={cpus}");
-    let _ = writeln!(s, "#SBATCH --output={}", sbatch_path(&plan.dir, "slurm/logs/%A_%a.out"));
-    let _ = writeln!(s, "#SBATCH --open-mode=append");
-    o.sbatch_lines(&mut s);
+    let array = [format!("--array={}", array_spec(&indices, plan.max_parallel)), "--requeue".to_string()];
+    let mut s = sbatch_header(o, &o.job_name, &array, cpus, &sbatch_path(&plan.dir, "slurm/logs/%A_%a.out"));
     let _ = write!(
         s,
         r#"#
@@ -248,13 +257,7 @@ exit "$code"
 
 pub fn merge_script(plan: &Plan, o: &Options) -> String {
     let n = plan.shards;
-    let mut s = String::new();
-    let _ = writeln!(s, "#!/bin/bash");
-    let _ = writeln!(s, "#SBATCH --job-name={}-merge", o.job_name);
-    let _ = writeln!(s, "#SBATCH --cpus-per-task=1");
-    let _ = writeln!(s, "#SBATCH --output={}", sbatch_path(&plan.dir, "slurm/logs/merge_%j.out"));
-    let _ = writeln!(s, "#SBATCH --open-mode=append");
-    o.sbatch_lines(&mut s);
+    let mut s = sbatch_header(o, &format!("{}-merge", o.job_name), &[], 1, &sbatch_path(&plan.dir, "slurm/logs/merge_%j.out"));
     let _ = write!(
         s,
         r#"#

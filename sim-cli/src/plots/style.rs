@@ -52,11 +52,15 @@ const VIRIDIS: [(u8, u8, u8); 9] = [
 
 /// The colour of `t` in [0, 1] (clamped) on the viridis map: dark purple (low) to yellow (high).
 pub fn viridis(t: f64) -> RGBColor {
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
-    let x = t * (VIRIDIS.len() - 1) as f64;
-    let i = (x.floor() as usize).min(VIRIDIS.len() - 2);
+    along(&VIRIDIS, if t.is_finite() { t } else { 0.0 })
+}
+
+/// The colour at `t` (clamped to [0, 1]) along `stops`, interpolated linearly between them.
+fn along(stops: &[(u8, u8, u8)], t: f64) -> RGBColor {
+    let x = t.clamp(0.0, 1.0) * (stops.len() - 1) as f64;
+    let i = (x.floor() as usize).min(stops.len() - 2);
     let f = x - i as f64;
-    let (a, b) = (VIRIDIS[i], VIRIDIS[i + 1]);
+    let (a, b) = (stops[i], stops[i + 1]);
     let mix = |p: u8, q: u8| (p as f64 + (q as f64 - p as f64) * f).round() as u8;
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
@@ -77,13 +81,7 @@ const PUOR: [(u8, u8, u8); 9] = [
 
 /// A diverging colour at `t` in [0, 1]; 0.5 is the neutral middle.
 pub fn diverging(t: f64) -> RGBColor {
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.5 };
-    let x = t * (PUOR.len() - 1) as f64;
-    let i = (x.floor() as usize).min(PUOR.len() - 2);
-    let f = x - i as f64;
-    let (a, b) = (PUOR[i], PUOR[i + 1]);
-    let mix = |p: u8, q: u8| (p as f64 + (q as f64 - p as f64) * f).round() as u8;
-    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+    along(&PUOR, if t.is_finite() { t } else { 0.5 })
 }
 
 /// The colours of one metric's values: viridis from its least to its greatest value, or, when
