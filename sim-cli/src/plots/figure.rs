@@ -315,6 +315,70 @@ pub fn runs(n: usize, ok: impl Fn(usize) -> bool) -> Vec<std::ops::Range<usize>>
     out
 }
 
+/// Text boxes of an SVG drawn by plotters, for layout tests: each `<text>` element's content and
+/// its extent in pixels (x0, y0, x1, y1), measured in the built-in font at the size it was drawn.
+#[cfg(test)]
+pub fn text_boxes(svg: &str) -> Vec<(String, [f64; 4])> {
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let key = format!(" {name}=\"");
+        let start = tag.find(&key)? + key.len();
+        Some(tag[start..].split('"').next()?.to_string())
+    };
+    let mut out = Vec::new();
+    let mut rest = svg;
+    while let Some(i) = rest.find("<text ") {
+        rest = &rest[i..];
+        let Some(end_tag) = rest.find('>') else { break };
+        let tag = &rest[..end_tag];
+        let Some(close) = rest.find("</text>") else { break };
+        let content = rest[end_tag + 1..close].trim().replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">");
+        rest = &rest[close..];
+        let num = |n: &str| attr(tag, n).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        let (x, y, svg_size) = (num("x"), num("y"), num("font-size"));
+        // plotters writes a font of N pixels as font-size N / 1.24.
+        let size = (svg_size * 1.24).round() as u32;
+        let w = f64::from(pixel_width(&content, size));
+        let h = svg_size;
+        let x0 = match attr(tag, "text-anchor").as_deref() {
+            Some("middle") => x - w / 2.0,
+            Some("end") => x - w,
+            _ => x,
+        };
+        let y0 = match attr(tag, "dy").as_deref() {
+            Some("0.76em") => y,
+            Some("0.5ex") => y - h / 2.0,
+            _ => y - h,
+        };
+        let mut b = [x0, y0, x0 + w, y0 + h];
+        if attr(tag, "transform").is_some_and(|t| t.starts_with("rotate(270") || t.starts_with("rotate(90")) {
+            // A quarter turn about (x, y): the box turns about the same point.
+            let (cx, cy) = (x, y);
+            let pts = [(b[0], b[1]), (b[2], b[3])].map(|(px, py)| (cx + (py - cy), cy - (px - cx)));
+            b = [pts[0].0.min(pts[1].0), pts[0].1.min(pts[1].1), pts[0].0.max(pts[1].0), pts[0].1.max(pts[1].1)];
+        }
+        if !content.is_empty() {
+            out.push((content, b));
+        }
+    }
+    out
+}
+
+/// Pairs of text boxes that overlap by more than `tolerance` pixels each way.
+#[cfg(test)]
+pub fn overlapping(boxes: &[(String, [f64; 4])], tolerance: f64) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (i, (ta, a)) in boxes.iter().enumerate() {
+        for (tb, b) in &boxes[i + 1..] {
+            let dx = a[2].min(b[2]) - a[0].max(b[0]);
+            let dy = a[3].min(b[3]) - a[1].max(b[1]);
+            if dx > tolerance && dy > tolerance {
+                out.push((ta.clone(), tb.clone()));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,68 +442,4 @@ mod tests {
         assert_eq!(grid(7, 4), (2, 4));
         assert_eq!(grid(2, 4), (1, 2));
     }
-}
-
-/// Text boxes of an SVG drawn by plotters, for layout tests: each `<text>` element's content and
-/// its extent in pixels (x0, y0, x1, y1), measured in the built-in font at the size it was drawn.
-#[cfg(test)]
-pub fn text_boxes(svg: &str) -> Vec<(String, [f64; 4])> {
-    let attr = |tag: &str, name: &str| -> Option<String> {
-        let key = format!(" {name}=\"");
-        let start = tag.find(&key)? + key.len();
-        Some(tag[start..].split('"').next()?.to_string())
-    };
-    let mut out = Vec::new();
-    let mut rest = svg;
-    while let Some(i) = rest.find("<text ") {
-        rest = &rest[i..];
-        let Some(end_tag) = rest.find('>') else { break };
-        let tag = &rest[..end_tag];
-        let Some(close) = rest.find("</text>") else { break };
-        let content = rest[end_tag + 1..close].trim().replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">");
-        rest = &rest[close..];
-        let num = |n: &str| attr(tag, n).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-        let (x, y, svg_size) = (num("x"), num("y"), num("font-size"));
-        // plotters writes a font of N pixels as font-size N / 1.24.
-        let size = (svg_size * 1.24).round() as u32;
-        let w = f64::from(pixel_width(&content, size));
-        let h = svg_size;
-        let x0 = match attr(tag, "text-anchor").as_deref() {
-            Some("middle") => x - w / 2.0,
-            Some("end") => x - w,
-            _ => x,
-        };
-        let y0 = match attr(tag, "dy").as_deref() {
-            Some("0.76em") => y,
-            Some("0.5ex") => y - h / 2.0,
-            _ => y - h,
-        };
-        let mut b = [x0, y0, x0 + w, y0 + h];
-        if attr(tag, "transform").is_some_and(|t| t.starts_with("rotate(270") || t.starts_with("rotate(90")) {
-            // A quarter turn about (x, y): the box turns about the same point.
-            let (cx, cy) = (x, y);
-            let pts = [(b[0], b[1]), (b[2], b[3])].map(|(px, py)| (cx + (py - cy), cy - (px - cx)));
-            b = [pts[0].0.min(pts[1].0), pts[0].1.min(pts[1].1), pts[0].0.max(pts[1].0), pts[0].1.max(pts[1].1)];
-        }
-        if !content.is_empty() {
-            out.push((content, b));
-        }
-    }
-    out
-}
-
-/// Pairs of text boxes that overlap by more than `tolerance` pixels each way.
-#[cfg(test)]
-pub fn overlapping(boxes: &[(String, [f64; 4])], tolerance: f64) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for (i, (ta, a)) in boxes.iter().enumerate() {
-        for (tb, b) in &boxes[i + 1..] {
-            let dx = a[2].min(b[2]) - a[0].max(b[0]);
-            let dy = a[3].min(b[3]) - a[1].max(b[1]);
-            if dx > tolerance && dy > tolerance {
-                out.push((ta.clone(), tb.clone()));
-            }
-        }
-    }
-    out
 }

@@ -23,7 +23,10 @@ const COLUMNS: &[(&str, &str)] = &[
 ];
 
 /// Every row as (day, agent_type, agent_id, nulls per column, the row's numbers as text).
-fn parquet_rows(path: &Path) -> (Vec<(String, String)>, Vec<Vec<Option<String>>>) {
+/// Column names with their types, and the rows as optional text cells.
+type Table = (Vec<(String, String)>, Vec<Vec<Option<String>>>);
+
+fn parquet_rows(path: &Path) -> Table {
     use arrow_array::{Array, Float64Array, StringArray, UInt32Array};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
