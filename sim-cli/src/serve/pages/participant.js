@@ -17,7 +17,8 @@ function showTeam() {
   $("join-form").classList.add("hidden");
   $("team").classList.remove("hidden");
   $("title").textContent = j.name + ": team " + j.team + " of " + j.regime_name;
-  $("who").textContent = "You steer team " + j.team + " in the " + j.regime_name + " regime.";
+  const others = (s.participants || []).filter((p) => p.regime === j.regime && p.team === j.team && p.name !== j.name).map((p) => p.name);
+  $("who").textContent = "You steer team " + j.team + " in the " + j.regime_name + " regime" + (others.length ? ", with " + others.join(", ") : "") + ".";
   $("levers").innerHTML = "";
   const team = s.regimes[j.regime].teams[j.team] || {};
   me.own = new Set(team.own_levers || []);
