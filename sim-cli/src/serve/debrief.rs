@@ -64,15 +64,7 @@ impl Input {
 fn change(m: Metric, base: f64, option: f64) -> Change {
     let difference = option - base;
     let pct_change = if base != 0.0 && base.is_finite() { 100.0 * difference / base.abs() } else { f64::NAN };
-    Change {
-        metric: m,
-        difference,
-        ci_low: f64::NAN,
-        ci_high: f64::NAN,
-        pct_change,
-        pct_ci_low: f64::NAN,
-        pct_ci_high: f64::NAN,
-    }
+    Change { metric: m, difference, ci_low: f64::NAN, ci_high: f64::NAN, pct_change, pct_ci_low: f64::NAN, pct_ci_high: f64::NAN }
 }
 
 /// A value with its unit where words::value leaves it out ("9.99 days"; shares and money carry theirs).
@@ -203,7 +195,9 @@ pub fn render(input: &Input) -> Result<String, String> {
     if input.log.is_empty() {
         h.p("muted", "No lever was changed.");
     } else {
-        let mut log = String::from("<table><thead><tr><th>day</th><th>who</th><th>regime</th><th>team</th><th>lever</th><th>value</th></tr></thead><tbody>");
+        let mut log = String::from(
+            "<table><thead><tr><th>day</th><th>who</th><th>regime</th><th>team</th><th>lever</th><th>value</th></tr></thead><tbody>",
+        );
         for e in &input.log {
             let team = e.team.map(|t| t.to_string()).unwrap_or_else(|| "all".into());
             let _ = write!(

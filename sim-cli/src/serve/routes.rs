@@ -18,8 +18,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use super::{assets, catalogue, debrief};
 use super::session::{Caller, Refusal, Sent, Session};
+use super::{assets, catalogue, debrief};
 
 /// What the handlers and the stepping thread share.
 pub struct Shared {

@@ -346,7 +346,9 @@ async fn the_facilitator_picks_scenarios_on_the_page_and_the_session_starts_agai
     // Refused: a participant; an unknown file; one scenario; a file with a bad value (the
     // located message); a file above the citizens cap; malformed JSON.
     let choose = |list: Value| json!({"token": KEY, "scenarios": list});
-    let (status, v) = post(&app, "/api/scenarios", json!({"token": ana["token"], "scenarios": [{"file": "austerity.toml"}, {"file": "surge.toml"}]})).await;
+    let (status, v) =
+        post(&app, "/api/scenarios", json!({"token": ana["token"], "scenarios": [{"file": "austerity.toml"}, {"file": "surge.toml"}]}))
+            .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{v}");
     let (status, v) = post(&app, "/api/scenarios", choose(json!([{"file": "nope.toml"}, {"file": "surge.toml"}]))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
