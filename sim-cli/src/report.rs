@@ -158,10 +158,10 @@ th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums;
 nav a{margin-right:1em}.muted{color:#777}\
 .headline{font-size:1.15em;background:#fffbe6;border-left:4px solid #E69F00;padding:.5em .9em;margin:.8em 0}\
 .headline li{margin:.2em 0}.warn{background:#fdecea;border-left:4px solid #D55E00;padding:.4em .8em}\
-.better{color:#0072B2;font-weight:bold}.worse{color:#D55E00;font-weight:bold}.unclear,.neutral{color:#777}";
+.figure{margin:.6em 0}.figure svg{max-width:100%;height:auto}.better{color:#0072B2;font-weight:bold}.worse{color:#D55E00;font-weight:bold}.unclear,.neutral{color:#777}";
 
 /// A document under construction.
-struct Html {
+pub(crate) struct Html {
     out: String,
     nav: Vec<(String, String)>,
     /// Shown under the title, before everything else: the answer in words and any warning.
@@ -169,24 +169,24 @@ struct Html {
 }
 
 impl Html {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self { out: String::new(), nav: Vec::new(), top: String::new() }
     }
 
-    fn h2(&mut self, id: &str, title: &str) {
+    pub(crate) fn h2(&mut self, id: &str, title: &str) {
         self.nav.push((id.to_string(), title.to_string()));
         let _ = writeln!(self.out, "<h2 id=\"{}\">{}</h2>", esc(id), esc(title));
     }
 
-    fn p(&mut self, class: &str, text: &str) {
+    pub(crate) fn p(&mut self, class: &str, text: &str) {
         let _ = writeln!(self.out, "<p class=\"{class}\">{}</p>", esc(text));
     }
 
-    fn raw(&mut self, s: &str) {
+    pub(crate) fn raw(&mut self, s: &str) {
         self.out.push_str(s);
     }
 
-    fn finish(self, title: &str, lead: &str) -> String {
+    pub(crate) fn finish(self, title: &str, lead: &str) -> String {
         let mut doc = String::new();
         let _ =
             writeln!(doc, "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>");

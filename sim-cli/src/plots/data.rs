@@ -124,6 +124,19 @@ impl SeriesSet {
         Ok(set)
     }
 
+    /// Adds one run's series in memory (the same values timeseries.csv holds) as scenario `name`.
+    pub fn push_run(&mut self, name: &str, series: &sim_core::metrics::TimeSeries) {
+        let scenario = self.scenario_index(name);
+        for &m in sim_core::metrics::Metric::ALL.iter() {
+            self.note_metric(m.name());
+            let mut band = Band::default();
+            for (&day, &v) in series.days.iter().zip(series.get(m)) {
+                band.push(day as f64, v, f64::NAN, f64::NAN);
+            }
+            self.series.insert((scenario, m.name().to_string()), band);
+        }
+    }
+
     fn scenario_index(&mut self, name: &str) -> usize {
         match self.scenarios.iter().position(|s| s == name) {
             Some(i) => i,

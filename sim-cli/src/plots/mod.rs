@@ -133,6 +133,35 @@ fn dashboard(set: &SeriesSet, bands: bool, title: String, dir: &Path) -> io::Res
     Ok(files)
 }
 
+/// The dashboard and true vs reported resolution of several runs on shared axes, one line each,
+/// as SVG text (for `sim serve`'s debrief): `runs` are (name, series).
+pub fn runs_svg(runs: &[(&str, &sim_core::metrics::TimeSeries)], title: &str) -> io::Result<Vec<String>> {
+    let mut set = SeriesSet::default();
+    for (name, series) in runs {
+        set.push_run(name, series);
+    }
+    let mut out = Vec::new();
+    let metrics = series::dashboard_metrics(&set);
+    let bucket = series::bucket(set.days());
+    if !metrics.is_empty() {
+        let fig = SeriesFigure {
+            set: &set,
+            metrics,
+            title: title.to_string(),
+            subtitle: Some(series_subtitle(false, bucket)),
+            bands: false,
+            columns: 4,
+            panel: (400, 300),
+            bucket,
+        };
+        out.push(figure::render_svg(&fig)?);
+    }
+    if TrueVsReported::applies(&set) {
+        out.push(figure::render_svg(&TrueVsReported { set: &set, bands: false, bucket })?);
+    }
+    Ok(out)
+}
+
 /// The figures of a `sim run` folder (timeseries.csv): the dashboard and true vs reported
 /// resolution, without bands.
 pub fn draw_run(dir: &Path) -> io::Result<Vec<PathBuf>> {

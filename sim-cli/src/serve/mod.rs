@@ -15,6 +15,8 @@
 //! are capped.
 
 pub mod assets;
+pub mod catalogue;
+pub mod debrief;
 pub mod routes;
 pub mod session;
 #[cfg(test)]
@@ -38,11 +40,9 @@ Examples:
   sim serve --host 0.0.0.0              let phones on the room's network join (http://THIS-MACHINE:8080/join)
 The facilitator's address (with its key) and the join code are printed at start; see docs/workshop.md.";
 
-/// The shipped scenarios a session runs when none are given.
-const DEFAULT_SCENARIOS: &[(&str, &str)] = &[
-    ("top-down.toml", include_str!("../../../scenarios/top-down.toml")),
-    ("enablement.toml", include_str!("../../../scenarios/enablement.toml")),
-];
+/// The default cap on a regime's citizens: the pace a room needs (100 days a second per regime)
+/// holds to about this size on one core.
+pub const DEFAULT_MAX_CITIZENS: usize = 250_000;
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = EXAMPLES)]
@@ -62,6 +62,9 @@ pub struct ServeArgs {
     /// Cap on participants who may join.
     #[arg(long, value_name = "N", default_value_t = 40)]
     pub max_participants: usize,
+    /// Cap on each regime's citizens (files given here or picked on the page).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CITIZENS)]
+    pub max_citizens: usize,
     /// Seed of every regime (common random numbers); the first scenario's run.seed when omitted.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -73,29 +76,65 @@ pub struct ServeArgs {
     pub key: Option<String>,
 }
 
-/// Loads the session's scenarios with run.days capped at `max_days` (and a warm-up that would
-/// then be as long as the run halved, said on stderr).
-pub fn load_scenarios(files: &[PathBuf], max_days: u32) -> Result<Vec<Scenario>, CliError> {
-    if max_days == 0 {
+/// The caps every regime of a session keeps to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Caps {
+    pub max_days: u32,
+    pub max_citizens: usize,
+}
+
+/// A scenario from its TOML (`file` names it in messages), with run.days capped at `max_days`
+/// (and a warm-up that would then be as long as the run halved, said in the returned note) and
+/// refused if it has more than `max_citizens` citizens.
+pub fn load_capped(text: &str, file: &str, caps: Caps) -> Result<(Scenario, Option<String>), CliError> {
+    let s = Scenario::from_toml_str(text, file, &[])?;
+    if s.population.citizens > caps.max_citizens {
+        return Err(CliError::BadInput(format!(
+            "{file}: population.citizens {} is more than a workshop runs at pace (the cap is {}, set by --max-citizens)",
+            s.population.citizens, caps.max_citizens
+        )));
+    }
+    if s.run.days <= caps.max_days {
+        return Ok((s, None));
+    }
+    let max_days = caps.max_days;
+    let mut set = vec![Override::parse(&format!("run.days={max_days}"))?];
+    let mut note = None;
+    if s.run.warmup_days >= max_days {
+        let warmup = max_days / 2;
+        note = Some(format!("{file}: run.warmup_days {} is not below --max-days {max_days}; the session uses {warmup}", s.run.warmup_days));
+        set.push(Override::parse(&format!("run.warmup_days={warmup}"))?);
+    }
+    Ok((Scenario::from_toml_str(text, file, &set)?, note))
+}
+
+/// Gives regimes of the same name a number, so the page can tell them apart.
+pub fn distinct_names(scenarios: &mut [Scenario]) {
+    for i in 1..scenarios.len() {
+        let name = scenarios[i].name.clone();
+        let same = scenarios[..i].iter().filter(|s| s.name == name || s.name.starts_with(&format!("{name} ("))).count();
+        if same > 0 {
+            scenarios[i].name = format!("{name} ({})", same + 1);
+        }
+    }
+}
+
+/// Loads the session's scenarios within `caps` (notes on stderr).
+pub fn load_scenarios(files: &[PathBuf], caps: Caps) -> Result<Vec<Scenario>, CliError> {
+    if caps.max_days == 0 {
         return Err(CliError::BadInput("--max-days 0: a session needs at least one day".into()));
     }
     let cap = |text: &str, file: &str| -> Result<Scenario, CliError> {
-        let s = Scenario::from_toml_str(text, file, &[])?;
-        if s.run.days <= max_days {
-            return Ok(s);
+        let (s, note) = load_capped(text, file, caps)?;
+        if let Some(note) = note {
+            eprintln!("note: {note}");
         }
-        let mut set = vec![Override::parse(&format!("run.days={max_days}"))?];
-        if s.run.warmup_days >= max_days {
-            let warmup = max_days / 2;
-            eprintln!("note: {file}: run.warmup_days {} is not below --max-days {max_days}; the session uses {warmup}", s.run.warmup_days);
-            set.push(Override::parse(&format!("run.warmup_days={warmup}"))?);
-        }
-        Ok(Scenario::from_toml_str(text, file, &set)?)
+        Ok(s)
     };
     let mut out = Vec::new();
     if files.is_empty() {
-        for (name, text) in DEFAULT_SCENARIOS {
-            out.push(cap(text, name)?);
+        for name in catalogue::DEFAULTS {
+            out.push(cap(catalogue::shipped(name).unwrap_or_default(), name)?);
         }
     } else {
         for f in files {
@@ -107,20 +146,14 @@ pub fn load_scenarios(files: &[PathBuf], max_days: u32) -> Result<Vec<Scenario>,
             out.insert(0, cap(&default.to_toml(), "built-in default")?);
         }
     }
-    // Two regimes of the same name could not be told apart on the page.
-    for i in 1..out.len() {
-        let name = out[i].name.clone();
-        let same = out[..i].iter().filter(|s| s.name == name || s.name.starts_with(&format!("{name} ("))).count();
-        if same > 0 {
-            out[i].name = format!("{name} ({})", same + 1);
-        }
-    }
+    distinct_names(&mut out);
     Ok(out)
 }
 
 /// Builds the session of `args` (without starting anything).
 pub fn session(args: &ServeArgs) -> Result<Session, CliError> {
-    let scenarios = load_scenarios(&args.scenarios, args.max_days)?;
+    let caps = Caps { max_days: args.max_days, max_citizens: args.max_citizens };
+    let scenarios = load_scenarios(&args.scenarios, caps)?;
     let seed = args.seed.unwrap_or(scenarios[0].run.seed);
     let (lo, hi) = session::SPEED_RANGE;
     if !(lo..=hi).contains(&args.speed) {
@@ -131,7 +164,7 @@ pub fn session(args: &ServeArgs) -> Result<Session, CliError> {
         return Err(CliError::BadInput("--key: the facilitator's key may not be empty".into()));
     }
     let join_code = session::random_hex(4).to_uppercase();
-    Ok(Session::new(&scenarios, seed, key, join_code, args.max_participants, args.speed))
+    Ok(Session::new(&scenarios, seed, key, join_code, args.max_participants, args.speed).with_caps(caps))
 }
 
 /// Steps the session while it plays (at its speed) or has steps pending; runs on a blocking

@@ -18,8 +18,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use super::assets;
 use super::session::{Caller, Refusal, Sent, Session};
+use super::{assets, catalogue, debrief};
 
 /// What the handlers and the stepping thread share.
 pub struct Shared {
@@ -62,6 +62,9 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/log", get(log))
         .route("/api/export", get(export))
         .route("/api/timeseries", get(timeseries))
+        .route("/api/scenarios", get(scenarios).post(pick_scenarios))
+        .route("/api/me", get(me))
+        .route("/debrief", get(debrief))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such page: the facilitator's page is /, participants join at /join") })
         .with_state(shared)
 }
@@ -109,6 +112,7 @@ fn token(headers: &HeaderMap, from_body: Option<&str>) -> Option<String> {
 #[derive(Deserialize, Default)]
 struct KeyQuery {
     key: Option<String>,
+    token: Option<String>,
     regime: Option<String>,
 }
 
@@ -123,13 +127,14 @@ async fn state(State(shared): State<Arc<Shared>>, headers: HeaderMap, Query(q): 
 async fn events(State(shared): State<Arc<Shared>>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let mut rx = shared.sent.subscribe();
     rx.borrow_and_update();
+    let from = shared.lock().history_from;
     struct Follow {
         shared: Arc<Shared>,
         rx: watch::Receiver<usize>,
         next: usize,
         queue: std::collections::VecDeque<Sent>,
     }
-    let start = Follow { shared, rx, next: 0, queue: Default::default() };
+    let start = Follow { shared, rx, next: from, queue: Default::default() };
     let stream = futures_util::stream::unfold(start, |mut f| async move {
         loop {
             if let Some(sent) = f.queue.pop_front() {
@@ -271,13 +276,13 @@ async fn export(State(shared): State<Arc<Shared>>, Query(q): Query<KeyQuery>) ->
         Err(m) => error(StatusCode::NOT_FOUND, &m),
         Ok(Some(i)) => {
             let r = &s.regimes[i];
-            let disposition = format!("attachment; filename=\"{}-session.toml\"", file_stem(&r.name));
+            let disposition = format!("attachment; filename=\"{}\"", session_file(&r.name));
             ([(header::CONTENT_TYPE, "application/toml; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)], r.sim.replay_toml())
                 .into_response()
         }
         Ok(None) => axum::Json(json!({
             "day": s.day(),
-            "regimes": s.regimes.iter().map(|r| json!({"name": r.name, "file": format!("{}-session.toml", file_stem(&r.name)), "toml": r.sim.replay_toml()})).collect::<Vec<_>>(),
+            "regimes": s.regimes.iter().map(|r| json!({"name": r.name, "file": session_file(&r.name), "toml": r.sim.replay_toml()})).collect::<Vec<_>>(),
         }))
         .into_response(),
     }
@@ -298,7 +303,120 @@ async fn timeseries(State(shared): State<Arc<Shared>>, Query(q): Query<KeyQuery>
     }
 }
 
+/// The file name a regime's exported scenario gets.
+pub fn session_file(name: &str) -> String {
+    format!("{}-session.toml", file_stem(name))
+}
+
 /// A name safe in a file name.
 fn file_stem(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect()
+}
+
+/// The shipped scenarios the page offers: file, name, description, citizens and days.
+async fn scenarios(State(shared): State<Arc<Shared>>) -> Response {
+    let caps = shared.lock().caps;
+    let list: Vec<Value> = catalogue::SHIPPED
+        .iter()
+        .filter_map(|(file, text)| {
+            let (s, _) = super::load_capped(text, file, caps).ok()?;
+            Some(json!({"file": file, "name": s.name, "description": s.description, "citizens": s.population.citizens, "days": s.run.days}))
+        })
+        .collect();
+    axum::Json(json!({"scenarios": list, "defaults": catalogue::DEFAULTS, "max_regimes": super::session::MAX_REGIMES})).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioChoice {
+    /// A shipped scenario's file name, or the name of the uploaded file whose text is `toml`.
+    file: String,
+    toml: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenariosRequest {
+    token: Option<String>,
+    scenarios: Vec<ScenarioChoice>,
+    seed: Option<u64>,
+}
+
+/// The facilitator picks the scenarios (shipped, or files uploaded from the page): the session
+/// starts again at day 0 with them. A file that does not load is refused with its located message.
+async fn pick_scenarios(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let req: ScenariosRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(m) => return error(StatusCode::BAD_REQUEST, &m),
+    };
+    let (caller, caps) = {
+        let s = shared.lock();
+        (s.caller(token(&headers, req.token.as_deref()).as_deref()), s.caps)
+    };
+    let caller = match caller {
+        Ok(c) => c,
+        Err(r) => return refused(r),
+    };
+    if caller != Caller::Facilitator {
+        return refused(Refusal::Forbidden("only the facilitator picks the scenarios".into()));
+    }
+    // Parsing and building happen outside the lock, so the running session keeps its pace.
+    let mut loaded = Vec::new();
+    for choice in &req.scenarios {
+        let text = match (&choice.toml, catalogue::shipped(&choice.file)) {
+            (Some(text), _) => text.as_str(),
+            (None, Some(text)) => text,
+            (None, None) => {
+                let names: Vec<&str> = catalogue::SHIPPED.iter().map(|(n, _)| *n).collect();
+                return refused(Refusal::Invalid(format!(
+                    "no shipped scenario `{}`; they are {} (or upload a file with its `toml`)",
+                    choice.file,
+                    names.join(", ")
+                )));
+            }
+        };
+        match super::load_capped(text, &choice.file, caps) {
+            Ok((scenario, _)) => loaded.push(scenario),
+            Err(e) => return refused(Refusal::Invalid(e.to_string())),
+        }
+    }
+    super::distinct_names(&mut loaded);
+    let mut s = shared.lock();
+    let seed = req.seed.unwrap_or(s.seed);
+    match s.restart(&caller, &loaded, seed) {
+        Ok(()) => {
+            shared.notify(&s);
+            axum::Json(json!({"ok": true, "regimes": s.regimes.iter().map(|r| r.name.clone()).collect::<Vec<_>>(), "seed": s.seed, "days": s.days}))
+                .into_response()
+        }
+        Err(r) => refused(r),
+    }
+}
+
+/// A participant's team now (it changes when the facilitator picks new scenarios).
+async fn me(State(shared): State<Arc<Shared>>, headers: HeaderMap, Query(q): Query<KeyQuery>) -> Response {
+    let s = shared.lock();
+    match s.caller(token(&headers, q.token.as_deref()).as_deref()) {
+        Ok(Caller::Participant(i)) => {
+            let p = &s.participants[i];
+            axum::Json(json!({"name": p.name, "regime": p.regime, "regime_name": s.regimes[p.regime].name, "team": p.team, "seed": s.seed}))
+                .into_response()
+        }
+        Ok(Caller::Facilitator) => error(StatusCode::BAD_REQUEST, "the facilitator steers no team of their own"),
+        Err(r) => refused(r),
+    }
+}
+
+/// The debrief: the run's report so far (figures, summaries, differences, the log), as a page.
+async fn debrief(State(shared): State<Arc<Shared>>) -> Response {
+    let input = debrief::Input::of(&shared.lock());
+    match tokio::task::spawn_blocking(move || debrief::render(&input)).await {
+        Ok(Ok(html)) => page_owned(html),
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, &format!("could not draw the debrief: {e}")),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &format!("the debrief stopped: {e}")),
+    }
+}
+
+fn page_owned(html: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], html).into_response()
 }

@@ -31,6 +31,9 @@ pub const CHART_METRICS: &[Metric] = &[
 pub const TEAM_FIELDS: &[&str] =
     &["open_cases", "resolution", "failure_share", "gaming_share", "pressure", "burnout", "discretion", "prevention_share", "need_led"];
 
+/// The most regimes a session steps side by side.
+pub const MAX_REGIMES: usize = 6;
+
 /// Days per second the clock may be set to.
 pub const SPEED_RANGE: (f64, f64) = (0.5, 2000.0);
 
@@ -108,6 +111,10 @@ pub struct Session {
     pub log: Vec<LogEntry>,
     /// Every event sent so far, oldest first.
     pub sent: Vec<Sent>,
+    /// Where a page opened now starts reading `sent`: after the last restart.
+    pub history_from: usize,
+    /// The caps scenarios picked on the page must keep to.
+    pub caps: super::Caps,
 }
 
 /// A random hexadecimal string of `len` digits (from the standard library's randomly keyed
@@ -150,9 +157,59 @@ impl Session {
             max_participants,
             log: Vec::new(),
             sent: Vec::new(),
+            history_from: 0,
+            caps: super::Caps { max_days: u32::MAX, max_citizens: usize::MAX },
         };
         session.push_control();
         session
+    }
+
+    /// The session with these caps on scenarios picked later.
+    pub fn with_caps(mut self, caps: super::Caps) -> Self {
+        self.caps = caps;
+        self
+    }
+
+    /// Starts again at day 0 with `scenarios` (at least two) on `seed`: the log is cleared, and
+    /// participants keep their tokens and are given teams of the new regimes in the order they
+    /// joined. Open pages get a `reset` event (and start over); pages opened later read the
+    /// history from here.
+    pub fn restart(&mut self, caller: &Caller, scenarios: &[Scenario], seed: u64) -> Result<(), Refusal> {
+        if *caller != Caller::Facilitator {
+            return Err(Refusal::Forbidden("only the facilitator picks the scenarios".into()));
+        }
+        if scenarios.len() < 2 {
+            return Err(Refusal::Invalid(format!("pick at least two scenarios to compare (got {})", scenarios.len())));
+        }
+        if scenarios.len() > MAX_REGIMES {
+            return Err(Refusal::Invalid(format!("at most {MAX_REGIMES} scenarios side by side (got {})", scenarios.len())));
+        }
+        self.regimes = scenarios
+            .iter()
+            .map(|s| Regime { name: s.name.clone(), description: s.description.clone(), sim: Simulation::new(s, seed) })
+            .collect();
+        self.seed = seed;
+        self.days = self.regimes.iter().map(|r| r.sim.days()).min().unwrap_or(0);
+        self.playing = false;
+        self.pending_steps = 0;
+        self.log.clear();
+        let slots = self.team_slots();
+        for (i, p) in self.participants.iter_mut().enumerate() {
+            if let Some(&(regime, team)) = slots.get(i % slots.len().max(1)) {
+                p.regime = regime;
+                p.team = team;
+            }
+        }
+        let names: Vec<&str> = self.regimes.iter().map(|r| r.name.as_str()).collect();
+        self.push("reset", json!({"regimes": names, "seed": seed}));
+        self.history_from = self.sent.len();
+        self.push_control();
+        for i in 0..self.participants.len() {
+            let p = &self.participants[i];
+            let data = json!({"name": p.name, "regime": p.regime, "team": p.team});
+            self.push("join", data);
+        }
+        Ok(())
     }
 
     /// The next day to step (days stepped so far).
@@ -421,7 +478,14 @@ impl Session {
             "regimes": self.regimes.iter().map(|r| json!({
                 "name": r.name,
                 "description": r.description,
-                "teams": r.sim.teams().iter().map(|t| json!({"team": t.team, "delivers": t.delivers, "members": t.members, "role": format!("{:?}", t.role)})).collect::<Vec<_>>(),
+                "teams": r.sim.teams().iter().map(|t| json!({
+                    "team": t.team,
+                    "delivers": t.delivers,
+                    "members": t.members,
+                    "role": format!("{:?}", t.role),
+                    "levers": {"discretion": t.discretion, "time_standard": if t.time_standard == TimeStandard::NeedLed { "need-led" } else { "imposed" }, "prevention_share": t.prevention_share},
+                    "own_levers": t.own_levers,
+                })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "levers": self.levers(),
             "participants": self.participants,

@@ -28,6 +28,7 @@ fn shared(days: u32, cap: usize) -> Arc<Shared> {
         port: 0,
         max_days: days,
         max_participants: cap,
+        max_citizens: super::DEFAULT_MAX_CITIZENS,
         seed: Some(11),
         speed: 20.0,
         key: Some(KEY.into()),
@@ -320,5 +321,145 @@ async fn the_pages_and_assets_are_served_from_the_binary() {
         assert!(resp.headers()["content-type"].to_str().unwrap().starts_with(kind), "{uri}");
         let body = resp.into_body().collect().await.unwrap().to_bytes();
         assert!(String::from_utf8_lossy(&body).contains(needle), "{uri} holds {needle}");
+    }
+}
+
+#[tokio::test]
+async fn the_facilitator_picks_scenarios_on_the_page_and_the_session_starts_again() {
+    let shared = shared(60, 8);
+    let app = router(shared.clone());
+    let listed = get_json(&app, "/api/scenarios").await;
+    let files: Vec<&str> = listed["scenarios"].as_array().unwrap().iter().map(|s| s["file"].as_str().unwrap()).collect();
+    assert!(files.contains(&"austerity.toml") && files.contains(&"top-down.toml"), "{files:?}");
+    assert!(!files.contains(&"city-1m.toml"), "too big for a workshop");
+    let code = join_code(&shared);
+    let (_, ana) = post(&app, "/api/join", json!({"code": code, "name": "Ana"})).await;
+    let (_, ben) = post(&app, "/api/join", json!({"code": code, "name": "Ben"})).await;
+    step(&shared, 20);
+    let (status, _) = post(&app, "/api/lever", json!({"token": KEY, "lever": "discretion", "value": 0.6})).await;
+    assert_eq!(status, StatusCode::OK);
+    // An open page's stream is told to start over.
+    let resp = app.clone().oneshot(Request::get("/api/events").body(Body::empty()).unwrap()).await.unwrap();
+    let mut open_page = resp.into_body();
+    read_events(&mut open_page, |e| days_of(e).len() >= 20).await;
+
+    // Refused: a participant; an unknown file; one scenario; a file with a bad value (the
+    // located message); a file above the citizens cap; malformed JSON.
+    let choose = |list: Value| json!({"token": KEY, "scenarios": list});
+    let (status, v) =
+        post(&app, "/api/scenarios", json!({"token": ana["token"], "scenarios": [{"file": "austerity.toml"}, {"file": "surge.toml"}]}))
+            .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{v}");
+    let (status, v) = post(&app, "/api/scenarios", choose(json!([{"file": "nope.toml"}, {"file": "surge.toml"}]))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(v["error"].as_str().unwrap().contains("austerity.toml"), "names the shipped ones: {v}");
+    let (status, v) = post(&app, "/api/scenarios", choose(json!([{"file": "surge.toml"}]))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let bad = "name = \"mine\"\n\n[governance]\ndiscretion = 7.0\n";
+    let (status, v) = post(&app, "/api/scenarios", choose(json!([{"file": "surge.toml"}, {"file": "mine.toml", "toml": bad}]))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let message = v["error"].as_str().unwrap();
+    assert!(message.contains("mine.toml:4") && message.contains("governance.discretion"), "file, line and field: {message}");
+    let huge = "name = \"huge\"\n\n[population]\ncitizens = 5000000\n";
+    let (status, v) = post(&app, "/api/scenarios", choose(json!([{"file": "surge.toml"}, {"file": "huge.toml", "toml": huge}]))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(v["error"].as_str().unwrap().contains("--max-citizens"), "{v}");
+    let (status, _) = send(&app, "POST", "/api/scenarios", "{\"token\": ").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(shared.lock().day(), 20, "nothing refused changed the session");
+
+    // A shipped file and an uploaded one, on a new seed.
+    let mine = "name = \"mine\"\ndescription = \"uploaded\"\n\n[governance]\npreset = \"enablement\"\n";
+    let (status, v) = post(
+        &app,
+        "/api/scenarios",
+        json!({"token": KEY, "seed": 3, "scenarios": [{"file": "austerity.toml"}, {"file": "mine.toml", "toml": mine}]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let state = get_json(&app, &format!("/api/state?key={KEY}")).await;
+    let names: Vec<&str> = state["regimes"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["austerity", "mine"]);
+    assert_eq!((state["day"].as_u64(), state["seed"].as_u64(), state["days"].as_u64()), (Some(0), Some(3), Some(60)), "capped days");
+    assert!(state["log"].as_array().unwrap().is_empty(), "a new session's log");
+    let reset = read_events(&mut open_page, |e| e.iter().any(|(k, _)| k == "reset")).await;
+    assert_eq!(reset.last().unwrap().1["regimes"], json!(["austerity", "mine"]));
+    // Participants keep their tokens and learn their new teams.
+    for p in [&ana, &ben] {
+        let me = get_json(&app, &format!("/api/me?token={}", p["token"].as_str().unwrap())).await;
+        assert_eq!(me["name"], p["name"]);
+        let team = &state["regimes"][me["regime"].as_u64().unwrap() as usize]["teams"][me["team"].as_u64().unwrap() as usize];
+        assert_eq!(team["delivers"], json!(true), "{me}");
+    }
+    let (status, _) = post(&app, "/api/lever", json!({"token": ben["token"], "lever": "discretion", "value": 0.7})).await;
+    assert_eq!(status, StatusCode::OK);
+    // A page opened now reads the new session only: no day of the old one, the joins again.
+    step(&shared, 2);
+    let resp = app.clone().oneshot(Request::get("/api/events").body(Body::empty()).unwrap()).await.unwrap();
+    let mut late = resp.into_body();
+    let history = read_events(&mut late, |e| days_of(e).len() >= 2).await;
+    assert_eq!(days_of(&history), vec![0, 1]);
+    assert!(!history.iter().any(|(k, _)| k == "reset"));
+    assert_eq!(history.iter().filter(|(k, _)| k == "join").count(), 2);
+    assert_eq!(history.iter().filter(|(k, _)| k == "log").count(), 1, "Ben's change in the new session");
+}
+
+#[tokio::test]
+async fn a_teams_own_lever_values_are_in_the_state() {
+    let shared = shared(40, 4);
+    let app = router(shared.clone());
+    let (_, ana) = post(&app, "/api/join", json!({"code": join_code(&shared), "name": "Ana"})).await;
+    let (r, t) = (ana["regime"].as_u64().unwrap() as usize, ana["team"].as_u64().unwrap() as usize);
+    let before = get_json(&app, "/api/state").await;
+    let team = &before["regimes"][r]["teams"][t];
+    let service = before["levers"].as_array().unwrap().iter().find(|l| l["name"] == "discretion").unwrap()["values"][r].clone();
+    assert_eq!(team["levers"]["discretion"], service, "the service's value until the team sets its own");
+    assert_eq!(team["own_levers"], json!([]));
+    let (status, _) = post(&app, "/api/lever", json!({"token": ana["token"], "lever": "discretion", "value": 0.35})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = post(&app, "/api/lever", json!({"token": ana["token"], "lever": "time_standard", "value": "need-led"})).await;
+    assert_eq!(status, StatusCode::OK);
+    // In force from the next day on.
+    step(&shared, 1);
+    let after = get_json(&app, "/api/state").await;
+    let team = &after["regimes"][r]["teams"][t];
+    assert_eq!(team["levers"]["discretion"], json!(0.35));
+    assert_eq!(team["levers"]["time_standard"], json!("need-led"));
+    assert_eq!(team["own_levers"], json!(["discretion", "time_standard"]));
+    let (status, v) = send(&app, "GET", "/api/me?token=nope", "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{v}");
+}
+
+#[tokio::test]
+async fn the_debrief_is_the_runs_report() {
+    let shared = shared(120, 4);
+    let app = router(shared.clone());
+    let (status, html) = send(&app, "GET", "/debrief", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Nothing has run yet"), "{html}");
+    step(&shared, 10);
+    let (status, _) = post(&app, "/api/lever", json!({"token": KEY, "lever": "discretion", "value": 0.6, "regime": 0})).await;
+    assert_eq!(status, StatusCode::OK);
+    step(&shared, 110);
+    let (status, html) = send(&app, "GET", "/debrief", "").await;
+    assert_eq!(status, StatusCode::OK);
+    let opts = roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() };
+    let doc = roxmltree::Document::parse_with_options(&html, opts).unwrap_or_else(|e| panic!("the debrief does not parse: {e}"));
+    let text: String = doc.descendants().filter(|n| n.is_text()).map(|n| n.text().unwrap_or("")).collect();
+    assert!(text.contains("Debrief: top-down vs enablement") && text.contains("the run has ended"), "{text}");
+    assert!(text.contains("enablement against top-down") && text.contains("failure demand"), "the differences: {text}");
+    assert!(text.contains("not yet evidence") && text.contains("sim compare top-down-session.toml enablement-session.toml"), "{text}");
+    assert!(doc.descendants().filter(|n| n.has_tag_name("svg")).count() >= 2, "the dashboard and true vs reported, inline");
+    // The summaries are the regimes' own: the table's first row is each regime's value.
+    let s = shared.lock();
+    for r in &s.regimes {
+        let v = r.sim.summary().get("failure_demand_share").unwrap();
+        assert!(text.contains(&crate::words::value(sim_core::metrics::Metric::FailureDemandShare, v)), "{} {v}", r.name);
+    }
+    assert!(text.contains("discretion") && text.contains("facilitator"), "the log");
+    // Every link stays on this server.
+    for node in doc.descendants().filter(|n| n.has_tag_name("a")) {
+        let href = node.attribute("href").unwrap_or("");
+        assert!(href.starts_with('#') || href.starts_with("/api/"), "{href}");
     }
 }

@@ -9,7 +9,10 @@ participants use them:
      steered teams with four different values;
   4. a reload mid-run restores the charts from day 0 with no day missing;
   5. the exported session replays (`sim run` on the downloaded file) to identical timeseries.csv
-     bytes.
+     bytes;
+  6. the debrief shows the run's report with its figures;
+  7. the facilitator picks other scenarios on the page and every page starts again with them
+     (participants keep their places). Participants' sliders start at their team's own value.
 Screenshots of each page go to the output folder. Downloads nothing: selenium is told to use
 /usr/bin/chromedriver and to stay offline (SE_OFFLINE).
 
@@ -173,6 +176,10 @@ def main():
         if log_rows != 2 + 4 * 2:
             fail(f"the facilitator's log shows {log_rows} rows, expected 10")
         print(f"ok: four participants steer four teams; the facilitator sees discretion {values}, {log_rows} log rows")
+        now = wait_for("the last participant's discretion in force",
+                       lambda: (lambda t: t if "0.95" in t and "own" in t else None)(
+                           part.find_element(By.CSS_SELECTOR, '#levers .lever[data-lever="discretion"] .now').text))
+        print(f"ok: a participant's slider shows their team's own value ({now!r})")
         shot(fac, "5-facilitator-participants")
 
         # 4. A reload mid-run restores the charts from day 0.
@@ -189,6 +196,10 @@ def main():
         part.switch_to.window(handles[0])
         part.refresh()
         wait_for("a participant's page after the reload", lambda: part.execute_script("return workshop.joined && workshop.received > 50"))
+        slider = part.find_element(By.CSS_SELECTOR, '#levers .lever[data-lever="discretion"] input').get_attribute("value")
+        if abs(float(slider) - steer[0]) > 1e-9:
+            fail(f"after a reload the participant's slider starts at {slider}, not their team's own {steer[0]}")
+        print(f"ok: after a reload the participant's slider starts at their team's own value {slider}")
         shot(part, "7-participant-reloaded")
 
         # 5. Run to the end; the export replays to identical timeseries.csv bytes.
@@ -210,6 +221,38 @@ def main():
                 fail(f"regime {regime}: `sim run` on the export differs from the session's timeseries.csv")
             events = exported.decode().count("[[events]]")
             print(f"ok: regime {regime}: the export ({events} events) replays to identical timeseries.csv ({len(replayed)} bytes)")
+
+        # 6. The debrief: the run's report, with the figures drawn inline.
+        fac.switch_to.new_window("tab")
+        fac.get(f"{base}/debrief")
+        svgs = len(fac.find_elements(By.CSS_SELECTOR, ".figure svg"))
+        text = fac.find_element(By.TAG_NAME, "body").text
+        if svgs < 2 or "What differed" not in text or "enablement against top-down" not in text:
+            fail(f"the debrief lacks its figures ({svgs}) or its differences: {text[:300]!r}")
+        print(f"ok: the debrief shows {svgs} figures and the differences in words")
+        shot(fac, "9-debrief")
+        fac.close()
+        fac.switch_to.window(fac.window_handles[0])
+
+        # 7. The facilitator picks other scenarios on the page; every page starts again.
+        fac.find_element(By.CSS_SELECTOR, "#pick summary").click()
+        wait_for("the scenario list", lambda: len(fac.find_elements(By.CSS_SELECTOR, "#catalogue input")) >= 10)
+        fac.execute_script("for (const b of document.querySelectorAll('#catalogue input')) b.checked = ['enablement.toml', 'austerity.toml'].includes(b.value);")
+        fac.find_element(By.ID, "restart").click()
+        wait_for("the new regimes on the facilitator's page",
+                 lambda: fac.execute_script("return workshop.state && workshop.state.regimes.map(r => r.name).join(',') === 'enablement,austerity' && workshop.charts.length === 8"))
+        if fac.execute_script("return workshop.received") != 0:
+            fail("the new session's charts do not start empty at day 0")
+        fac.find_element(By.ID, "play").click()
+        wait_for("days on both new regimes' charts", lambda: (lambda c: c if min(c) >= 5 else None)(fac.execute_script(count)))
+        part.switch_to.window(handles[0])
+        team = wait_for("the participant's new team",
+                        lambda: part.execute_script("return workshop.joined && workshop.received > 0 && workshop.joined.regime_name"))
+        if team not in ("enablement", "austerity"):
+            fail(f"the participant steers a team of {team!r} after the restart")
+        print(f"ok: the facilitator picked enablement and austerity on the page; both advance; P1 now steers a team of {team}")
+        shot(fac, "10-facilitator-new-scenarios")
+        shot(part, "11-participant-new-team")
         print("all browser checks passed")
     finally:
         for d in drivers:

@@ -30,7 +30,7 @@ function follow(handlers, onReset) {
   const es = new EventSource("/api/events");
   let first = true;
   es.onopen = () => { if (!first && onReset) onReset(); first = false; };
-  for (const kind of ["day", "log", "control", "join"]) {
+  for (const kind of ["day", "log", "control", "join", "reset"]) {
     es.addEventListener(kind, (e) => { if (handlers[kind]) handlers[kind](JSON.parse(e.data)); });
   }
   return es;

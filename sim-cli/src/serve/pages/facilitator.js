@@ -67,6 +67,7 @@ function onDay(d) {
   workshop.teamCharts.forEach((c, ri) => c.push(d.day, c.teams.map((t) => (d.regimes[ri].teams[t] || [])[workshop.teamField])));
   $("day").textContent = "Day " + (d.day + 1) + " / " + workshop.state.days;
   workshop.day = d.day + 1;
+  if (scope().team !== null) for (const l of workshop.state.levers) if (l.team_lever) renderNow(l);
 }
 
 function onLog(e) {
@@ -83,7 +84,12 @@ function onLog(e) {
 
 function updateLeverValue(e) {
   const s = workshop.state;
-  if (e.team !== null) return;
+  if (e.team !== null) {
+    const ri = s.regimes.findIndex((r) => r.name === e.regime);
+    const team = ri >= 0 && s.regimes[ri].teams[e.team];
+    if (team && !team.own_levers.includes(e.lever)) team.own_levers.push(e.lever);
+    return;
+  }
   const ri = s.regimes.findIndex((r) => r.name === e.regime);
   const lever = s.levers.find((l) => l.name === e.lever);
   if (lever && ri >= 0) { lever.values[ri] = e.value; renderNow(lever); }
@@ -101,6 +107,7 @@ function onJoin(j) {
   workshop.state.participants.push(j);
   $("participant-count").textContent = workshop.state.participants.length;
   buildTeamCharts();
+  buildScope();
 }
 
 const SPEED = { lo: 0.5, hi: 2000 };
@@ -114,24 +121,89 @@ async function control(action, extra) {
   else showMessage($("message"), "", false);
 }
 
+// The scope levers apply to: "" (every regime), "r" (one regime) or "r:t" (a team of regime r).
+function scope() {
+  const v = $("scope").value;
+  if (v === "") return { regime: null, team: null };
+  const [r, t] = v.split(":");
+  return { regime: parseInt(r, 10), team: t === undefined ? null : parseInt(t, 10) };
+}
+
+// A team's value of a team lever in force now: from the latest day, else from the state.
+function teamLeverValue(ri, t, name) {
+  const s = workshop.state;
+  const d = workshop.days[workshop.days.length - 1];
+  const row = d && d.regimes[ri] && d.regimes[ri].teams[t];
+  const f = s.team_fields;
+  if (row) {
+    if (name === "time_standard") return row[f.indexOf("need_led")] ? "need-led" : "imposed";
+    if (name === "discretion" || name === "prevention_share") return row[f.indexOf(name)];
+  }
+  const team = s.regimes[ri].teams[t];
+  return team && team.levers ? team.levers[name] : null;
+}
+
+// The value a lever's input starts at for the scope chosen.
+function scopedValue(lever) {
+  const sc = scope();
+  if (sc.team !== null && lever.team_lever) return teamLeverValue(sc.regime, sc.team, lever.name);
+  return lever.values[sc.regime === null ? 0 : sc.regime];
+}
+
 function renderNow(lever) {
   const box = document.querySelector('#levers .lever[data-lever="' + lever.name + '"] .now');
-  if (box) box.textContent = "now: " + workshop.state.regimes.map((r, i) => r.name + " " + JSON.stringify(lever.values[i])).join(", ");
+  if (!box) return;
+  const sc = scope();
+  const s = workshop.state;
+  box.classList.remove("own");
+  if (sc.team !== null && lever.team_lever) {
+    const team = s.regimes[sc.regime].teams[sc.team];
+    const own = team && (team.own_levers || []).includes(lever.name);
+    box.textContent = "team " + sc.team + " now: " + JSON.stringify(teamLeverValue(sc.regime, sc.team, lever.name)) + (own ? " (its own)" : " (the service's)");
+    box.classList.toggle("own", !!own);
+  } else if (sc.team !== null) {
+    box.textContent = "service-wide: set it with the scope on a regime";
+  } else {
+    box.textContent = "now: " + s.regimes.map((r, i) => r.name + " " + JSON.stringify(lever.values[i])).join(", ");
+  }
+}
+
+function buildScope() {
+  const s = workshop.state;
+  const sel = $("scope");
+  const was = sel.value;
+  sel.innerHTML = "<option value=''>every regime</option>";
+  s.regimes.forEach((r, i) => {
+    const o = document.createElement("option"); o.value = String(i); o.textContent = r.name; sel.appendChild(o);
+    const steered = new Map(s.participants.filter((p) => p.regime === i).map((p) => [p.team, p.name]));
+    r.teams.filter((t) => t.delivers).forEach((t) => {
+      const o = document.createElement("option");
+      o.value = i + ":" + t.team;
+      o.textContent = "  " + r.name + ", team " + t.team + (steered.has(t.team) ? " (" + steered.get(t.team) + ")" : "");
+      sel.appendChild(o);
+    });
+  });
+  if ([...sel.options].some((o) => o.value === was)) sel.value = was;
 }
 
 function buildLevers() {
   const s = workshop.state;
-  const scope = $("scope");
-  scope.innerHTML = "<option value=''>every regime</option>";
-  s.regimes.forEach((r, i) => { const o = document.createElement("option"); o.value = i; o.textContent = r.name; scope.appendChild(o); });
   $("levers").innerHTML = "";
   for (const lever of s.levers) {
-    const box = leverInput(lever, lever.values[0], async (value) => {
+    const box = leverInput(lever, scopedValue(lever), async (value) => {
       const body = { token: KEY, lever: lever.name, value };
-      if (scope.value !== "") body.regime = parseInt(scope.value, 10);
+      const sc = scope();
+      if (sc.regime !== null) body.regime = sc.regime;
+      if (sc.team !== null) body.team = sc.team;
       const r = await api("/api/lever", body);
-      showMessage($("message"), r.ok ? lever.name + " = " + JSON.stringify(value) + " from day " + r.data.day : r.data.error, !r.ok);
+      showMessage($("message"), r.ok ? lever.name + " = " + JSON.stringify(value) + (sc.team !== null ? " in team " + sc.team : "") + " from day " + r.data.day : r.data.error, !r.ok);
+      if (r.ok && sc.team !== null) {
+        const team = s.regimes[sc.regime].teams[sc.team];
+        if (team && !team.own_levers.includes(lever.name)) team.own_levers.push(lever.name);
+      }
     });
+    const sc = scope();
+    if (sc.team !== null && !lever.team_lever) box.input.disabled = true;
     const now = document.createElement("div");
     now.className = "now";
     box.appendChild(now);
@@ -139,6 +211,44 @@ function buildLevers() {
     renderNow(lever);
   }
 }
+
+// The scenario picker: the shipped scenarios (the regimes running now ticked) and uploaded files.
+async function buildPicker() {
+  const s = workshop.state;
+  $("seed").value = s.seed;
+  const r = await api("/api/scenarios");
+  if (!r.ok) return;
+  workshop.catalogue = r.data.scenarios;
+  workshop.uploads = [];
+  const running = new Set(s.regimes.map((x) => x.name));
+  $("catalogue").innerHTML = "";
+  for (const c of r.data.scenarios) {
+    const label = document.createElement("label");
+    const box = document.createElement("input");
+    box.type = "checkbox"; box.value = c.file; box.checked = running.has(c.name);
+    label.append(box, " " + c.name);
+    const about = document.createElement("div");
+    about.className = "unit";
+    about.textContent = c.description + " (" + c.citizens.toLocaleString("en-GB") + " citizens, " + c.days + " days)";
+    label.appendChild(about);
+    $("catalogue").appendChild(label);
+  }
+}
+
+$("upload").addEventListener("change", async () => {
+  workshop.uploads = [];
+  for (const f of $("upload").files) workshop.uploads.push({ file: f.name, toml: await f.text() });
+  $("uploaded").textContent = workshop.uploads.length ? workshop.uploads.map((u) => u.file).join(", ") + " will be added." : "";
+});
+
+$("restart").addEventListener("click", async () => {
+  const picked = [...document.querySelectorAll("#catalogue input:checked")].map((b) => ({ file: b.value }));
+  const body = { token: KEY, scenarios: picked.concat(workshop.uploads || []) };
+  const seed = $("seed").value.trim();
+  if (seed !== "") body.seed = parseInt(seed, 10);
+  const r = await api("/api/scenarios", body);
+  showMessage($("message"), r.ok ? "starting again: " + r.data.regimes.join(" vs ") : r.data.error, !r.ok);
+});
 
 function buildExports() {
   const s = workshop.state;
@@ -157,7 +267,7 @@ function buildExports() {
   $("exports").appendChild(note);
 }
 
-// The debrief: each regime's latest value of every chart metric and the change over the session.
+// Beside the link to the debrief: each regime's latest value of every chart metric.
 function buildDebrief() {
   const s = workshop.state;
   const d = workshop.days;
@@ -182,9 +292,13 @@ async function start() {
   if (s.join_code) $("joincode").textContent = s.join_code; else { $("readonly").classList.remove("hidden"); $("joinbox").classList.add("hidden"); }
   for (const id of ["play", "step", "speed"]) $(id).disabled = !KEY;
   buildCharts();
+  buildScope();
   buildLevers();
   buildExports();
-  follow({ day: onDay, log: onLog, control: onControl, join: onJoin }, () => location.reload());
+  buildPicker();
+  for (const id of ["restart", "upload", "seed"]) $(id).disabled = !KEY;
+  // A restart (new scenarios) sends `reset`: the page starts over with the new regimes.
+  follow({ day: onDay, log: onLog, control: onControl, join: onJoin, reset: () => location.reload() }, () => location.reload());
   setInterval(buildDebrief, 1000);
 }
 
@@ -193,6 +307,7 @@ $("step").addEventListener("click", () => control("step"));
 $("speed").addEventListener("input", () => { $("speed-shown").textContent = speedFromSlider(parseFloat($("speed").value)) + " days/s"; });
 $("speed").addEventListener("change", () => control("speed", { speed: speedFromSlider(parseFloat($("speed").value)) }));
 $("team-field").addEventListener("change", buildTeamCharts);
+$("scope").addEventListener("change", buildLevers);
 document.addEventListener("keydown", (e) => {
   if (["INPUT", "SELECT", "TEXTAREA"].includes(e.target.tagName)) return;
   if (e.code === "Space") { e.preventDefault(); control(workshop.playing ? "pause" : "play"); }

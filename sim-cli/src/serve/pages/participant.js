@@ -17,17 +17,27 @@ function showTeam() {
   $("join-form").classList.add("hidden");
   $("team").classList.remove("hidden");
   $("title").textContent = j.name + ": team " + j.team + " of " + j.regime_name;
-  $("who").textContent = "You steer team " + j.team + " in the " + j.regime_name + " regime.";
+  const others = (s.participants || []).filter((p) => p.regime === j.regime && p.team === j.team && p.name !== j.name).map((p) => p.name);
+  $("who").textContent = "You steer team " + j.team + " in the " + j.regime_name + " regime" + (others.length ? ", with " + others.join(", ") : "") + ".";
   $("levers").innerHTML = "";
+  const team = s.regimes[j.regime].teams[j.team] || {};
+  me.own = new Set(team.own_levers || []);
   for (const name of s.team_levers) {
     const lever = s.levers.find((l) => l.name === name);
     if (!lever) continue;
-    const box = leverInput(lever, lever.values[j.regime], async (value) => {
+    // The slider starts at the team's own value in force (its own, or the service's).
+    const start = team.levers ? team.levers[name] : lever.values[j.regime];
+    const box = leverInput(lever, start, async (value) => {
       const r = await api("/api/lever", { token: j.token, lever: name, value });
       showMessage($("message"), r.ok ? name.replace(/_/g, " ") + " set to " + JSON.stringify(value) + " from day " + r.data.day : r.data.error, !r.ok);
+      if (r.ok) me.own.add(name);
       if (r.status === 401) { sessionStorage.removeItem(STORE); }
     });
+    const now = document.createElement("div");
+    now.className = "now";
+    box.appendChild(now);
     $("levers").appendChild(box);
+    showNow(name, start);
   }
   $("team-charts").innerHTML = "";
   me.charts = PANELS.map((p) => {
@@ -35,7 +45,17 @@ function showTeam() {
     c.idx = p.fields.map((f) => s.team_fields.indexOf(f));
     return c;
   });
-  follow({ day: onDay, control: () => {}, log: () => {}, join: () => {} }, () => location.reload());
+  // A restart with new scenarios (`reset`) may give this participant another team.
+  follow({ day: onDay, control: () => {}, log: () => {}, join: () => {}, reset: () => location.reload() }, () => location.reload());
+}
+
+// Under a lever: the value in force in the team today, and whether it is the team's own.
+function showNow(name, value) {
+  const box = document.querySelector('#levers .lever[data-lever="' + name + '"] .now');
+  if (!box) return;
+  const own = me.own.has(name);
+  box.textContent = "in force in your team: " + JSON.stringify(value) + (own ? " (your team's own)" : " (the service's)");
+  box.classList.toggle("own", own);
 }
 
 function onDay(d) {
@@ -45,6 +65,9 @@ function onDay(d) {
   for (const c of me.charts) c.push(d.day, c.idx.map((i) => row[i]));
   $("day").textContent = "Day " + (d.day + 1) + " / " + me.state.days;
   const f = me.state.team_fields;
+  showNow("discretion", row[f.indexOf("discretion")]);
+  showNow("prevention_share", row[f.indexOf("prevention_share")]);
+  showNow("time_standard", row[f.indexOf("need_led")] ? "need-led" : "imposed");
   $("team-now").textContent = "Today: " + row[f.indexOf("open_cases")] + " open cases, resolution " + fmt(row[f.indexOf("resolution")]) + ", burnout " + fmt(row[f.indexOf("burnout")]) + ".";
 }
 
@@ -54,11 +77,18 @@ async function start() {
   me.state = r.data;
   const code = new URLSearchParams(location.search).get("code");
   if (code) $("code").value = code;
-  // A reload keeps the team: the token is kept for this tab (a new tab joins anew).
+  // A reload keeps the team: the token is kept for this tab (a new tab joins anew), and the
+  // server says which team it steers now.
   const saved = JSON.parse(sessionStorage.getItem(STORE) || "null");
-  if (saved && saved.seed === me.state.seed && me.state.participants.some((p) => p.name === saved.name && p.team === saved.team && p.regime === saved.regime)) {
-    me.joined = saved;
-    showTeam();
+  if (saved && saved.token) {
+    const mine = await api("/api/me?token=" + encodeURIComponent(saved.token));
+    if (mine.ok) {
+      me.joined = Object.assign(saved, mine.data);
+      sessionStorage.setItem(STORE, JSON.stringify(me.joined));
+      showTeam();
+    } else {
+      sessionStorage.removeItem(STORE);
+    }
   }
 }
 
