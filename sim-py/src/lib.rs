@@ -10,6 +10,8 @@
 
 use std::path::PathBuf;
 
+mod sweep;
+
 use pyo3::create_exception;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -36,7 +38,7 @@ fn input_error(e: scenario::ScenarioError) -> PyErr {
 
 /// A parameter value as `--set` text: strings as written (so `governance.preset=enablement`
 /// reads as on the command line), numbers and booleans as TOML writes them.
-fn value_text(value: &Bound<'_, PyAny>) -> PyResult<String> {
+pub(crate) fn value_text(value: &Bound<'_, PyAny>) -> PyResult<String> {
     if value.is_instance_of::<PyBool>() {
         Ok(value.extract::<bool>()?.to_string())
     } else if value.is_instance_of::<PyInt>() {
@@ -101,6 +103,13 @@ impl PyScenario {
             }
             Err(e) => Err(input_error(e)),
         }
+    }
+
+    /// The scenario with `extra` overrides applied after its own (a sweep's point).
+    fn scenario_with(&self, extra: &[Override]) -> Result<Scenario, scenario::ScenarioError> {
+        let mut all = self.overrides.iter().map(|a| Override::parse(a)).collect::<Result<Vec<_>, _>>()?;
+        all.extend_from_slice(extra);
+        Scenario::from_toml_str(&self.text, &self.file, &all)
     }
 
     /// The run's provenance, as JSON (the Python layer parses it).
@@ -439,5 +448,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySimulation>()?;
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep::sweep_points, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep::sweep_file, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep::run_seed, m)?)?;
     Ok(())
 }
