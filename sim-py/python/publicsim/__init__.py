@@ -49,6 +49,7 @@ __all__ = [
     "ScenarioError",
     "Simulation",
     "load",
+    "parameters",
     "run",
     "run_seed",
     "sweep",
@@ -237,6 +238,18 @@ class Simulation:
         if not hasattr(self, "_sim"):
             return "Simulation(<not built>)"
         return f"Simulation(day={self.day}, days={self.days})"
+
+
+def parameters(scenario: ScenarioLike = None) -> pd.DataFrame:
+    """Every parameter of ``scenario`` (None: the built-in default), one row per path, as ``sim
+    describe parameters`` documents them, with this scenario's values.
+
+    Columns: ``path`` (as ``set`` takes it; ``need_types[i].field`` for each need type),
+    ``value`` (in this scenario), ``default`` (built-in, as TOML), ``unit``, ``min`` and ``max``
+    (the valid range; NaN if not a number), ``choices`` (for a choice), ``kind`` (float, int, bool,
+    choice or text), ``source``, ``doc``. The last row is ``governance.preset``.
+    """
+    return pd.DataFrame(_native.parameters(_scenario(scenario)))
 
 
 #: A point of a sweep: {parameter path: value}, as ``--set`` takes them.

@@ -1,0 +1,137 @@
+"""`publicsim.ema` (issue 21): a scenario as an EMA Workbench model. Parameters come from the
+parameter table with their ranges, outcomes from the metrics; `perform_experiments` runs it;
+policies meet common seeds; PRIM finds a box on the results.
+
+Small and short on purpose (3,000 citizens with staff and funding scaled to them, 240 days): the
+EMA run of 32 experiments takes well under a second.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ema_workbench import (
+    BooleanParameter,
+    CategoricalParameter,
+    IntegerParameter,
+    Policy,
+    RealParameter,
+    ScalarOutcome,
+    TimeSeriesOutcome,
+    perform_experiments,
+)
+from ema_workbench.analysis import prim
+
+import publicsim as ps
+from publicsim import ema
+
+ROOT = Path(__file__).resolve().parents[2]
+# 3,000 citizens: a 40th of the default 40,000... staff and funding scaled with them (MODEL.md §10).
+SMALL = {"population.citizens": 3000, "workforce.frontline_staff": 9, "money.funding_per_year": 1.35e6, "run.warmup_days": 60}
+DAYS = 240
+UNCERTAIN = {
+    "routing.info_loss_per_handoff": (0.05, 0.3),
+    "outcome.return_probability": (0.5, 0.9),
+    "response.bespoke_base": (0.2, 0.5),
+}
+OUTCOMES = ["cost_per_resolved_need", "failure_demand_share", "true_resolution_rate"]
+
+
+@pytest.fixture(autouse=True)
+def _in_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+
+def small_model(**kwargs) -> ema.PublicsimModel:
+    args = dict(uncertainties=UNCERTAIN, levers=["governance.discretion"], outcomes=OUTCOMES, days=DAYS)
+    args.update(kwargs)
+    return ema.PublicsimModel(ps.load("scenarios/top-down.toml", set=SMALL), **args)
+
+
+def test_parameter_table_has_ranges_and_kinds():
+    table = ps.parameters("scenarios/enablement.toml").set_index("path")
+    d = table.loc["governance.discretion"]
+    assert (d["kind"], d["min"], d["max"], d["value"]) == ("float", 0.0, 1.0, 0.9)
+    assert table.loc["governance.approval_layers", "kind"] == "int"
+    assert table.loc["governance.place_based", "kind"] == "bool"
+    assert list(table.loc["governance.time_standard", "choices"]) == ["imposed", "need-led"]
+    assert table.loc["governance.preset", "value"] == "enablement"
+    assert "need_types[0].effort_hours" in table.index
+
+
+def test_default_model_takes_parameters_from_the_table():
+    model = ema.PublicsimModel(ps.load("scenarios/enablement.toml", set=SMALL), days=DAYS)
+    uncertain = ema.default_uncertainties()
+    assert [u.variable_name[0] for u in model.uncertainties] == list(uncertain)
+    table = ema.parameter_table()
+    for u in model.uncertainties:
+        low, high = uncertain[u.variable_name[0]]
+        row = table.loc[u.variable_name[0]]
+        assert (u.lower_bound, u.upper_bound) == (low, high)
+        assert row["min"] <= low < high <= row["max"], u.name
+        assert u.name.isidentifier()
+    levers = {lever.variable_name[0]: lever for lever in model.levers}
+    assert list(levers) == ema.GOVERNANCE_LEVERS
+    assert isinstance(levers["governance.discretion"], RealParameter)
+    assert (levers["governance.discretion"].lower_bound, levers["governance.discretion"].upper_bound) == (0.0, 1.0)
+    assert isinstance(levers["governance.approval_layers"], IntegerParameter)
+    assert isinstance(levers["governance.place_based"], BooleanParameter)
+    assert isinstance(levers["governance.time_standard"], CategoricalParameter)
+    outcomes = {o.name: o for o in model.outcomes}
+    assert list(outcomes) == ps.METRICS
+    assert outcomes["cost_per_resolved_need"].kind == ScalarOutcome.MINIMIZE
+    assert outcomes["true_resolution_rate"].kind == ScalarOutcome.MAXIMIZE
+
+
+def test_bad_choices_are_refused():
+    with pytest.raises(ValueError, match="inside the valid range"):
+        small_model(uncertainties={"governance.discretion": (0.5, 1.5)}, levers=["governance.target_pressure"])
+    with pytest.raises(ValueError, match="not a parameter"):
+        small_model(uncertainties=["governance.no_such_lever"])
+    with pytest.raises(ValueError, match="either an uncertainty or a lever"):
+        small_model(levers=["routing.info_loss_per_handoff"])
+    with pytest.raises(ValueError, match="unknown metric"):
+        small_model(outcomes=["nope"])
+
+
+def test_ema_run_common_seeds_and_a_prim_box():
+    model = small_model(timeseries=["backlog"])
+    # Two policies with the same lever value: common seeds make their outcomes identical.
+    policies = [Policy("a", governance_discretion=0.3), Policy("b", governance_discretion=0.3)]
+    experiments, outcomes = perform_experiments(model, scenarios=16, policies=policies)
+    assert len(experiments) == 32
+    assert outcomes["backlog_series"].shape == (32, DAYS)
+    f = outcomes["failure_demand_share"]
+    assert np.isfinite(f).all() and f.std() > 0
+    a, b = (experiments.policy == "a").to_numpy(), (experiments.policy == "b").to_numpy()
+    np.testing.assert_array_equal(f[a], f[b])
+
+    # One experiment again by hand: the overrides and seed the model says it uses.
+    row = experiments.iloc[0]
+    sets = {u.variable_name[0]: row[u.name] for u in model.uncertainties}
+    seed = ps.run_seed(1, ema._key({u.name: row[u.name] for u in model.uncertainties}), 0)
+    again = ps.run(model.scenario, seed=seed, set={**sets, "governance.discretion": 0.3})
+    assert again.summary["failure_demand_share"] == f[0]
+
+    # PRIM: where failure demand is in its top quarter. Information lost at each hand-off drives
+    # failure demand in the top-down pipeline, so a box must restrict it.
+    x = experiments[[u.name for u in model.uncertainties]]
+    y = f > np.quantile(f, 0.75)
+    box = prim.Prim(x, y, threshold=0.8).find_box()
+    assert 0 < box.coverage <= 1 and 0 < box.density <= 1
+    assert box.density > y.mean(), "the box is denser than the whole sample"
+    lims = box.box_lims[-1]
+    assert lims["routing_info_loss_per_handoff"][0] > UNCERTAIN["routing.info_loss_per_handoff"][0]
+
+
+def test_model_pickles_for_multiprocessing():
+    model = small_model()
+    clone = pickle.loads(pickle.dumps(model))
+    assert clone.scenario.content_hash() == model.scenario.content_hash()
+    assert [u.name for u in clone.uncertainties] == [u.name for u in model.uncertainties]
+    out = clone._runner(**{"routing.info_loss_per_handoff": 0.1, "governance.discretion": 0.5})
+    assert set(out) == set(OUTCOMES) and not math.isnan(out["true_resolution_rate"])
