@@ -67,6 +67,9 @@ fn set_args(set: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
     set.try_iter()?.map(|a| a?.extract::<String>()).collect()
 }
 
+/// What `Scenario.__reduce__` returns: `Scenario.from_toml` and its arguments (text, name, set).
+type Reduced<'py> = (Bound<'py, PyAny>, (String, String, Vec<String>));
+
 /// A scenario as loaded: its text and name (for errors) and the overrides applied, so further
 /// overrides are applied to the text as the CLI applies them to the file.
 #[pyclass(name = "Scenario", module = "publicsim._native", frozen)]
@@ -197,7 +200,7 @@ impl PyScenario {
 
     /// Pickling (multiprocessing evaluators send scenarios to workers): rebuilt from its text,
     /// name and overrides with `Scenario.from_toml`, so it resolves to the same scenario.
-    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (String, String, Vec<String>))> {
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Reduced<'py>> {
         let from_toml = py.get_type::<PyScenario>().getattr("from_toml")?;
         Ok((from_toml, (self.text.clone(), self.file.clone(), self.overrides.clone())))
     }
