@@ -76,8 +76,10 @@ def test_default_model_takes_parameters_from_the_table():
         assert u.name.isidentifier()
     levers = {lever.variable_name[0]: lever for lever in model.levers}
     assert list(levers) == ema.GOVERNANCE_LEVERS
+    # Numeric levers span the two presets (MODEL.md §3): discretion 0.1 (top-down) to 0.9.
     assert isinstance(levers["governance.discretion"], RealParameter)
-    assert (levers["governance.discretion"].lower_bound, levers["governance.discretion"].upper_bound) == (0.0, 1.0)
+    assert (levers["governance.discretion"].lower_bound, levers["governance.discretion"].upper_bound) == (0.1, 0.9)
+    assert (levers["governance.span_of_control"].lower_bound, levers["governance.span_of_control"].upper_bound) == (8, 40)
     assert isinstance(levers["governance.approval_layers"], IntegerParameter)
     assert isinstance(levers["governance.place_based"], BooleanParameter)
     assert isinstance(levers["governance.time_standard"], CategoricalParameter)
@@ -85,6 +87,15 @@ def test_default_model_takes_parameters_from_the_table():
     assert list(outcomes) == ps.METRICS
     assert outcomes["cost_per_resolved_need"].kind == ScalarOutcome.MINIMIZE
     assert outcomes["true_resolution_rate"].kind == ScalarOutcome.MAXIMIZE
+
+
+def test_default_levers_sample_valid_scenarios():
+    """Sampled over the default lever space, every policy is a scenario the model accepts."""
+    model = ema.PublicsimModel(ps.load("scenarios/enablement.toml", set=SMALL), days=90,
+                               uncertainties=UNCERTAIN, outcomes=OUTCOMES)
+    experiments, outcomes = perform_experiments(model, scenarios=2, policies=12, log_progress=True)
+    assert len(experiments) == 24
+    assert np.isfinite(outcomes["failure_demand_share"]).all()
 
 
 def test_bad_choices_are_refused():

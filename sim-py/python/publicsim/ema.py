@@ -88,6 +88,7 @@ __all__ = [
     "default_uncertainties",
     "name_of",
     "parameter_table",
+    "preset_lever_ranges",
 ]
 
 #: The governance levers of MODEL.md §3 (participation excepted): the default levers.
@@ -127,6 +128,24 @@ def default_uncertainties() -> dict[str, tuple[float, float]]:
     """The mechanism parameters the validation patterns rest on, with the plausible range ``sim
     patterns --robustness`` draws each from (MODEL.md §10): {path: (low, high)}."""
     return {path: (low, high) for path, low, high in _native.uncertain_parameters()}
+
+
+def preset_lever_ranges() -> dict[str, tuple[float, float] | None]:
+    """The governance levers of MODEL.md §3 over the span between the top-down and enablement
+    presets: {path: (low, high)} for numbers, None for a true/false or a choice (all its values)."""
+    values = {
+        preset: parameter_table(_native.Scenario.builtin(set={"governance.preset": preset}))["value"]
+        for preset in ("top_down", "enablement")
+    }
+    table = parameter_table()
+    out: dict[str, tuple[float, float] | None] = {}
+    for path in GOVERNANCE_LEVERS:
+        if table.loc[path, "kind"] in ("float", "int"):
+            a, b = values["top_down"][path], values["enablement"][path]
+            out[path] = (min(a, b), max(a, b)) if a != b else (table.loc[path, "min"], table.loc[path, "max"])
+        else:
+            out[path] = None
+    return out
 
 
 def _plain(value: Any) -> Any:
@@ -219,8 +238,8 @@ class PublicsimModel(Model):
             experiment (population, staffing, horizon...).
         name: the EMA model name (letters and digits only).
         uncertainties: the uncertain parameters; None: :func:`default_uncertainties`.
-        levers: the levers; None: :data:`GOVERNANCE_LEVERS` over their valid ranges. A path may
-            not be both an uncertainty and a lever.
+        levers: the levers; None: :data:`GOVERNANCE_LEVERS` over the span between the presets
+            (:func:`preset_lever_ranges`). A path may not be both an uncertainty and a lever.
         outcomes: the summary metrics to return, each a ``ScalarOutcome``; None: every metric.
         timeseries: metrics whose daily series to return too, each a ``TimeSeriesOutcome``.
         days: the horizon of every run; None keeps the scenario's.
@@ -254,7 +273,7 @@ class PublicsimModel(Model):
         self._runner = _Runner(s, None, replicates, seed, metrics, series)
         super().__init__(name, function=self._runner)
         self.uncertainties = _parameters(uncertainties, default_uncertainties(), table)
-        self.levers = _parameters(levers, dict.fromkeys(GOVERNANCE_LEVERS), table)
+        self.levers = _parameters(levers, preset_lever_ranges(), table)
         paths = [p.variable_name[0] for p in [*self.uncertainties, *self.levers]]
         both = sorted({p for p in paths if paths.count(p) > 1})
         if both:
