@@ -24,7 +24,10 @@ What becomes what:
 * **Uncertainties**: by default the mechanism parameters the validation patterns rest on, each
   over the plausible range ``sim patterns --robustness`` draws it from (MODEL.md §10;
   :func:`default_uncertainties`). **Levers**: by default the governance levers of MODEL.md §3
-  (:data:`GOVERNANCE_LEVERS`) over their valid ranges. Either list may be chosen freely: any
+  (:data:`GOVERNANCE_LEVERS`), each over the span between its top-down and enablement preset
+  values (a regime is a point in that space; :func:`preset_lever_ranges`): their full valid
+  ranges would include combinations the scenario refuses, such as an admin share and a
+  prevention share that leave no time for cases. Either list may be chosen freely: any
   parameter path of the scenario (``publicsim.parameters()`` lists them, with their valid ranges)
   given as a path (its whole valid range, or all its choices), as ``{path: (low, high)}`` or
   ``{path: [value, ...]}``, or as an EMA parameter whose ``variable_name`` is the path. A float
