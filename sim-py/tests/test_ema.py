@@ -3,7 +3,7 @@ parameter table with their ranges, outcomes from the metrics; `perform_experimen
 policies meet common seeds; PRIM finds a box on the results.
 
 Small and short on purpose (3,000 citizens with staff and funding scaled to them, 240 days): the
-EMA run of 32 experiments takes well under a second.
+EMA runs of 20 and 80 experiments take a second or two.
 """
 
 from __future__ import annotations
@@ -109,13 +109,13 @@ def test_bad_choices_are_refused():
         small_model(outcomes=["nope"])
 
 
-def test_ema_run_common_seeds_and_a_prim_box():
+def test_policies_meet_common_seeds():
     model = small_model(timeseries=["backlog"])
     # Two policies with the same lever value: common seeds make their outcomes identical.
     policies = [Policy("a", governance_discretion=0.3), Policy("b", governance_discretion=0.3)]
-    experiments, outcomes = perform_experiments(model, scenarios=16, policies=policies)
-    assert len(experiments) == 32
-    assert outcomes["backlog_series"].shape == (32, DAYS)
+    experiments, outcomes = perform_experiments(model, scenarios=10, policies=policies, log_progress=True)
+    assert len(experiments) == 20
+    assert outcomes["backlog_series"].shape == (20, DAYS)
     f = outcomes["failure_demand_share"]
     assert np.isfinite(f).all() and f.std() > 0
     a, b = (experiments.policy == "a").to_numpy(), (experiments.policy == "b").to_numpy()
@@ -128,15 +128,31 @@ def test_ema_run_common_seeds_and_a_prim_box():
     again = ps.run(model.scenario, seed=seed, set={**sets, "governance.discretion": 0.3})
     assert again.summary["failure_demand_share"] == f[0]
 
-    # PRIM: where failure demand is in its top quarter. Information lost at each hand-off drives
-    # failure demand in the top-down pipeline, so a box must restrict it.
+
+def test_ema_run_and_a_prim_box():
+    """80 experiments (a Latin hypercube over three uncertainties, one policy), then PRIM on where
+    failure demand is in its top quarter. Information lost at each hand-off drives failure demand
+    in the top-down pipeline, so the box must be denser than the sample and must raise the lower
+    limit of info_loss_per_handoff. 12 of 12 other samples passed these checks; the sample is
+    seeded (EMA's samplers draw from numpy's global generator) so the test is repeatable."""
+    model = small_model()
+    np.random.seed(2026)
+    experiments, outcomes = perform_experiments(
+        model, scenarios=80, policies=[Policy("a", governance_discretion=0.3)], log_progress=True
+    )
+    assert len(experiments) == 80
+    f = outcomes["failure_demand_share"]
     x = experiments[[u.name for u in model.uncertainties]]
     y = f > np.quantile(f, 0.75)
-    box = prim.Prim(x, y, threshold=0.8).find_box()
+    box = prim.Prim(x, y, threshold=0.1).find_box()
+    # As notebooks/05 chooses: the densest box on the peeling trajectory covering half the cases.
+    trajectory = box.peeling_trajectory
+    chosen = int(trajectory[trajectory.coverage >= 0.5].density.idxmax())
+    box.select(chosen)
     assert 0 < box.coverage <= 1 and 0 < box.density <= 1
-    assert box.density > y.mean(), "the box is denser than the whole sample"
-    lims = box.box_lims[-1]
-    assert lims["routing_info_loss_per_handoff"][0] > UNCERTAIN["routing.info_loss_per_handoff"][0]
+    assert box.density > 1.25 * y.mean(), (box.density, y.mean())
+    low = box.box_lims[chosen]["routing_info_loss_per_handoff"].iloc[0]
+    assert low > 0.08, low
 
 
 def test_model_pickles_for_multiprocessing():
