@@ -10,6 +10,8 @@
 
 use std::path::PathBuf;
 
+mod sweep;
+
 use pyo3::create_exception;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -36,7 +38,7 @@ fn input_error(e: scenario::ScenarioError) -> PyErr {
 
 /// A parameter value as `--set` text: strings as written (so `governance.preset=enablement`
 /// reads as on the command line), numbers and booleans as TOML writes them.
-fn value_text(value: &Bound<'_, PyAny>) -> PyResult<String> {
+pub(crate) fn value_text(value: &Bound<'_, PyAny>) -> PyResult<String> {
     if value.is_instance_of::<PyBool>() {
         Ok(value.extract::<bool>()?.to_string())
     } else if value.is_instance_of::<PyInt>() {
@@ -64,6 +66,9 @@ fn set_args(set: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
     }
     set.try_iter()?.map(|a| a?.extract::<String>()).collect()
 }
+
+/// What `Scenario.__reduce__` returns: `Scenario.from_toml` and its arguments (text, name, set).
+type Reduced<'py> = (Bound<'py, PyAny>, (String, String, Vec<String>));
 
 /// A scenario as loaded: its text and name (for errors) and the overrides applied, so further
 /// overrides are applied to the text as the CLI applies them to the file.
@@ -101,6 +106,13 @@ impl PyScenario {
             }
             Err(e) => Err(input_error(e)),
         }
+    }
+
+    /// The scenario with `extra` overrides applied after its own (a sweep's point).
+    fn scenario_with(&self, extra: &[Override]) -> Result<Scenario, scenario::ScenarioError> {
+        let mut all = self.overrides.iter().map(|a| Override::parse(a)).collect::<Result<Vec<_>, _>>()?;
+        all.extend_from_slice(extra);
+        Scenario::from_toml_str(&self.text, &self.file, &all)
     }
 
     /// The run's provenance, as JSON (the Python layer parses it).
@@ -184,6 +196,13 @@ impl PyScenario {
     /// The scenario's content hash, as in manifest.json.
     fn content_hash(&self) -> String {
         self.scenario.content_hash()
+    }
+
+    /// Pickling (multiprocessing evaluators send scenarios to workers): rebuilt from its text,
+    /// name and overrides with `Scenario.from_toml`, so it resolves to the same scenario.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Reduced<'py>> {
+        let from_toml = py.get_type::<PyScenario>().getattr("from_toml")?;
+        Ok((from_toml, (self.text.clone(), self.file.clone(), self.overrides.clone())))
     }
 
     fn __repr__(&self) -> String {
@@ -430,6 +449,106 @@ impl PySimulation {
     }
 }
 
+/// The parameter table of `scenario`: every parameter path (`need_types[i].field` for each need
+/// type) with its value in this scenario, the built-in default, unit, valid range, allowed values,
+/// kind ("float", "int", "bool", "choice" or "text"), source and doc (`sim describe parameters`),
+/// and last `governance.preset` (a choice of the presets).
+#[pyfunction]
+fn parameters<'py>(py: Python<'py>, scenario: &PyScenario) -> PyResult<Vec<Bound<'py, PyDict>>> {
+    let value = serde_json::to_value(&scenario.scenario).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let mut rows = Vec::new();
+    for spec in Scenario::parameter_specs() {
+        let values: Vec<(String, &serde_json::Value)> = if spec.section == "need_types" {
+            value["need_types"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, nt)| (format!("need_types[{i}].{}", spec.name), &nt[spec.name]))
+                .collect()
+        } else {
+            vec![(format!("{}.{}", spec.section, spec.name), &value[spec.section][spec.name])]
+        };
+        for (path, v) in values {
+            let choices: Vec<String> = match spec.allowed {
+                "" | "any text" | "true, false" => Vec::new(),
+                list => list.split(", ").map(|c| c.trim_matches('"').to_string()).collect(),
+            };
+            let kind = match v {
+                serde_json::Value::Bool(_) => "bool",
+                serde_json::Value::Number(n) if n.is_f64() => "float",
+                serde_json::Value::Number(_) => "int",
+                serde_json::Value::String(_) if !choices.is_empty() => "choice",
+                _ => "text",
+            };
+            let d = PyDict::new(py);
+            d.set_item("path", path)?;
+            d.set_item("value", pythonize_json(py, v)?)?;
+            d.set_item("default", &spec.default)?;
+            d.set_item("unit", spec.unit)?;
+            d.set_item("min", spec.min)?;
+            d.set_item("max", spec.max)?;
+            d.set_item("choices", choices)?;
+            d.set_item("kind", kind)?;
+            d.set_item("source", spec.source)?;
+            d.set_item("doc", spec.doc)?;
+            rows.push(d);
+        }
+    }
+    // The preset is the base of the governance levers, not a parameter of its own section.
+    let d = PyDict::new(py);
+    d.set_item("path", "governance.preset")?;
+    d.set_item("value", scenario.scenario.preset.as_deref())?;
+    d.set_item("default", "")?;
+    d.set_item("unit", "-")?;
+    d.set_item("min", f64::NAN)?;
+    d.set_item("max", f64::NAN)?;
+    d.set_item("choices", sim_core::scenario::Governance::PRESETS.to_vec())?;
+    d.set_item("kind", "choice")?;
+    d.set_item("source", "MODEL.md §3")?;
+    d.set_item("doc", "A governance preset: every lever at the preset's value unless the scenario sets it.")?;
+    rows.push(d);
+    Ok(rows)
+}
+
+/// A JSON scalar as a Python value (None for anything else).
+fn pythonize_json<'py>(py: Python<'py>, v: &serde_json::Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        serde_json::Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => i.into_pyobject(py)?.into_any(),
+            (None, Some(u)) => u.into_pyobject(py)?.into_any(),
+            _ => n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any(),
+        },
+        serde_json::Value::String(s) => PyString::new(py, s).into_any(),
+        _ => py.None().into_bound(py),
+    })
+}
+
+/// The uncertain mechanism parameters of the validation patterns, each with the plausible range
+/// `sim patterns --robustness` draws it from (MODEL.md §10), as (path, low, high) in first-seen
+/// order; a path several patterns rest on gets the union of their ranges.
+#[pyfunction]
+fn uncertain_parameters() -> Vec<(String, f64, f64)> {
+    let mut out: Vec<(String, f64, f64)> = Vec::new();
+    for u in sim_core::validation::PATTERNS.iter().flat_map(|p| p.uncertain.iter()) {
+        match out.iter_mut().find(|(p, _, _)| p == u.path) {
+            Some((_, lo, hi)) => {
+                *lo = lo.min(u.low);
+                *hi = hi.max(u.high);
+            }
+            None => out.push((u.path.to_string(), u.low, u.high)),
+        }
+    }
+    out
+}
+
+/// Every metric as (name, label, unit, direction: "higher", "lower" or "neutral" is better).
+#[pyfunction]
+fn metric_info() -> Vec<(&'static str, &'static str, &'static str, &'static str)> {
+    Metric::ALL.iter().map(|m| (m.name(), m.label(), m.unit(), m.direction().word())).collect()
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -439,5 +558,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySimulation>()?;
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep::sweep_points, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep::sweep_file, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep::run_seed, m)?)?;
+    m.add_function(wrap_pyfunction!(parameters, m)?)?;
+    m.add_function(wrap_pyfunction!(uncertain_parameters, m)?)?;
+    m.add_function(wrap_pyfunction!(metric_info, m)?)?;
     Ok(())
 }

@@ -13,6 +13,15 @@ The same model, scenarios, overrides and numbers as the ``sim`` command, without
 summary.json (NaN where summary.json has null). A ``Simulation`` steps a run day by day and steers
 it between days (``set``, ``set_team``), as ``sim serve`` does.
 
+``sweep`` runs many points and replicates in parallel (rayon) and returns a ``pyarrow.Table``
+equal to ``sim sweep``'s runs.parquet for the same design:
+
+    >>> table = ps.sweep([{"governance.discretion": d} for d in (0.1, 0.5, 0.9)],
+    ...                  replicates=3, scenario=ps.load("scenarios/top-down.toml"), days=365)
+    >>> table = ps.sweep("scenarios/sweeps/grid.toml")      # a sweep file, as `sim sweep` takes
+
+:mod:`publicsim.ema` makes any scenario an EMA Workbench ``Model``.
+
 Bad scenarios, values and paths raise :class:`ScenarioError` (a ``ValueError``) with the message
 ``sim`` prints: file, line, column and field where known. Long calls release the GIL.
 """
@@ -25,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Union
 
 import pandas as pd
+import pyarrow as pa
 
 from . import _native
 from ._native import METRICS, Scenario, ScenarioError
@@ -39,7 +49,10 @@ __all__ = [
     "ScenarioError",
     "Simulation",
     "load",
+    "parameters",
     "run",
+    "run_seed",
+    "sweep",
 ]
 
 #: A scenario argument: a loaded Scenario, a path to a scenario file, or None for the built-in
@@ -225,3 +238,104 @@ class Simulation:
         if not hasattr(self, "_sim"):
             return "Simulation(<not built>)"
         return f"Simulation(day={self.day}, days={self.days})"
+
+
+def parameters(scenario: ScenarioLike = None) -> pd.DataFrame:
+    """Every parameter of ``scenario`` (None: the built-in default), one row per path, as ``sim
+    describe parameters`` documents them, with this scenario's values.
+
+    Columns: ``path`` (as ``set`` takes it; ``need_types[i].field`` for each need type),
+    ``value`` (in this scenario), ``default`` (built-in, as TOML), ``unit``, ``min`` and ``max``
+    (the valid range; NaN if not a number), ``choices`` (for a choice), ``kind`` (float, int, bool,
+    choice or text), ``source``, ``doc``. The last row is ``governance.preset``.
+    """
+    return pd.DataFrame(_native.parameters(_scenario(scenario)))
+
+
+#: A point of a sweep: {parameter path: value}, as ``--set`` takes them.
+Point = Mapping[str, Union[bool, int, float, str]]
+
+#: Replicates per point and master seed when neither the call nor a sweep file says (as a sweep file).
+DEFAULT_REPLICATES = 5
+DEFAULT_SEED = 1
+
+
+def run_seed(master: int, point: int, replicate: int) -> int:
+    """The seed ``sim sweep`` gives run (point, replicate) of a sweep with master seed ``master``."""
+    return _native.run_seed(master, point, replicate)
+
+
+def _plain(value: Any) -> Any:
+    # numpy scalars (from a DataFrame or an EMA sample) as Python bool/int/float/str.
+    return value.item() if hasattr(value, "item") and not isinstance(value, (str, bytes)) else value
+
+
+def sweep(
+    points: Iterable[Point] | pd.DataFrame | str | os.PathLike[str],
+    replicates: int | None = None,
+    threads: int | None = None,
+    scenario: ScenarioLike = None,
+    seed: int | None = None,
+    days: int | None = None,
+    metrics: Iterable[str] | None = None,
+) -> pa.Table:
+    """Run many points, ``replicates`` runs each, in parallel; one row per run, as runs.parquet.
+
+    ``points`` is either
+
+    * a list of dicts ``{path: value}`` (or a DataFrame, one row per point and one column per
+      path): every point must set the same parameters, which become the table's parameter
+      columns in the first point's order. Each point is ``scenario`` with those values set as
+      ``--set`` sets them (so bad values raise the CLI's message, naming the point); or
+    * a sweep file (a path), loaded and run as ``sim sweep FILE`` runs it: its base scenario,
+      design, replicates, seed, days and metrics (``scenario``, ``days`` and ``metrics`` must
+      then be None; ``replicates`` and ``seed``, when given, replace the file's).
+
+    Run (point, replicate) has run_id ``point * replicates + replicate`` and seed
+    ``run_seed(seed, point, replicate)``, as in ``sim sweep``: a list of points equal to a sweep
+    file's design gives the same table as that file (and as its runs.parquet, value for value).
+    Results do not depend on ``threads``.
+
+    Args:
+        points: the points, or a sweep file.
+        replicates: runs per point (default 5, as a sweep file).
+        threads: worker threads (default: one per core, or RAYON_NUM_THREADS).
+        scenario: the base of the points: a Scenario, a path, or None for the built-in default.
+        seed: the master seed (default 1, as a sweep file).
+        days: the horizon of every run (``run.days``); None keeps the scenario's.
+        metrics: the summary metrics to record, in column order; None records every metric.
+
+    Returns:
+        A ``pyarrow.Table``: run_id, point_id, replicate, seed (uint64); one column per parameter
+        (float64 when every value is a number, else string); one float64 column per metric, NaN
+        where a run's summary has no value. ``table.to_pandas()`` gives a DataFrame.
+
+    Raises:
+        ScenarioError: a bad value or path (the CLI's message) or a bad sweep file (``sim
+            sweep``'s located message).
+        ValueError, TypeError: points that do not all set the same parameters, an unknown metric,
+            no points, ``threads`` outside 1..256.
+        KeyboardInterrupt: Ctrl-C (checked after every run; runs in flight finish first).
+    """
+    if isinstance(points, (str, os.PathLike)):
+        given = {"scenario": scenario, "days": days, "metrics": metrics}
+        extra = [k for k, v in given.items() if v is not None]
+        if extra:
+            raise TypeError(f"sweep(FILE): {', '.join(extra)} come from the sweep file; leave them out")
+        reader = _native.sweep_file(os.fspath(points), replicates, seed, threads)
+    else:
+        if isinstance(points, pd.DataFrame):
+            rows: Iterable[Mapping[str, Any]] = points.to_dict("records")
+        else:
+            rows = points
+        plain = [{k: _plain(v) for k, v in dict(p).items()} if isinstance(p, Mapping) else p for p in rows]
+        reader = _native.sweep_points(
+            _scenario(scenario),
+            plain,
+            DEFAULT_REPLICATES if replicates is None else replicates,
+            DEFAULT_SEED if seed is None else seed,
+            days,
+            None if metrics is None else list(metrics),
+            threads,
+        )
+    return reader.read_all()
