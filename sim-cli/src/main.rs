@@ -5,6 +5,7 @@
 //! Results go to stdout, progress and errors to stderr (see `ui`).
 
 mod agents;
+mod calibrate;
 mod compare;
 mod describe;
 mod output;
@@ -74,6 +75,9 @@ enum Command {
     Compare(compare::CompareArgs),
     /// Run a sweep file's design over parameters: runs.csv, runs.parquet, points.csv.
     Sweep(sweep::SweepArgs),
+    /// Fit a scenario's parameters to observed figures by ABC (rejection or ABC-SMC): posterior.csv,
+    /// generations.csv, ppc.csv, calibrated.toml, plots and report.html.
+    Calibrate(calibrate::CalibrateArgs),
     /// Sobol or Morris sensitivity indices of a sweep file: indices.csv.
     Sensitivity(sweep::SensitivityArgs),
     /// Combine the output folders of a sharded sweep into one.
@@ -166,6 +170,7 @@ fn main() -> ExitCode {
         Some(Command::Validate { files }) => validate(&files),
         Some(Command::Compare(args)) => compare::compare(args, &command_line),
         Some(Command::Sweep(args)) => sweep::sweep(args, &command_line),
+        Some(Command::Calibrate(args)) => calibrate::calibrate(args, &command_line),
         Some(Command::Sensitivity(args)) => sweep::sensitivity(args, &command_line),
         Some(Command::Merge(args)) => sweep::merge(args, &command_line),
         Some(Command::Plot(args)) => report::plot(args),

@@ -1,0 +1,1 @@
+//! Calibration files: located errors and target statistics.
