@@ -536,7 +536,11 @@ impl Calibration {
                 ));
             }
             let integer = !spec.default.contains(['.', 'e', 'E', '"']) && spec.default.parse::<i64>().is_ok();
-            let range = format!("[{}, {}] {}", spec.min, spec.max, spec.unit);
+            let range = if spec.unit == "-" {
+                format!("[{}, {}]", spec.min, spec.max)
+            } else {
+                format!("[{}, {}] {}", spec.min, spec.max, spec.unit)
+            };
             let bound = |v: Option<f64>, f: &str, dflt: f64| -> Result<f64, CalibrationError> {
                 match v {
                     None => Ok(dflt),
