@@ -7,6 +7,7 @@
 mod agents;
 mod calibrate;
 mod compare;
+mod compare_posterior;
 mod describe;
 mod output;
 mod patterns;

@@ -612,6 +612,7 @@ fn compare_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
         }
         h.raw("</table>\n");
     }
+    uncertainty_section(&mut h, dir, m)?;
     files_section(&mut h, dir)?;
     manifest_section(&mut h, m);
     Ok((title, lead, h))
@@ -750,6 +751,45 @@ fn sensitivity_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html
     files_section(&mut h, dir)?;
     manifest_section(&mut h, m);
     Ok((title, lead, h))
+}
+
+/// With `--posterior`: the effect of each option with parameter uncertainty and run-to-run noise
+/// apart (uncertainty.csv).
+fn uncertainty_section(h: &mut Html, dir: &Path, m: &Value) -> io::Result<()> {
+    let path = dir.join("uncertainty.csv");
+    if !path.exists() {
+        return Ok(());
+    }
+    let t = data::Csv::read(&path)?;
+    let c = |n: &str| t.column(&path, n);
+    let (ca, cb, cm, cmean, clo, chi, cs) =
+        (c("scenario_a")?, c("scenario_b")?, c("metric")?, c("effect_mean")?, c("effect_low")?, c("effect_high")?, c("share_parameters")?);
+    h.h2("uncertainty", "Parameter uncertainty and run-to-run noise");
+    h.p(
+        "how",
+        &format!(
+            "How to read this: every replicate drew its parameters from the posterior {} ({} seeds per draw, the same draw in every scenario). The effect is option minus baseline per replicate; its interval (5% to 95% over replicates) carries both parameter uncertainty and run-to-run noise, and the last two columns split its variance between them (one-way random-effects decomposition over draws; uncertainty.csv).",
+            m.get("posterior").and_then(Value::as_str).unwrap_or("?"),
+            m.get("seeds_per_draw").map(|v| v.to_string()).unwrap_or_else(|| "?".into())
+        ),
+    );
+    h.raw("<table>\n<tr><th>option</th><th>baseline</th><th>metric</th><th>effect [5%, 95%]</th><th>from parameters</th><th>from noise</th></tr>\n");
+    for r in t.rows.iter().take(MAX_ROWS) {
+        let share = data::num(&r[cs]);
+        let pct = |x: f64| if x.is_finite() { format!("{:.0}%", 100.0 * x) } else { "-".into() };
+        let _ = writeln!(
+            h.out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            esc(&r[ca]),
+            esc(&r[cb]),
+            esc(&r[cm]),
+            with_ci(data::num(&r[cmean]), data::num(&r[clo]), data::num(&r[chi])),
+            pct(share),
+            pct(1.0 - share)
+        );
+    }
+    h.raw("</table>\n");
+    Ok(())
 }
 
 /// The report of a `sim calibrate` folder: the posterior of each parameter, the held-out check

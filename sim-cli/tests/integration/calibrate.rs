@@ -274,18 +274,30 @@ fn bad_calibration_files_exit_2_with_file_line_field_and_range() {
     // (replace this, with that, expected in stderr)
     let cases: &[(&str, &str, &[&str])] = &[
         ("min = 0.5\nmax = 2.0", "min = -1.0\nmax = 2.0", &["bad.toml:", "field `parameters[0].min`", "allowed range [0, 20]"]),
-        ("path = \"demand.demand_multiplier\"", "path = \"demand.demand_multiplyer\"", &["field `parameters[0].path`", "did you mean `demand.demand_multiplier`"]),
+        (
+            "path = \"demand.demand_multiplier\"",
+            "path = \"demand.demand_multiplyer\"",
+            &["field `parameters[0].path`", "did you mean `demand.demand_multiplier`"],
+        ),
         ("prior = \"beta\"", "prior = \"cauchy\"", &["field `parameters[1].prior`", "allowed: uniform, normal, lognormal, beta"]),
         ("a = 2.0", "a = -2.0", &["field `parameters[1].a`", "allowed range (0, inf)"]),
         ("sd = 0.03", "sd = 0", &["field `targets[1].sd`", "allowed range (0, inf)"]),
-        ("days = [60, 240]\nobserved = 3.0", "days = [60, 300]\nobserved = 3.0", &["field `targets[0].days`", "allowed range [0, 240] days"]),
+        (
+            "days = [60, 240]\nobserved = 3.0",
+            "days = [60, 300]\nobserved = 3.0",
+            &["field `targets[0].days`", "allowed range [0, 240] days"],
+        ),
         ("metric = \"demand_new\"", "metric = \"demand_neww\"", &["field `targets[0].metric`", "unknown metric"]),
         ("kind = \"smc\"", "kind = \"mcmc\"", &["field `method.kind`", "allowed: smc, rejection"]),
         ("particles = 40", "particles = 40\nsamples = 10", &["field `method.samples`", "not used by method kind `smc`"]),
         ("generations = 4", "generations = 4\nalpha = 1.5", &["field `method.alpha`", "allowed range (0, 1)"]),
         ("seed = 3", "seed = 3\nbogus = 1", &["field `bogus`", "unknown field"]),
         // A figure both fitted and held out.
-        ("metric = \"backlog\"\nstatistic = \"final\"", "metric = \"demand_new\"\nstatistic = \"mean\"", &["field `held_out[0]`", "also a fitted target"]),
+        (
+            "metric = \"backlog\"\nstatistic = \"final\"",
+            "metric = \"demand_new\"\nstatistic = \"mean\"",
+            &["field `held_out[0]`", "also a fitted target"],
+        ),
         ("\"run.warmup_days=60\"", "\"run.warmup_days=600\"", &["field `set[1]`", "run.warmup_days"]),
     ];
     for (from, to, needles) in cases {
@@ -304,4 +316,73 @@ fn bad_calibration_files_exit_2_with_file_line_field_and_range() {
     // --check validates without running.
     let f = calibration(d, "good.toml", SMALL);
     sim(d, &["calibrate", &f, "--check"]).assert_success().assert_stdout_has(&["ok:", "2 parameters", "2 fitted targets, 1 held out"]);
+}
+
+/// A posterior.csv with the given (weight, demand.demand_multiplier) particles.
+fn posterior_file(dir: &Path, name: &str, particles: &[(f64, f64)]) -> String {
+    let mut text = String::from("particle,generation,weight,distance,tolerance,simulations,attempts,demand.demand_multiplier\n");
+    for (i, (w, x)) in particles.iter().enumerate() {
+        text.push_str(&format!("{i},3,{w},0.5,1,100,100,{x}\n"));
+    }
+    fs::write(dir.join(name), text).unwrap();
+    name.to_string()
+}
+
+fn share_from_parameters(dir: &Path, out: &str, metric: &str) -> f64 {
+    let text = fs::read_to_string(dir.join(out).join("uncertainty.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let (m, s) = (header.iter().position(|h| *h == "metric").unwrap(), header.iter().position(|h| *h == "share_parameters").unwrap());
+    let row: Vec<&str> = lines.map(|l| l.split(',').collect::<Vec<_>>()).find(|r| r[m] == metric).expect("metric row");
+    row[s].parse().unwrap()
+}
+
+#[test]
+fn compare_with_a_posterior_pairs_draws_and_splits_the_variance() {
+    let tmp = temp();
+    let d = tmp.path();
+    let (td, en) = (scenario("top-down.toml").display().to_string(), scenario("enablement.toml").display().to_string());
+    let small = ["--days", "240", "--set", "population.citizens=800", "--set", "run.warmup_days=60", "--replicates", "24"];
+    let run = |post: &str, out: &str, extra: &[&str]| {
+        let mut args = vec!["compare", td.as_str(), en.as_str(), "--posterior", post, "--out", out];
+        args.extend(small);
+        args.extend(extra);
+        let o = sim(d, &args);
+        o.assert_success();
+        o
+    };
+    // Demand from half to twice the default: the parameters dominate the cost effect.
+    let wide = posterior_file(d, "wide.csv", &[(0.5, 0.5), (0.5, 2.0)]);
+    let o = run(&wide, "wide", &["--seeds-per-draw", "3"]);
+    o.assert_stdout_has(&["with parameters drawn from the posterior", "from parameter uncertainty"]);
+    // One point: nothing but run-to-run noise.
+    let point = posterior_file(d, "point.csv", &[(1.0, 1.2)]);
+    run(&point, "point", &["--seeds-per-draw", "3"]);
+    let (w, p) = (share_from_parameters(d, "wide", "demand_new"), share_from_parameters(d, "point", "demand_new"));
+    assert!(w > 0.5, "a wide posterior on demand explains {w} of the demand effect's variance");
+    assert!(p < w, "a one-point posterior ({p}) must explain less than a wide one ({w})");
+    // Paired: every scenario and every seed of a draw share the draw's particle; 8 draws of 3.
+    let draws = fs::read_to_string(d.join("wide/draws.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = draws.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 24);
+    for r in &rows {
+        let (rep, draw): (usize, usize) = (r[0].parse().unwrap(), r[1].parse().unwrap());
+        assert_eq!(draw, rep / 3);
+        assert_eq!(r[2], rows[draw * 3][2]);
+    }
+    // Same inputs, same bytes.
+    run(&wide, "again", &["--seeds-per-draw", "3"]);
+    assert_same_file(&d.join("wide/uncertainty.csv"), &d.join("again/uncertainty.csv"), "uncertainty.csv twice");
+    let report = fs::read_to_string(d.join("wide/report.html")).unwrap();
+    assert!(report.contains("Parameter uncertainty and run-to-run noise"));
+    // Bad input: replicates not a multiple of the seeds per draw; a file that is not a posterior.
+    let mut args = vec!["compare", td.as_str(), en.as_str(), "--posterior", wide.as_str(), "--out", "x"];
+    args.extend(small);
+    args.extend(["--seeds-per-draw", "5"]);
+    sim(d, &args).assert_code(2).assert_stderr_has(&["not a multiple of --seeds-per-draw 5"]);
+    fs::write(d.join("junk.csv"), "a,b\n1,2\n").unwrap();
+    let mut args = vec!["compare", td.as_str(), en.as_str(), "--posterior", "junk.csv", "--out", "x"];
+    args.extend(small);
+    sim(d, &args).assert_code(2).assert_stderr_has(&["--posterior junk.csv", "not a posterior.csv"]);
+    assert!(!d.join("x").exists());
 }
