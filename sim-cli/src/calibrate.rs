@@ -63,7 +63,8 @@ const HIGH_Q: f64 = 0.95;
 #[command(after_help = EXAMPLES)]
 pub struct CalibrateArgs {
     /// Calibration file (TOML): base scenario, parameters with priors, targets, method.
-    file: PathBuf,
+    #[arg(required_unless_present = "self_check")]
+    file: Option<PathBuf>,
     /// Output folder: new, empty, or an earlier sim output (replaced as a whole).
     #[arg(long, default_value = "sim-out/calibrate")]
     out: PathBuf,
@@ -79,6 +80,16 @@ pub struct CalibrateArgs {
     /// Validate the calibration file and print its size; run nothing.
     #[arg(long)]
     check: bool,
+    /// Check the sampler instead: ABC-SMC on a normal mean with a conjugate prior, whose posterior
+    /// is known exactly; prints both (with --format json, the particles too). Writes nothing.
+    #[arg(long, conflicts_with_all = ["file", "resume", "check"])]
+    self_check: bool,
+    /// With --self-check: the master seed.
+    #[arg(long, default_value_t = 1, requires = "self_check")]
+    seed: u64,
+    /// With --self-check: particles.
+    #[arg(long, default_value_t = 400, requires = "self_check", value_parser = clap::value_parser!(u32).range(10..=100_000))]
+    particles: u32,
     /// Stop (exit 1, work folder kept) once this generation is written, as an interruption would.
     #[arg(long, hide = true)]
     stop_after_generation: Option<usize>,
@@ -106,16 +117,60 @@ fn method_words(cal: &Calibration) -> String {
     }
 }
 
+/// `--self-check`: the sampler against the analytic posterior of a normal mean.
+fn self_check(args: &CalibrateArgs) -> Result<(), CliError> {
+    let toy = abc::NormalMean::STANDARD;
+    let priors = [toy.prior()];
+    let settings = abc::self_check_settings(args.seed, args.particles as usize);
+    let sampler = Sampler { priors: &priors, settings: &settings, simulator: &toy };
+    let (gens, stop) = sampler.run(Vec::new(), None, &|| {}, &mut |_, _| true);
+    let last = gens.last().expect("one generation at least");
+    let m = abc::weighted_moments(last, 1)[0];
+    let (mean, sd) = (m.0, m.1.sqrt());
+    let (am, asd) = toy.posterior();
+    let sims: u64 = gens.iter().map(|g| g.simulations).sum();
+    crate::ui::result(
+        args.format,
+        &format!(
+            "self-check (normal mean, prior N({}, {}^2), n = {}, sigma = {}, ybar = {}): ABC-SMC posterior mean {mean:.4}, sd {sd:.4} \
+             ({} particles, {} generations, {sims} simulations, final tolerance {}, {}); analytic mean {am:.4}, sd {asd:.4}",
+            toy.m0,
+            toy.s0,
+            toy.n,
+            toy.sigma,
+            toy.ybar,
+            last.particles.len(),
+            gens.len(),
+            short(last.tolerance),
+            stop.words()
+        ),
+        json!({
+            "kind": "self_check",
+            "model": {"m0": toy.m0, "s0": toy.s0, "n": toy.n, "sigma": toy.sigma, "ybar": toy.ybar},
+            "seed": args.seed,
+            "abc_mean": mean, "abc_sd": sd, "analytic_mean": am, "analytic_sd": asd,
+            "generations": gens.len(), "simulations": sims, "tolerance": last.tolerance,
+            "theta": last.particles.iter().map(|p| p.theta[0]).collect::<Vec<_>>(),
+            "weight": last.particles.iter().map(|p| p.weight).collect::<Vec<_>>(),
+        }),
+    );
+    Ok(())
+}
+
 pub fn calibrate(args: CalibrateArgs, command_line: &[String]) -> Result<(), CliError> {
+    if args.self_check {
+        return self_check(&args);
+    }
     let started = SystemTime::now();
     let clock = Instant::now();
-    let cal = Calibration::from_file(&args.file).map_err(bad)?;
+    let file = args.file.clone().expect("clap requires FILE without --self-check");
+    let cal = Calibration::from_file(&file).map_err(bad)?;
     let fitted = cal.fitted().count();
     let held = cal.targets.len() - fitted;
     if args.check {
         println!(
             "ok: {} ({}): {}; {} parameters ({}); {fitted} fitted targets, {held} held out; base {}",
-            args.file.display(),
+            file.display(),
             cal.name,
             method_words(&cal),
             cal.parameters.len(),
@@ -131,7 +186,7 @@ pub fn calibrate(args: CalibrateArgs, command_line: &[String]) -> Result<(), Cli
         .map_err(|e| CliError::Failed(format!("cannot start threads: {e}")))?;
     let threads = pool.as_ref().map(|p| p.current_num_threads()).unwrap_or_else(rayon::current_num_threads);
     let plan = plan(&cal);
-    let mut inputs: Vec<&Path> = vec![args.file.as_path(), cal.base_file.as_path()];
+    let mut inputs: Vec<&Path> = vec![file.as_path(), cal.base_file.as_path()];
     if let Some(s) = &cal.series_file {
         inputs.push(s.as_path());
     }
@@ -229,7 +284,7 @@ pub fn calibrate(args: CalibrateArgs, command_line: &[String]) -> Result<(), Cli
     let checks = predictive_check(&cal, last, pool.as_ref());
     write_atomically(&dir.join("ppc.csv"), |w| write_ppc(w, &cal, &checks).map_err(|e| e.to_string())).map_err(CliError::Failed)?;
     let medians: Vec<f64> = summaries.iter().map(|s| s.median).collect();
-    let calibrated = calibrated_toml(&cal, &medians, &args.file)?;
+    let calibrated = calibrated_toml(&cal, &medians, &file)?;
     write_atomically(&dir.join("calibrated.toml"), |w| w.write_all(calibrated.as_bytes()).map_err(|e| e.to_string()))
         .map_err(CliError::Failed)?;
 
@@ -241,7 +296,7 @@ pub fn calibrate(args: CalibrateArgs, command_line: &[String]) -> Result<(), Cli
         "git_commit": option_env!("SIM_GIT_COMMIT").filter(|c| !c.is_empty()),
         "command": "calibrate",
         "command_line": command_line,
-        "calibration_file": args.file.display().to_string(),
+        "calibration_file": file.display().to_string(),
         "calibration_name": cal.name,
         "calibration_hash": cal.content_hash(),
         "scenario_file": cal.base_file.display().to_string(),

@@ -85,9 +85,10 @@ enum Command {
     Merge(sweep::MergeArgs),
     /// Redraw the plots and report of a finished command without re-running.
     Plot(report::PlotArgs),
-    /// Check scenario and sweep files; exit 0 if all are valid, 2 with located errors otherwise.
+    /// Check scenario, sweep and calibration files; exit 0 if all are valid, 2 with located errors otherwise.
     Validate {
-        /// Scenario or sweep files (TOML); each is taken for a sweep file when it has a top-level
+        /// Scenario, sweep or calibration files (TOML); each is taken for a calibration file when it
+        /// has a top-level `targets`, `held_out`, `series` or `method`, for a sweep file when it has
         /// `base`, `design` or `parameters`, for a scenario otherwise.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -318,6 +319,9 @@ fn warn_unknown_teams(sim: &Simulation) {
 fn file_kind(path: &std::path::Path) -> (&'static str, &'static str) {
     let table = std::fs::read(path).ok().and_then(|b| String::from_utf8(b).ok()).and_then(|t| toml::from_str::<toml::Table>(&t).ok());
     match table {
+        Some(t) if ["targets", "held_out", "series", "method"].iter().any(|k| t.contains_key(*k)) => {
+            ("calibration", "taken for a calibration file: it has a top-level `targets`, `held_out`, `series` or `method`")
+        }
         Some(t) if ["base", "design", "parameters"].iter().any(|k| t.contains_key(*k)) => {
             ("sweep", "taken for a sweep file: it has a top-level `base`, `design` or `parameters`")
         }
@@ -329,7 +333,20 @@ fn validate(files: &[PathBuf]) -> Result<(), CliError> {
     let mut bad = 0;
     for f in files {
         let (kind, why) = file_kind(f);
-        let result = if kind == "sweep" {
+        let result = if kind == "calibration" {
+            sim_core::experiment::calibrate::Calibration::from_file(f)
+                .map(|c| {
+                    format!(
+                        "calibration {}: {} parameters, {} targets ({} held out); base {}",
+                        c.name,
+                        c.parameters.len(),
+                        c.targets.len(),
+                        c.targets.iter().filter(|t| t.held_out).count(),
+                        c.base_file.display()
+                    )
+                })
+                .map_err(|e| e.to_string())
+        } else if kind == "sweep" {
             sim_core::experiment::sweep::Sweep::from_file(f)
                 .map(|s| {
                     format!(

@@ -386,3 +386,18 @@ fn compare_with_a_posterior_pairs_draws_and_splits_the_variance() {
     sim(d, &args).assert_code(2).assert_stderr_has(&["--posterior junk.csv", "not a posterior.csv"]);
     assert!(!d.join("x").exists());
 }
+
+#[test]
+fn every_shipped_calibration_file_checks_and_validates() {
+    let tmp = temp();
+    let d = tmp.path();
+    let files = crate::toml_files(&crate::scenarios_dir().join("calibration"));
+    for f in &files {
+        let f = f.display().to_string();
+        sim(d, &["calibrate", &f, "--check"]).assert_success().assert_stdout_has(&["ok:", "held out"]);
+        sim(d, &["validate", &f]).assert_success().assert_stdout_has(&["(calibration "]);
+        // Each is headed by its sources and what it holds out.
+        let text = fs::read_to_string(&f).unwrap();
+        assert!(text.starts_with("# Question:") && text.contains("Sources") && text.contains("Held out"), "{f} lacks its header");
+    }
+}

@@ -544,35 +544,61 @@ impl<S: Simulator> Sampler<'_, S> {
     }
 }
 
+/// A toy model with a known posterior, to check the sampler (`sim calibrate --self-check`, the
+/// unit tests, notebooks/05-calibration.ipynb): n observations y ~ N(theta, sigma^2) summarised by
+/// their mean, the distance ((mean - ybar) / (sigma / sqrt n))^2, and a conjugate prior
+/// N(m0, s0^2) (truncated far out at m0 +- 10 s0, mass outside ~1e-23). The posterior is normal with
+/// precision 1/s0^2 + n/sigma^2 and mean (m0/s0^2 + n ybar/sigma^2) / precision (e.g. Gelman et al.
+/// 2013, Bayesian Data Analysis, section 2.5).
+#[derive(Debug, Clone, Copy)]
+pub struct NormalMean {
+    pub m0: f64,
+    pub s0: f64,
+    pub n: usize,
+    pub sigma: f64,
+    pub ybar: f64,
+}
+
+impl NormalMean {
+    /// The case of the self-check: prior N(0, 2^2), n = 4, sigma = 1, ybar = 1.5.
+    pub const STANDARD: NormalMean = NormalMean { m0: 0.0, s0: 2.0, n: 4, sigma: 1.0, ybar: 1.5 };
+
+    pub fn prior(&self) -> Prior {
+        Prior::Normal { mean: self.m0, sd: self.s0, lo: self.m0 - 10.0 * self.s0, hi: self.m0 + 10.0 * self.s0 }
+    }
+
+    /// The analytic posterior's mean and sd.
+    pub fn posterior(&self) -> (f64, f64) {
+        let precision = 1.0 / (self.s0 * self.s0) + self.n as f64 / (self.sigma * self.sigma);
+        ((self.m0 / (self.s0 * self.s0) + self.n as f64 * self.ybar / (self.sigma * self.sigma)) / precision, precision.recip().sqrt())
+    }
+}
+
+impl Simulator for NormalMean {
+    fn distance(&self, theta: &[f64], seed: u64) -> f64 {
+        let mut s = rng::from_u64(seed);
+        let d = Normal::new(theta[0], self.sigma).expect("sigma > 0");
+        let m = (0..self.n).map(|_| d.sample(&mut s)).sum::<f64>() / self.n as f64;
+        ((m - self.ybar) / (self.sigma / (self.n as f64).sqrt())).powi(2)
+    }
+}
+
+/// The ABC-SMC settings of the self-check: `particles`, tolerance down to 0.005 (a twentieth of
+/// the statistic's sd in distance units), up to 30 generations.
+pub fn self_check_settings(seed: u64, particles: usize) -> Settings {
+    Settings {
+        method: Method::Smc { generations: 30, alpha: 0.5, min_tolerance: 0.005, min_acceptance: 0.0, max_simulations: 10_000_000 },
+        particles,
+        seed,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Toy model: n observations y ~ N(theta, sigma^2); the statistic is their mean. With a
-    /// conjugate normal prior N(m0, s0^2) the posterior is normal with precision 1/s0^2 + n/sigma^2
-    /// and mean (m0/s0^2 + n ybar/sigma^2) / precision.
-    struct Toy {
-        n: usize,
-        sigma: f64,
-        ybar: f64,
-    }
-
-    impl Simulator for Toy {
-        fn distance(&self, theta: &[f64], seed: u64) -> f64 {
-            let mut s = rng::from_u64(seed);
-            let d = Normal::new(theta[0], self.sigma).unwrap();
-            let m = (0..self.n).map(|_| d.sample(&mut s)).sum::<f64>() / self.n as f64;
-            // Standardised by the sd of the statistic.
-            ((m - self.ybar) / (self.sigma / (self.n as f64).sqrt())).powi(2)
-        }
-    }
-
     fn smc(seed: u64, particles: usize) -> Settings {
-        Settings {
-            method: Method::Smc { generations: 30, alpha: 0.5, min_tolerance: 0.005, min_acceptance: 0.0, max_simulations: 1_000_000 },
-            particles,
-            seed,
-        }
+        self_check_settings(seed, particles)
     }
 
     fn posterior(g: &Generation) -> (f64, f64) {
@@ -582,12 +608,10 @@ mod tests {
 
     #[test]
     fn abc_smc_matches_the_analytic_posterior_of_a_normal_mean() {
-        // Prior N(0, 2^2) truncated to [-20, 20] (mass outside ~1e-23); data: n = 4, sigma = 1, ybar = 1.5.
-        let (m0, s0, n, sigma, ybar) = (0.0, 2.0, 4usize, 1.0, 1.5);
-        let precision = 1.0 / (s0 * s0) + n as f64 / (sigma * sigma);
-        let (post_mean, post_sd) = ((m0 / (s0 * s0) + n as f64 * ybar / (sigma * sigma)) / precision, precision.recip().sqrt());
-        let priors = [Prior::Normal { mean: m0, sd: s0, lo: -20.0, hi: 20.0 }];
-        let toy = Toy { n, sigma, ybar };
+        // Prior N(0, 2^2) truncated to [-20, 20]; data: n = 4, sigma = 1, ybar = 1.5.
+        let toy = NormalMean::STANDARD;
+        let (post_mean, post_sd) = toy.posterior();
+        let priors = [toy.prior()];
         let (mut means, mut sds) = (Vec::new(), Vec::new());
         for seed in 1..=5 {
             let settings = smc(seed, 400);

@@ -46,7 +46,8 @@
 //! [[held_out]]          # same fields as [[targets]]: checked after the fit, never fitted
 //!
 //! [series]              # optional observed series, each row a period of `period_days`
-//! file = "monthly.csv"  # relative to this file
+//! file = "monthly.csv"  # relative to this file; a header row, then one row per period; lines
+//!                       # starting with # are comments
 //! period_days = 30      # default 30
 //! start_day = 180       # the day the first row's period begins, default the warm-up's end
 //! [[series.columns]]
@@ -921,11 +922,12 @@ impl abc::Simulator for Calibration {
     }
 }
 
-/// A CSV as (line number, cells) per non-empty line; quotes around a cell are removed.
+/// A CSV as (line number, cells) per non-empty line; lines starting with `#` are comments (a
+/// provenance note, say); quotes around a cell are removed.
 fn parse_csv(text: &str) -> Vec<(usize, Vec<String>)> {
     text.lines()
         .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
+        .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|(i, l)| (i + 1, l.split(',').map(|c| c.trim().trim_matches('"').to_string()).collect()))
         .collect()
 }
