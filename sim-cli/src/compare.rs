@@ -144,7 +144,7 @@ pub fn compare(args: CompareArgs, command_line: &[String]) -> Result<(), CliErro
         Some(p) => {
             let post = crate::compare_posterior::Posterior::read(p)?;
             let k = args.seeds_per_draw as usize;
-            if args.replicates as usize % k != 0 {
+            if !(args.replicates as usize).is_multiple_of(k) {
                 return Err(CliError::BadInput(format!(
                     "--replicates {} is not a multiple of --seeds-per-draw {k}; each posterior draw runs {k} seeds",
                     args.replicates

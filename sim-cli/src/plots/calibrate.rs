@@ -75,7 +75,7 @@ impl Figure for Marginals<'_> {
             let xs = &self.post.values[j];
             let (lo, hi) = span(xs);
             let width = (hi - lo) / BINS as f64;
-            let mut bins = vec![0.0; BINS];
+            let mut bins = [0.0; BINS];
             let total: f64 = self.post.weights.iter().sum();
             for (x, w) in xs.iter().zip(&self.post.weights) {
                 if x.is_finite() {

@@ -323,7 +323,7 @@ impl<S: Simulator> Sampler<'_, S> {
         self.priors.iter().zip(theta).map(|(p, &x)| p.density(x)).product()
     }
 
-    fn from_prior(&self, s: &mut rng::Stream) -> Vec<f64> {
+    fn draw_prior(&self, s: &mut rng::Stream) -> Vec<f64> {
         self.priors.iter().map(|p| p.sample(s)).collect()
     }
 
@@ -359,7 +359,7 @@ impl<S: Simulator> Sampler<'_, S> {
         };
         let sims = self.batch(pool, 0..draws as u64, |a| {
             let mut s = attempt_stream(seed, 0, a);
-            let theta = self.from_prior(&mut s);
+            let theta = self.draw_prior(&mut s);
             let d = self.simulator.distance(&theta, simulation_seed(seed, 0, a));
             tick();
             (theta, d)

@@ -291,7 +291,7 @@ pub fn window_value(series: &TimeSeries, metric: Metric, statistic: Statistic, f
             let xs: Vec<f64> = range().map(|i| col[i]).collect();
             if xs.is_empty() || xs.iter().any(|x| !x.is_finite()) { f64::NAN } else { xs.iter().sum() }
         }
-        Statistic::Final => range().last().map(|i| series.get(metric)[i]).unwrap_or(f64::NAN),
+        Statistic::Final => range().next_back().map(|i| series.get(metric)[i]).unwrap_or(f64::NAN),
         Statistic::Summary => f64::NAN,
     }
 }
@@ -767,7 +767,7 @@ impl Calibration {
                         (_, _, Some(i)) => cell(i, col.sd_column.as_deref().unwrap_or(""))?,
                         _ => unreachable!("checked above"),
                     };
-                    if !(sd > 0.0) {
+                    if sd.is_nan() || sd <= 0.0 {
                         return Err(CalibrationError::Series {
                             file: csv_name.clone(),
                             line: *line,
