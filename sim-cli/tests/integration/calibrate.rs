@@ -401,3 +401,18 @@ fn every_shipped_calibration_file_checks_and_validates() {
         assert!(text.starts_with("# Question:") && text.contains("Sources") && text.contains("Held out"), "{f} lacks its header");
     }
 }
+
+#[test]
+fn calibrated_presets_validate_and_run() {
+    let tmp = temp();
+    let d = tmp.path();
+    let files = crate::toml_files(&crate::scenarios_dir().join("calibration/calibrated"));
+    assert_eq!(files.len(), 2);
+    for f in &files {
+        let f = f.display().to_string();
+        let text = fs::read_to_string(&f).unwrap();
+        assert!(text.starts_with("# Question:") && text.contains("# posterior median: "), "{f} lacks its header");
+        sim(d, &["validate", &f]).assert_success().assert_stdout_has(&["(scenario "]);
+        sim(d, &["run", &f, "--days", "200", "--out", "run"]).assert_success();
+    }
+}
