@@ -88,7 +88,7 @@ enum Command {
     /// Check scenario, sweep and calibration files; exit 0 if all are valid, 2 with located errors otherwise.
     Validate {
         /// Scenario, sweep or calibration files (TOML); each is taken for a calibration file when it
-        /// has a top-level `targets`, `held_out`, `series` or `method`, for a sweep file when it has
+        /// has a `[[targets]]` list, `held_out`, `series` or `method`, for a sweep file when it has
         /// `base`, `design` or `parameters`, for a scenario otherwise.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -319,8 +319,12 @@ fn warn_unknown_teams(sim: &Simulation) {
 fn file_kind(path: &std::path::Path) -> (&'static str, &'static str) {
     let table = std::fs::read(path).ok().and_then(|b| String::from_utf8(b).ok()).and_then(|t| toml::from_str::<toml::Table>(&t).ok());
     match table {
-        Some(t) if ["targets", "held_out", "series", "method"].iter().any(|k| t.contains_key(*k)) => {
-            ("calibration", "taken for a calibration file: it has a top-level `targets`, `held_out`, `series` or `method`")
+        // A scenario has a `[targets]` table (target pressure); a calibration file a `[[targets]]` list.
+        Some(t)
+            if ["held_out", "series", "method"].iter().any(|k| t.contains_key(*k))
+                || t.get("targets").is_some_and(toml::Value::is_array) =>
+        {
+            ("calibration", "taken for a calibration file: it has a top-level `[[targets]]` list, `held_out`, `series` or `method`")
         }
         Some(t) if ["base", "design", "parameters"].iter().any(|k| t.contains_key(*k)) => {
             ("sweep", "taken for a sweep file: it has a top-level `base`, `design` or `parameters`")
