@@ -29,7 +29,9 @@ Examples:
   sim compare scenarios/top-down.toml scenarios/enablement.toml
   sim compare scenarios/*.toml --replicates 50 --days 1095 --out out/reforms
   sim compare a.toml b.toml --set workforce.frontline_staff=100   (applied to every scenario)
-  sim compare top-down.toml reform.toml enablement.toml --baseline reform";
+  sim compare top-down.toml reform.toml enablement.toml --baseline reform
+  sim compare a.toml b.toml --posterior out/cal/posterior.csv --replicates 40 --seeds-per-draw 2
+                                        (parameters drawn from a calibration's posterior)";
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = EXAMPLES)]
@@ -63,6 +65,23 @@ pub struct CompareArgs {
     /// a row) for a room.
     #[arg(long, value_enum, default_value_t)]
     pub style: crate::plots::style::PlotStyle,
+    /// A posterior.csv of `sim calibrate`: each draw of replicates takes one particle (by weight)
+    /// and sets its parameters in every scenario; uncertainty.csv says which share of each
+    /// effect's variance comes from the parameters and which from run-to-run noise.
+    #[arg(long, value_name = "FILE")]
+    pub posterior: Option<PathBuf>,
+    /// With --posterior: replicates (seeds) per posterior draw, at least 2 so run-to-run noise can
+    /// be told from parameter uncertainty; --replicates must be a multiple of it.
+    #[arg(long, default_value_t = 2, requires = "posterior", value_parser = clap::value_parser!(u32).range(2..=1000))]
+    pub seeds_per_draw: u32,
+}
+
+/// Scenarios with parameters drawn from a posterior: `variants[scenario][draw]`.
+struct Draws {
+    post: crate::compare_posterior::Posterior,
+    k: usize,
+    particles: Vec<usize>,
+    variants: Vec<Vec<Scenario>>,
 }
 
 /// One compared scenario as the manifest records it.
@@ -87,6 +106,13 @@ struct CompareManifest<'a> {
     /// Seed of replicate r, the same in every scenario.
     seeds: Vec<u64>,
     scenarios: Vec<ScenarioRecord<'a>>,
+    /// The posterior.csv whose particles set the parameters (`sim compare --posterior`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    posterior: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seeds_per_draw: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    posterior_parameters: Option<&'a [String]>,
     start_time: String,
     wall_time_seconds: f64,
 }
@@ -113,9 +139,40 @@ pub fn compare(args: CompareArgs, command_line: &[String]) -> Result<(), CliErro
             CliError::BadInput(format!("--baseline `{b}` is none of the compared scenarios; their names are: {}", names.join(", ")))
         })?,
     };
-    let inputs: Vec<&Path> = args.scenarios.iter().map(PathBuf::as_path).collect();
+    let draws = match &args.posterior {
+        None => None,
+        Some(p) => {
+            let post = crate::compare_posterior::Posterior::read(p)?;
+            let k = args.seeds_per_draw as usize;
+            if !(args.replicates as usize).is_multiple_of(k) {
+                return Err(CliError::BadInput(format!(
+                    "--replicates {} is not a multiple of --seeds-per-draw {k}; each posterior draw runs {k} seeds",
+                    args.replicates
+                )));
+            }
+            let particles: Vec<usize> = (0..(args.replicates as usize / k) as u64).map(|d| post.draw(args.seed, d)).collect();
+            let mut variants = Vec::with_capacity(named.len());
+            for (path, s) in &named {
+                let path = path.as_ref().expect("compare's scenarios are files");
+                let mut per_draw = Vec::with_capacity(particles.len());
+                for (d, &i) in particles.iter().enumerate() {
+                    let mut v = crate::compare_posterior::scenario_with(path, &set, &post.overrides(i)).map_err(|e| {
+                        CliError::BadInput(format!("--posterior {}: particle {i} (draw {d}) in {}: {e}", post.file, path.display()))
+                    })?;
+                    v.name = s.name.clone();
+                    per_draw.push(v);
+                }
+                variants.push(per_draw);
+            }
+            Some(Draws { post, k, particles, variants })
+        }
+    };
+    let mut inputs: Vec<&Path> = args.scenarios.iter().map(PathBuf::as_path).collect();
+    if let Some(p) = &args.posterior {
+        inputs.push(p.as_path());
+    }
     let dest = OutDir::prepare(&args.out, &inputs)?;
-    execute(named, baseline, args.replicates, args.seed, &dest, args.format, command_line)
+    execute(named, baseline, args.replicates, args.seed, &dest, args.format, command_line, draws)
 }
 
 /// Names label every output row; make them unique ("a", "a-2", ...).
@@ -138,7 +195,7 @@ pub fn builtin(command_line: &[String]) -> Result<(), CliError> {
     };
     let named = vec![(None, preset("top_down", "top-down")?), (None, preset("enablement", "enablement")?)];
     let dest = OutDir::prepare(Path::new("sim-out/compare"), &[])?;
-    execute(named, 0, 20, 1, &dest, crate::ui::Format::Text, command_line)
+    execute(named, 0, 20, 1, &dest, crate::ui::Format::Text, command_line, None)
 }
 
 /// One scenario's replicates, reduced: the ensemble, the pooled steadiness of the key metrics and
@@ -193,6 +250,7 @@ fn changes(effects: &[Effect]) -> Vec<Change> {
         .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn execute(
     named: Vec<(Option<PathBuf>, Scenario)>,
     baseline: usize,
@@ -201,6 +259,7 @@ fn execute(
     out: &OutDir,
     format: crate::ui::Format,
     command_line: &[String],
+    draws: Option<Draws>,
 ) -> Result<(), CliError> {
     let started = SystemTime::now();
     let clock = Instant::now();
@@ -218,10 +277,14 @@ fn execute(
     }
     let reduced: Vec<Reduced> = named
         .iter()
-        .map(|(_, s)| {
+        .enumerate()
+        .map(|(i, (_, s))| {
             let runs: Vec<RunOutput> = seeds
                 .par_iter()
-                .map(|&seed| {
+                .enumerate()
+                .map(|(rep, &seed)| {
+                    // With a posterior, replicate r runs the parameters of draw r / k.
+                    let s = draws.as_ref().map_or(s, |d| &d.variants[i][rep / d.k]);
                     let r = run(s, seed);
                     bar.inc(1);
                     r
@@ -259,13 +322,37 @@ fn execute(
                 parameters: s,
             })
             .collect(),
+        posterior: draws.as_ref().map(|d| d.post.file.clone()),
+        seeds_per_draw: draws.as_ref().map(|d| d.k),
+        posterior_parameters: draws.as_ref().map(|d| d.post.paths.as_slice()),
         start_time: humantime::format_rfc3339_seconds(started).to_string(),
         wall_time_seconds: clock.elapsed().as_secs_f64(),
     };
     let base = &reduced[baseline].ensemble;
     let option_effects: Vec<(usize, Vec<Effect>)> =
         reduced.iter().enumerate().filter(|(i, _)| *i != baseline).map(|(i, r)| (i, effects(&r.ensemble, base))).collect();
-    let written = write(out, &reduced, &option_effects, &seeds, &manifest)?;
+    // With a posterior: which share of each effect's variance comes from the parameters.
+    let decomposition: Vec<crate::compare_posterior::Decomposition> = match &draws {
+        Some(d) => option_effects
+            .iter()
+            .flat_map(|(i, _)| {
+                crate::compare_posterior::decompose(
+                    (&reduced[*i].ensemble.scenario, &reduced[*i].ensemble.summaries),
+                    (&base.scenario, &base.summaries),
+                    d.k,
+                )
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let extra = |dir: &Path| -> io::Result<()> {
+        if let Some(d) = &draws {
+            crate::compare_posterior::write_uncertainty(dir, &decomposition, d.k)?;
+            crate::compare_posterior::write_draws(dir, &d.post, &d.particles, d.k)?;
+        }
+        Ok(())
+    };
+    let written = write(out, &reduced, &option_effects, &seeds, &manifest, &extra)?;
 
     // Per scenario: the key metrics in words.
     for r in &reduced {
@@ -301,6 +388,14 @@ fn execute(
             json!({"kind": "headline", "command": "compare", "option": option, "baseline": base_name, "text": line}),
         );
     }
+    for ((option, base_name), lines) in crate::compare_posterior::words(&decomposition) {
+        let line = format!("{option} against {base_name}, with parameters drawn from the posterior: {}", lines.join("; "));
+        crate::ui::result(
+            format,
+            &line,
+            json!({"kind": "uncertainty", "command": "compare", "option": option, "baseline": base_name, "text": line}),
+        );
+    }
     for r in &reduced {
         for d in drifts(r) {
             let line = format!("still changing: {}'s {d}", r.ensemble.scenario);
@@ -333,9 +428,11 @@ fn write(
     option_effects: &[(usize, Vec<Effect>)],
     seeds: &[u64],
     manifest: &CompareManifest,
+    extra: &dyn Fn(&Path) -> io::Result<()>,
 ) -> Result<Written, CliError> {
     let staging = out.staging()?;
     write_tables(staging.path(), reduced, option_effects, seeds, manifest).map_err(|e| out.failed(e))?;
+    extra(staging.path()).map_err(|e| out.failed(e))?;
     // Plots and report.html, drawn from the files just written.
     let plots = crate::report::draw_into(staging.path(), "compare", true);
     staging.commit(plots)

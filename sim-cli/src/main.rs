@@ -5,7 +5,9 @@
 //! Results go to stdout, progress and errors to stderr (see `ui`).
 
 mod agents;
+mod calibrate;
 mod compare;
+mod compare_posterior;
 mod describe;
 mod output;
 mod patterns;
@@ -74,15 +76,19 @@ enum Command {
     Compare(compare::CompareArgs),
     /// Run a sweep file's design over parameters: runs.csv, runs.parquet, points.csv.
     Sweep(sweep::SweepArgs),
+    /// Fit a scenario's parameters to observed figures by ABC (rejection or ABC-SMC): posterior.csv,
+    /// generations.csv, ppc.csv, calibrated.toml, plots and report.html.
+    Calibrate(calibrate::CalibrateArgs),
     /// Sobol or Morris sensitivity indices of a sweep file: indices.csv.
     Sensitivity(sweep::SensitivityArgs),
     /// Combine the output folders of a sharded sweep into one.
     Merge(sweep::MergeArgs),
     /// Redraw the plots and report of a finished command without re-running.
     Plot(report::PlotArgs),
-    /// Check scenario and sweep files; exit 0 if all are valid, 2 with located errors otherwise.
+    /// Check scenario, sweep and calibration files; exit 0 if all are valid, 2 with located errors otherwise.
     Validate {
-        /// Scenario or sweep files (TOML); each is taken for a sweep file when it has a top-level
+        /// Scenario, sweep or calibration files (TOML); each is taken for a calibration file when it
+        /// has a `[[targets]]` list, `held_out`, `series` or `method`, for a sweep file when it has
         /// `base`, `design` or `parameters`, for a scenario otherwise.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -166,6 +172,7 @@ fn main() -> ExitCode {
         Some(Command::Validate { files }) => validate(&files),
         Some(Command::Compare(args)) => compare::compare(args, &command_line),
         Some(Command::Sweep(args)) => sweep::sweep(args, &command_line),
+        Some(Command::Calibrate(args)) => calibrate::calibrate(args, &command_line),
         Some(Command::Sensitivity(args)) => sweep::sensitivity(args, &command_line),
         Some(Command::Merge(args)) => sweep::merge(args, &command_line),
         Some(Command::Plot(args)) => report::plot(args),
@@ -312,6 +319,13 @@ fn warn_unknown_teams(sim: &Simulation) {
 fn file_kind(path: &std::path::Path) -> (&'static str, &'static str) {
     let table = std::fs::read(path).ok().and_then(|b| String::from_utf8(b).ok()).and_then(|t| toml::from_str::<toml::Table>(&t).ok());
     match table {
+        // A scenario has a `[targets]` table (target pressure); a calibration file a `[[targets]]` list.
+        Some(t)
+            if ["held_out", "series", "method"].iter().any(|k| t.contains_key(*k))
+                || t.get("targets").is_some_and(toml::Value::is_array) =>
+        {
+            ("calibration", "taken for a calibration file: it has a top-level `[[targets]]` list, `held_out`, `series` or `method`")
+        }
         Some(t) if ["base", "design", "parameters"].iter().any(|k| t.contains_key(*k)) => {
             ("sweep", "taken for a sweep file: it has a top-level `base`, `design` or `parameters`")
         }
@@ -323,7 +337,20 @@ fn validate(files: &[PathBuf]) -> Result<(), CliError> {
     let mut bad = 0;
     for f in files {
         let (kind, why) = file_kind(f);
-        let result = if kind == "sweep" {
+        let result = if kind == "calibration" {
+            sim_core::experiment::calibrate::Calibration::from_file(f)
+                .map(|c| {
+                    format!(
+                        "calibration {}: {} parameters, {} targets ({} held out); base {}",
+                        c.name,
+                        c.parameters.len(),
+                        c.targets.len(),
+                        c.targets.iter().filter(|t| t.held_out).count(),
+                        c.base_file.display()
+                    )
+                })
+                .map_err(|e| e.to_string())
+        } else if kind == "sweep" {
             sim_core::experiment::sweep::Sweep::from_file(f)
                 .map(|s| {
                     format!(

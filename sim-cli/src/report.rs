@@ -215,7 +215,19 @@ fn with_ci(mean: f64, lo: f64, hi: f64) -> String {
 
 /// The figure stems of `dir` (PNG files we know how to describe), in reading order.
 fn figures(dir: &Path) -> io::Result<Vec<String>> {
-    const ORDER: [&str; 8] = ["dashboard", "true_vs_reported", "summary", "effects", "sobol", "morris_mu_star", "morris", "series_"];
+    const ORDER: [&str; 11] = [
+        "dashboard",
+        "true_vs_reported",
+        "summary",
+        "effects",
+        "sobol",
+        "morris_mu_star",
+        "morris",
+        "series_",
+        "posterior_marginals",
+        "posterior_pairs",
+        "predictive_check",
+    ];
     let mut stems: Vec<String> = files(dir)?
         .into_iter()
         .filter_map(|f| f.strip_suffix(".png").map(str::to_string))
@@ -339,6 +351,7 @@ pub fn write_report(dir: &Path) -> io::Result<PathBuf> {
         "compare" => compare_report(dir, &m)?,
         "sweep" | "merge" => sweep_report(dir, &m)?,
         "sensitivity" => sensitivity_report(dir, &m)?,
+        "calibrate" => calibrate_report(dir, &m)?,
         _ => run_report(dir, &m)?,
     };
     let path = dir.join("report.html");
@@ -599,6 +612,7 @@ fn compare_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
         }
         h.raw("</table>\n");
     }
+    uncertainty_section(&mut h, dir, m)?;
     files_section(&mut h, dir)?;
     manifest_section(&mut h, m);
     Ok((title, lead, h))
@@ -734,6 +748,170 @@ fn sensitivity_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html
     if rows.len() > MAX_ROWS {
         h.p("muted", &format!("The first {MAX_ROWS} of {} rows; indices.csv has them all.", rows.len()));
     }
+    files_section(&mut h, dir)?;
+    manifest_section(&mut h, m);
+    Ok((title, lead, h))
+}
+
+/// With `--posterior`: the effect of each option with parameter uncertainty and run-to-run noise
+/// apart (uncertainty.csv).
+fn uncertainty_section(h: &mut Html, dir: &Path, m: &Value) -> io::Result<()> {
+    let path = dir.join("uncertainty.csv");
+    if !path.exists() {
+        return Ok(());
+    }
+    let t = data::Csv::read(&path)?;
+    let c = |n: &str| t.column(&path, n);
+    let (ca, cb, cm, cmean, clo, chi, cs) =
+        (c("scenario_a")?, c("scenario_b")?, c("metric")?, c("effect_mean")?, c("effect_low")?, c("effect_high")?, c("share_parameters")?);
+    h.h2("uncertainty", "Parameter uncertainty and run-to-run noise");
+    h.p(
+        "how",
+        &format!(
+            "How to read this: every replicate drew its parameters from the posterior {} ({} seeds per draw, the same draw in every scenario). The effect is option minus baseline per replicate; its interval (5% to 95% over replicates) carries both parameter uncertainty and run-to-run noise, and the last two columns split its variance between them (one-way random-effects decomposition over draws; uncertainty.csv).",
+            m.get("posterior").and_then(Value::as_str).unwrap_or("?"),
+            m.get("seeds_per_draw").map(|v| v.to_string()).unwrap_or_else(|| "?".into())
+        ),
+    );
+    h.raw("<table>\n<tr><th>option</th><th>baseline</th><th>metric</th><th>effect [5%, 95%]</th><th>from parameters</th><th>from noise</th></tr>\n");
+    for r in t.rows.iter().take(MAX_ROWS) {
+        let share = data::num(&r[cs]);
+        let pct = |x: f64| if x.is_finite() { format!("{:.0}%", 100.0 * x) } else { "-".into() };
+        let _ = writeln!(
+            h.out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            esc(&r[ca]),
+            esc(&r[cb]),
+            esc(&r[cm]),
+            with_ci(data::num(&r[cmean]), data::num(&r[clo]), data::num(&r[chi])),
+            pct(share),
+            pct(1.0 - share)
+        );
+    }
+    h.raw("</table>\n");
+    Ok(())
+}
+
+/// The report of a `sim calibrate` folder: the posterior of each parameter, the held-out check
+/// in words (pass or fail), the figures, the generations and the predictive check table.
+fn calibrate_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
+    let name = m.get("calibration_name").and_then(Value::as_str).unwrap_or("calibration");
+    let title = format!("Calibration: {name}");
+    let get = |k: &str| m.get(k).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).unwrap_or_else(|| "?".into());
+    let lead = format!(
+        "{}; {} generations, {} simulations; stopped because {}. Base scenario {}. {}.",
+        get("method"),
+        get("generations"),
+        get("simulations"),
+        get("stop"),
+        get("scenario_file"),
+        facts(m, &COMMON_FACTS)
+    );
+    let mut h = Html::new();
+    let params = data::Csv::read(&dir.join("parameters.csv"))?;
+    let checks = data::Csv::read(&dir.join("ppc.csv"))?;
+    let col = |c: &data::Csv, f: &str, n: &str| c.column(&dir.join(f), n);
+    let (cu, cp) = (col(&checks, "ppc.csv", "use")?, col(&checks, "ppc.csv", "pass")?);
+    let count = |held: bool, pass: Option<bool>| {
+        checks.rows.iter().filter(|r| (&r[cu] == "held_out") == held && pass.is_none_or(|p| (&r[cp] == "pass") == p)).count()
+    };
+    let mut top = String::from("<div class=\"headline\"><ul>\n");
+    for r in &params.rows {
+        let _ = writeln!(
+            top,
+            "<li><code>{}</code>: posterior median {} (90% credible interval {} to {}; prior {})</li>",
+            esc(&r[0]),
+            esc(&style::number(data::num(&r[4]))),
+            esc(&style::number(data::num(&r[5]))),
+            esc(&style::number(data::num(&r[6]))),
+            esc(&r[1])
+        );
+    }
+    let _ = writeln!(
+        top,
+        "<li>Fitted targets reproduced (observed value inside the 90% predictive interval): {} of {}.</li>",
+        count(false, Some(true)),
+        count(false, None)
+    );
+    let held = count(true, None);
+    if held > 0 {
+        let failed = count(true, Some(false));
+        let verdict =
+            if failed == 0 { "PASS: every held-out figure".to_string() } else { format!("FAIL: {failed} held-out figure(s) outside") };
+        let _ = writeln!(
+            top,
+            "<li><strong>Held-out check: {verdict}</strong> ({} of {held} inside their 90% predictive interval; none of them was used in the fit).</li>",
+            count(true, Some(true))
+        );
+    } else {
+        top.push_str("<li>No figures were held out, so this fit is not validated against independent data.</li>\n");
+    }
+    top.push_str("</ul></div>\n");
+    h.top = top;
+    h.h2("parameters", "Posterior of each parameter");
+    h.p("how", "How to read this: weighted posterior mean and sd, median and 90% credible interval (5% and 95% quantiles) of each estimated parameter, with its prior (parameters.csv; the particles are in posterior.csv).");
+    h.raw("<table>\n<tr><th>parameter</th><th>prior</th><th>mean</th><th>sd</th><th>median [90% CI]</th></tr>\n");
+    for r in &params.rows {
+        let _ = writeln!(
+            h.out,
+            "<tr><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            esc(&r[0]),
+            esc(&r[1]),
+            esc(&style::number(data::num(&r[2]))),
+            esc(&style::number(data::num(&r[3]))),
+            with_ci(data::num(&r[4]), data::num(&r[5]), data::num(&r[6]))
+        );
+    }
+    h.raw("</table>\n");
+    figure_sections(&mut h, dir)?;
+    h.h2("check", "Posterior predictive check");
+    h.p("how", "How to read this: for every target, fitted or held out, the observed value and its sd; the simulated median and 90% interval over runs drawn from the posterior; and the 90% interval of a new observation (the simulated value plus observation error). Pass: the observed value lies inside that interval (ppc.csv).");
+    h.raw("<table>\n<tr><th>target</th><th>use</th><th>observed (sd)</th><th>simulated median [90%]</th><th>observation interval</th><th>verdict</th></tr>\n");
+    let c = |n: &str| col(&checks, "ppc.csv", n);
+    let (ct, co, csd, cm, cl, chi, col_lo, col_hi) = (
+        c("target")?,
+        c("observed")?,
+        c("sd")?,
+        c("predicted_median")?,
+        c("predicted_low")?,
+        c("predicted_high")?,
+        c("observation_low")?,
+        c("observation_high")?,
+    );
+    for r in checks.rows.iter().take(MAX_ROWS) {
+        let _ = writeln!(
+            h.out,
+            "<tr><td>{}</td><td>{}</td><td class=\"num\">{} ({})</td><td class=\"num\">{}</td><td class=\"num\">[{}, {}]</td><td>{}</td></tr>",
+            esc(&r[ct]),
+            esc(&r[cu].replace('_', " ")),
+            esc(&style::number(data::num(&r[co]))),
+            esc(&style::number(data::num(&r[csd]))),
+            with_ci(data::num(&r[cm]), data::num(&r[cl]), data::num(&r[chi])),
+            esc(&style::number(data::num(&r[col_lo]))),
+            esc(&style::number(data::num(&r[col_hi]))),
+            if &r[cp] == "pass" { "pass" } else { "<strong>fail</strong>" }
+        );
+    }
+    h.raw("</table>\n");
+    if checks.rows.len() > MAX_ROWS {
+        h.p("muted", &format!("The first {MAX_ROWS} of {} rows; ppc.csv has them all.", checks.rows.len()));
+    }
+    let gens = data::Csv::read(&dir.join("generations.csv"))?;
+    h.h2("generations", "Generations");
+    h.p("how", "How to read this: each generation's tolerance (the largest distance accepted; infinite for the prior), acceptance rate, effective sample size (1 / sum of squared weights) and simulations run (generations.csv).");
+    h.raw("<table>\n<tr><th>generation</th><th>tolerance</th><th>acceptance</th><th>ESS</th><th>simulations</th></tr>\n");
+    for r in &gens.rows {
+        let _ = writeln!(
+            h.out,
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}%</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            esc(&r[0]),
+            esc(&style::number(data::num(&r[1]))),
+            esc(&style::number(100.0 * data::num(&r[2]))),
+            esc(&style::number(data::num(&r[3]))),
+            esc(&r[4])
+        );
+    }
+    h.raw("</table>\n");
     files_section(&mut h, dir)?;
     manifest_section(&mut h, m);
     Ok((title, lead, h))

@@ -12,10 +12,12 @@
 //! | compare | dashboard, true_vs_reported, summary, effects |
 //! | sweep | heatmap_P__Q (pairs of parameters), lines_P (each parameter) |
 //! | sensitivity | sobol or morris and morris_mu_star |
+//! | calibrate | posterior_marginals, posterior_pairs (two or more parameters), predictive_check |
 //! | plot --metric M | series_M |
 //!
 //! [`network::draw`] draws network snapshots; no command writes them yet.
 
+pub mod calibrate;
 pub mod compare;
 pub mod data;
 pub mod figure;
@@ -68,6 +70,18 @@ pub fn describe(stem: &str) -> Option<Description> {
         "morris" => d(
             "Morris screening: mu* against sigma",
             "Right means influential; up means the effect changes across the space (non-linearity or interactions). Points above the dashed line have sigma > mu*.",
+        ),
+        "posterior_marginals" => d(
+            "Marginal posteriors",
+            "Each panel is one estimated parameter: bars are the posterior's weighted histogram, the solid line its median and the dashed lines its 90% credible interval. A panel as wide as the prior means the targets say little about that parameter.",
+        ),
+        "posterior_pairs" => d(
+            "Pairwise posterior",
+            "Each panel plots one pair of parameters, one dot per particle (area by weight). A tilted or curved cloud means the targets pin down a combination of the two (a trade-off) rather than each alone.",
+        ),
+        "predictive_check" => d(
+            "Posterior predictive check",
+            "Each row is a target in units of its sd from the observed value (dashed line at 0): the bar is the 90% interval of a new observation under the posterior, the dot the simulated median; blue passes (the observed value is inside), orange fails. Held-out targets are marked; they were not used in the fit.",
         ),
         "morris_mu_star" => d(
             "Morris screening: mu* in order of influence",
@@ -296,6 +310,7 @@ pub fn draw_for(command: &str, dir: &Path) -> io::Result<Vec<PathBuf>> {
         "compare" => draw_compare(dir),
         "sweep" | "merge" => draw_sweep(dir),
         "sensitivity" => draw_sensitivity(dir),
+        "calibrate" => calibrate::draw(dir),
         other => Err(io::Error::new(io::ErrorKind::InvalidInput, format!("manifest.json: no plots for command `{other}`"))),
     }
 }

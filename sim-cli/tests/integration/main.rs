@@ -5,6 +5,7 @@
 
 mod agents;
 mod bad_input;
+mod calibrate;
 mod cli;
 mod compare;
 mod describe;
