@@ -23,6 +23,8 @@
 //!   N(0, sd^2)), and `pass` when the observed value lies inside that interval.
 //! - calibrated.toml: the fitted scenario (base, `days`, `set`) with every estimated parameter at
 //!   its posterior median, runnable by `sim run`.
+//! - With `--check-preset SCENARIO`, no fit and no files: the same check at one point (a
+//!   calibrated preset's posterior medians) over `--runs` seeds, printed as ppc.csv on stdout.
 //! - generations/gen-NNN.csv, manifest.json, plots (posterior_marginals, posterior_pairs,
 //!   predictive_check) and report.html.
 
@@ -41,6 +43,7 @@ use serde_json::{Value, json};
 use sim_core::experiment::calibrate::abc::{self, Generation, Particle, Sampler};
 use sim_core::experiment::calibrate::{Calibration, prior_text};
 use sim_core::rng;
+use sim_core::scenario::Scenario;
 
 use crate::CliError;
 use crate::output::{OutDir, Partial, number, write_json};
@@ -52,7 +55,9 @@ Examples:
   sim calibrate scenarios/calibration/top-down.toml --out out/cal-td --threads 2
   sim calibrate scenarios/calibration/top-down.toml --out out/cal-td --resume   (after an interruption)
   sim run out/cal-td/calibrated.toml                                            (the fitted scenario)
-  sim compare A.toml B.toml --posterior out/cal-td/posterior.csv                 (carry the uncertainty)";
+  sim compare A.toml B.toml --posterior out/cal-td/posterior.csv                 (carry the uncertainty)
+  sim calibrate scenarios/calibration/top-down.toml \
+      --check-preset scenarios/calibration/calibrated/top-down.toml --runs 20    (check a fitted preset)";
 
 const MAX_THREADS: i64 = 256;
 /// Predictive interval: 90% (5% and 95% quantiles), as the credible intervals.
@@ -90,6 +95,14 @@ pub struct CalibrateArgs {
     /// With --self-check: particles.
     #[arg(long, default_value_t = 400, requires = "self_check", value_parser = clap::value_parser!(u32).range(10..=100_000))]
     particles: u32,
+    /// Check a fitted scenario instead of fitting: run SCENARIO (the calibration's base at some
+    /// parameter values, e.g. its calibrated.toml) over --runs seeds and print the predictive
+    /// check of every target as ppc.csv's columns on stdout. Writes nothing.
+    #[arg(long, value_name = "SCENARIO", conflicts_with_all = ["resume", "check", "self_check"])]
+    check_preset: Option<PathBuf>,
+    /// With --check-preset: runs, each with its own seed.
+    #[arg(long, default_value_t = 20, requires = "check_preset", value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    runs: u32,
     /// Stop (exit 1, work folder kept) once this generation is written, as an interruption would.
     #[arg(long, hide = true)]
     stop_after_generation: Option<usize>,
@@ -184,6 +197,9 @@ pub fn calibrate(args: CalibrateArgs, command_line: &[String]) -> Result<(), Cli
         .map(|n| rayon::ThreadPoolBuilder::new().num_threads(n.into()).build())
         .transpose()
         .map_err(|e| CliError::Failed(format!("cannot start threads: {e}")))?;
+    if let Some(preset) = &args.check_preset {
+        return check_preset(&cal, preset, args.runs, pool.as_ref());
+    }
     let threads = pool.as_ref().map(|p| p.current_num_threads()).unwrap_or_else(rayon::current_num_threads);
     let plan = plan(&cal);
     let mut inputs: Vec<&Path> = vec![file.as_path(), cal.base_file.as_path()];
@@ -590,12 +606,22 @@ fn predictive_check(cal: &Calibration, g: &Generation, pool: Option<&rayon::Thre
         Some(p) => p.install(go),
         None => go(),
     };
+    let runs: Vec<(Vec<f64>, Vec<Vec<f64>>)> = runs.into_iter().map(|(v, z)| (v, vec![z])).collect();
+    checks_of(cal, &runs)
+}
+
+/// Every target's check from runs, each its target values and standard-normal draws (one per
+/// target, as many sets as wanted): the simulated median and 90% interval, and the 90% interval
+/// of a new observation, the simulated value plus N(0, sd^2) observation error (Gelman et al.
+/// 2013, Bayesian Data Analysis, ch. 6: posterior predictive checking).
+fn checks_of(cal: &Calibration, runs: &[(Vec<f64>, Vec<Vec<f64>>)]) -> Vec<Check> {
     cal.targets
         .iter()
         .enumerate()
         .map(|(i, t)| {
             let mut sim: Vec<f64> = runs.iter().map(|(v, _)| v[i]).filter(|x| x.is_finite()).collect();
-            let mut obs: Vec<f64> = runs.iter().filter(|(v, _)| v[i].is_finite()).map(|(v, z)| v[i] + t.sd * z[i]).collect();
+            let mut obs: Vec<f64> =
+                runs.iter().filter(|(v, _)| v[i].is_finite()).flat_map(|(v, zs)| zs.iter().map(move |z| v[i] + t.sd * z[i])).collect();
             sim.sort_by(f64::total_cmp);
             obs.sort_by(f64::total_cmp);
             let (obs_low, obs_high) = (quantile(&obs, LOW_Q), quantile(&obs, HIGH_Q));
@@ -610,6 +636,42 @@ fn predictive_check(cal: &Calibration, g: &Generation, pool: Option<&rayon::Thre
             }
         })
         .collect()
+}
+
+/// Observation-error draws per run in `--check-preset`: with few runs, the 90% interval of a new
+/// observation is the quantiles of runs x draws values (simulated value plus N(0, sd^2)), so the
+/// interval's own Monte Carlo error comes from the runs, not from the noise.
+const PRESET_NOISE_DRAWS: usize = 200;
+
+/// `--check-preset`: the predictive check at one point (a calibrated preset's posterior medians)
+/// over `runs` seeds, printed as ppc.csv. Run seeds and noise come from streams keyed by the
+/// calibration's seed and the run index, so the output does not depend on the thread count.
+fn check_preset(cal: &Calibration, preset: &Path, runs: u32, pool: Option<&rayon::ThreadPool>) -> Result<(), CliError> {
+    let scenario = Scenario::from_file(preset, &[]).map_err(bad)?;
+    let theta = cal.theta_of(&scenario).map_err(|e| bad(format!("{}: {e}", preset.display())))?;
+    crate::note!(
+        "calibrate {}: predictive check of {} at {}: {runs} runs",
+        cal.name,
+        preset.display(),
+        cal.parameters.iter().zip(&theta).map(|(p, x)| format!("{} = {}", p.path, short(*x))).collect::<Vec<_>>().join(", ")
+    );
+    let stream = "calibrate-preset-check";
+    let run = |r: u64| -> (Vec<f64>, Vec<Vec<f64>>) {
+        let mut s = rng::keyed_stream(cal.seed, stream, &[r]);
+        let noise =
+            (0..PRESET_NOISE_DRAWS).map(|_| cal.targets.iter().map(|_| rand_distr::StandardNormal.sample(&mut s)).collect()).collect();
+        let run_seed = rng::run_seed(rng::derive(cal.seed, rng::name_hash(stream)), r, 0);
+        let values = cal.simulate(&theta, run_seed).unwrap_or_else(|| vec![f64::NAN; cal.targets.len()]);
+        (values, noise)
+    };
+    let go = || (0..u64::from(runs)).into_par_iter().map(run).collect::<Vec<_>>();
+    let results = match pool {
+        Some(p) => p.install(go),
+        None => go(),
+    };
+    let checks = checks_of(cal, &results);
+    let mut out = std::io::stdout().lock();
+    write_ppc(&mut out, cal, &checks).map_err(|e| CliError::Failed(format!("stdout: {e}")))
 }
 
 fn write_ppc(w: &mut impl Write, cal: &Calibration, checks: &[Check]) -> std::io::Result<()> {

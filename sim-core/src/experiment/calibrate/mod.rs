@@ -858,6 +858,49 @@ impl Calibration {
         Scenario::from_toml_str(&self.base_text, &self.base_file.display().to_string(), &self.overrides(theta))
     }
 
+    /// The parameter values at which `scenario` is this calibration's base with its `days` and
+    /// `set` (a calibrated preset: its posterior medians), read from the scenario; an error naming
+    /// the sections where it differs otherwise (another population, horizon or preset). Names and
+    /// descriptions are not compared.
+    pub fn theta_of(&self, scenario: &Scenario) -> Result<Vec<f64>, String> {
+        let body = |s: &Scenario| -> serde_json::Map<String, serde_json::Value> {
+            let mut v = match serde_json::to_value(s).expect("a scenario always serialises") {
+                serde_json::Value::Object(m) => m,
+                _ => unreachable!("a scenario serialises to an object"),
+            };
+            v.remove("name");
+            v.remove("description");
+            v
+        };
+        let given = body(scenario);
+        let mut theta = Vec::with_capacity(self.parameters.len());
+        for p in &self.parameters {
+            let mut at = given.get(match p.template.first() {
+                Some(PathSeg::Key(k)) => k.as_str(),
+                _ => "",
+            });
+            for seg in p.template.iter().skip(1) {
+                at = match seg {
+                    PathSeg::Key(k) => at.and_then(|v| v.get(k)),
+                    PathSeg::Index(i) => at.and_then(|v| v.get(i)),
+                };
+            }
+            theta.push(at.and_then(serde_json::Value::as_f64).ok_or_else(|| format!("has no number at {}", p.path))?);
+        }
+        let wanted = body(&self.scenario_for(&theta).map_err(|e| strip_location(&e))?);
+        let differ: Vec<&str> = wanted.iter().filter(|(k, v)| given.get(k.as_str()) != Some(v)).map(|(k, _)| k.as_str()).collect();
+        if differ.is_empty() {
+            Ok(theta)
+        } else {
+            Err(format!(
+                "is not the base of calibration `{}` ({} with its days and set) at any values of its parameters: it differs in [{}]",
+                self.name,
+                self.base_file.display(),
+                differ.join("], [")
+            ))
+        }
+    }
+
     /// The base scenario's file text (the calibrated scenario is written from it).
     pub fn base_text(&self) -> &str {
         &self.base_text
