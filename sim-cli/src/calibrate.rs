@@ -42,6 +42,7 @@ use rayon::prelude::*;
 use serde_json::{Value, json};
 use sim_core::experiment::calibrate::abc::{self, Generation, Particle, Sampler};
 use sim_core::experiment::calibrate::{Calibration, prior_text};
+use sim_core::metrics::quantile_sorted;
 use sim_core::rng;
 use sim_core::scenario::Scenario;
 
@@ -570,16 +571,6 @@ pub struct Check {
     pub n: usize,
 }
 
-/// Linear-interpolation quantile of sorted finite values (type 7).
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let h = (sorted.len() - 1) as f64 * q;
-    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
-}
-
 /// Runs drawn from the posterior (particle by weight, a fresh seed each) against every target.
 fn predictive_check(cal: &Calibration, g: &Generation, pool: Option<&rayon::ThreadPool>) -> Vec<Check> {
     let cumulative: Vec<f64> = g
@@ -624,11 +615,11 @@ fn checks_of(cal: &Calibration, runs: &[(Vec<f64>, Vec<Vec<f64>>)]) -> Vec<Check
                 runs.iter().filter(|(v, _)| v[i].is_finite()).flat_map(|(v, zs)| zs.iter().map(move |z| v[i] + t.sd * z[i])).collect();
             sim.sort_by(f64::total_cmp);
             obs.sort_by(f64::total_cmp);
-            let (obs_low, obs_high) = (quantile(&obs, LOW_Q), quantile(&obs, HIGH_Q));
+            let (obs_low, obs_high) = (quantile_sorted(&obs, LOW_Q), quantile_sorted(&obs, HIGH_Q));
             Check {
-                median: quantile(&sim, 0.5),
-                low: quantile(&sim, LOW_Q),
-                high: quantile(&sim, HIGH_Q),
+                median: quantile_sorted(&sim, 0.5),
+                low: quantile_sorted(&sim, LOW_Q),
+                high: quantile_sorted(&sim, HIGH_Q),
                 obs_low,
                 obs_high,
                 pass: t.observed >= obs_low && t.observed <= obs_high,

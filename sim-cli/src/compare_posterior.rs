@@ -18,7 +18,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use rand::RngExt;
-use sim_core::metrics::{Metric, RunSummary};
+use sim_core::metrics::{Metric, RunSummary, quantile_sorted};
 use sim_core::rng;
 use sim_core::scenario::{Override, Scenario};
 
@@ -136,15 +136,6 @@ fn var(xs: &[f64]) -> f64 {
     xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (xs.len() - 1) as f64
 }
 
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let h = (sorted.len() - 1) as f64 * q;
-    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
-}
-
 /// The decomposition of each metric's paired effect, option minus baseline (see the module doc).
 pub fn decompose(option: (&str, &[RunSummary]), baseline: (&str, &[RunSummary]), k: usize) -> Vec<Decomposition> {
     Metric::ALL
@@ -171,8 +162,8 @@ pub fn decompose(option: (&str, &[RunSummary]), baseline: (&str, &[RunSummary]),
                 baseline: baseline.0.to_string(),
                 metric: m,
                 mean: all.iter().sum::<f64>() / all.len() as f64,
-                low: quantile(&all, 0.05),
-                high: quantile(&all, 0.95),
+                low: quantile_sorted(&all, 0.05),
+                high: quantile_sorted(&all, 0.95),
                 var_parameters: (between - within / k as f64).max(0.0),
                 var_noise: within,
                 draws: groups.len(),

@@ -561,6 +561,20 @@ pub fn parse_seed(v: &toml::Value) -> Result<u64, String> {
     }
 }
 
+/// The field and plain message of a serde error in a whole file (sweep and calibration files):
+/// an unknown or missing field is named itself, not the table that holds it.
+pub(crate) fn field_and_message(e: &serde_path_to_error::Error<toml::de::Error>) -> (String, String) {
+    let mut field = e.path().to_string();
+    let message = plain_serde_message(&e.inner().to_string());
+    let named = message.strip_prefix("unknown field `").or_else(|| message.strip_prefix("missing field `"));
+    if let Some(name) = named.and_then(|m| m.split('`').next())
+        && !field.ends_with(name)
+    {
+        field = if field == "." || field.is_empty() { name.to_string() } else { format!("{field}.{name}") };
+    }
+    (field.trim_start_matches('.').to_string(), message)
+}
+
 /// A serde/toml error message as users should read it: without toml's trailing "in `path`" line
 /// (the path is reported separately) and with Rust type names in words.
 /// An unknown field gets "did you mean" when one of the expected names is close.

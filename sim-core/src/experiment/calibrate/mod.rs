@@ -380,15 +380,8 @@ impl Calibration {
             message,
         };
         let raw: CalibrationFile = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
-            let mut field = e.path().to_string();
-            let message = scenario::plain_serde_message(&e.inner().to_string());
-            let named = message.strip_prefix("unknown field `").or_else(|| message.strip_prefix("missing field `"));
-            if let Some(name) = named.and_then(|m| m.split('`').next())
-                && !field.ends_with(name)
-            {
-                field = if field == "." || field.is_empty() { name.to_string() } else { format!("{field}.{name}") };
-            }
-            err(field.trim_start_matches('.'), message)
+            let (field, message) = scenario::field_and_message(&e);
+            err(&field, message)
         })?;
 
         let name = raw.name.unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| file.clone()));
