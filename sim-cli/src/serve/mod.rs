@@ -38,7 +38,9 @@ Examples:
   sim serve scenarios/top-down.toml scenarios/enablement.toml scenarios/austerity.toml --port 9000
   sim serve --max-days 730 --max-participants 12 --speed 50
   sim serve --host 0.0.0.0              let phones on the room's network join (http://THIS-MACHINE:8080/join)
-The facilitator's address (with its key) and the join code are printed at start; see docs/workshop.md.";
+The facilitator's address (with its key) and the join code are printed at start. On the page the facilitator
+can pick other scenarios (shipped or their own files; the session starts again) and open the run's report
+at /debrief. See docs/workshop.md.";
 
 /// The default cap on a regime's citizens: the pace a room needs (100 days a second per regime)
 /// holds to about this size on one core.
