@@ -131,6 +131,16 @@ pub fn random_hex(len: usize) -> String {
     out
 }
 
+/// Each scenario as a regime, all on `seed`.
+fn regimes_of(scenarios: &[Scenario], seed: u64) -> Vec<Regime> {
+    scenarios.iter().map(|s| Regime { name: s.name.clone(), description: s.description.clone(), sim: Simulation::new(s, seed) }).collect()
+}
+
+/// The session's horizon: the shortest of the regimes' `run.days`.
+fn horizon(regimes: &[Regime]) -> u32 {
+    regimes.iter().map(|r| r.sim.days()).min().unwrap_or(0)
+}
+
 /// A number rounded to 4 decimals for the team panels (NaN stays NaN, sent as null).
 fn r4(x: f64) -> f64 {
     (x * 1e4).round() / 1e4
@@ -139,11 +149,8 @@ fn r4(x: f64) -> f64 {
 impl Session {
     /// A session of `scenarios` (at least two), all run with `seed`; `key` is the facilitator's.
     pub fn new(scenarios: &[Scenario], seed: u64, key: String, join_code: String, max_participants: usize, speed: f64) -> Self {
-        let regimes: Vec<Regime> = scenarios
-            .iter()
-            .map(|s| Regime { name: s.name.clone(), description: s.description.clone(), sim: Simulation::new(s, seed) })
-            .collect();
-        let days = regimes.iter().map(|r| r.sim.days()).min().unwrap_or(0);
+        let regimes = regimes_of(scenarios, seed);
+        let days = horizon(&regimes);
         let mut session = Self {
             regimes,
             seed,
@@ -184,12 +191,9 @@ impl Session {
         if scenarios.len() > MAX_REGIMES {
             return Err(Refusal::Invalid(format!("at most {MAX_REGIMES} scenarios side by side (got {})", scenarios.len())));
         }
-        self.regimes = scenarios
-            .iter()
-            .map(|s| Regime { name: s.name.clone(), description: s.description.clone(), sim: Simulation::new(s, seed) })
-            .collect();
+        self.regimes = regimes_of(scenarios, seed);
         self.seed = seed;
-        self.days = self.regimes.iter().map(|r| r.sim.days()).min().unwrap_or(0);
+        self.days = horizon(&self.regimes);
         self.playing = false;
         self.pending_steps = 0;
         self.log.clear();
