@@ -176,7 +176,7 @@ struct Streams {
 struct Scratch {
     /// Per-citizen values (trust snapshot, wellbeing for the Gini).
     values: Vec<f64>,
-    /// Radix-sort keys (the wellbeing Gini).
+    /// Radix-sort keys of the wellbeing Gini (empty from `metrics::SORT_IN_PLACE_FROM` citizens).
     keys: Vec<u64>,
     /// Hours each team's queue calls for today (summed by the review, read by the service).
     required: Vec<f64>,
