@@ -4,13 +4,21 @@
 //! files) on a local pool of 1 and of 2 threads. The ratio of the two is the parallel speed-up
 //! reported in docs/performance.md ("Sweeps"; target >= 1.8x on 2 cores).
 //!
+//! The workshop what-if of issue 23: scenarios/top-down.toml and scenarios/enablement.toml, 4
+//! replicates each, three years (1095 days), as `sim compare --replicates 4 --days 1095` runs them
+//! (each scenario's replicates in parallel, then the next scenario's) without its figures and
+//! report; goal under 1 s on two cores.
+//!
 //! Run with `cargo bench -p sim-benches --bench sweep`.
 
 use std::path::Path;
 
 use divan::{Bencher, black_box};
+use rayon::prelude::*;
 use sim_core::experiment::sweep::{Panicked, Planner, Sweep, run_ordered};
 use sim_core::model;
+use sim_core::rng::run_seed;
+use sim_core::scenario::{Override, Scenario};
 
 fn main() {
     divan::main();
@@ -49,5 +57,31 @@ fn sweep_100_runs(bencher: Bencher, threads: usize) {
         );
         result.expect("no run panics");
         black_box(sum)
+    });
+}
+
+/// Two regimes x 4 replicates x 3 years at 40,000 citizens on a pool of `threads`, seeds as
+/// `sim compare --seed 1` derives them.
+#[divan::bench(args = [1, 2], sample_count = 5, sample_size = 1)]
+fn workshop_what_if(bencher: Bencher, threads: usize) {
+    let days = [Override::parse("run.days=1095").expect("a valid override")];
+    let scenarios: Vec<Scenario> = ["top-down.toml", "enablement.toml"]
+        .iter()
+        .map(|f| {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(f);
+            Scenario::from_file(&path, &days).expect("a shipped scenario")
+        })
+        .collect();
+    assert!(scenarios.iter().all(|s| s.population.citizens == 40_000 && s.run.days == 1095));
+    let seeds: Vec<u64> = (0..4).map(|r| run_seed(1, 0, r)).collect();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool");
+    bencher.bench_local(|| {
+        pool.install(|| {
+            let backlogs: Vec<Vec<f64>> = scenarios
+                .iter()
+                .map(|s| seeds.par_iter().map(|&seed| model::run(s, seed).summary.get("backlog").unwrap_or(f64::NAN)).collect())
+                .collect();
+            black_box(backlogs)
+        })
     });
 }
