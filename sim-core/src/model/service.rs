@@ -74,7 +74,9 @@ impl Iterator for QueueHead<'_> {
 
 impl World {
     /// The hours a team plans for a case before pressure: the response's time at T* = 1.
-    pub(super) fn planned_hours(&self, n: &Need) -> f64 {
+    /// `case_hours`: each need type's standard hours plus its protocol's ([`Self::case_hours`]).
+    #[inline(always)]
+    pub(super) fn planned_hours(&self, n: &Need, case_hours: &[f64]) -> f64 {
         if n.in_service {
             return n.effort_left;
         }
@@ -85,8 +87,14 @@ impl World {
         if !team.delivers() {
             return self.scenario.routing.handoff_hours;
         }
-        let nt = &self.scenario.need_types[n.need_type as usize];
-        nt.standard_hours + self.protocol_hours(nt)
+        case_hours[n.need_type as usize]
+    }
+
+    /// Each need type's planned hours for an encounter at T* = 1: its standard hours plus its
+    /// protocol's, into `out` (the same sum, so the same bits, as when done case by case).
+    pub(super) fn case_hours(&self, out: &mut Vec<f64>) {
+        out.clear();
+        out.extend(self.scenario.need_types.iter().map(|nt| nt.standard_hours + self.protocol_hours(nt)));
     }
 
     /// Hours a mandated safety protocol adds to an encounter of need type `nt` (MODEL.md §9).
