@@ -266,12 +266,20 @@ impl World {
             let mut worker = match preferred.filter(|&w| self.workers.hours_left[w as usize] > 1e-9) {
                 Some(w) => w,
                 None => {
+                    // The next member with hours, from the cursor round the team once (a wrap, not
+                    // a division per step).
                     let mut found = None;
-                    for k in 0..team_size {
-                        let w = self.teams[t].workers[(cursor + k) % team_size];
+                    let workers = &self.teams[t].workers;
+                    let mut i = cursor;
+                    for _ in 0..team_size {
+                        let w = workers[i];
+                        i += 1;
+                        if i == team_size {
+                            i = 0;
+                        }
                         if self.workers.hours_left[w as usize] > 1e-9 {
                             found = Some(w);
-                            cursor = (cursor + k + 1) % team_size;
+                            cursor = i;
                             break;
                         }
                     }
