@@ -180,11 +180,17 @@ struct Scratch {
     keys: Vec<u64>,
     /// Hours each team's queue calls for today (summed by the review, read by the service).
     required: Vec<f64>,
+    /// Each need type's planned hours for a case not yet served (`World::case_hours`), set by
+    /// the review each day.
+    case_hours: Vec<f64>,
     /// Today's opinion exchanges: (citizen, index of the neighbour in the community's targets).
     pairs: Vec<(u32, u32)>,
     /// Each team's queue of open cases as `service::queue_key`s, written by the review; the
-    /// service builds its heap in place on them.
+    /// service puts their heads in order in place (`service::QueueHead`).
     queues: Vec<Vec<u128>>,
+    /// How many keys of its queue each team's service took yesterday: a hint for how much of the
+    /// queue to put in order; results never depend on it.
+    reached: Vec<usize>,
     waits: Vec<f64>,
 }
 

@@ -25,6 +25,9 @@ impl World {
         // same -0.0 start as `Iterator::sum`, so the same bits as a second pass over the queue.
         self.scratch.required.clear();
         self.scratch.required.resize(self.scratch.queues.len(), -0.0);
+        let mut case_hours = std::mem::take(&mut self.scratch.case_hours);
+        self.case_hours(&mut case_hours);
+        self.scratch.case_hours = case_hours;
         let target_days = self.scenario.targets.target_days;
         let tp = self.governance.target_pressure;
         for id in 0..self.needs.slots.len() as u32 {
@@ -45,30 +48,33 @@ impl World {
                 self.acute_event(id, rec);
                 continue;
             }
-            match n.state {
+            // Whether the need is an open case in a queue today.
+            let joins = match n.state {
                 NeedState::Hidden => {
                     let i = n.citizen as usize;
                     let p = presentation::present_hidden(&self.scenario.presentation, self.citizens.trust[i], n.severity);
-                    if n.case_arrival != day && self.streams.presentation.random::<f64>() < p {
+                    let presents = n.case_arrival != day && self.streams.presentation.random::<f64>() < p;
+                    if presents {
                         self.open_case(id, rec);
-                        self.enqueue(id, day, target_days, tp);
                     }
+                    presents
                 }
                 NeedState::Returning => {
-                    if day >= n.due {
+                    let due = day >= n.due;
+                    if due {
                         self.open_case(id, rec);
-                        self.enqueue(id, day, target_days, tp);
                     }
+                    due
                 }
                 NeedState::AwaitingApproval => {
                     if self.game_target(id) {
                         // Put up for early closure: a worker must record it (see `serve_queue`).
-                        self.enqueue(id, day, target_days, tp);
-                        continue;
-                    }
-                    if day >= self.needs.slots[id as usize].due {
+                        true
+                    } else if day >= self.needs.slots[id as usize].due {
                         self.needs.set_state(id, NeedState::Queued);
-                        self.enqueue(id, day, target_days, tp);
+                        true
+                    } else {
+                        false
                     }
                 }
                 NeedState::Queued => {
@@ -81,11 +87,15 @@ impl World {
                         let citizen = n.citizen as usize;
                         self.needs.set_state(id, NeedState::Hidden);
                         self.encounter(citizen, false);
+                        false
                     } else {
                         self.game_target(id);
-                        self.enqueue(id, day, target_days, tp);
+                        true
                     }
                 }
+            };
+            if joins {
+                self.enqueue(id, day, target_days, tp);
             }
         }
     }
@@ -93,6 +103,8 @@ impl World {
     /// Puts open case `id` in its team's queue with today's priority, as a key that orders the
     /// queue (`service::queue_key`), and adds the hours it calls for to the team's planned hours.
     /// Nothing the key or the hours depend on changes between the review and the service.
+    /// Inlined at its one call in the review: it runs for every queued case every day.
+    #[inline(always)]
     pub(super) fn enqueue(&mut self, id: u32, day: u32, target_days: f64, tp: f64) {
         let n = &mut self.needs.slots[id as usize];
         let wait = (day - n.case_arrival) as f64;
@@ -105,7 +117,7 @@ impl World {
             gaming::priority(n.severity, wait, target_days, tp)
         };
         let (team, key) = (n.team as usize, service::queue_key(n.priority, id));
-        let hours = self.planned_hours(&self.needs.slots[id as usize]);
+        let hours = self.planned_hours(&self.needs.slots[id as usize], &self.scratch.case_hours);
         self.scratch.required[team] += hours;
         self.scratch.queues[team].push(key);
     }

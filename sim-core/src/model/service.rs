@@ -23,9 +23,60 @@ pub(super) fn queue_key_id(key: u128) -> u32 {
     u32::MAX - key as u32
 }
 
+/// Least number of queue keys put in order at a time.
+const MIN_QUEUE_CHUNK: usize = 32;
+
+/// A team's queue of keys handed out in descending order, the same order a max-heap pops them in
+/// (the keys are distinct, so the order is total). Rather than heapify the whole queue (about 2N
+/// compares, then log N a pop), it selects the top chunk (`select_nth_unstable`, about N compares)
+/// and sorts only that; if the service wants more, the next chunk comes from the rest. Most of a
+/// long queue is never reached in a day, so it is never put in order.
+struct QueueHead<'a> {
+    keys: &'a mut [u128],
+    /// Keys handed out so far (`keys[..taken]`).
+    taken: usize,
+    /// End of the part in order (`keys[..sorted]` is sorted descending and above all the rest).
+    sorted: usize,
+    /// Size of the next chunk to put in order.
+    chunk: usize,
+}
+
+impl<'a> QueueHead<'a> {
+    /// `expected`: how many keys the service is likely to take (yesterday's count); a hint only.
+    fn new(keys: &'a mut [u128], expected: usize) -> Self {
+        let chunk = (expected + expected / 8).max(MIN_QUEUE_CHUNK);
+        QueueHead { keys, taken: 0, sorted: 0, chunk }
+    }
+}
+
+impl Iterator for QueueHead<'_> {
+    type Item = u128;
+
+    fn next(&mut self) -> Option<u128> {
+        if self.taken == self.sorted {
+            let rest = &mut self.keys[self.sorted..];
+            if rest.is_empty() {
+                return None;
+            }
+            let k = self.chunk.min(rest.len());
+            if k < rest.len() {
+                rest.select_nth_unstable_by(k - 1, |a, b| b.cmp(a));
+            }
+            rest[..k].sort_unstable_by(|a, b| b.cmp(a));
+            self.sorted += k;
+            self.chunk *= 2;
+        }
+        let key = self.keys[self.taken];
+        self.taken += 1;
+        Some(key)
+    }
+}
+
 impl World {
     /// The hours a team plans for a case before pressure: the response's time at T* = 1.
-    pub(super) fn planned_hours(&self, n: &Need) -> f64 {
+    /// `case_hours`: each need type's standard hours plus its protocol's ([`Self::case_hours`]).
+    #[inline(always)]
+    pub(super) fn planned_hours(&self, n: &Need, case_hours: &[f64]) -> f64 {
         if n.in_service {
             return n.effort_left;
         }
@@ -36,8 +87,14 @@ impl World {
         if !team.delivers() {
             return self.scenario.routing.handoff_hours;
         }
-        let nt = &self.scenario.need_types[n.need_type as usize];
-        nt.standard_hours + self.protocol_hours(nt)
+        case_hours[n.need_type as usize]
+    }
+
+    /// Each need type's planned hours for an encounter at T* = 1: its standard hours plus its
+    /// protocol's, into `out` (the same sum, so the same bits, as when done case by case).
+    pub(super) fn case_hours(&self, out: &mut Vec<f64>) {
+        out.clear();
+        out.extend(self.scenario.need_types.iter().map(|nt| nt.standard_hours + self.protocol_hours(nt)));
     }
 
     /// Hours a mandated safety protocol adds to an encounter of need type `nt` (MODEL.md §9).
@@ -54,6 +111,9 @@ impl World {
         let fatigue_loss = s.staff.fatigue_productivity_loss;
         let hours_per_day = s.workforce.hours_per_day;
         let mut queues = std::mem::take(&mut self.scratch.queues);
+        // How far into its queue each team got yesterday: only a hint for how much to put in order.
+        let mut reached = std::mem::take(&mut self.scratch.reached);
+        reached.resize(queues.len(), 0);
         // Hours each team's queue calls for, summed by the review as cases joined the queues.
         let required_by_team = std::mem::take(&mut self.scratch.required);
         if !g.place_based {
@@ -97,13 +157,13 @@ impl World {
                 self.workers.hours_left[w as usize] *= 1.0 + overtime;
             }
             // Queue order: cases in service first, then by priority (need or target urgency), then
-            // id. A heap, built in place on the keys the review wrote, yields them in that order
-            // without sorting the cases nobody reaches today.
+            // id: the keys the review wrote, in descending order. Only the head of the queue is put
+            // in order, a chunk at a time, sized by how far the team got yesterday.
             let queued = queue.len();
-            let mut heap = std::collections::BinaryHeap::from(std::mem::take(queue));
             let time_factor_today = self.teams[t].desired_time_factor * factor;
-            self.serve_queue(t, std::iter::from_fn(|| heap.pop().map(queue_key_id)), time_factor_today, rec);
-            *queue = heap.into_vec();
+            let mut head = QueueHead::new(queue, reached[t]);
+            self.serve_queue(t, head.by_ref().map(queue_key_id), time_factor_today, rec);
+            reached[t] = head.taken;
             // Hours worked: casework plus admin and prevention pro rata.
             let mut used = 0.0;
             for &w in &self.teams[t].workers {
@@ -133,6 +193,7 @@ impl World {
         }
         rec[Metric::WorkPressure as usize] = if capacity_sum > 0.0 { pressure_sum / capacity_sum } else { 0.0 };
         self.scratch.queues = queues;
+        self.scratch.reached = reached;
         self.scratch.required = required_by_team;
     }
 
@@ -205,12 +266,20 @@ impl World {
             let mut worker = match preferred.filter(|&w| self.workers.hours_left[w as usize] > 1e-9) {
                 Some(w) => w,
                 None => {
+                    // The next member with hours, from the cursor round the team once (a wrap, not
+                    // a division per step).
                     let mut found = None;
-                    for k in 0..team_size {
-                        let w = self.teams[t].workers[(cursor + k) % team_size];
+                    let workers = &self.teams[t].workers;
+                    let mut i = cursor;
+                    for _ in 0..team_size {
+                        let w = workers[i];
+                        i += 1;
+                        if i == team_size {
+                            i = 0;
+                        }
                         if self.workers.hours_left[w as usize] > 1e-9 {
                             found = Some(w);
-                            cursor = (cursor + k + 1) % team_size;
+                            cursor = i;
                             break;
                         }
                     }
@@ -509,5 +578,35 @@ impl World {
             NeedState::Hidden
         };
         self.needs.set_state(id, next);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn queue_head_pops_in_heap_order_for_any_hint() {
+        // Issue 23: the partial selection must hand out keys exactly as a max-heap pops them,
+        // whatever yesterday's count, including a stop part-way through a chunk.
+        let mut rng = crate::rng::Stream::seed_from_u64(23);
+        for len in [0usize, 1, 2, 31, 32, 33, 100, 1000] {
+            let keys: Vec<u128> =
+                (0..len as u32).map(|id| queue_key(f64::from(rng.random_range(0..40u32)) / 8.0, id.wrapping_mul(2_654_435_761))).collect();
+            let mut heap = std::collections::BinaryHeap::from(keys.clone());
+            let expected: Vec<u128> = std::iter::from_fn(|| heap.pop()).collect();
+            for hint in [0usize, 1, 5, 31, 32, 40, 99, 500, 2000] {
+                for stop in [0, 1, len / 3, len] {
+                    let mut queue = keys.clone();
+                    let mut head = QueueHead::new(&mut queue, hint);
+                    let got: Vec<u128> = head.by_ref().take(stop).collect();
+                    assert_eq!(got, expected[..stop.min(len)], "len {len}, hint {hint}, stop {stop}");
+                    assert_eq!(head.taken, stop.min(len));
+                    let rest: Vec<u128> = head.collect();
+                    assert_eq!(rest, expected[stop.min(len)..], "len {len}, hint {hint}, rest after {stop}");
+                }
+            }
+        }
     }
 }
