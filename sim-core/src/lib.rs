@@ -6,7 +6,6 @@
 //! summaries), `simulation` (the one stepping API every caller uses). Nothing here reads files or
 //! prints.
 
-mod cache;
 pub mod experiment;
 pub mod metrics;
 pub mod model;

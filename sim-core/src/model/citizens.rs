@@ -10,11 +10,7 @@
 use rand::RngExt;
 
 use super::World;
-use crate::cache::prefetch;
 use crate::scenario::{AssemblySelection, CitizenParams};
-
-/// How many opinion exchanges ahead the community asks for the opinions it will read.
-const EXCHANGE_PREFETCH_AHEAD: usize = 8;
 
 /// Trust after an encounter: up by `rise` of the gap to 1 on a good outcome, down by
 /// `rise x asymmetry` of the trust held on a bad one.
@@ -124,18 +120,8 @@ impl World {
             pairs.push((i as u32, start + r as u32));
         }
         let opinion = &mut self.citizens.opinion;
-        let targets = &self.community.targets;
-        for (k, &(i, link)) in pairs.iter().enumerate() {
-            // At a million citizens these reads miss the cache: ask for them ahead, the link
-            // first, then (once it has arrived) the opinion it leads to.
-            if let Some(&(a, link)) = pairs.get(k + 2 * EXCHANGE_PREFETCH_AHEAD) {
-                prefetch(targets.get(link as usize));
-                prefetch(opinion.get(a as usize));
-            }
-            if let Some(&(_, link)) = pairs.get(k + EXCHANGE_PREFETCH_AHEAD) {
-                prefetch(targets.get(link as usize).and_then(|&j| opinion.get(j as usize)));
-            }
-            let (i, j) = (i as usize, targets[link as usize] as usize);
+        for &(i, link) in pairs.iter() {
+            let (i, j) = (i as usize, self.community.targets[link as usize] as usize);
             let (a, b) = deffuant(opinion[i], opinion[j], p.confidence_bound, p.convergence);
             opinion[i] = a;
             opinion[j] = b;
