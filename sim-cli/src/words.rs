@@ -124,8 +124,13 @@ impl Verdict {
     /// The effect `diff` with its 95% CI `[lo, hi]` on `m`.
     pub fn of(m: Metric, diff: f64, lo: f64, hi: f64) -> Self {
         let clear = lo.is_finite() && hi.is_finite() && (lo > 0.0 || hi < 0.0);
+        if clear { Verdict::by_direction(m, diff) } else { Verdict::Unclear }
+    }
+
+    /// Better, worse or neutral by `m`'s direction alone, without asking whether `diff` is beyond
+    /// noise (one run each, as in `sim serve`'s debrief).
+    pub fn by_direction(m: Metric, diff: f64) -> Self {
         match m.direction().judge(diff) {
-            _ if !clear => Verdict::Unclear,
             Some(true) => Verdict::Better,
             Some(false) => Verdict::Worse,
             None => Verdict::Neutral,
@@ -140,6 +145,15 @@ impl Verdict {
             Verdict::Unclear => "unclear",
             Verdict::Neutral => "neutral",
         }
+    }
+}
+
+/// The unit written after a number of `m` (" days"), or nothing where the unit is a bare scale
+/// ("0 to 1", "ratio") or there is none.
+pub fn unit_suffix(m: Metric) -> String {
+    match m.unit_for_people(&currency()) {
+        u if u.is_empty() || u == "0 to 1" || u == "ratio" => String::new(),
+        u => format!(" {u}"),
     }
 }
 
@@ -172,11 +186,7 @@ impl Change {
         } else if m.is_money() && self.pct_change.is_finite() {
             format!("{}%{}", signed(self.pct_change), ci(self.pct_ci_low, self.pct_ci_high, 1.0))
         } else {
-            let unit = match m.unit_for_people(&currency()) {
-                u if u.is_empty() || u == "0 to 1" || u == "ratio" => String::new(),
-                u => format!(" {u}"),
-            };
-            format!("{}{unit}{}", signed(self.difference), ci(self.ci_low, self.ci_high, 1.0))
+            format!("{}{}{}", signed(self.difference), unit_suffix(m), ci(self.ci_low, self.ci_high, 1.0))
         }
     }
 }

@@ -11,7 +11,7 @@ use sim_core::metrics::{Metric, RunSummary, TimeSeries};
 
 use super::session::{LogEntry, Session};
 use crate::report::{Html, esc};
-use crate::words::{self, Change, HEADLINE_METRICS};
+use crate::words::{self, Change, HEADLINE_METRICS, Verdict};
 
 /// One regime's run so far.
 pub struct RegimeRun {
@@ -68,15 +68,9 @@ fn change(m: Metric, base: f64, option: f64) -> Change {
 }
 
 /// A value with its unit where words::value leaves it out ("9.99 days"; shares and money carry theirs).
-fn with_unit(m: Metric, v: f64, currency: &str) -> String {
+fn with_unit(m: Metric, v: f64) -> String {
     let shown = words::value(m, v);
-    if m.is_share() || m.is_money() || !v.is_finite() {
-        return shown;
-    }
-    match m.unit_for_people(currency) {
-        u if u.is_empty() || u == "0 to 1" || u == "ratio" => shown,
-        u => format!("{shown} {u}"),
-    }
+    if m.is_share() || m.is_money() || !v.is_finite() { shown } else { format!("{shown}{}", words::unit_suffix(m)) }
 }
 
 /// "better", "worse" or "neutral" by the metric's direction (or "" when undefined).
@@ -84,11 +78,7 @@ fn direction(m: Metric, difference: f64) -> &'static str {
     if !difference.is_finite() || difference == 0.0 {
         return "";
     }
-    match m.direction().judge(difference) {
-        Some(true) => "better",
-        Some(false) => "worse",
-        None => "neutral",
-    }
+    Verdict::by_direction(m, difference).word()
 }
 
 /// The debrief page of `input`.
@@ -139,8 +129,8 @@ pub fn render(input: &Input) -> Result<String, String> {
                     "<li>{}: {} ({} against {}) <span class=\"{}\">{}</span></li>",
                     esc(&words::short_label(m)),
                     esc(&c.words()),
-                    esc(&with_unit(m, o, &input.currency)),
-                    esc(&with_unit(m, b, &input.currency)),
+                    esc(&with_unit(m, o)),
+                    esc(&with_unit(m, b)),
                     if way.is_empty() { "neutral" } else { way },
                     way
                 );

@@ -69,7 +69,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-fn page(html: &'static str) -> Response {
+fn page(html: impl IntoResponse) -> Response {
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], html).into_response()
 }
 
@@ -411,12 +411,8 @@ async fn me(State(shared): State<Arc<Shared>>, headers: HeaderMap, Query(q): Que
 async fn debrief(State(shared): State<Arc<Shared>>) -> Response {
     let input = debrief::Input::of(&shared.lock());
     match tokio::task::spawn_blocking(move || debrief::render(&input)).await {
-        Ok(Ok(html)) => page_owned(html),
+        Ok(Ok(html)) => page(html),
         Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, &format!("could not draw the debrief: {e}")),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &format!("the debrief stopped: {e}")),
     }
-}
-
-fn page_owned(html: String) -> Response {
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], html).into_response()
 }

@@ -487,7 +487,7 @@ impl Session {
                     "delivers": t.delivers,
                     "members": t.members,
                     "role": format!("{:?}", t.role),
-                    "levers": {"discretion": t.discretion, "time_standard": if t.time_standard == TimeStandard::NeedLed { "need-led" } else { "imposed" }, "prevention_share": t.prevention_share},
+                    "levers": {"discretion": t.discretion, "time_standard": t.time_standard, "prevention_share": t.prevention_share},
                     "own_levers": t.own_levers,
                 })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
