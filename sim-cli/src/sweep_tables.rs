@@ -21,7 +21,7 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
-use sim_core::experiment::sweep::{Point, RunSpec, Sweep};
+use sim_core::experiment::sweep::{Point, RunSpec, Sweep, value_cell};
 use sim_core::metrics::mean_ci95;
 
 use crate::output::number;
@@ -102,17 +102,6 @@ fn csv_line<I: IntoIterator<Item = S>, S: AsRef<[u8]>>(cells: I) -> Vec<u8> {
     w.into_inner().expect("flushing CSV to memory cannot fail")
 }
 
-/// A parameter value as a CSV cell: numbers as `number()` writes them, strings bare.
-pub fn cell(v: &toml::Value) -> String {
-    match v {
-        toml::Value::Float(x) => number(*x),
-        toml::Value::Integer(i) => i.to_string(),
-        toml::Value::String(s) => s.clone(),
-        toml::Value::Boolean(b) => b.to_string(),
-        other => other.to_string(),
-    }
-}
-
 /// The runs.csv line of one finished run.
 pub fn run_line(run: &RunSpec, point: &Point, metrics: &[f64]) -> Vec<u8> {
     let mut cells = Vec::with_capacity(FIXED.len() + point.values.len() + metrics.len());
@@ -120,7 +109,7 @@ pub fn run_line(run: &RunSpec, point: &Point, metrics: &[f64]) -> Vec<u8> {
     cells.push(run.point.to_string());
     cells.push(run.replicate.to_string());
     cells.push(run.seed.to_string());
-    cells.extend(point.values.iter().map(cell));
+    cells.extend(point.values.iter().map(value_cell));
     cells.extend(metrics.iter().map(|&x| number(x)));
     csv_line(&cells)
 }

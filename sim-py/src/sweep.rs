@@ -27,7 +27,7 @@ use arrow_schema::{DataType, Field, Schema};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
-use sim_core::experiment::sweep::{Panicked, Planner, RunSpec, Sweep, run_ordered};
+use sim_core::experiment::sweep::{self, MetricListError, Panicked, Planner, RunSpec, Sweep, run_ordered, value_cell};
 use sim_core::metrics::Metric;
 use sim_core::model;
 use sim_core::rng;
@@ -82,20 +82,13 @@ struct Columns {
 }
 
 fn metric_list(names: Option<Vec<String>>) -> PyResult<Vec<Metric>> {
-    let Some(names) = names else { return Ok(Metric::ALL.to_vec()) };
-    if names.is_empty() {
-        return Err(PyValueError::new_err("metrics: the list is empty; leave it out (None) to record every metric"));
-    }
-    let mut out = Vec::with_capacity(names.len());
-    for n in &names {
-        let m = Metric::from_name(n)
-            .ok_or_else(|| PyValueError::new_err(format!("metrics: unknown metric `{n}`; publicsim.METRICS lists them")))?;
-        if out.contains(&m) {
-            return Err(PyValueError::new_err(format!("metrics: `{n}` appears twice")));
-        }
-        out.push(m);
-    }
-    Ok(out)
+    sweep::metric_list(names.as_deref()).map_err(|e| {
+        PyValueError::new_err(match e {
+            MetricListError::Empty => "metrics: the list is empty; leave it out (None) to record every metric".to_string(),
+            MetricListError::Unknown { name, .. } => format!("metrics: unknown metric `{name}`; publicsim.METRICS lists them"),
+            MetricListError::Twice { name, .. } => format!("metrics: `{name}` appears twice"),
+        })
+    })
 }
 
 /// A Python value as the TOML value `--set path=value` gives it.
@@ -263,17 +256,6 @@ fn number(v: &toml::Value) -> f64 {
     }
 }
 
-fn text(v: &toml::Value) -> String {
-    match v {
-        toml::Value::String(s) => s.clone(),
-        toml::Value::Boolean(b) => b.to_string(),
-        toml::Value::Float(x) if x.is_nan() => "NaN".into(),
-        toml::Value::Float(x) => format!("{x}"),
-        toml::Value::Integer(i) => i.to_string(),
-        other => other.to_string(),
-    }
-}
-
 fn batch(plan: &Plan, cols: Columns) -> PyResult<RecordBatch> {
     let mut fields = Vec::new();
     let mut arrays: Vec<ArrayRef> = Vec::new();
@@ -287,7 +269,7 @@ fn batch(plan: &Plan, cols: Columns) -> PyResult<RecordBatch> {
             arrays.push(Arc::new(Float64Array::from(col.iter().map(number).collect::<Vec<_>>())));
         } else {
             fields.push(Field::new(&p.path, DataType::Utf8, false));
-            arrays.push(Arc::new(StringArray::from(col.iter().map(text).collect::<Vec<_>>())));
+            arrays.push(Arc::new(StringArray::from(col.iter().map(value_cell).collect::<Vec<_>>())));
         }
     }
     for (m, col) in plan.metrics.iter().zip(cols.metrics) {

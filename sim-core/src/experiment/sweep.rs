@@ -56,7 +56,6 @@
 //! the design with all parameters set, so out-of-range values and combinations the scenario rejects
 //! (an odd `population.community_k`, say) are caught before anything runs.
 
-use std::collections::BTreeSet;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
@@ -281,6 +280,45 @@ pub struct Point {
     pub values: Vec<toml::Value>,
 }
 
+/// Why a list of metric names was refused (each caller words it for its users).
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetricListError {
+    Empty,
+    Unknown { index: usize, name: String },
+    Twice { index: usize, name: String },
+}
+
+/// The metrics a sweep records: those `names` gives, in its order, each once; every metric when
+/// there is no list.
+pub fn metric_list(names: Option<&[String]>) -> Result<Vec<Metric>, MetricListError> {
+    let Some(names) = names else { return Ok(Metric::ALL.to_vec()) };
+    if names.is_empty() {
+        return Err(MetricListError::Empty);
+    }
+    let mut list = Vec::with_capacity(names.len());
+    for (index, n) in names.iter().enumerate() {
+        let m = Metric::from_name(n).ok_or_else(|| MetricListError::Unknown { index, name: n.clone() })?;
+        if list.contains(&m) {
+            return Err(MetricListError::Twice { index, name: n.clone() });
+        }
+        list.push(m);
+    }
+    Ok(list)
+}
+
+/// A parameter value as runs.csv writes it (and runs.parquet's text columns hold it): numbers in
+/// Rust's shortest round-trip form (`NaN` for NaN), strings bare.
+pub fn value_cell(v: &toml::Value) -> String {
+    match v {
+        toml::Value::Float(x) if x.is_nan() => "NaN".into(),
+        toml::Value::Float(x) => format!("{x}"),
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Boolean(b) => b.to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// A validated sweep.
 pub struct Sweep {
     pub name: String,
@@ -361,26 +399,13 @@ impl Sweep {
             None => 1,
         };
 
-        let metrics = match &raw.metrics {
-            None => Metric::ALL.to_vec(),
-            Some(names) => {
-                if names.is_empty() {
-                    return Err(err("metrics", "the list is empty; leave it out to record every metric".into()));
-                }
-                let mut seen = BTreeSet::new();
-                let mut list = Vec::with_capacity(names.len());
-                for (i, n) in names.iter().enumerate() {
-                    let Some(m) = Metric::from_name(n) else {
-                        return Err(err(&format!("metrics[{i}]"), format!("unknown metric `{n}`; `sim describe metrics` lists them")));
-                    };
-                    if !seen.insert(m) {
-                        return Err(err(&format!("metrics[{i}]"), format!("metric `{n}` appears twice")));
-                    }
-                    list.push(m);
-                }
-                list
+        let metrics = metric_list(raw.metrics.as_deref()).map_err(|e| match e {
+            MetricListError::Empty => err("metrics", "the list is empty; leave it out to record every metric".into()),
+            MetricListError::Unknown { index, name } => {
+                err(&format!("metrics[{index}]"), format!("unknown metric `{name}`; `sim describe metrics` lists them"))
             }
-        };
+            MetricListError::Twice { index, name } => err(&format!("metrics[{index}]"), format!("metric `{name}` appears twice")),
+        })?;
 
         // The base scenario, with the horizon override.
         let base_file = normalize(&path.parent().unwrap_or(Path::new("")).join(&raw.base));
@@ -1066,6 +1091,19 @@ mod tests {
 
     const HEAD: &str = "base = \"../top-down.toml\"\ndays = 400\n";
 
+    #[test]
+    fn metric_list_keeps_the_order_and_names_the_entry_refused() {
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(metric_list(None).unwrap(), Metric::ALL.to_vec());
+        assert_eq!(metric_list(Some(&names(&["gaming_gap", "backlog"]))).unwrap(), vec![Metric::GamingGap, Metric::Backlog]);
+        assert_eq!(metric_list(Some(&[])), Err(MetricListError::Empty));
+        assert_eq!(metric_list(Some(&names(&["backlog", "nope"]))), Err(MetricListError::Unknown { index: 1, name: "nope".into() }));
+        assert_eq!(
+            metric_list(Some(&names(&["backlog", "gaming_gap", "backlog"]))),
+            Err(MetricListError::Twice { index: 2, name: "backlog".into() })
+        );
+    }
+
     #[track_caller]
     fn load_err(text: &str) -> SweepError {
         match load(text) {
@@ -1160,6 +1198,12 @@ mod tests {
             3,
             "metrics[1]",
         );
+        let twice = load_err(&format!("{HEAD}metrics = [\"backlog\", \"backlog\"]\n[design]\nkind = \"grid\"\nlevels = 2\n{p}"));
+        assert_located(&twice, 3, "metrics[1]");
+        assert!(twice.to_string().contains("metric `backlog` appears twice"), "{twice}");
+        let empty = load_err(&format!("{HEAD}metrics = []\n[design]\nkind = \"grid\"\nlevels = 2\n{p}"));
+        assert_located(&empty, 3, "metrics");
+        assert!(empty.to_string().contains("the list is empty"), "{empty}");
         assert_located(&load_err(&format!("{HEAD}[design]\nkind = \"saltelli\"\nsamples = 1\n{p}")), 5, "design.samples");
         assert_located(&load_err(&format!("{HEAD}[design]\nkind = \"morris\"\nlevels = 3\ntrajectories = 4\n{p}")), 5, "design.levels");
         assert_located(&load_err(&format!("{HEAD}[design]\nkind = \"grid\"\nsamples = 3\n{p}")), 5, "design.samples");
