@@ -11,14 +11,13 @@ import json
 import math
 import os
 import subprocess
-import threading
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import publicsim as ps
+from gil import assert_gil_released
 
 ROOT = Path(__file__).resolve().parents[2]
 SIM = os.environ.get("SIM_BIN", str(ROOT / "target" / "release" / "sim"))
@@ -194,27 +193,7 @@ def test_bad_steering_raises_not_panics():
 def test_gil_released_during_a_long_run():
     """A Python thread keeps ticking while a run is going on (it could not if the GIL were held)."""
     scenario = ps.load(SCENARIO, set={"population.citizens": 200000, "run.warmup_days": 5})
-    ticks: list[float] = []
-    stop = threading.Event()
-
-    def tick() -> None:
-        while not stop.is_set():
-            ticks.append(time.perf_counter())
-            time.sleep(0.002)
-
-    t = threading.Thread(target=tick)
-    t.start()
-    try:
-        start = time.perf_counter()
-        ps.run(scenario, days=365)
-        end = time.perf_counter()
-    finally:
-        stop.set()
-        t.join()
-    assert end - start > 0.3, "the run is too short to tell"
-    inside = [x for x in ticks if start + 0.05 < x < end - 0.05]
-    # Sleeping 2 ms between ticks: expect hundreds; a held GIL would allow none.
-    assert len(inside) > (end - start) * 50, (len(inside), end - start)
+    assert_gil_released(lambda: ps.run(scenario, days=365), "the run")
 
 
 AGENT_COLUMNS = [

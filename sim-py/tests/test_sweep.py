@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import threading
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import publicsim as ps
+from gil import assert_gil_released
 
 ROOT = Path(__file__).resolve().parents[2]
 SIM = os.environ.get("SIM_BIN", str(ROOT / "target" / "release" / "sim"))
@@ -137,27 +136,7 @@ def test_gil_released_during_a_sweep():
     """A Python thread keeps ticking while the sweep runs (it could not if the GIL were held)."""
     points = [{"governance.discretion": d} for d in (0.2, 0.5, 0.8)]
     scenario = ps.load(BASE, set={"population.citizens": 120000, "run.warmup_days": 5})
-    ticks: list[float] = []
-    stop = threading.Event()
-
-    def tick() -> None:
-        while not stop.is_set():
-            ticks.append(time.perf_counter())
-            time.sleep(0.002)
-
-    t = threading.Thread(target=tick)
-    t.start()
-    try:
-        start = time.perf_counter()
-        ps.sweep(points, replicates=2, days=200, scenario=scenario, threads=2, metrics=["backlog"])
-        end = time.perf_counter()
-    finally:
-        stop.set()
-        t.join()
-    assert end - start > 0.3, "the sweep is too short to tell"
-    inside = [x for x in ticks if start + 0.05 < x < end - 0.05]
-    # Sleeping 2 ms between ticks: expect hundreds; a held GIL would allow none.
-    assert len(inside) > (end - start) * 50, (len(inside), end - start)
+    assert_gil_released(lambda: ps.sweep(points, replicates=2, days=200, scenario=scenario, threads=2, metrics=["backlog"]), "the sweep")
 
 
 def test_bad_points_raise_located_messages():
