@@ -867,17 +867,12 @@ impl Calibration {
         };
         let given = body(scenario);
         let mut theta = Vec::with_capacity(self.parameters.len());
+        let root = serde_json::Value::Object(given.clone());
         for p in &self.parameters {
-            let mut at = given.get(match p.template.first() {
-                Some(PathSeg::Key(k)) => k.as_str(),
-                _ => "",
+            let at = p.template.iter().try_fold(&root, |v, seg| match seg {
+                PathSeg::Key(k) => v.get(k),
+                PathSeg::Index(i) => v.get(i),
             });
-            for seg in p.template.iter().skip(1) {
-                at = match seg {
-                    PathSeg::Key(k) => at.and_then(|v| v.get(k)),
-                    PathSeg::Index(i) => at.and_then(|v| v.get(i)),
-                };
-            }
             theta.push(at.and_then(serde_json::Value::as_f64).ok_or_else(|| format!("has no number at {}", p.path))?);
         }
         let wanted = body(&self.scenario_for(&theta).map_err(|e| strip_location(&e))?);
