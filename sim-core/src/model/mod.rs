@@ -34,6 +34,37 @@ use crate::rng::{Stream, stream};
 use crate::scenario::{Governance, Scenario, TimeStandard};
 use crate::sd::StockFlow;
 use needs::{NeedSet, NeedState};
+
+/// A hint to bring the cache line holding the start of `x` in before it is read. It changes no
+/// result (a no-op off x86_64).
+#[inline(always)]
+pub(crate) fn prefetch<T>(x: Option<&T>) {
+    if let Some(x) = x {
+        prefetch_address((x as *const T).cast::<i8>());
+    }
+}
+
+/// As [`prefetch`], for every cache line `x` spans (a record may straddle two).
+#[inline(always)]
+pub(crate) fn prefetch_whole<T>(x: Option<&T>) {
+    if let Some(x) = x {
+        let first = (x as *const T).cast::<i8>();
+        prefetch_address(first);
+        prefetch_address(first.wrapping_add(std::mem::size_of::<T>().saturating_sub(1)));
+    }
+}
+
+#[inline(always)]
+fn prefetch_address(p: *const i8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint and cannot fault, whatever the address.
+    #[allow(unused_unsafe)]
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
 pub use observe::{NetworkSnapshot, adoption_half_days, recovery_days};
 pub use workforce::{Recruitment, Workers};
 

@@ -11,21 +11,6 @@ use crate::metrics::{DayRecord, Metric};
 /// How many needs ahead the daily review asks for the citizen data it will read.
 const PREFETCH_AHEAD: usize = 16;
 
-/// A hint to bring `x` into the cache before it is read. It changes no result (a no-op off x86_64).
-#[inline(always)]
-fn prefetch<T>(x: Option<&T>) {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(x) = x {
-        // SAFETY: a prefetch is only a hint and cannot fault; the address is a valid reference.
-        #[allow(unused_unsafe)]
-        unsafe {
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>((x as *const T).cast::<i8>())
-        };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = x;
-}
-
 impl World {
     /// Daily review of every live need: severity, crisis, presentation of hidden needs, returns,
     /// approvals coming back, abandonment; open cases go to their team's queue.

@@ -72,6 +72,19 @@ impl Iterator for QueueHead<'_> {
     }
 }
 
+impl QueueHead<'_> {
+    /// The id of the case `d` places after the last one handed out, if it is already in order:
+    /// only for asking for its record early.
+    fn ahead(&self, d: usize) -> Option<u32> {
+        let i = self.taken + d - 1;
+        (i < self.sorted).then(|| queue_key_id(self.keys[i]))
+    }
+}
+
+/// How many cases ahead the service asks for the need record it will read; half as far ahead it
+/// asks for the citizen's last worker, read from that record.
+const SERVE_PREFETCH_AHEAD: usize = 8;
+
 impl World {
     /// The hours a team plans for a case before pressure: the response's time at T* = 1.
     /// `case_hours`: each need type's standard hours plus its protocol's ([`Self::case_hours`]).
@@ -162,7 +175,7 @@ impl World {
             let queued = queue.len();
             let time_factor_today = self.teams[t].desired_time_factor * factor;
             let mut head = QueueHead::new(queue, reached[t]);
-            self.serve_queue(t, head.by_ref().map(queue_key_id), time_factor_today, rec);
+            self.serve_queue(t, &mut head, time_factor_today, rec);
             reached[t] = head.taken;
             // Hours worked: casework plus admin and prevention pro rata.
             let mut used = 0.0;
@@ -252,13 +265,19 @@ impl World {
     }
 
     /// Serves a team's queue in order until its workers' hours run out.
-    pub(super) fn serve_queue(&mut self, t: usize, queue: impl Iterator<Item = u32>, time_factor: f64, rec: &mut DayRecord) {
+    fn serve_queue(&mut self, t: usize, queue: &mut QueueHead, time_factor: f64, rec: &mut DayRecord) {
         let team_size = self.teams[t].workers.len();
         if team_size == 0 {
             return;
         }
         let mut cursor = 0usize;
-        for id in queue {
+        while let Some(key) = queue.next() {
+            let id = queue_key_id(key);
+            // Records are read in priority order, far apart at scale: ask for them early.
+            prefetch_whole(queue.ahead(SERVE_PREFETCH_AHEAD).and_then(|a| self.needs.slots.get(a as usize)));
+            if let Some(near) = queue.ahead(SERVE_PREFETCH_AHEAD / 2).and_then(|a| self.needs.slots.get(a as usize)) {
+                prefetch(self.citizens.last_worker.get(near.citizen as usize));
+            }
             // Choose the worker: the one already serving, or the next free (continuity may then
             // hand the case to the worker the citizen knows, see `start_service`).
             let n = &self.needs.slots[id as usize];
