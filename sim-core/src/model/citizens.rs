@@ -45,6 +45,44 @@ pub fn assembly_target_pressure(target_pressure: f64, recommendation: f64, shift
     (target_pressure + shift * r.abs() * (goal - target_pressure)).clamp(0.0, 1.0)
 }
 
+/// Citizens from which trust spreading asks for far neighbours' trust ahead of time (2 MiB of
+/// trust). Timed alone, one step: no gain at 40,000 to 160,000 citizens (up to 15% slower at
+/// 40,000), 1.3x at 320,000, 1.6-2x at a million.
+const SPREAD_PREFETCH_FROM: usize = 1 << 18;
+
+/// How many rows ahead trust spreading asks for a row's first and last neighbour's trust.
+const SPREAD_PREFETCH_AHEAD: usize = 16;
+
+/// One synchronous step of trust spreading (DeGroot 1974): each citizen's trust moves `spread` of
+/// the way to their neighbours' mean of yesterday's `old` values. Row by row, each row's end the
+/// next row's start; each sum from -0.0 in row order, as `Iterator::sum` (the same bits). With
+/// `PREFETCH`, a row's first and last neighbour (lowest and highest index: where rewired and cross
+/// links sit, far from the citizen's own) are asked for a few rows ahead; it changes no result.
+fn spread_trust<const PREFETCH: bool>(old: &[f64], trust: &mut [f64], offsets: &[u32], targets: &[u32], spread: f64) {
+    let rows = trust.len().min(offsets.len().saturating_sub(1));
+    let mut start = offsets.first().map_or(0, |&o| o as usize);
+    for (i, (t, &end)) in trust[..rows].iter_mut().zip(&offsets[1..=rows]).enumerate() {
+        if PREFETCH && i + SPREAD_PREFETCH_AHEAD < rows {
+            let (a, b) = (offsets[i + SPREAD_PREFETCH_AHEAD] as usize, offsets[i + SPREAD_PREFETCH_AHEAD + 1] as usize);
+            if a < b {
+                super::prefetch(targets.get(a).and_then(|&j| old.get(j as usize)));
+                super::prefetch(targets.get(b - 1).and_then(|&j| old.get(j as usize)));
+            }
+        }
+        let end = end as usize;
+        let nb = &targets[start..end];
+        start = end;
+        if nb.is_empty() {
+            continue;
+        }
+        let mut sum = -0.0;
+        for &j in nb {
+            sum += old[j as usize];
+        }
+        *t += spread * (sum / nb.len() as f64 - old[i]);
+    }
+}
+
 /// What only the assemblies change: the record of the last one.
 #[derive(Debug, Clone, Default)]
 pub struct Assemblies {
@@ -83,24 +121,11 @@ impl World {
             old.extend_from_slice(&self.citizens.trust);
             let old = &old[..n];
             let trust = &mut self.citizens.trust[..n];
-            let targets = &self.community.targets;
-            let offsets = &self.community.offsets;
-            // Row by row, each row's end the next row's start; the sum from -0.0 in row order, as
-            // `Iterator::sum` (the same bits, fewer instructions than slicing by `windows(2)`).
-            let rows = n.min(offsets.len().saturating_sub(1));
-            let mut start = offsets.first().map_or(0, |&o| o as usize);
-            for (i, (t, &end)) in trust[..rows].iter_mut().zip(&offsets[1..=rows]).enumerate() {
-                let end = end as usize;
-                let nb = &targets[start..end];
-                start = end;
-                if nb.is_empty() {
-                    continue;
-                }
-                let mut sum = -0.0;
-                for &j in nb {
-                    sum += old[j as usize];
-                }
-                *t += p.trust_spread * (sum / nb.len() as f64 - old[i]);
+            let (offsets, targets) = (&self.community.offsets, &self.community.targets);
+            if n >= SPREAD_PREFETCH_FROM {
+                spread_trust::<true>(old, trust, offsets, targets, p.trust_spread);
+            } else {
+                spread_trust::<false>(old, trust, offsets, targets, p.trust_spread);
             }
         }
         let expected = p.interactions_per_day * n as f64;
