@@ -308,6 +308,25 @@ mod tests {
     }
 
     #[test]
+    fn trust_spreads_to_the_same_bits_with_or_without_asking_ahead() {
+        // Issue 23: the prefetching path (taken from SPREAD_PREFETCH_FROM citizens) must give the
+        // plain path's bits, and both the mean of each citizen's neighbours.
+        let spec = crate::network::CommunitySpec { neighbourhood_sizes: vec![700; 12], ..Default::default() };
+        let g = crate::network::community(&spec, 7);
+        let n = g.node_count();
+        let old: Vec<f64> = (0..n).map(|i| (i as f64 * 0.618_033_988_7).fract()).collect();
+        let (mut plain, mut ahead) = (old.clone(), old.clone());
+        spread_trust::<false>(&old, &mut plain, &g.offsets, &g.targets, 0.1);
+        spread_trust::<true>(&old, &mut ahead, &g.offsets, &g.targets, 0.1);
+        assert!(plain.iter().zip(&ahead).all(|(a, b)| a.to_bits() == b.to_bits()));
+        for i in [0, 1, n / 2, n - 1] {
+            let nb = g.neighbours(i);
+            let mean = nb.iter().map(|&j| old[j as usize]).sum::<f64>() / nb.len() as f64;
+            assert_eq!(plain[i].to_bits(), (old[i] + 0.1 * (mean - old[i])).to_bits(), "citizen {i}");
+        }
+    }
+
+    #[test]
     fn polarisation_is_the_variance() {
         assert_eq!(polarisation([0.3, 0.3, 0.3].into_iter()), 0.0);
         assert!((polarisation([-1.0, 1.0].into_iter()) - 1.0).abs() < 1e-12);
