@@ -25,6 +25,10 @@ const SEED: u64 = 1;
 /// Days a world runs before the one-day step is timed: the backlog and hidden needs have built up.
 const WARMUP_DAYS: u32 = 365;
 
+/// The allocator `sim` uses (large arrays on huge pages), so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: sim_core::alloc::HugePageAlloc = sim_core::alloc::HugePageAlloc;
+
 fn main() {
     divan::main();
 }

@@ -20,6 +20,10 @@ use sim_core::model;
 use sim_core::rng::run_seed;
 use sim_core::scenario::{Override, Scenario};
 
+/// The allocator `sim` uses (large arrays on huge pages), so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: sim_core::alloc::HugePageAlloc = sim_core::alloc::HugePageAlloc;
+
 fn main() {
     divan::main();
 }

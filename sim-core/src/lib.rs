@@ -3,9 +3,10 @@
 //! Layout follows ../shared/ARCHITECTURE.md: `rng` (seeded named streams), `network` (community and
 //! organisation graphs), `sd` (stock-and-flow integration), `scenario` (parameters, presets,
 //! validation), `model` (world state and one module per mechanism), `metrics` (observation and
-//! summaries), `simulation` (the one stepping API every caller uses). Nothing here reads files or
-//! prints.
+//! summaries), `simulation` (the one stepping API every caller uses), `alloc` (the binaries'
+//! allocator: large arrays on huge pages). Nothing here reads files or prints.
 
+pub mod alloc;
 pub mod experiment;
 pub mod metrics;
 pub mod model;

@@ -12,6 +12,11 @@ use std::path::PathBuf;
 
 mod sweep;
 
+/// The allocator `sim` uses (large arrays on huge pages; sim_core::alloc): Rust's own allocations
+/// in this module only, Python's are untouched.
+#[global_allocator]
+static ALLOCATOR: sim_core::alloc::HugePageAlloc = sim_core::alloc::HugePageAlloc;
+
 use pyo3::create_exception;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
