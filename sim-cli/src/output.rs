@@ -477,8 +477,12 @@ impl Staging {
         if tmp.exists() {
             fs::remove_dir_all(&tmp)?;
         }
-        fs::create_dir(&tmp)?;
+        // Registered before it exists, so a signal between the two cannot leave it behind.
         signals::add_dir(&tmp);
+        if let Err(e) = fs::create_dir(&tmp) {
+            signals::remove_dir(&tmp);
+            return Err(e);
+        }
         let staging = Self { tmp, dest: dest.to_path_buf(), done: false };
         fs::write(staging.tmp.join(MARKER), MARKER_HEAD)?;
         Ok(staging)

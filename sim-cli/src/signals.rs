@@ -34,12 +34,21 @@ pub fn install() {
     });
 }
 
+/// Attempts at removing a staging folder that files are still being written into.
+const REMOVAL_TRIES: usize = 100;
+
 /// Removes every registered staging folder and lock file (the watcher's work; also safe to call
 /// on the way out after an error).
 fn clean_up() {
     let r = registered();
     for d in &r.dirs {
-        let _ = std::fs::remove_dir_all(d);
+        // The main thread may still be writing into the folder: a file it adds between the
+        // listing and the removal of the folder fails the removal, so try until it is gone.
+        for _ in 0..REMOVAL_TRIES {
+            if std::fs::remove_dir_all(d).is_ok() || std::fs::symlink_metadata(d).is_err() {
+                break;
+            }
+        }
     }
     for f in &r.files {
         let _ = std::fs::remove_file(f);
