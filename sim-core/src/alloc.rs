@@ -1,14 +1,15 @@
 //! A global allocator for the binaries: the system allocator for ordinary blocks; blocks of
 //! 2 MiB and more (citizens' attributes, need records, the community network at a million
-//! citizens and more) mapped on their own, on 2 MiB boundaries, with their whole 2 MiB pages
-//! marked for transparent huge pages (Linux `madvise(MADV_HUGEPAGE)`). At scale the model's reads
-//! of these arrays are random, and with 4 KiB pages nearly each one also missed the TLB. Where
-//! memory comes from changes no result.
+//! citizens and more) mapped on their own, starting on a 2 MiB boundary and marked for
+//! transparent huge pages (Linux `madvise(MADV_HUGEPAGE)`). At scale the model's reads of these
+//! arrays are random, and with 4 KiB pages nearly each one also missed the TLB. Where memory
+//! comes from changes no result.
 //!
-//! Large blocks are mapped, moved on growth and unmapped directly (as glibc does above its mmap
-//! threshold), so a freed one goes back to the system at once and a growing one is not copied. Tried first: jemalloc's `thp:always`
-//! (tikv-jemallocator) was as fast but raised city-1m's peak from 138 to 188 MiB; aligned blocks
-//! from glibc itself, 160 MiB (blocks copied on growth stayed in its heap).
+//! Large blocks are mapped, moved on growth (`mremap`) and unmapped directly, as glibc does above
+//! its mmap threshold: a freed one goes back to the system at once, a growing one is not copied.
+//! Tried first: jemalloc's `thp:always` (tikv-jemallocator) was as fast but raised city-1m's
+//! peak from 138 to 188 MiB; 2 MiB-aligned blocks from glibc itself, to 160 MiB (blocks copied on
+//! growth stayed in its heap).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
@@ -39,8 +40,8 @@ mod map {
         size.next_multiple_of(super::PAGE)
     }
 
-    /// A fresh zeroed mapping of `size` bytes starting on a huge-page boundary, its whole huge
-    /// pages advised; null if the system refuses.
+    /// A fresh zeroed mapping of `size` bytes starting on a huge-page boundary, advised; null if
+    /// the system refuses.
     pub(super) fn map(size: usize) -> *mut u8 {
         let len = length(size);
         let Some(reserve) = len.checked_add(HUGE_PAGE) else { return std::ptr::null_mut() };
@@ -98,7 +99,7 @@ mod map {
     /// # Safety
     /// `p` must come from `map(size)` or `remap(.., size)` and not have been released.
     pub(super) unsafe fn unmap(p: *mut u8, size: usize) {
-        // SAFETY: the caller's contract: exactly the mapping `map` kept.
+        // SAFETY: the caller's contract: exactly the mapping `map` or `remap` kept.
         unsafe { libc::munmap(p.cast(), length(size)) };
     }
 }

@@ -35,6 +35,9 @@ use crate::scenario::{Governance, Scenario, TimeStandard};
 use crate::sd::StockFlow;
 use needs::{NeedSet, NeedState};
 
+pub use observe::{NetworkSnapshot, adoption_half_days, recovery_days};
+pub use workforce::{Recruitment, Workers};
+
 /// A hint to bring the cache line holding the start of `x` in before it is read. It changes no
 /// result (a no-op off x86_64).
 #[inline(always)]
@@ -65,8 +68,6 @@ fn prefetch_address(p: *const i8) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;
 }
-pub use observe::{NetworkSnapshot, adoption_half_days, recovery_days};
-pub use workforce::{Recruitment, Workers};
 
 /// Citizens as struct-of-arrays (MODEL.md §2).
 #[derive(Debug, Clone, Default)]
