@@ -421,6 +421,10 @@ impl Lock {
         // A holder removes the file before releasing it; if we locked a file that was removed
         // meanwhile, try again on the new one.
         for _ in 0..100 {
+            // The signal watcher waits for this guard: a signal between creating the file and
+            // registering it cannot leave it behind, and one while another sim holds it removes
+            // nothing of theirs.
+            let mut registered = signals::commit_guard();
             let file = OpenOptions::new().create(true).truncate(false).write(true).open(path).map_err(LockError::Io)?;
             match file.try_lock() {
                 Ok(()) => {}
@@ -428,7 +432,8 @@ impl Lock {
                 Err(fs::TryLockError::Error(e)) => return Err(LockError::Io(e)),
             }
             if same_file(&file, path) {
-                signals::add_file(path);
+                registered.hold_file(path);
+                drop(registered);
                 let mut f = &file;
                 let _ = writeln!(f, "{}", std::process::id());
                 return Ok(Self { path: path.to_path_buf(), _file: file });

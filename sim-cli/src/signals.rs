@@ -65,20 +65,22 @@ pub fn remove_dir(path: &Path) {
     registered().dirs.retain(|p| p != path);
 }
 
-pub fn add_file(path: &Path) {
-    registered().files.push(path.to_path_buf());
-}
-
 pub fn remove_file(path: &Path) {
     registered().files.retain(|p| p != path);
 }
 
-/// Held while an output is moved into place: a signal waits for the move to finish.
+/// Held while an output is moved into place (a signal waits for the move to finish), and while
+/// the lock file is created and registered.
 pub fn commit_guard() -> MutexGuard<'static, Registered> {
     registered()
 }
 
 impl Registered {
+    /// Registers a file while the guard is held.
+    pub fn hold_file(&mut self, path: &Path) {
+        self.files.push(path.to_path_buf());
+    }
+
     /// Unregisters a staging folder while the guard is held.
     pub fn forget_dir(&mut self, path: &Path) {
         self.dirs.retain(|p| p != path);
