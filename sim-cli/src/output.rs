@@ -62,9 +62,7 @@ struct SummaryFile<'a> {
 }
 
 /// A number as CSV text: shortest round-trip form; NaN for undefined (pandas and R read it).
-pub fn number(x: f64) -> String {
-    if x.is_nan() { "NaN".into() } else { format!("{x}") }
-}
+pub use sim_core::metrics::number_text as number;
 
 /// Writes a run's series as timeseries.csv: `day` and one column per metric (`sim run`'s file,
 /// and `sim serve`'s `/api/timeseries` of the days stepped, byte for byte the same).

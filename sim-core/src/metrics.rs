@@ -509,6 +509,12 @@ impl RunSummary {
     }
 }
 
+/// A number as the CSV files and run tables write it: Rust's shortest round-trip form, `NaN` for
+/// NaN (pandas and R read both).
+pub fn number_text(x: f64) -> String {
+    if x.is_nan() { "NaN".into() } else { format!("{x}") }
+}
+
 /// Mean and a 95% confidence interval from Student's t (normal beyond 30 degrees of freedom).
 pub fn mean_ci95(xs: &[f64]) -> (f64, f64, f64) {
     let n = xs.len();

@@ -63,7 +63,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::experiment::design::{self, DesignError, MorrisDesign, SaltelliDesign};
-use crate::metrics::{Metric, mean_ci95};
+use crate::metrics::{Metric, mean_ci95, number_text};
 use crate::rng;
 use crate::scenario::{self, Location, Override, Scenario, ScenarioError};
 
@@ -306,12 +306,11 @@ pub fn metric_list(names: Option<&[String]>) -> Result<Vec<Metric>, MetricListEr
     Ok(list)
 }
 
-/// A parameter value as runs.csv writes it (and runs.parquet's text columns hold it): numbers in
-/// Rust's shortest round-trip form (`NaN` for NaN), strings bare.
+/// A parameter value as runs.csv writes it (and runs.parquet's text columns hold it): numbers as
+/// [`number_text`], strings bare.
 pub fn value_cell(v: &toml::Value) -> String {
     match v {
-        toml::Value::Float(x) if x.is_nan() => "NaN".into(),
-        toml::Value::Float(x) => format!("{x}"),
+        toml::Value::Float(x) => number_text(*x),
         toml::Value::Integer(i) => i.to_string(),
         toml::Value::String(s) => s.clone(),
         toml::Value::Boolean(b) => b.to_string(),
