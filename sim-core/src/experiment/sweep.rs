@@ -1119,6 +1119,13 @@ mod tests {
         assert!(e.to_string().contains(&format!("unit-test.toml:{line}:")), "{e}");
     }
 
+    /// As [`assert_located`], and the message says `words`.
+    #[track_caller]
+    fn assert_located_saying(e: &SweepError, line: usize, field: &str, words: &str) {
+        assert_located(e, line, field);
+        assert!(e.to_string().contains(words), "{e}");
+    }
+
     #[test]
     fn grid_points_values_and_seeds() {
         let s = load(&format!(
@@ -1198,11 +1205,9 @@ mod tests {
             "metrics[1]",
         );
         let twice = load_err(&format!("{HEAD}metrics = [\"backlog\", \"backlog\"]\n[design]\nkind = \"grid\"\nlevels = 2\n{p}"));
-        assert_located(&twice, 3, "metrics[1]");
-        assert!(twice.to_string().contains("metric `backlog` appears twice"), "{twice}");
+        assert_located_saying(&twice, 3, "metrics[1]", "metric `backlog` appears twice");
         let empty = load_err(&format!("{HEAD}metrics = []\n[design]\nkind = \"grid\"\nlevels = 2\n{p}"));
-        assert_located(&empty, 3, "metrics");
-        assert!(empty.to_string().contains("the list is empty"), "{empty}");
+        assert_located_saying(&empty, 3, "metrics", "the list is empty");
         assert_located(&load_err(&format!("{HEAD}[design]\nkind = \"saltelli\"\nsamples = 1\n{p}")), 5, "design.samples");
         assert_located(&load_err(&format!("{HEAD}[design]\nkind = \"morris\"\nlevels = 3\ntrajectories = 4\n{p}")), 5, "design.levels");
         assert_located(&load_err(&format!("{HEAD}[design]\nkind = \"grid\"\nsamples = 3\n{p}")), 5, "design.samples");
@@ -1223,19 +1228,16 @@ mod tests {
             "parameters[0].max",
         );
         let e = load_err(&format!("{HEAD}{design}[[parameters]]\npath = \"governance.discretion\"\nmin = 0.0\nmax = 1.5\n"));
-        assert_located(&e, 9, "parameters[0].max");
-        assert!(e.to_string().contains("0 to 1"), "{e}");
+        assert_located_saying(&e, 9, "parameters[0].max", "0 to 1");
         assert_located(
             &load_err(&format!("{HEAD}{design}[[parameters]]\npath = \"governance.discretion\"\nvalues = []\n")),
             8,
             "parameters[0].values",
         );
         let e = load_err(&format!("{HEAD}{design}[[parameters]]\npath = \"workforce.frontline_staff\"\nmin = 10\nmax = 20\n"));
-        assert_located(&e, 8, "parameters[0].min");
-        assert!(e.to_string().contains("integer = true"), "{e}");
+        assert_located_saying(&e, 8, "parameters[0].min", "integer = true");
         let e = load_err(&format!("base = \"../nowhere.toml\"\n{design}{p}"));
-        assert_located(&e, 1, "base");
-        assert!(e.to_string().contains("nowhere.toml"), "{e}");
+        assert_located_saying(&e, 1, "base", "nowhere.toml");
     }
 
     #[test]
