@@ -82,7 +82,8 @@ impl QueueHead<'_> {
 }
 
 /// How many cases ahead the service asks for the need record it will read; half as far ahead it
-/// asks for the citizen's last worker, read from that record.
+/// asks for what a start and a delivery read of the citizen named in that record: last worker,
+/// wellbeing (with the ring neighbours' beside it), network row, neighbourhood, last day served.
 const SERVE_PREFETCH_AHEAD: usize = 8;
 
 impl World {
@@ -276,7 +277,12 @@ impl World {
             // Records are read in priority order, far apart at scale: ask for them early.
             prefetch_whole(queue.ahead(SERVE_PREFETCH_AHEAD).and_then(|a| self.needs.slots.get(a as usize)));
             if let Some(near) = queue.ahead(SERVE_PREFETCH_AHEAD / 2).and_then(|a| self.needs.slots.get(a as usize)) {
-                prefetch(self.citizens.last_worker.get(near.citizen as usize));
+                let c = near.citizen as usize;
+                prefetch(self.citizens.last_worker.get(c));
+                prefetch(self.citizens.wellbeing.get(c));
+                prefetch(self.community.offsets.get(c));
+                prefetch(self.citizens.neighbourhood.get(c));
+                prefetch(self.citizens.last_served_day.get(c));
             }
             // Choose the worker: the one already serving, or the next free (continuity may then
             // hand the case to the worker the citizen knows, see `start_service`).
