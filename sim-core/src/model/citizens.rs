@@ -10,6 +10,7 @@
 use rand::RngExt;
 
 use super::World;
+use super::ahead::StreamAhead;
 use crate::scenario::{AssemblySelection, CitizenParams};
 
 /// Trust after an encounter: up by `rise` of the gap to 1 on a good outcome, down by
@@ -86,56 +87,6 @@ fn spread_trust<const PREFETCH: bool>(old: &[f64], trust: &mut [f64], offsets: &
 /// How many meetings ahead the opinion exchanges ask for the drawn citizen's network row.
 const MEET_PREFETCH_AHEAD: usize = 16;
 
-/// A copy of the social stream kept `MEET_PREFETCH_AHEAD` meetings ahead of the real one, on the
-/// guess that each meeting draws a citizen and then one neighbour (one draw, whatever the row's
-/// length, but for a bias correction about once in 2^32/length draws, or a citizen without
-/// neighbours). It hands each guessed citizen to `ask`; when a guess turns out wrong it starts
-/// again from the real stream. It never touches the real stream: a wrong guess costs a wasted
-/// prefetch, never a different result.
-struct MeetingsAhead {
-    stream: crate::rng::Stream,
-    /// The copy's guess of meeting k's citizen, at k % MEET_PREFETCH_AHEAD.
-    guess: [usize; MEET_PREFETCH_AHEAD],
-    /// Meetings the copy has drawn.
-    drawn: usize,
-    count: usize,
-}
-
-impl MeetingsAhead {
-    fn new(stream: &crate::rng::Stream, count: usize) -> Self {
-        MeetingsAhead { stream: stream.clone(), guess: [usize::MAX; MEET_PREFETCH_AHEAD], drawn: 0, count }
-    }
-
-    /// Draws on the copy until it is `MEET_PREFETCH_AHEAD` past meeting `from`.
-    #[inline(always)]
-    fn ask_from(&mut self, from: usize, n: usize, mut ask: impl FnMut(usize)) {
-        let until = (from + MEET_PREFETCH_AHEAD).min(self.count);
-        while self.drawn < until {
-            let i = self.stream.random_range(0..n);
-            let _: u32 = self.stream.random();
-            self.guess[self.drawn % MEET_PREFETCH_AHEAD] = i;
-            ask(i);
-            self.drawn += 1;
-        }
-    }
-
-    #[inline(always)]
-    fn ask(&mut self, n: usize, ask: impl FnMut(usize)) {
-        self.ask_from(0, n, ask);
-    }
-
-    /// Meeting `k` drew citizen `i` (and a neighbour if `met`): checks the guess, starts again from
-    /// `stream` if it was wrong, and draws one meeting further.
-    #[inline(always)]
-    fn done(&mut self, k: usize, i: usize, met: bool, stream: &crate::rng::Stream, n: usize, ask: impl FnMut(usize)) {
-        if !met || self.guess[k % MEET_PREFETCH_AHEAD] != i {
-            self.stream.clone_from(stream);
-            self.drawn = k + 1;
-        }
-        self.ask_from(k + 1, n, ask);
-    }
-}
-
 /// What only the assemblies change: the record of the last one.
 #[derive(Debug, Clone, Default)]
 pub struct Assemblies {
@@ -188,9 +139,9 @@ impl World {
         let pairs = &mut self.scratch.pairs;
         pairs.clear();
         let offsets = &self.community.offsets;
+        // A copy of the stream guesses the coming meetings' citizens and asks for their rows.
         let ask = |i: usize| super::prefetch(offsets.get(i));
-        let mut ahead = MeetingsAhead::new(&self.streams.social, count);
-        ahead.ask(n, ask);
+        let mut ahead = StreamAhead::<MEET_PREFETCH_AHEAD>::new(&self.streams.social, count, n, ask);
         for k in 0..count {
             let i = self.streams.social.random_range(0..n);
             let (start, end) = (offsets[i], offsets[i + 1]);
@@ -342,44 +293,6 @@ impl World {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The copy asks for every meeting's citizen before the real stream draws it: in step while
-    /// each meeting draws a neighbour, and again after a citizen without neighbours.
-    #[test]
-    fn meetings_ahead_ask_before_the_draw() {
-        use rand::SeedableRng;
-        let n = 1000;
-        // Every seventh citizen has no neighbours; the others 1 to 12.
-        let mut offsets = vec![0u32];
-        for i in 0..n {
-            let len = if i % 7 == 3 { 0 } else { 1 + (i as u32 * 5) % 12 };
-            offsets.push(offsets[i] + len);
-        }
-        for seed in 0..20u64 {
-            let mut real = crate::rng::Stream::seed_from_u64(seed);
-            let count = 3 + seed as usize * 11;
-            let asked = std::cell::RefCell::new(Vec::new());
-            let ask = |i: usize| asked.borrow_mut().push(i);
-            let mut ahead = MeetingsAhead::new(&real, count);
-            ahead.ask(n, ask);
-            let mut resyncs = 0;
-            for k in 0..count {
-                let i = real.random_range(0..n);
-                let recent = asked.borrow().iter().rev().take(MEET_PREFETCH_AHEAD).any(|&a| a == i);
-                assert!(recent, "seed {seed}, meeting {k}: citizen {i} not asked for just ahead");
-                let (start, end) = (offsets[i], offsets[i + 1]);
-                if start != end {
-                    let _ = real.random_range(0..(end - start) as usize);
-                } else {
-                    resyncs += 1;
-                }
-                ahead.done(k, i, start != end, &real, n, ask);
-            }
-            assert!(ahead.drawn <= count);
-            // Asks: the first window, one a meeting, and a new window after each empty row.
-            assert!(asked.borrow().len() <= count + resyncs * MEET_PREFETCH_AHEAD + MEET_PREFETCH_AHEAD);
-        }
-    }
 
     #[test]
     fn trust_falls_faster_than_it_rises() {

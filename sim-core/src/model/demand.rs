@@ -8,6 +8,7 @@
 use rand::RngExt;
 use rand_distr::{Distribution, Exp, Poisson};
 
+use super::ahead::StreamAhead;
 use super::needs::{Approval, NO_WORKER, Need, NeedState};
 use super::*;
 use crate::metrics::{DayRecord, Metric};
@@ -129,12 +130,12 @@ impl World {
             let candidates = Poisson::new(expected).expect("positive rate").sample(&mut self.streams.demand) as u64;
             let (cmean, cconc, crisis) = (nt.complexity_mean, nt.complexity_concentration, nt.days_to_crisis);
             let cdist = beta(cmean, cconc);
-            // A copy of the stream runs ahead as if no candidate before were kept, and asks for
-            // the citizens it draws; a kept candidate draws more, and the copy restarts from there.
-            let mut ahead = CandidatesAhead::new(&self.streams.demand, candidates);
-            ahead.ask(n, |i| ask_for_candidate(&self.citizens, i));
-            for _ in 0..candidates {
-                ahead.next(n, |i| ask_for_candidate(&self.citizens, i));
+            // A copy of the stream runs ahead as if no candidate between were kept, asking for
+            // the citizens it draws; a kept candidate draws more, and the copy starts again.
+            let steps = candidates as usize;
+            let mut ahead =
+                StreamAhead::<ARISE_PREFETCH_AHEAD>::new(&self.streams.demand, steps, n, |i| ask_for_candidate(&self.citizens, i));
+            for step in 0..steps {
                 let rng = &mut self.streams.demand;
                 let i = rng.random_range(0..n);
                 let c = &self.citizens;
@@ -142,9 +143,9 @@ impl World {
                     * self.scenario.demand.demand_multiplier
                     * surge;
                 if rng.random::<f64>() * bound_mult >= mult {
+                    ahead.done(step, i, true, &self.streams.demand, n, |i| ask_for_candidate(&self.citizens, i));
                     continue;
                 }
-                ahead.kept();
                 let complexity =
                     demand::complexity_with_latent(cdist.sample(rng), c.latent[i], self.scenario.demand.latent_complexity_push);
                 let severity = rng.random::<f64>() * self.scenario.presentation.initial_severity_max;
@@ -170,14 +171,14 @@ impl World {
                     // Presented today: it does not also get today's hidden-need review.
                     self.needs.slots[id as usize].priority = -1.0;
                 }
-                ahead.restart(&self.streams.demand, n, |i| ask_for_candidate(&self.citizens, i));
+                ahead.done(step, i, false, &self.streams.demand, n, |i| ask_for_candidate(&self.citizens, i));
             }
         }
     }
 }
 
 /// How many candidates ahead needs arising asks for the drawn citizen's data.
-const ARISE_PREFETCH_AHEAD: u64 = 8;
+const ARISE_PREFETCH_AHEAD: usize = 8;
 
 /// Asks for what needs arising reads of a drawn citizen: the thinning's three values, and the
 /// trust and team a kept need's presentation reads (the few wasted on rejected candidates cost
@@ -191,96 +192,9 @@ fn ask_for_candidate(c: &Citizens, i: usize) {
     prefetch(c.home_team.get(i));
 }
 
-/// A copy of the demand stream kept `ARISE_PREFETCH_AHEAD` candidates ahead of the real one, on the
-/// guess that the candidates between are not kept (most are not: the thinning bound is several
-/// times the mean rate). It draws what a rejected candidate draws, the citizen and the thinning
-/// variate, and hands each citizen to `ask`. It never touches the real stream, so a wrong guess
-/// costs a wasted prefetch, never a different result.
-struct CandidatesAhead {
-    stream: Stream,
-    /// Candidates the copy has drawn, counted from the start of this need type's candidates.
-    drawn: u64,
-    /// Candidates the real stream has begun.
-    begun: u64,
-    candidates: u64,
-}
-
-impl CandidatesAhead {
-    fn new(stream: &Stream, candidates: u64) -> Self {
-        CandidatesAhead { stream: stream.clone(), drawn: 0, begun: 0, candidates }
-    }
-
-    /// Draws candidates on the copy until it is `ARISE_PREFETCH_AHEAD` ahead.
-    #[inline(always)]
-    fn ask(&mut self, n: usize, mut ask: impl FnMut(usize)) {
-        let until = (self.begun + ARISE_PREFETCH_AHEAD).min(self.candidates);
-        while self.drawn < until {
-            let i = self.stream.random_range(0..n);
-            let _: f64 = self.stream.random();
-            ask(i);
-            self.drawn += 1;
-        }
-    }
-
-    /// The real stream begins a candidate.
-    #[inline(always)]
-    fn next(&mut self, n: usize, ask: impl FnMut(usize)) {
-        self.begun += 1;
-        self.ask(n, ask);
-    }
-
-    /// The candidate just begun was kept: it draws more, so the copy has lost step.
-    #[inline(always)]
-    fn kept(&mut self) {
-        self.drawn = self.candidates;
-    }
-
-    /// After a kept candidate: the copy starts again from where the real stream is.
-    #[inline(always)]
-    fn restart(&mut self, stream: &Stream, n: usize, ask: impl FnMut(usize)) {
-        self.stream.clone_from(stream);
-        self.drawn = self.begun;
-        self.ask(n, ask);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The copy asks for every candidate's citizen before the real stream draws it, kept
-    /// candidates (which draw more) included, and never for more candidates than there are.
-    #[test]
-    fn candidates_ahead_ask_before_the_draw() {
-        use rand::SeedableRng;
-        let n = 40_000;
-        for seed in 0..20u64 {
-            let mut real = Stream::seed_from_u64(seed);
-            let candidates = 5 + seed * 7;
-            let asked = std::cell::RefCell::new(Vec::new());
-            let ask = |i: usize| asked.borrow_mut().push(i);
-            let mut ahead = CandidatesAhead::new(&real, candidates);
-            ahead.ask(n, ask);
-            for j in 0..candidates {
-                ahead.next(n, ask);
-                let i = real.random_range(0..n);
-                // Asked among the copy's last ARISE_PREFETCH_AHEAD + 1 draws: in step, not by chance.
-                let recent = asked.borrow().iter().rev().take(ARISE_PREFETCH_AHEAD as usize + 1).any(|&a| a == i);
-                assert!(recent, "seed {seed}, candidate {j}: citizen {i} not asked for just ahead");
-                let u: f64 = real.random();
-                if u < 0.2 {
-                    ahead.kept();
-                    let extra = 1 + (i % 4);
-                    for _ in 0..extra {
-                        let _: f64 = real.random();
-                    }
-                    ahead.restart(&real, n, ask);
-                }
-            }
-            assert!(asked.borrow().len() as u64 >= candidates);
-            assert!(ahead.drawn <= candidates);
-        }
-    }
 
     #[test]
     fn multiplier_known_values() {

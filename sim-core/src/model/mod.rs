@@ -7,6 +7,7 @@
 //! snapshots and run-level measures.
 
 mod accounting;
+mod ahead;
 pub mod citizens;
 pub mod demand;
 pub mod effort;
