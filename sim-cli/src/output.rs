@@ -477,8 +477,16 @@ pub struct Staging {
 impl Staging {
     fn new(dest: &Path) -> io::Result<Self> {
         let tmp = sibling(dest, &format!("tmp-{}", std::process::id()));
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp)?;
+        // A leftover of an earlier process with our PID: removed only if it is sim's (it carries
+        // the marker, or is empty), as `sweep_stale` removes other PIDs' leftovers.
+        if fs::symlink_metadata(&tmp).is_ok() {
+            let removed = if tmp.join(MARKER).is_file() { fs::remove_dir_all(&tmp) } else { fs::remove_dir(&tmp) };
+            removed.map_err(|_| {
+                io::Error::other(format!(
+                    "{} is in the way and is not a sim staging folder (it has no {MARKER}); nothing was touched. Move it away",
+                    tmp.display()
+                ))
+            })?;
         }
         // Registered before it exists, so a signal between the two cannot leave it behind.
         signals::add_dir(&tmp);
@@ -569,5 +577,43 @@ impl Partial {
         move_into_place(&self.path, &self.dest).map_err(failed)?;
         drop(guard);
         Ok(Written { files, plots_failed: plots.err() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder named as our staging folder is replaced only when it is sim's (marker or empty);
+    /// anything else stays as it was and the error names it.
+    #[test]
+    fn staging_replaces_only_a_leftover_of_sim() {
+        let root = tempfile::tempdir().unwrap();
+        let dest = root.path().join("out");
+        let tmp = sibling(&dest, &format!("tmp-{}", std::process::id()));
+
+        fs::create_dir(&tmp).unwrap();
+        fs::write(tmp.join("notes.txt"), "mine").unwrap();
+        let e = Staging::new(&dest).err().expect("a folder without the marker is refused");
+        assert!(e.to_string().contains("not a sim staging folder") && e.to_string().contains(&*tmp.to_string_lossy()), "{e}");
+        assert_eq!(fs::read_to_string(tmp.join("notes.txt")).unwrap(), "mine");
+        fs::remove_dir_all(&tmp).unwrap();
+
+        fs::write(&tmp, "a file").unwrap();
+        assert!(Staging::new(&dest).is_err());
+        assert_eq!(fs::read_to_string(&tmp).unwrap(), "a file");
+        fs::remove_file(&tmp).unwrap();
+
+        for leftover in [vec![MARKER, "timeseries.csv"], vec![]] {
+            fs::create_dir(&tmp).unwrap();
+            for f in &leftover {
+                fs::write(tmp.join(f), "old").unwrap();
+            }
+            let staging = Staging::new(&dest).expect("sim's leftover is replaced");
+            assert!(!staging.path().join("timeseries.csv").exists());
+            assert!(staging.path().join(MARKER).is_file());
+            drop(staging);
+            assert!(fs::symlink_metadata(&tmp).is_err(), "an uncommitted staging folder is removed");
+        }
     }
 }
