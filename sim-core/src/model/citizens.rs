@@ -84,7 +84,8 @@ fn spread_trust<const PREFETCH: bool>(old: &[f64], trust: &mut [f64], offsets: &
     }
 }
 
-/// How many meetings ahead the opinion exchanges ask for the drawn citizen's network row.
+/// How many meetings ahead the opinion exchanges ask for the drawn citizen's network row, and the
+/// talks for a meeting's link and first opinion (the other opinion half as far ahead).
 const MEET_PREFETCH_AHEAD: usize = 16;
 
 /// What only the assemblies change: the record of the last one.
