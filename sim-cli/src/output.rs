@@ -212,14 +212,7 @@ impl OutDir {
         check_replaceable(&dest).map_err(&bad)?;
         let parent = dest.parent().unwrap_or(Path::new("/")).to_path_buf();
         fs::create_dir_all(&parent).map_err(failed)?;
-        let lock = Lock::take(&sibling(&dest, "lock")).map_err(|e| match e {
-            LockError::Busy => CliError::Failed(format!(
-                "{}: another sim is writing to this folder right now (lock {} is held); wait for it or choose another --out",
-                shown.display(),
-                sibling(&dest, "lock").display()
-            )),
-            LockError::Io(e) => failed(e),
-        })?;
+        let lock = lock_resolved(&dest, &shown)?;
         sweep_stale(&dest);
         // Checked again under the lock: another sim may have written it meanwhile.
         check_replaceable(&dest).map_err(bad)?;
@@ -406,6 +399,37 @@ fn sweep_stale(dest: &Path) {
 enum LockError {
     Busy,
     Io(io::Error),
+}
+
+/// Takes the lock `.NAME.lock` beside folder `dir` (the lock every command writing to `dir` takes),
+/// for commands that change a folder in place instead of replacing it (`sim slurm`); held until
+/// the returned guard is dropped. A held lock is an error naming the folder (exit 1).
+pub fn lock_folder(dir: &Path) -> Result<FolderLock, CliError> {
+    let dest = resolve(dir).map_err(|e| CliError::Failed(format!("{}: {e}", dir.display())))?;
+    if dest.parent().is_none() {
+        return Err(CliError::BadInput(format!("{}: the root folder cannot be an output folder", dir.display())));
+    }
+    if let Some(parent) = dest.parent() {
+        fs::create_dir_all(parent).map_err(|e| CliError::Failed(format!("{}: {e}", dir.display())))?;
+    }
+    lock_resolved(&dest, dir).map(|lock| FolderLock { _lock: lock })
+}
+
+/// A held folder lock ([`lock_folder`]); dropping it releases and removes the lock file.
+pub struct FolderLock {
+    _lock: Lock,
+}
+
+fn lock_resolved(dest: &Path, shown: &Path) -> Result<Lock, CliError> {
+    let path = sibling(dest, "lock");
+    Lock::take(&path).map_err(|e| match e {
+        LockError::Busy => CliError::Failed(format!(
+            "{}: another sim is writing to this folder right now (lock {} is held); wait for it or choose another --out",
+            shown.display(),
+            path.display()
+        )),
+        LockError::Io(e) => CliError::Failed(format!("{}: {e}", shown.display())),
+    })
 }
 
 /// An exclusive lock on `.NAME.lock` beside the output, removed when released.

@@ -333,6 +333,9 @@ fn write(args: SlurmArgs) -> Result<(), CliError> {
         scripts: BTreeMap::new(),
     };
     let dir = PathBuf::from(&plan.dir);
+    // Held while the folder is checked, written and submitted: two `sim slurm` into one folder
+    // would otherwise both pass the checks below and submit the array twice.
+    let _lock = crate::output::lock_folder(&args.out)?;
     check_folder(&dir, &args.out, &plan)?;
     if args.submit && read_plan(&dir).is_some_and(|p| p.is_ok()) {
         let states = read_states(&dir, &plan);
@@ -832,6 +835,9 @@ fn status(args: StatusArgs) -> Result<(), CliError> {
         Some(Ok(p)) => p,
     };
     let dir = args.dir.as_path();
+    // A resubmission reads the states, submits and records the jobs under the folder's lock, so
+    // two at once cannot both find a shard missing and submit it twice.
+    let _lock = if args.resubmit_missing { Some(crate::output::lock_folder(dir)?) } else { None };
     let jobs = read_jobs(&dir.join("slurm"))?;
     let shards: Vec<ShardState> = (0..plan.shards).map(|i| state_of(dir, &plan, Some(i), &jobs)).collect();
     let mut merge = state_of(dir, &plan, None, &jobs);

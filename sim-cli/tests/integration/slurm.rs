@@ -479,3 +479,68 @@ fn a_later_sim_slurm_never_overwrites_an_edited_script_or_mixes_sweeps() {
     tiny_sweep(d, "tiny.toml", &TINY.replace("seed = 5", "seed = 9"));
     sim(d, &args).assert_code(2).assert_stderr_has(&["another version of the sweep"]);
 }
+
+/// `sim slurm` changes its folder in place (scripts, jobs.json, submissions), so it takes the
+/// folder's lock like every command writing an --out: a held lock refuses writing and
+/// resubmitting (exit 1, nothing written or submitted) but not a plain status (this part fails
+/// without the lock). Two `sim slurm --submit` started together into one folder submit the array
+/// once and the other exits 1; without the lock both could pass the checks before either marked
+/// its shards queued (a window of milliseconds; seen once in four tries as an exit 2 on the
+/// other's half-written folder), so that part only guards against a regression.
+#[test]
+fn the_folder_lock_keeps_two_submissions_from_submitting_twice() {
+    let tmp = temp();
+    let d = &fs::canonicalize(tmp.path()).unwrap();
+    tiny_sweep(d, "tiny.toml", TINY);
+    let fake = fake_sbatch(d, "sbatch", None);
+    // The same sbatch, a second slower: the two submissions overlap.
+    let slow = d.join("slow-sbatch");
+    fs::write(&slow, format!("#!/bin/bash\nsleep 1\nexec {} \"$@\"\n", quoted(fake.to_str().unwrap()))).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&slow, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let submit = ["slurm", "tiny.toml", "--shards", "2", "--out", "c", "--submit"];
+
+    // A held lock: writing and resubmitting are refused and touch nothing; status still reads.
+    let lock = fs::OpenOptions::new().create(true).truncate(false).write(true).open(d.join(".c.lock")).unwrap();
+    lock.try_lock().expect("take the lock as another sim would");
+    sim_env(d, &submit, &[("SIM_SBATCH", fake.to_str().unwrap())]).assert_code(1).assert_stderr_has(&["another sim is writing", ".c.lock"]);
+    assert!(!d.join("c").exists(), "nothing written under a held lock");
+    assert!(calls(&fake).is_empty());
+    drop(lock);
+    fs::remove_file(d.join(".c.lock")).unwrap();
+    sim(d, &["slurm", "tiny.toml", "--shards", "2", "--out", "c"]).assert_success();
+    let lock = fs::OpenOptions::new().create(true).truncate(false).write(true).open(d.join(".c.lock")).unwrap();
+    lock.try_lock().expect("take the lock again");
+    let env = [("SIM_SBATCH", fake.to_str().unwrap())];
+    sim_env(d, &["slurm", "status", "c", "--resubmit-missing"], &env).assert_code(1).assert_stderr_has(&["another sim is writing"]);
+    assert!(calls(&fake).is_empty() && !d.join("c/slurm/jobs.json").exists());
+    let (code, v) = status_json(d, "c");
+    assert_eq!((code, states(&v)), (Some(3), vec!["missing".to_string(); 2]), "a plain status reads under a held lock");
+    drop(lock);
+    fs::remove_file(d.join(".c.lock")).unwrap();
+
+    // Two submissions at once: one submits (array and merge), the other is refused.
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_sim"))
+            .args(submit)
+            .current_dir(d)
+            .env("SIM_SBATCH", &slow)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start sim slurm")
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let codes = [a.status.code(), b.status.code()];
+    assert!(codes.contains(&Some(0)) && codes.contains(&Some(1)), "exactly one submits: {codes:?}");
+    let refused = if a.status.success() { &b } else { &a };
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains("another sim is writing") || why.contains("queued or running"), "{why}");
+    assert_eq!(calls(&fake).len(), 2, "one array and one merge submitted: {:?}", calls(&fake));
+    assert_eq!(read_json(&d.join("c/slurm/jobs.json"))["submissions"].as_array().unwrap().len(), 1);
+    assert!(!d.join(".c.lock").exists(), "the lock file goes with its holder");
+}
