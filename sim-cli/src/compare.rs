@@ -411,11 +411,17 @@ fn execute(
             "warning: only {replicates} replicates per scenario: intervals from fewer than {MIN_RELIABLE_REPLICATES} are wide and unreliable; use --replicates 20 or more for a decision"
         );
     }
+    // One warning a scenario: the drifts themselves are the result lines above.
     for r in &reduced {
-        for (metric, m) in &r.steady.metrics {
-            if let Some(w) = m.warning(metric) {
-                eprintln!("warning: {}: still changing: {w} (mean over {replicates} replicates)", r.ensemble.scenario);
-            }
+        let drifting: Vec<&str> = r.steady.metrics.iter().filter(|(_, m)| m.significant_trend).map(|(name, _)| *name).collect();
+        if !drifting.is_empty() {
+            eprintln!(
+                "warning: {}: {} still changing over the window ({}): a whole-window mean hides the trend; \
+                 the years and slopes (95% CI over {replicates} replicates) are in trends.csv and the report",
+                r.ensemble.scenario,
+                if drifting.len() == 1 { "1 metric is".to_string() } else { format!("{} metrics are", drifting.len()) },
+                drifting.join(", ")
+            );
         }
     }
     crate::ui::wrote(format, "compare", out.shown(), &written.files);
