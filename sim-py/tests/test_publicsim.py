@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
 import os
 import subprocess
 from pathlib import Path
@@ -228,3 +229,34 @@ def test_scenario_object():
     assert (t.days, t.seed, s.days) == (50, 3, 1825)
     assert ps.Scenario.builtin().name and len(ps.Scenario.builtin().content_hash()) > 8
     assert ps.Scenario.from_toml(t.to_toml()).content_hash() == t.content_hash()
+
+
+def _in_forked_child(call: str) -> str:
+    """`call` in a forked worker: "ran", or the error it raised."""
+    try:
+        if call == "run":
+            ps.run(SCENARIO, seed=SEED, days=30, set=SHORT)
+        elif call == "Simulation":
+            ps.Simulation(SCENARIO, seed=SEED, days=30, set=SHORT)
+        else:
+            threads = None if call == "sweep" else 1
+            ps.sweep([{"governance.discretion": 0.5}], replicates=1, threads=threads,
+                     scenario=ps.load(SCENARIO, set=SHORT), days=30, metrics=["backlog"])
+        return "ran"
+    except RuntimeError as e:
+        return f"RuntimeError: {e}"
+
+
+def test_a_process_forked_after_a_run_refuses_instead_of_waiting_forever():
+    """The model's shared worker threads (rayon's global pool) do not survive fork(): a run in a
+    process forked after they started would wait for them forever. It raises a RuntimeError that
+    says what to do; a sweep with its own threads still runs there. Without the guard these calls
+    hang, and the 30 s wait below fails the test."""
+    ps.run(SCENARIO, seed=SEED, days=30, set=SHORT)  # this process has started the shared threads
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        got = {call: pool.apply_async(_in_forked_child, (call,)).get(timeout=30)
+               for call in ("run", "Simulation", "sweep", "sweep threads=1")}
+    for call in ("run", "Simulation", "sweep"):
+        assert got[call].startswith("RuntimeError: publicsim cannot run in this process: it was forked"), (call, got[call])
+        assert "set_start_method('forkserver')" in got[call]
+    assert got["sweep threads=1"] == "ran"

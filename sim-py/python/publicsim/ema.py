@@ -47,9 +47,42 @@ What becomes what:
   seeds in the same scenario (common random numbers, as ``sim compare`` pairs its arms), and a
   rerun gives the same outcomes.
 
-The model pickles (its scenario is rebuilt from its text), so EMA's multiprocessing evaluator can
-run it; with ``SequentialEvaluator`` (the default of ``perform_experiments``) each run releases the
-GIL.
+Designs: EMA's LHS, Monte Carlo, full factorial and Morris samplers draw from numpy's global
+generator, so ``np.random.seed(n)`` before ``perform_experiments`` repeats the design. Its Sobol
+sampler does not: EMA 2.5 gives SALib's scrambled Sobol' sequence no seed, so the sequence draws a
+new scrambling each time. For a repeatable Sobol design, sample it with SALib and give EMA the rows,
+in order, as scenarios (``SALib.analyze.sobol.analyze`` reads the outcomes in that order)::
+
+    from ema_workbench import Scenario
+    from ema_workbench.em_framework.salib_samplers import get_SALib_problem
+    from SALib.sample import sobol
+
+    problem = get_SALib_problem(model.uncertainties)
+    rows = sobol.sample(problem, 32, seed=7)        # 32 * (2 * 3 + 2) rows for 3 uncertainties
+    scenarios = [Scenario(f"s{i}", **dict(zip(problem["names"], row))) for i, row in enumerate(rows)]
+    experiments, outcomes = perform_experiments(model, scenarios=scenarios)
+
+Processes: the model pickles (its scenario is rebuilt from its text), so EMA's
+``MultiprocessingEvaluator`` runs it in worker processes started with "spawn" or "forkserver", and
+an experiment's outcomes do not depend on the process that ran it (its seeds come from its
+uncertainty values). Under "fork", multiprocessing's default on Linux before Python 3.14, workers
+run it only if the parent process has not run publicsim yet: the model's worker threads do not
+survive ``fork()``, so a run in a worker forked after one raises ``RuntimeError`` (the package's
+doc). EMA 2.5 prints that error and then waits forever, as it does whenever an experiment raises
+in a ``MultiprocessingEvaluator`` (a refused scenario too): it turns the error into a
+``BaseException``, which a multiprocessing worker does not hand back. So try a design with
+``SequentialEvaluator`` first, and in a script choose the start method before anything else,
+under the ``__main__`` guard that "spawn" and "forkserver" need anyway::
+
+    import multiprocessing
+    from ema_workbench import MultiprocessingEvaluator
+
+    if __name__ == "__main__":
+        multiprocessing.set_start_method("forkserver")
+        with MultiprocessingEvaluator(model, n_processes=4) as evaluator:
+            experiments, outcomes = evaluator.perform_experiments(scenarios=200, policies=4)
+
+With ``SequentialEvaluator`` (the default of ``perform_experiments``) each run releases the GIL.
 """
 
 from __future__ import annotations
