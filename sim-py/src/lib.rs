@@ -9,6 +9,7 @@
 //! the GIL (`Python::detach`) and take it back every [`CHUNK_DAYS`] days to let Ctrl-C through.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
 
 mod sweep;
 
@@ -268,6 +269,33 @@ fn window_dict<'py>(py: Python<'py>, summary: &RunSummary) -> PyResult<Bound<'py
     Ok(d)
 }
 
+/// This process's worker threads (building a run's networks, a sweep without `threads`). rayon's
+/// global pool does not survive fork(): a process forked after it started (multiprocessing's
+/// "fork", EMA's MultiprocessingEvaluator on Linux) would wait for its threads forever. So one
+/// pool per process id, built again in a forked child; the parent's, whose threads the child does
+/// not have, is left untouched there. Called with the GIL held, as fork() is, so no thread holds
+/// the lock when a process forks.
+pub(crate) fn process_pool() -> PyResult<Arc<rayon::ThreadPool>> {
+    static POOL: Mutex<Option<(u32, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
+    let pid = std::process::id();
+    let mut slot = POOL.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((owner, pool)) = slot.as_ref()
+        && *owner == pid
+    {
+        return Ok(pool.clone());
+    }
+    let pool = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .build()
+            .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(format!("cannot start the worker threads: {e}")))?,
+    );
+    if let Some((_, inherited)) = slot.replace((pid, pool.clone())) {
+        // Dropping it would signal threads that exist only in the parent.
+        std::mem::forget(inherited);
+    }
+    Ok(pool)
+}
+
 /// A finished run for the Python layer: series columns, summary metrics, window, manifest JSON.
 type RunColumns<'py> = (Bound<'py, PyDict>, Bound<'py, PyDict>, Bound<'py, PyDict>, String);
 
@@ -283,7 +311,7 @@ fn run<'py>(
     set: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<RunColumns<'py>> {
     let resolved = scenario.resolve(set, days, seed)?;
-    let mut sim = Simulation::new(&resolved.scenario, resolved.scenario.run.seed);
+    let mut sim = process_pool()?.install(|| Simulation::new(&resolved.scenario, resolved.scenario.run.seed));
     run_to(py, &mut sim, resolved.scenario.run.days)?;
     let summary = sim.summary();
     Ok((series_dict(py, sim.metrics().history)?, summary_dict(py, &summary)?, window_dict(py, &summary)?, resolved.manifest()?))
@@ -302,7 +330,8 @@ impl PySimulation {
     #[pyo3(signature = (scenario, seed=None, days=None, set=None))]
     fn new(scenario: &PyScenario, seed: Option<u64>, days: Option<u32>, set: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
         let resolved = scenario.resolve(set, days, seed)?;
-        Ok(Self { sim: Simulation::new(&resolved.scenario, resolved.scenario.run.seed), manifest: resolved.manifest()? })
+        let sim = process_pool()?.install(|| Simulation::new(&resolved.scenario, resolved.scenario.run.seed));
+        Ok(Self { sim, manifest: resolved.manifest()? })
     }
 
     /// The next day to be stepped (the number of days stepped so far).

@@ -200,18 +200,18 @@ fn file_plan(sweep: &Sweep) -> PyResult<Plan> {
 /// Runs the plan on rayon with the GIL released; the table as one record batch.
 fn execute(py: Python<'_>, plan: Plan, threads: Option<usize>) -> PyResult<RecordBatch> {
     let pool = match threads {
-        None => None,
+        None => crate::process_pool()?,
         Some(n) if n == 0 || n > MAX_THREADS => {
             return Err(PyValueError::new_err(format!("threads: {n}; give 1 to {MAX_THREADS}, or None for one per core")));
         }
-        Some(n) => Some(
+        Some(n) => std::sync::Arc::new(
             rayon::ThreadPoolBuilder::new()
                 .num_threads(n)
                 .build()
                 .map_err(|e| PyRuntimeError::new_err(format!("cannot start {n} threads: {e}")))?,
         ),
     };
-    let threads = pool.as_ref().map(|p| p.current_num_threads()).unwrap_or_else(rayon::current_num_threads);
+    let threads = pool.current_num_threads();
     let n = plan.runs.len();
     let mut cols = Columns {
         fixed: std::array::from_fn(|_| Vec::with_capacity(n)),
@@ -224,7 +224,7 @@ fn execute(py: Python<'_>, plan: Plan, threads: Option<usize>) -> PyResult<Recor
         metrics.iter().map(|m| out.summary.get(m.name()).unwrap_or(f64::NAN)).collect()
     };
     let result = py.detach(|| {
-        run_ordered(pool.as_ref(), plan.runs.iter().copied(), WINDOW_PER_THREAD * threads.max(1), work, |run, values| {
+        run_ordered(Some(&pool), plan.runs.iter().copied(), WINDOW_PER_THREAD * threads.max(1), work, |run, values| {
             for (col, x) in cols.fixed.iter_mut().zip([run.run_id, run.point as u64, run.replicate as u64, run.seed]) {
                 col.push(x);
             }

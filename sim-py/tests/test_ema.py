@@ -256,9 +256,9 @@ def test_multiprocessing_evaluator_gives_the_sequential_outcomes(spawn, tmp_path
 
 
 # A user's script under multiprocessing's default start method on Linux before Python 3.14,
-# "fork": EMA forks its workers from this process, which has not run publicsim yet (a process that
-# has cannot fork workers that run it: test_publicsim's fork test). It writes the results of the
-# test above's design through both evaluators.
+# "fork": it runs the design sequentially first, so EMA forks its workers from a process whose
+# worker threads have started (before each process built its own, those workers hung). It writes
+# the results of the test above's design through both evaluators.
 FORK_SCRIPT = """
 import json, multiprocessing, pickle, sys
 import numpy as np
@@ -277,19 +277,19 @@ if __name__ == "__main__":
                            uncertainties={k: tuple(v) for k, v in uncertain.items()},
                            levers=["governance.discretion"], outcomes=outcomes)
     results = {}
-    with MultiprocessingEvaluator(model, n_processes=2) as evaluator:
-        results["fork"] = design(evaluator)
     with SequentialEvaluator(model) as evaluator:
         results["sequential"] = design(evaluator)
+    with MultiprocessingEvaluator(model, n_processes=2) as evaluator:
+        results["fork"] = design(evaluator)
     with open(out, "wb") as f:
         pickle.dump(results, f)
 """
 
 
 def test_forked_workers_give_the_sequential_outcomes(tmp_path):
-    """The design of the test above in a script under "fork": its EMA workers, forked before the
-    script's first run, give the sequential outcomes bit for bit. A separate Python (this test
-    process has run the model already), stopped after 120 s should it hang."""
+    """The design of the test above in a script under "fork": its EMA workers, forked after the
+    script's sequential runs, give the sequential outcomes bit for bit. A separate Python (a
+    script's own start method), stopped after 120 s should it hang."""
     script, out = tmp_path / "fork_script.py", tmp_path / "results.pickle"
     script.write_text(textwrap.dedent(FORK_SCRIPT))
     args = json.dumps([SMALL, DAYS, UNCERTAIN, OUTCOMES, str(out)])

@@ -25,12 +25,9 @@ equal to ``sim sweep``'s runs.parquet for the same design:
 Bad scenarios, values and paths raise :class:`ScenarioError` (a ``ValueError``) with the message
 ``sim`` prints: file, line, column and field where known. Long calls release the GIL.
 
-Worker processes: a run, a ``Simulation`` and a ``sweep`` without ``threads`` work on the model's
-shared worker threads (rayon's global pool), started at the first such call, and threads do not
-survive ``fork()``. A process forked from one that has started them (multiprocessing's "fork"
-start method, the default on Linux before Python 3.14) raises ``RuntimeError`` at such a call
-instead of waiting for the threads forever. Start worker processes with "forkserver" or "spawn",
-or before the first run; ``sweep(..., threads=N)`` starts threads of its own and works anywhere.
+Worker processes: each process has its own worker threads, built at its first run, so publicsim
+runs under any multiprocessing start method, "fork" included, also in a process forked after its
+parent has run the model.
 """
 
 from __future__ import annotations
@@ -61,36 +58,6 @@ __all__ = [
     "run_seed",
     "sweep",
 ]
-
-# The fork guard (see the module's doc): whether this process has started the shared worker
-# threads, and whether it was forked from a process that had.
-_threads_started = False
-_forked_after_threads = False
-
-
-def _after_fork_in_child() -> None:
-    global _forked_after_threads
-    _forked_after_threads = _forked_after_threads or _threads_started
-
-
-if hasattr(os, "register_at_fork"):  # POSIX; Windows only spawns
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def _shared_threads() -> None:
-    """Before a call that works on the shared worker threads: refuse in a process forked after
-    they started (they are not there, and the call would wait for them forever)."""
-    global _threads_started
-    if _forked_after_threads:
-        raise RuntimeError(
-            "publicsim cannot run in this process: it was forked from a process that had already run "
-            "the model, and the model's worker threads do not survive fork(), so the run would wait "
-            "for them forever. Start worker processes with 'forkserver' or 'spawn' (for example "
-            "multiprocessing.set_start_method('forkserver') first thing under "
-            "`if __name__ == \"__main__\":`), or before the first run; sweep(..., threads=N) works here"
-        )
-    _threads_started = True
-
 
 #: A scenario argument: a loaded Scenario, a path to a scenario file, or None for the built-in
 #: default (what ``sim run`` runs without a file).
@@ -162,9 +129,7 @@ def run(
     Raises:
         ScenarioError: a bad override, path or value (the CLI's message).
         KeyboardInterrupt: Ctrl-C during the run (checked every 30 days).
-        RuntimeError: a process forked after the model's worker threads started (module doc).
     """
-    _shared_threads()
     series, summary, window, manifest = _native.run(_scenario(scenario), seed, days, set)
     return Result(
         timeseries=pd.DataFrame(series),
@@ -193,7 +158,6 @@ class Simulation:
         set: Overrides = None,
     ) -> None:
         """Build the world; nothing is stepped yet. Arguments as for :func:`run`."""
-        _shared_threads()
         self._sim = _native.Simulation(_scenario(scenario), seed, days, set)
 
     @property
@@ -356,11 +320,7 @@ def sweep(
         ValueError, TypeError: points that do not all set the same parameters, an unknown metric,
             no points, ``threads`` outside 1..256.
         KeyboardInterrupt: Ctrl-C (checked after every run; runs in flight finish first).
-        RuntimeError: ``threads`` None in a process forked after the model's worker threads
-            started (module doc).
     """
-    if threads is None:
-        _shared_threads()
     if isinstance(points, (str, os.PathLike)):
         given = {"scenario": scenario, "days": days, "metrics": metrics}
         extra = [k for k, v in given.items() if v is not None]

@@ -63,22 +63,19 @@ in order, as scenarios (``SALib.analyze.sobol.analyze`` reads the outcomes in th
     experiments, outcomes = perform_experiments(model, scenarios=scenarios)
 
 Processes: the model pickles (its scenario is rebuilt from its text), so EMA's
-``MultiprocessingEvaluator`` runs it in worker processes started with "spawn" or "forkserver", and
-an experiment's outcomes do not depend on the process that ran it (its seeds come from its
-uncertainty values). Under "fork", multiprocessing's default on Linux before Python 3.14, workers
-run it only if the parent process has not run publicsim yet: the model's worker threads do not
-survive ``fork()``, so a run in a worker forked after one raises ``RuntimeError`` (the package's
-doc). EMA 2.5 prints that error and then waits forever, as it does whenever an experiment raises
-in a ``MultiprocessingEvaluator`` (a refused scenario too): it turns the error into a
+``MultiprocessingEvaluator`` runs it in worker processes under any start method ("fork" too: each
+process builds its own worker threads), and an experiment's outcomes do not depend on the process
+that ran it (its seeds come from its uncertainty values). EMA 2.5 prints an experiment's error in
+a worker and then waits forever (a refused scenario, say): it turns the error into a
 ``BaseException``, which a multiprocessing worker does not hand back. So try a design with
-``SequentialEvaluator`` first, and in a script choose the start method before anything else,
-under the ``__main__`` guard that "spawn" and "forkserver" need anyway::
+``SequentialEvaluator`` first. "spawn" and "forkserver" need a script's work under the
+``__main__`` guard::
 
     import multiprocessing
     from ema_workbench import MultiprocessingEvaluator
 
     if __name__ == "__main__":
-        multiprocessing.set_start_method("forkserver")
+        multiprocessing.set_start_method("forkserver")  # or keep Linux's "fork"
         with MultiprocessingEvaluator(model, n_processes=4) as evaluator:
             experiments, outcomes = evaluator.perform_experiments(scenarios=200, policies=4)
 
