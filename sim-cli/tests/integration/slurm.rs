@@ -330,12 +330,24 @@ fn fake_sbatch(dir: &Path, name: &str, fail_on: Option<u32>) -> PathBuf {
         ),
     )
     .unwrap();
+    make_executable(&path);
+    path
+}
+
+/// Marks `path` executable (mode 755).
+fn make_executable(path: &Path) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+        fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
     }
-    path
+}
+
+/// Takes the lock file `.NAME.lock` in `dir` as another sim would; dropping the file releases it.
+fn hold_lock(dir: &Path, name: &str) -> fs::File {
+    let lock = fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(format!(".{name}.lock"))).unwrap();
+    lock.try_lock().expect("take the lock as another sim would");
+    lock
 }
 
 fn calls(fake: &Path) -> Vec<String> {
@@ -496,24 +508,18 @@ fn the_folder_lock_keeps_two_submissions_from_submitting_twice() {
     // The same sbatch, a second slower: the two submissions overlap.
     let slow = d.join("slow-sbatch");
     fs::write(&slow, format!("#!/bin/bash\nsleep 1\nexec {} \"$@\"\n", quoted(fake.to_str().unwrap()))).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(&slow, fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    make_executable(&slow);
     let submit = ["slurm", "tiny.toml", "--shards", "2", "--out", "c", "--submit"];
 
     // A held lock: writing and resubmitting are refused and touch nothing; status still reads.
-    let lock = fs::OpenOptions::new().create(true).truncate(false).write(true).open(d.join(".c.lock")).unwrap();
-    lock.try_lock().expect("take the lock as another sim would");
+    let lock = hold_lock(d, "c");
     sim_env(d, &submit, &[("SIM_SBATCH", fake.to_str().unwrap())]).assert_code(1).assert_stderr_has(&["another sim is writing", ".c.lock"]);
     assert!(!d.join("c").exists(), "nothing written under a held lock");
     assert!(calls(&fake).is_empty());
     drop(lock);
     fs::remove_file(d.join(".c.lock")).unwrap();
     sim(d, &["slurm", "tiny.toml", "--shards", "2", "--out", "c"]).assert_success();
-    let lock = fs::OpenOptions::new().create(true).truncate(false).write(true).open(d.join(".c.lock")).unwrap();
-    lock.try_lock().expect("take the lock again");
+    let lock = hold_lock(d, "c");
     let env = [("SIM_SBATCH", fake.to_str().unwrap())];
     sim_env(d, &["slurm", "status", "c", "--resubmit-missing"], &env).assert_code(1).assert_stderr_has(&["another sim is writing"]);
     assert!(calls(&fake).is_empty() && !d.join("c/slurm/jobs.json").exists());
