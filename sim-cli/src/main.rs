@@ -284,10 +284,27 @@ fn run(args: RunArgs, command_line: &[String]) -> Result<(), CliError> {
             "metrics": s.metrics.iter().map(|(k, v)| (k.to_string(), ui::num(*v))).collect::<serde_json::Map<_, _>>(),
         }),
     );
-    for (metric, st) in &steady.metrics {
-        if let Some(w) = st.warning(metric) {
-            eprintln!("warning: {}: still changing: {w}", scenario.name);
-        }
+    // What is still changing, in words, as `sim compare` says it: one result line a metric, then
+    // one warning naming them all.
+    let drifting: Vec<&str> = steady.metrics.iter().filter(|(_, st)| st.significant_trend).map(|(name, _)| *name).collect();
+    for (name, st) in steady.metrics.iter().filter(|(_, st)| st.significant_trend) {
+        let years: Vec<f64> = st.years.iter().map(|y| y.mean.unwrap_or(f64::NAN)).collect();
+        let Some(d) = Metric::from_name(name).and_then(|m| crate::words::drift(m, &years)) else { continue };
+        let line = format!("still changing: {}'s {d}", scenario.name);
+        ui::result(
+            args.format,
+            &line,
+            serde_json::json!({"kind": "still_changing", "command": "run", "scenario": scenario.name, "metric": name, "text": line}),
+        );
+    }
+    if !drifting.is_empty() {
+        eprintln!(
+            "warning: {}: {} still changing over the window ({}): a whole-window mean hides the trend; \
+             the yearly means and slopes (95% CI over the years of this run) are in summary.json's steady_state",
+            scenario.name,
+            if drifting.len() == 1 { "1 metric is".to_string() } else { format!("{} metrics are", drifting.len()) },
+            drifting.join(", ")
+        );
     }
     ui::wrote(args.format, "run", dest.shown(), &written.files);
     written.check_plots(&dest)

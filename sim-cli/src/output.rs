@@ -456,7 +456,9 @@ impl Lock {
             if same_file(&file, path) {
                 registered.hold_file(path);
                 drop(registered);
+                // The holder's process id, in place of any a crashed holder left.
                 let mut f = &file;
+                let _ = file.set_len(0);
                 let _ = writeln!(f, "{}", std::process::id());
                 return Ok(Self { path: path.to_path_buf(), _file: file });
             }
@@ -607,6 +609,20 @@ impl Partial {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A lock file left by a holder that was killed is taken over and holds only the new
+    /// holder's process id; releasing the lock removes the file.
+    #[test]
+    fn a_leftover_lock_file_is_taken_over_with_only_our_process_id() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("out");
+        let path = root.path().join(".out.lock");
+        fs::write(&path, "4294967295\nleft by a killed sim\n").unwrap();
+        let lock = lock_folder(&dir).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(fs::read_to_string(&path).unwrap(), format!("{}\n", std::process::id()));
+        drop(lock);
+        assert!(!path.exists());
+    }
 
     /// A folder named as our staging folder is replaced only when it is sim's (marker or empty);
     /// anything else stays as it was and the error names it.

@@ -8,14 +8,15 @@
 //!
 //! | command | figures (each as .png and .svg) |
 //! |---|---|
-//! | run | dashboard, true_vs_reported |
+//! | run | dashboard, true_vs_reported, network_community, network_organisation |
 //! | compare | dashboard, true_vs_reported, summary, effects |
 //! | sweep | heatmap_P__Q (pairs of parameters), lines_P (each parameter) |
 //! | sensitivity | sobol or morris and morris_mu_star |
 //! | calibrate | posterior_marginals, posterior_pairs (two or more parameters), predictive_check |
 //! | plot --metric M | series_M |
 //!
-//! [`network::draw`] draws network snapshots; no command writes them yet.
+//! A run also draws network_community and network_organisation ([`network::draw`]) from its
+//! networks.json.
 
 pub mod calibrate;
 pub mod compare;

@@ -7,18 +7,14 @@
 //! step is too slow and the nodes are placed on a circle in id order (neighbourhoods, which are
 //! numbered consecutively, then show as arcs).
 //!
-//! The commands' outputs do not hold network snapshots yet: this is the drawing function, ready for
-//! a `sim run` option (or the model's observer) to call with a snapshot of the graphs and the
-//! citizens' trust or the teams' practice.
-
-#![allow(dead_code)] // Used by the tests until `sim run` writes snapshots.
+//! `sim run` (and `sim plot` on a run's folder) draws the community sample by trust and the
+//! organisation by department or practice from networks.json ([`super::draw_networks`]).
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use sim_core::network::{Csr, OrgNetwork};
 
 use super::figure::{self, Area, DrawResult, Figure, Header, Key, Mark};
 use super::style::{self, DARK, GREY, TICK, Ticks};
@@ -37,15 +33,17 @@ pub struct Graph {
     pub edges: Vec<(u32, u32)>,
 }
 
+/// Graphs straight from the model's networks (runs read theirs from networks.json).
+#[cfg(test)]
 impl Graph {
     /// The graph of a CSR network (the community network, or the organisation's peer links).
-    pub fn from_csr(g: &Csr) -> Graph {
+    pub fn from_csr(g: &sim_core::network::Csr) -> Graph {
         Graph { nodes: g.node_count(), edges: g.edges().collect() }
     }
 
     /// The whole organisation: teams (nodes `0..teams`) then managers, linked by reporting lines
     /// and peer links (directions dropped).
-    pub fn from_org(org: &OrgNetwork) -> Graph {
+    pub fn from_org(org: &sim_core::network::OrgNetwork) -> Graph {
         let edges = org.graph.raw_edges().iter().map(|e| (e.source().index() as u32, e.target().index() as u32)).collect();
         Graph { nodes: org.graph.node_count(), edges }
     }

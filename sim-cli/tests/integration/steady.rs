@@ -8,6 +8,14 @@ const SMALL: &[&str] =
 const KEY: [&str; 6] =
     ["failure_demand_share", "true_resolution_rate", "cost_per_resolved_need", "wait_mean_days", "burnout_mean", "backlog"];
 
+/// A metric's label as the result lines begin it ("failure demand" for failure_demand_share).
+fn sim_words_label(name: &str) -> String {
+    let label = sim_core::metrics::Metric::from_name(name).unwrap_or_else(|| panic!("unknown metric {name}")).label();
+    let head = label.split(',').next().unwrap_or(label);
+    let mut c = head.chars();
+    c.next().map(|f| f.to_lowercase().chain(c).collect()).unwrap_or_default()
+}
+
 fn args<'a>(head: &[&'a str]) -> Vec<&'a str> {
     head.iter().copied().chain(SMALL.iter().copied()).collect()
 }
@@ -36,8 +44,13 @@ fn summary_json_states_the_yearly_means_trend_and_truncation_of_the_key_metrics(
         let significant = m["significant_trend"].as_bool().unwrap();
         if let (Some(lo), Some(hi)) = (m["slope_ci_low"].as_f64(), m["slope_ci_high"].as_f64()) {
             assert_eq!(significant, lo > 0.0 || hi < 0.0, "{name}: {m:#}");
-            // A warning on stderr names the scenario and metric exactly when the trend is significant.
-            assert_eq!(o.stderr.contains(&format!("reform-transition: still changing: {name} ")), significant, "{name}\n{o}");
+            // The warning on stderr names the metric exactly when the trend is significant, and a
+            // result line says it in words.
+            let warning =
+                o.stderr.lines().find(|l| l.starts_with("warning: reform-transition: ") && l.contains("still changing over the window ("));
+            assert_eq!(warning.is_some_and(|w| w.contains(name.as_str())), significant, "{name}\n{o}");
+            let label = sim_words_label(name);
+            assert_eq!(o.stdout.contains(&format!("still changing: reform-transition's {label} ")), significant, "{name}\n{o}");
         }
     }
     // The summary over the whole window is the mean of the years' (by the ratio rule, weighted by
