@@ -84,6 +84,81 @@ fn spread_trust<const PREFETCH: bool>(old: &[f64], trust: &mut [f64], offsets: &
     }
 }
 
+/// The community network packed for trust spreading below [`SPREAD_PREFETCH_FROM`] citizens:
+/// the rows that have neighbours, grouped by degree (ascending ids within a degree), each as its
+/// id followed by its neighbours. Built once (the network does not change in a run).
+#[derive(Debug, Clone, Default)]
+pub(super) struct RowsByDegree {
+    /// The (offsets, targets) lengths of the graph it was built from.
+    built_for: (usize, usize),
+    /// Each degree with its number of rows, in rising degree.
+    groups: Vec<(u32, u32)>,
+    /// Row after row, in the groups' order: the row's id, then its neighbours.
+    packed: Vec<u32>,
+}
+
+impl RowsByDegree {
+    /// Packs `g`'s rows by a counting sort on degree.
+    fn new(offsets: &[u32], targets: &[u32]) -> Self {
+        let degree = |i: usize| (offsets[i + 1] - offsets[i]) as usize;
+        let rows = offsets.len().saturating_sub(1);
+        let mut count = vec![0u32; (0..rows).map(degree).max().unwrap_or(0) + 1];
+        for i in 0..rows {
+            count[degree(i)] += 1;
+        }
+        let groups: Vec<(u32, u32)> = count.iter().enumerate().skip(1).filter(|(_, c)| **c > 0).map(|(d, c)| (d as u32, *c)).collect();
+        // Where each degree's first row goes in `packed`.
+        let mut at = vec![0usize; count.len()];
+        let mut next = 0;
+        for &(d, c) in &groups {
+            at[d as usize] = next;
+            next += c as usize * (d as usize + 1);
+        }
+        let mut packed = vec![0u32; next];
+        for i in 0..rows {
+            let d = degree(i);
+            if d > 0 {
+                packed[at[d]] = i as u32;
+                packed[at[d] + 1..at[d] + 1 + d].copy_from_slice(&targets[offsets[i] as usize..offsets[i + 1] as usize]);
+                at[d] += d + 1;
+            }
+        }
+        RowsByDegree { built_for: (offsets.len(), targets.len()), groups, packed }
+    }
+
+    /// Each row with its neighbours, in the packed order.
+    #[cfg(test)]
+    fn rows(&self) -> impl Iterator<Item = (u32, &[u32])> {
+        let mut at = 0;
+        self.groups.iter().flat_map(|&(d, c)| std::iter::repeat_n(d as usize, c as usize)).map(move |d| {
+            let row = (self.packed[at], &self.packed[at + 1..at + 1 + d]);
+            at += d + 1;
+            row
+        })
+    }
+}
+
+/// [`spread_trust`] over the rows packed by degree ([`RowsByDegree`]) instead of in id order: each
+/// row's new trust depends only on `old`, and each sum runs over the row's neighbours in order,
+/// so the same bits. The neighbour loop runs the same number of times row after row, and its end
+/// is predicted, where in id order the degree (3 to 11 in the default network) changes from row
+/// to row; the rows and their neighbours are read in one sequential pass.
+fn spread_trust_by_degree(old: &[f64], trust: &mut [f64], rows: &RowsByDegree, spread: f64) {
+    let mut at = 0;
+    for &(d, count) in &rows.groups {
+        let d = d as usize;
+        for row in rows.packed[at..at + count as usize * (d + 1)].chunks_exact(d + 1) {
+            let i = row[0] as usize;
+            let mut sum = -0.0;
+            for &j in &row[1..] {
+                sum += old[j as usize];
+            }
+            trust[i] += spread * (sum / d as f64 - old[i]);
+        }
+        at += count as usize * (d + 1);
+    }
+}
+
 /// How many meetings ahead the opinion exchanges ask for the drawn citizen's network row, and the
 /// talks for a meeting's link and first opinion (the other opinion half as far ahead).
 const MEET_PREFETCH_AHEAD: usize = 16;
@@ -130,7 +205,12 @@ impl World {
             if n >= SPREAD_PREFETCH_FROM {
                 spread_trust::<true>(old, trust, offsets, targets, p.trust_spread);
             } else {
-                spread_trust::<false>(old, trust, offsets, targets, p.trust_spread);
+                // Built on the first step (the community network does not change in a run).
+                let rows = &mut self.scratch.rows_by_degree;
+                if rows.built_for != (offsets.len(), targets.len()) {
+                    *rows = RowsByDegree::new(offsets, targets);
+                }
+                spread_trust_by_degree(old, trust, rows, p.trust_spread);
             }
         }
         let expected = p.interactions_per_day * n as f64;
@@ -325,9 +405,10 @@ mod tests {
     }
 
     #[test]
-    fn trust_spreads_to_the_same_bits_with_or_without_asking_ahead() {
-        // Issue 23: the prefetching path (taken from SPREAD_PREFETCH_FROM citizens) must give the
-        // plain path's bits, and both the mean of each citizen's neighbours.
+    fn trust_spreads_to_the_same_bits_asking_ahead_or_by_degree() {
+        // Issue 23: the prefetching path (taken from SPREAD_PREFETCH_FROM citizens) and the rows
+        // grouped by degree (below) must give the plain path's bits, and all the mean of each
+        // citizen's neighbours.
         let spec = crate::network::CommunitySpec { neighbourhood_sizes: vec![700; 12], ..Default::default() };
         let g = crate::network::community(&spec, 7);
         let n = g.node_count();
@@ -336,6 +417,18 @@ mod tests {
         spread_trust::<false>(&old, &mut plain, &g.offsets, &g.targets, 0.1);
         spread_trust::<true>(&old, &mut ahead, &g.offsets, &g.targets, 0.1);
         assert!(plain.iter().zip(&ahead).all(|(a, b)| a.to_bits() == b.to_bits()));
+        // Rows grouped by degree: every row with neighbours once, degrees not falling, ids rising
+        // within a degree; spreading in that order gives the same bits.
+        let packed = RowsByDegree::new(&g.offsets, &g.targets);
+        let rows: Vec<(u32, &[u32])> = packed.rows().collect();
+        let key = |&(i, nb): &(u32, &[u32])| (nb.len(), i);
+        assert!(rows.windows(2).all(|w| key(&w[0]) < key(&w[1])));
+        assert!(rows.iter().all(|&(i, nb)| nb == g.neighbours(i as usize)));
+        assert_eq!(rows.len(), (0..n).filter(|&i| g.degree(i) > 0).count());
+        assert!(packed.groups.len() >= 3, "the test network has several degrees: {:?}", packed.groups);
+        let mut grouped = old.clone();
+        spread_trust_by_degree(&old, &mut grouped, &packed, 0.1);
+        assert!(plain.iter().zip(&grouped).all(|(a, b)| a.to_bits() == b.to_bits()));
         for i in [0, 1, n / 2, n - 1] {
             let nb = g.neighbours(i);
             let mean = nb.iter().map(|&j| old[j as usize]).sum::<f64>() / nb.len() as f64;

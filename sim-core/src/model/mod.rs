@@ -225,6 +225,8 @@ struct Scratch {
     /// queue to put in order; results never depend on it.
     reached: Vec<usize>,
     waits: Vec<f64>,
+    /// The community network packed by degree for trust spreading.
+    rows_by_degree: citizens::RowsByDegree,
 }
 
 /// The whole state of one run.
