@@ -209,8 +209,9 @@ struct Streams {
 struct Scratch {
     /// Per-citizen values (trust snapshot, wellbeing for the Gini).
     values: Vec<f64>,
-    /// Radix-sort keys of the wellbeing Gini (empty from `metrics::SORT_IN_PLACE_FROM` citizens).
-    keys: Vec<u64>,
+    /// The citizens' wellbeing sorted at the last Gini, kept up to date (below
+    /// `metrics::SORT_IN_PLACE_FROM` citizens).
+    sorted_wellbeing: crate::metrics::SortedCopy,
     /// Hours each team's queue calls for today (summed by the review, read by the service).
     required: Vec<f64>,
     /// Each need type's planned hours for a case not yet served (`World::case_hours`), set by
