@@ -53,6 +53,23 @@ fn summary_json_states_the_yearly_means_trend_and_truncation_of_the_key_metrics(
             assert_eq!(o.stdout.contains(&format!("still changing: reform-transition's {label} ")), significant, "{name}\n{o}");
         }
     }
+    // With --format json, one `still_changing` object a drifting metric, naming it.
+    let j = sim(tmp.path(), &args(&["run", file.to_str().unwrap(), "--days", "1275", "--format", "json", "--out", "out-json"]));
+    j.assert_success();
+    let named: Vec<String> = j
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .filter(|v| v["kind"] == "still_changing")
+        .map(|v| {
+            assert!(v["text"].as_str().unwrap().starts_with("still changing: reform-transition's "), "{v}");
+            v["metric"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let drifting: Vec<String> =
+        metrics.iter().filter(|(_, m)| m["significant_trend"].as_bool() == Some(true)).map(|(n, _)| n.clone()).collect();
+    assert!(!drifting.is_empty(), "a reform three years in still moves something: {st:#}");
+    assert_eq!(named, drifting, "{j}");
     // The summary over the whole window is the mean of the years' (by the ratio rule, weighted by
     // cases): it lies between the smallest and largest yearly failure demand share.
     let fd = &metrics["failure_demand_share"];
