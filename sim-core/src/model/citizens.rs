@@ -98,7 +98,7 @@ pub(super) struct RowsByDegree {
 }
 
 impl RowsByDegree {
-    /// Packs `g`'s rows by a counting sort on degree.
+    /// Packs the rows of the graph `(offsets, targets)` by a counting sort on degree.
     fn new(offsets: &[u32], targets: &[u32]) -> Self {
         let degree = |i: usize| (offsets[i + 1] - offsets[i]) as usize;
         let rows = offsets.len().saturating_sub(1);
