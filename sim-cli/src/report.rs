@@ -303,7 +303,7 @@ fn manifest_section(h: &mut Html, manifest: &Value) {
     let _ = writeln!(h.out, "<details><summary>manifest.json</summary>\n<pre>{}</pre>\n</details>", esc(&pretty));
 }
 
-/// Flattens JSON into `path -> value` ("governance.discretion", "need_types[0].rate_per_year").
+/// Flattens JSON into `path -> value` ("governance.discretion", `need_types[0].rate_per_year`).
 fn flatten(v: &Value, prefix: &str, out: &mut BTreeMap<String, String>) {
     match v {
         Value::Object(m) => {

@@ -2,7 +2,7 @@
 //! (summary statistics of the runs against observed values with their uncertainty, and
 //! optionally a CSV of observed series), the figures held out of the fit to check it, and the
 //! method (`abc` holds the samplers). A file becomes a validated [`Calibration`] whose
-//! [`Calibration::distance`] is the simulator ABC sees.
+//! `distance` ([`abc::Simulator`]) is the simulator ABC sees.
 //!
 //! # The file
 //!
