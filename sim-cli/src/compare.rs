@@ -398,7 +398,7 @@ fn execute(
     }
     for r in &reduced {
         for d in drifts(r) {
-            let line = format!("still changing: {}'s {d}", r.ensemble.scenario);
+            let line = words::still_changing_line(&r.ensemble.scenario, &d);
             crate::ui::result(
                 format,
                 &line,
@@ -414,14 +414,9 @@ fn execute(
     // One warning a scenario: the drifts themselves are the result lines above.
     for r in &reduced {
         let drifting: Vec<&str> = r.steady.metrics.iter().filter(|(_, m)| m.significant_trend).map(|(name, _)| *name).collect();
-        if !drifting.is_empty() {
-            eprintln!(
-                "warning: {}: {} still changing over the window ({}): a whole-window mean hides the trend; \
-                 the years and slopes (95% CI over {replicates} replicates) are in trends.csv and the report",
-                r.ensemble.scenario,
-                if drifting.len() == 1 { "1 metric is".to_string() } else { format!("{} metrics are", drifting.len()) },
-                drifting.join(", ")
-            );
+        let slopes = format!("the years and slopes (95% CI over {replicates} replicates) are in trends.csv and the report");
+        if let Some(w) = words::still_changing_warning(&r.ensemble.scenario, &drifting, &slopes) {
+            eprintln!("{w}");
         }
     }
     crate::ui::wrote(format, "compare", out.shown(), &written.files);

@@ -72,7 +72,8 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run one scenario and write timeseries.csv, summary.json, manifest.json and plots (and, with
-    /// --snapshot-days, agents.parquet and agents.csv).
+    /// --snapshot-days, agents.parquet and agents.csv); print the headline, a `still changing`
+    /// line for each key metric that drifts over the window, and a warning naming them.
     #[command(after_help = EXAMPLES)]
     Run(RunArgs),
     /// Run replicates of several scenarios and compare them: ensemble.csv, summary.csv, effects.csv,
@@ -290,21 +291,16 @@ fn run(args: RunArgs, command_line: &[String]) -> Result<(), CliError> {
     for (name, st) in steady.metrics.iter().filter(|(_, st)| st.significant_trend) {
         let years: Vec<f64> = st.years.iter().map(|y| y.mean.unwrap_or(f64::NAN)).collect();
         let Some(d) = Metric::from_name(name).and_then(|m| crate::words::drift(m, &years)) else { continue };
-        let line = format!("still changing: {}'s {d}", scenario.name);
+        let line = crate::words::still_changing_line(&scenario.name, &d);
         ui::result(
             args.format,
             &line,
             serde_json::json!({"kind": "still_changing", "command": "run", "scenario": scenario.name, "metric": name, "text": line}),
         );
     }
-    if !drifting.is_empty() {
-        eprintln!(
-            "warning: {}: {} still changing over the window ({}): a whole-window mean hides the trend; \
-             the yearly means and slopes (95% CI over the years of this run) are in summary.json's steady_state",
-            scenario.name,
-            if drifting.len() == 1 { "1 metric is".to_string() } else { format!("{} metrics are", drifting.len()) },
-            drifting.join(", ")
-        );
+    let slopes = "the yearly means and slopes (95% CI over the years of this run) are in summary.json's steady_state";
+    if let Some(w) = crate::words::still_changing_warning(&scenario.name, &drifting, slopes) {
+        eprintln!("{w}");
     }
     ui::wrote(args.format, "run", dest.shown(), &written.files);
     written.check_plots(&dest)

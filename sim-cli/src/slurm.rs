@@ -73,7 +73,8 @@ Examples:
 The folder must be on a filesystem every node sees. The merged sweep goes to DIR/merged.
 While it writes or submits, sim slurm holds the lock .DIR.lock beside DIR (as every command
 writing to DIR does): a second sim slurm, or --resubmit-missing, on the same DIR meanwhile stops
-with an error and submits nothing. SIM_SBATCH names the sbatch program to run (default: sbatch on the PATH). See docs/cluster.md.";
+with an error and submits nothing. SIM_SBATCH names the sbatch program to run (default: sbatch
+on the PATH). See docs/cluster.md.";
 
 const STATUS_NOTES: &str = "\
 States: done (DIR/shards/i holds the shard's finished sweep), failed (its task exited non-zero:

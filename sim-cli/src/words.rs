@@ -232,6 +232,27 @@ pub fn drift(m: Metric, years: &[f64]) -> Option<String> {
     Some(format!("{} {verb} {amount} from year {} to year {} ({} to {})", short_label(m), i0 + 1, i1 + 1, value(m, first), value(m, last)))
 }
 
+/// The result line of a key metric still drifting over the window, from [`drift`]'s words:
+/// "still changing: top-down's failure demand rose 14 points from year 1 to year 5 (...)".
+pub fn still_changing_line(scenario: &str, drift: &str) -> String {
+    format!("still changing: {scenario}'s {drift}")
+}
+
+/// The one warning of a scenario whose key metrics (`drifting`, by name) still drift over the
+/// window, with where their slopes are (`slopes`: "the years and slopes ... are in trends.csv");
+/// None when nothing drifts.
+pub fn still_changing_warning(scenario: &str, drifting: &[&str], slopes: &str) -> Option<String> {
+    let count = match drifting.len() {
+        0 => return None,
+        1 => "1 metric is".to_string(),
+        k => format!("{k} metrics are"),
+    };
+    Some(format!(
+        "warning: {scenario}: {count} still changing over the window ({}): a whole-window mean hides the trend; {slopes}",
+        drifting.join(", ")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

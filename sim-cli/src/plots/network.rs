@@ -88,17 +88,15 @@ pub fn layout(g: &Graph, seed: u64) -> Vec<(f64, f64)> {
             })
             .collect();
     }
-    let mut p: Vec<(f64, f64)> = (0..n as u64).map(|i| (unit(seed, i, 0), unit(seed, i, 1))).collect();
+    // Positions in columns, so the repulsion can take four nodes at a time.
+    let mut xs: Vec<f64> = (0..n as u64).map(|i| unit(seed, i, 0)).collect();
+    let mut ys: Vec<f64> = (0..n as u64).map(|i| unit(seed, i, 1)).collect();
     let k = (1.0 / n as f64).sqrt();
     let mut temperature = 0.1;
     let cool = temperature / (ITERATIONS as f64 + 1.0);
-    let (mut xs, mut ys) = (vec![0.0; n], vec![0.0; n]);
     // Each node's displacement this iteration.
     let (mut rx, mut ry) = (vec![0.0; n], vec![0.0; n]);
     for _ in 0..ITERATIONS {
-        for (i, &(x, y)) in p.iter().enumerate() {
-            (xs[i], ys[i]) = (x, y);
-        }
         rx.fill(0.0);
         ry.fill(0.0);
         // Repulsion between every pair.
@@ -108,7 +106,7 @@ pub fn layout(g: &Graph, seed: u64) -> Vec<(f64, f64)> {
         // Attraction along edges.
         for &(a, b) in &g.edges {
             let (a, b) = (a as usize, b as usize);
-            let (dx, dy) = (p[a].0 - p[b].0, p[a].1 - p[b].1);
+            let (dx, dy) = (xs[a] - xs[b], ys[a] - ys[b]);
             let dist = (dx * dx + dy * dy).sqrt().max(1e-9);
             let f = dist / k;
             rx[a] -= dx * f;
@@ -121,12 +119,13 @@ pub fn layout(g: &Graph, seed: u64) -> Vec<(f64, f64)> {
             let len = (rx[i] * rx[i] + ry[i] * ry[i]).sqrt();
             if len > 0.0 {
                 let step = len.min(temperature) / len;
-                p[i].0 += rx[i] * step;
-                p[i].1 += ry[i] * step;
+                xs[i] += rx[i] * step;
+                ys[i] += ry[i] * step;
             }
         }
         temperature -= cool;
     }
+    let mut p: Vec<(f64, f64)> = xs.into_iter().zip(ys).collect();
     normalise(&mut p);
     p
 }

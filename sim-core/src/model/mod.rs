@@ -207,7 +207,8 @@ struct Streams {
 /// Scratch buffers of the day stepper; not part of the state.
 #[derive(Debug, Clone, Default)]
 struct Scratch {
-    /// Per-citizen values (trust snapshot, wellbeing for the Gini).
+    /// Per-citizen values: the trust snapshot of trust spreading, and from
+    /// `metrics::SORT_IN_PLACE_FROM` citizens the wellbeing the Gini sorts.
     values: Vec<f64>,
     /// The citizens' wellbeing sorted at the last Gini, kept up to date (below
     /// `metrics::SORT_IN_PLACE_FROM` citizens).
