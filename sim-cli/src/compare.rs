@@ -275,8 +275,10 @@ fn execute(
     if crate::ui::quiet() {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
+    // Scenarios side by side as well as their replicates: each is reduced once its replicates
+    // are in, while other scenarios' runs go on (no barrier between scenarios).
     let reduced: Vec<Reduced> = named
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(i, (_, s))| {
             let runs: Vec<RunOutput> = seeds

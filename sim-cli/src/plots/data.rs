@@ -28,8 +28,13 @@ impl Csv {
 
     /// Index of the column `name`, or an error naming the file and column.
     pub fn column(&self, path: &Path, name: &str) -> io::Result<usize> {
-        self.header.iter().position(|h| h == name).ok_or_else(|| invalid(path, format!("no column `{name}`")))
+        column(&self.header, path, name)
     }
+}
+
+/// Index of the column `name` in `header`, or an error naming the file and column.
+fn column(header: &[String], path: &Path, name: &str) -> io::Result<usize> {
+    header.iter().position(|h| h == name).ok_or_else(|| invalid(path, format!("no column `{name}`")))
 }
 
 /// A number cell ("NaN" for undefined, as the writers put it); anything unparsable is NaN too.
@@ -57,6 +62,18 @@ impl Band {
 
     pub fn len(&self) -> usize {
         self.day.len()
+    }
+
+    /// `other`'s days after this band's.
+    fn extend(&mut self, other: Band) {
+        if self.day.is_empty() {
+            *self = other;
+            return;
+        }
+        self.day.extend(other.day);
+        self.mean.extend(other.mean);
+        self.lo.extend(other.lo);
+        self.hi.extend(other.hi);
     }
 
     /// Means of consecutive buckets of `size` days (finite values only; the last bucket may be
@@ -92,18 +109,36 @@ pub struct SeriesSet {
 
 impl SeriesSet {
     /// Reads ensemble.csv: scenario, day, metric, mean, ci_low, ci_high.
+    /// Row by row: the file holds each series' days together, so a row usually extends the
+    /// series the row before it did, and is added to it without a lookup.
     pub fn read_ensemble(path: &Path) -> io::Result<Self> {
-        let csv = Csv::read(path)?;
+        let mut r = csv::Reader::from_path(path).map_err(|e| invalid(path, e))?;
+        let header: Vec<String> = r.headers().map_err(|e| invalid(path, e))?.iter().map(str::to_string).collect();
         let mut idx = Vec::new();
         for name in ["scenario", "day", "metric", "mean", "ci_low", "ci_high"] {
-            idx.push(csv.column(path, name)?);
+            idx.push(column(&header, path, name)?);
         }
         let (s, d, m, mean, lo, hi) = (idx[0], idx[1], idx[2], idx[3], idx[4], idx[5]);
         let mut set = SeriesSet::default();
-        for row in &csv.rows {
-            let scenario = set.scenario_index(&row[s]);
-            set.note_metric(&row[m]);
-            set.series.entry((scenario, row[m].to_string())).or_default().push(num(&row[d]), num(&row[mean]), num(&row[lo]), num(&row[hi]));
+        // The series being read: its (scenario, metric) key and its rows so far.
+        let mut current: Option<((usize, String), Band)> = None;
+        let mut row = csv::StringRecord::new();
+        while r.read_record(&mut row).map_err(|e| invalid(path, e))? {
+            let same = current.as_ref().is_some_and(|((k, metric), _)| set.scenarios[*k] == row[s] && *metric == row[m]);
+            if !same {
+                if let Some((key, band)) = current.take() {
+                    set.series.entry(key).or_default().extend(band);
+                }
+                let scenario = set.scenario_index(&row[s]);
+                set.note_metric(&row[m]);
+                current = Some(((scenario, row[m].to_string()), Band::default()));
+            }
+            if let Some((_, band)) = current.as_mut() {
+                band.push(num(&row[d]), num(&row[mean]), num(&row[lo]), num(&row[hi]));
+            }
+        }
+        if let Some((key, band)) = current {
+            set.series.entry(key).or_default().extend(band);
         }
         Ok(set)
     }
@@ -408,5 +443,35 @@ mod tests {
         assert_eq!(t.day, vec![0.5, 2.5, 4.5, 6.5, 8.5]);
         assert_eq!(t.mean[1], 2.0, "NaN days are left out of a bucket's mean");
         assert!(t.lo.iter().all(|x| x.is_nan()));
+    }
+
+    #[test]
+    fn ensemble_rows_join_their_series_in_file_order_wherever_they_stand() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ensemble.csv");
+        // Columns out of the writer's order; b's wait rows split by a's and by another metric.
+        let text = "metric,scenario,day,mean,ci_low,ci_high\n\
+            wait,b,0,1,0.5,1.5\n\
+            wait,a,0,2,NaN,NaN\n\
+            wait,a,1,3,2,4\n\
+            cost,b,0,9,8,10\n\
+            wait,b,1,5,4,6\n\
+            wait,b,2, 6 ,x,7\n";
+        std::fs::write(&path, text).unwrap();
+        let set = SeriesSet::read_ensemble(&path).unwrap();
+        assert_eq!(set.scenarios, ["b", "a"]);
+        assert_eq!(set.metrics, ["wait", "cost"]);
+        let b = set.get(0, "wait").unwrap();
+        assert_eq!(b.day, [0.0, 1.0, 2.0]);
+        assert_eq!(b.mean, [1.0, 5.0, 6.0]);
+        assert_eq!(b.hi, [1.5, 6.0, 7.0]);
+        assert!(b.lo[2].is_nan(), "an unparsable cell is NaN");
+        let a = set.get(1, "wait").unwrap();
+        assert_eq!((a.day.as_slice(), a.mean.as_slice()), ([0.0, 1.0].as_slice(), [2.0, 3.0].as_slice()));
+        assert_eq!(set.get(0, "cost").unwrap().mean, [9.0]);
+        assert!(set.get(1, "cost").is_none());
+        std::fs::write(&path, "scenario,day,metric,mean,ci_low\n").unwrap();
+        let e = SeriesSet::read_ensemble(&path).unwrap_err().to_string();
+        assert!(e.contains("ensemble.csv") && e.contains("no column `ci_high`"), "{e}");
     }
 }

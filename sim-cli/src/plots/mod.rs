@@ -125,27 +125,36 @@ fn series_subtitle(bands: bool, bucket: usize) -> String {
     format!("Each line is {what}, as {}{band_note}; units on each vertical axis.", series::bucket_words(bucket))
 }
 
+/// The dashboard and true vs reported resolution, drawn side by side (`style::join`).
 fn dashboard(set: &SeriesSet, bands: bool, title: String, dir: &Path) -> io::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
     let metrics = series::dashboard_metrics(set);
     let bucket = series::bucket(set.days());
-    if !metrics.is_empty() {
-        let fig = SeriesFigure {
-            set,
-            metrics,
-            title,
-            subtitle: Some(series_subtitle(bands, bucket)),
-            bands,
-            columns: if style::plot_style() == style::PlotStyle::Projector { 2 } else { 4 },
-            panel: (400, 300),
-            bucket,
-        };
-        files.extend(save(&fig, dir, "dashboard")?);
-    }
-    if TrueVsReported::applies(set) {
-        files.extend(save(&TrueVsReported { set, bands, bucket }, dir, "true_vs_reported")?);
-    }
-    Ok(files)
+    let (panels, true_vs_reported) = style::join(
+        || {
+            if metrics.is_empty() {
+                return Ok(Vec::new());
+            }
+            let fig = SeriesFigure {
+                set,
+                metrics,
+                title,
+                subtitle: Some(series_subtitle(bands, bucket)),
+                bands,
+                columns: if style::plot_style() == style::PlotStyle::Projector { 2 } else { 4 },
+                panel: (400, 300),
+                bucket,
+            };
+            save(&fig, dir, "dashboard")
+        },
+        || {
+            if TrueVsReported::applies(set) {
+                save(&TrueVsReported { set, bands, bucket }, dir, "true_vs_reported")
+            } else {
+                Ok(Vec::new())
+            }
+        },
+    );
+    Ok([panels?, true_vs_reported?].concat())
 }
 
 /// The dashboard and true vs reported resolution of several runs on shared axes, one line each,
@@ -180,11 +189,15 @@ pub fn runs_svg(runs: &[(&str, &sim_core::metrics::TimeSeries)], title: &str) ->
 /// The figures of a `sim run` folder (timeseries.csv): the dashboard and true vs reported
 /// resolution, without bands.
 pub fn draw_run(dir: &Path) -> io::Result<Vec<PathBuf>> {
-    let name = run_name(dir);
-    let set = SeriesSet::read_timeseries(&dir.join("timeseries.csv"), &name)?;
-    let mut files = dashboard(&set, false, format!("Run: {name}"), dir)?;
-    files.extend(draw_networks(dir)?);
-    Ok(files)
+    let (series, networks) = style::join(
+        || {
+            let name = run_name(dir);
+            let set = SeriesSet::read_timeseries(&dir.join("timeseries.csv"), &name)?;
+            dashboard(&set, false, format!("Run: {name}"), dir)
+        },
+        || draw_networks(dir),
+    );
+    Ok([series?, networks?].concat())
 }
 
 /// Network snapshots from a run's networks.json, when there is one: the community sample
@@ -197,33 +210,47 @@ pub fn draw_networks(dir: &Path) -> io::Result<Vec<PathBuf>> {
     }
     let snap: sim_core::model::NetworkSnapshot = serde_json::from_slice(&std::fs::read(&path)?)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", path.display())))?;
-    let mut files = Vec::new();
-    let community = network::Graph { nodes: snap.community_nodes, edges: snap.community_edges.clone() };
-    let colouring = network::Colouring::Scale { values: &snap.trust, label: "trust, 0..1" };
-    files.extend(network::draw(&community, colouring, "Community network (sample) by trust at the end", 1, dir, "network_community")?);
-    let org = network::Graph { nodes: snap.organisation_nodes, edges: snap.organisation_edges.clone() };
-    let colouring = network::Colouring::Groups { group: &snap.organisation_group, names: &snap.organisation_group_names };
-    let by_practice = snap.organisation_group_names.iter().any(|n| n == "established way");
-    let title = if by_practice { "Organisation network by practice in use" } else { "Organisation network by department" };
-    files.extend(network::draw(&org, colouring, title, 1, dir, "network_organisation")?);
-    Ok(files)
+    let (community, organisation) = style::join(
+        || {
+            let community = network::Graph { nodes: snap.community_nodes, edges: snap.community_edges.clone() };
+            let colouring = network::Colouring::Scale { values: &snap.trust, label: "trust, 0..1" };
+            network::draw(&community, colouring, "Community network (sample) by trust at the end", 1, dir, "network_community")
+        },
+        || {
+            let org = network::Graph { nodes: snap.organisation_nodes, edges: snap.organisation_edges.clone() };
+            let colouring = network::Colouring::Groups { group: &snap.organisation_group, names: &snap.organisation_group_names };
+            let by_practice = snap.organisation_group_names.iter().any(|n| n == "established way");
+            let title = if by_practice { "Organisation network by practice in use" } else { "Organisation network by department" };
+            network::draw(&org, colouring, title, 1, dir, "network_organisation")
+        },
+    );
+    Ok([community?, organisation?].concat())
 }
 
 /// The figures of a `sim compare` folder: the dashboard and true vs reported resolution with
 /// bands (ensemble.csv), the summary dots (summary.csv) and the effects (effects.csv).
 pub fn draw_compare(dir: &Path) -> io::Result<Vec<PathBuf>> {
-    let set = SeriesSet::read_ensemble(&dir.join("ensemble.csv"))?;
-    let title = format!("Comparison: {}", set.scenarios.join(" vs "));
-    let mut files = dashboard(&set, true, title, dir)?;
-    if let Some(fig) =
-        compare::summary_figure(&data::read_summary(&dir.join("summary.csv"))?, &data::read_replicates(&dir.join("replicates.csv"))?)
-    {
-        files.extend(save(&fig, dir, "summary")?);
-    }
-    if let Some(fig) = compare::effects_figure(&data::read_effects(&dir.join("effects.csv"))?) {
-        files.extend(save(&fig, dir, "effects")?);
-    }
-    Ok(files)
+    let (series, summary) = style::join(
+        || {
+            let set = SeriesSet::read_ensemble(&dir.join("ensemble.csv"))?;
+            let title = format!("Comparison: {}", set.scenarios.join(" vs "));
+            dashboard(&set, true, title, dir)
+        },
+        || {
+            let mut files = Vec::new();
+            if let Some(fig) = compare::summary_figure(
+                &data::read_summary(&dir.join("summary.csv"))?,
+                &data::read_replicates(&dir.join("replicates.csv"))?,
+            ) {
+                files.extend(save(&fig, dir, "summary")?);
+            }
+            if let Some(fig) = compare::effects_figure(&data::read_effects(&dir.join("effects.csv"))?) {
+                files.extend(save(&fig, dir, "effects")?);
+            }
+            io::Result::Ok(files)
+        },
+    );
+    Ok([series?, summary?].concat())
 }
 
 /// The figures of a sweep folder (points.csv): a heatmap for each pair of parameters (at most

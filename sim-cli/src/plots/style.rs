@@ -149,6 +149,40 @@ pub fn plot_style() -> PlotStyle {
     PLOT_STYLE.with(|c| c.get())
 }
 
+/// What the figures and their words are drawn with, set a thread at a time: the plot style and
+/// the currency symbol (`words::set_currency`).
+struct Settings {
+    style: PlotStyle,
+    currency: String,
+}
+
+impl Settings {
+    fn here() -> Self {
+        Settings { style: plot_style(), currency: crate::words::currency() }
+    }
+
+    fn set(&self) {
+        set_plot_style(self.style);
+        crate::words::set_currency(&self.currency);
+    }
+
+    /// `f` run under these settings; the thread's own are put back after.
+    fn apply<R>(&self, f: impl FnOnce() -> R) -> R {
+        let before = Settings::here();
+        self.set();
+        let r = f();
+        before.set();
+        r
+    }
+}
+
+/// Runs `a` and `b` as `rayon::join` does (on two threads when the pool has them; called from
+/// outside the pool, both on its threads), each under this thread's style and currency.
+pub fn join<RA: Send, RB: Send>(a: impl FnOnce() -> RA + Send, b: impl FnOnce() -> RB + Send) -> (RA, RB) {
+    let settings = Settings::here();
+    rayon::join(|| settings.apply(a), || settings.apply(b))
+}
+
 /// `size` pixels at the current style: text sizes, label areas and panel sizes all scale with it,
 /// so a projector figure keeps the layout of a screen figure, only larger.
 pub fn px(size: u32) -> u32 {
@@ -316,6 +350,28 @@ pub fn file_stem(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn joined_drawing_keeps_the_callers_style_and_currency() {
+        // Called from a thread outside rayon's pool, both closures run on the pool's threads.
+        set_plot_style(PlotStyle::Projector);
+        crate::words::set_currency("€");
+        let seen = || (plot_style(), crate::words::currency(), std::thread::current().id());
+        let (a, b) = join(seen, seen);
+        for (style, currency, _) in [&a, &b] {
+            assert_eq!((*style, currency.as_str()), (PlotStyle::Projector, "€"));
+        }
+        assert_ne!(a.2, std::thread::current().id(), "the test ran on rayon's threads");
+        // A pool thread lent to the drawing has its own settings back after.
+        let after = rayon::join(seen, seen);
+        for (style, currency, id) in [after.0, after.1] {
+            if id != std::thread::current().id() {
+                assert_eq!((style, currency.as_str()), (PlotStyle::Screen, crate::words::DEFAULT_CURRENCY));
+            }
+        }
+        set_plot_style(PlotStyle::Screen);
+        crate::words::set_currency(crate::words::DEFAULT_CURRENCY);
+    }
 
     #[test]
     fn values_of_both_signs_diverge_about_zero() {
