@@ -453,21 +453,33 @@ fn write_tables(
 ) -> io::Result<()> {
     let mut w = csv::Writer::from_path(dir.join("ensemble.csv"))?;
     w.write_record(["scenario", "day", "metric", "mean", "ci_low", "ci_high"])?;
+    w.flush()?;
+    let mut file = w.into_inner().map_err(|e| e.into_error())?;
     for e in reduced.iter().map(|r| &r.ensemble) {
-        for (mi, m) in Metric::ALL.iter().enumerate() {
-            for (d, est) in e.daily[mi].iter().enumerate() {
-                w.write_record([
-                    e.scenario.as_str(),
-                    &e.days[d].to_string(),
-                    m.name(),
-                    &number(est.mean),
-                    &number(est.ci_low),
-                    &number(est.ci_high),
-                ])?;
-            }
+        // A scenario's metrics written as text side by side, then into the file in order.
+        let blocks = Metric::ALL
+            .par_iter()
+            .enumerate()
+            .map(|(mi, m)| {
+                let mut w = csv::Writer::from_writer(Vec::new());
+                for (d, est) in e.daily[mi].iter().enumerate() {
+                    w.write_record([
+                        e.scenario.as_str(),
+                        &e.days[d].to_string(),
+                        m.name(),
+                        &number(est.mean),
+                        &number(est.ci_low),
+                        &number(est.ci_high),
+                    ])?;
+                }
+                w.into_inner().map_err(|e| e.into_error())
+            })
+            .collect::<io::Result<Vec<Vec<u8>>>>()?;
+        for block in blocks {
+            io::Write::write_all(&mut file, &block)?;
         }
     }
-    w.flush()?;
+    io::Write::flush(&mut file)?;
     let mut w = csv::Writer::from_path(dir.join("summary.csv"))?;
     w.write_record(["scenario", "window", "metric", "mean", "ci_low", "ci_high", "n"])?;
     for r in reduced {
