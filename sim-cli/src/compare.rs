@@ -245,6 +245,8 @@ fn changes(effects: &[Effect]) -> Vec<Change> {
                 pct_change: e.pct_change,
                 pct_ci_low: e.pct_ci_low,
                 pct_ci_high: e.pct_ci_high,
+                clipped_low: e.ci_low_clipped,
+                clipped_high: e.ci_high_clipped,
             })
         })
         .collect()
@@ -383,12 +385,20 @@ fn execute(
     // The headline: every option against the baseline, and what is still changing.
     for (i, effs) in &option_effects {
         let (option, base_name) = (&reduced[*i].ensemble.scenario, &base.scenario);
-        let line = words::headline(option, base_name, &changes(effs));
+        let changes = changes(effs);
+        let line = words::headline(option, base_name, &changes);
         crate::ui::result(
             format,
             &line,
             json!({"kind": "headline", "command": "compare", "option": option, "baseline": base_name, "text": line}),
         );
+        if words::headline_clipped(&changes) {
+            crate::ui::result(
+                format,
+                words::CLIPPED_NOTE,
+                json!({"kind": "interval_note", "command": "compare", "option": option, "baseline": base_name, "text": words::CLIPPED_NOTE}),
+            );
+        }
     }
     for ((option, base_name), lines) in crate::compare_posterior::words(&decomposition) {
         let line = format!("{option} against {base_name}, with parameters drawn from the posterior: {}", lines.join("; "));
@@ -512,6 +522,8 @@ fn write_tables(
         "verdict",
         "effect_size",
         "n",
+        "ci_low_clipped",
+        "ci_high_clipped",
     ])?;
     for (_, effs) in option_effects {
         for e in effs {
@@ -530,6 +542,8 @@ fn write_tables(
                 verdict,
                 &number(e.effect_size),
                 &e.n.to_string(),
+                &e.ci_low_clipped.to_string(),
+                &e.ci_high_clipped.to_string(),
             ])?;
         }
     }

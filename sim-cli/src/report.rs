@@ -399,6 +399,8 @@ fn compare_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
             pct_change: r.pct_change,
             pct_ci_low: r.pct_ci_low,
             pct_ci_high: r.pct_ci_high,
+            clipped_low: r.ci_low_clipped,
+            clipped_high: r.ci_high_clipped,
         })
     };
     let options = data::unique(effects.iter().map(|r| r.scenario_a.as_str()));
@@ -410,8 +412,10 @@ fn compare_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
             .collect()
     };
     let mut top = String::from("<div class=\"headline\"><ul>\n");
+    let mut headline_clipped = false;
     for o in &options {
         let changes: Vec<Change> = effects.iter().filter(|r| &r.scenario_a == o).filter_map(change_of).collect();
+        headline_clipped |= words::headline_clipped(&changes);
         let _ = writeln!(
             top,
             "<li>{}</li>",
@@ -436,6 +440,9 @@ fn compare_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
         }
     }
     top.push_str("</ul>");
+    if headline_clipped {
+        let _ = writeln!(top, "<p>{}.</p>", esc(words::CLIPPED_NOTE));
+    }
     if drifting {
         top.push_str("<p>A whole-window summary of a metric that is still changing hides its trend: read the year-by-year table before comparing options on it.</p>");
     }
@@ -541,8 +548,16 @@ fn compare_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
                 let verdict =
                     Metric::from_name(metric).map(|mm| Verdict::of(mm, r.difference, r.ci_low, r.ci_high)).unwrap_or(Verdict::Neutral);
                 let words_of = change_of(r).map(|c| c.words()).unwrap_or_else(|| style::number(r.difference));
+                let mark = |cut: bool| if cut { words::CLIPPED_MARK } else { "" };
                 let pct = if r.pct_change.is_finite() {
-                    format!("{:+.1}% <span class=\"ci\">[{:.1}, {:.1}]</span>", r.pct_change, r.pct_ci_low, r.pct_ci_high)
+                    format!(
+                        "{:+.1}% <span class=\"ci\">[{:.1}{}, {:.1}{}]</span>",
+                        r.pct_change,
+                        r.pct_ci_low,
+                        mark(r.ci_low_clipped),
+                        r.pct_ci_high,
+                        mark(r.ci_high_clipped)
+                    )
                 } else {
                     "\u{2013}".to_string()
                 };
@@ -563,6 +578,9 @@ fn compare_report(dir: &Path, m: &Value) -> io::Result<(String, String, Html)> {
     };
     h.raw(&effect_table(&key));
     let _ = writeln!(h.out, "<details><summary>All metrics</summary>\n{}</details>", effect_table(&all));
+    if effects.iter().any(|r| r.ci_low_clipped || r.ci_high_clipped) {
+        h.p("how", &format!("{}.", words::CLIPPED_NOTE));
+    }
     figure_sections(&mut h, dir)?;
 
     // Scenarios and what differs between them.

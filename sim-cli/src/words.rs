@@ -167,19 +167,39 @@ pub struct Change {
     pub pct_change: f64,
     pub pct_ci_low: f64,
     pub pct_ci_high: f64,
+    /// Whether the interval's low (high) end was cut to the metric's bounds (`Effect`).
+    pub clipped_low: bool,
+    pub clipped_high: bool,
 }
 
+/// The mark after an interval's end that was cut to the metric's bounds; [`CLIPPED_NOTE`] says why.
+pub const CLIPPED_MARK: &str = "*";
+
+/// What [`CLIPPED_MARK`] means, for the line after a headline or table that shows it.
+pub const CLIPPED_NOTE: &str = "* cut at the limit the metric can take (no value below 0, no share above 100%): the option's values lie close to it, and the symmetric 95% interval reached past it";
+
 impl Change {
+    /// Whether either end of the interval was cut to the metric's bounds.
+    pub fn clipped(&self) -> bool {
+        self.clipped_low || self.clipped_high
+    }
+
     pub fn verdict(&self) -> Verdict {
         Verdict::of(self.metric, self.difference, self.ci_low, self.ci_high)
     }
 
     /// The change in the unit people read: percentage points for shares ("-45 points [-47, -43]"),
     /// percent for money ("-76% [-78, -74]"), the metric's unit otherwise ("+12 days [10, 14]").
+    /// An end cut to the metric's bounds is marked ("-76% [-100*, -53]").
     pub fn words(&self) -> String {
         let m = self.metric;
+        let mark = |cut: bool| if cut { CLIPPED_MARK } else { "" };
         let ci = |lo: f64, hi: f64, scale: f64| {
-            if lo.is_finite() && hi.is_finite() { format!(" [{}, {}]", plain(scale * lo), plain(scale * hi)) } else { String::new() }
+            if lo.is_finite() && hi.is_finite() {
+                format!(" [{}{}, {}{}]", plain(scale * lo), mark(self.clipped_low), plain(scale * hi), mark(self.clipped_high))
+            } else {
+                String::new()
+            }
         };
         if m.is_share() {
             format!("{} points{}", signed(100.0 * self.difference), ci(self.ci_low, self.ci_high, 100.0))
@@ -207,6 +227,14 @@ pub fn headline(option: &str, baseline: &str, changes: &[Change]) -> String {
     } else {
         format!("{option} against {baseline}: {}", parts.join("; "))
     }
+}
+
+/// Whether [`headline`] shows an interval end cut to the metric's bounds (then [`CLIPPED_NOTE`]
+/// goes after it).
+pub fn headline_clipped(changes: &[Change]) -> bool {
+    HEADLINE_METRICS
+        .iter()
+        .any(|&m| changes.iter().any(|c| c.metric == m && c.clipped() && matches!(c.verdict(), Verdict::Better | Verdict::Worse)))
 }
 
 /// The words of a drifting metric: "failure demand rose 31 points from year 1 to year 5 (21% to
@@ -258,7 +286,17 @@ mod tests {
     use super::*;
 
     fn change(metric: Metric, d: f64, lo: f64, hi: f64) -> Change {
-        Change { metric, difference: d, ci_low: lo, ci_high: hi, pct_change: 100.0 * d, pct_ci_low: 100.0 * lo, pct_ci_high: 100.0 * hi }
+        Change {
+            metric,
+            difference: d,
+            ci_low: lo,
+            ci_high: hi,
+            pct_change: 100.0 * d,
+            pct_ci_low: 100.0 * lo,
+            pct_ci_high: 100.0 * hi,
+            clipped_low: false,
+            clipped_high: false,
+        }
     }
 
     #[test]
@@ -284,6 +322,20 @@ mod tests {
             "enablement against top-down: failure demand -45 points [-47, -43] (better); staff burnout +0.1 [0.05, 0.15] (worse)"
         );
         assert!(headline("a", "b", &[change(Metric::TrustMean, 0.1, -0.1, 0.3)]).contains("no difference beyond noise"));
+    }
+
+    #[test]
+    fn an_interval_cut_at_the_bounds_is_marked_and_noted() {
+        let cost = Change { clipped_low: true, ..change(Metric::CostPerResolvedNeed, -0.76, -1.0, -0.53) };
+        assert_eq!(cost.words(), "-76% [-100*, -53]");
+        let burnout = Change { clipped_high: true, ..change(Metric::BurnoutMean, 0.2, 0.1, 0.3) };
+        assert_eq!(burnout.words(), "+0.2 [0.1, 0.3*]");
+        assert!(headline_clipped(&[cost]));
+        assert!(!headline_clipped(&[change(Metric::CostPerResolvedNeed, -0.76, -0.78, -0.74)]), "nothing cut");
+        // Not shown in the headline (unclear, or not a headline metric): no note.
+        assert!(!headline_clipped(&[Change { clipped_low: true, ..change(Metric::TrustMean, 0.1, -0.1, 0.3) }]));
+        assert!(!headline_clipped(&[Change { clipped_low: true, ..change(Metric::CasesArrived, -3.0, -5.0, -1.0) }]));
+        assert!(CLIPPED_NOTE.starts_with(CLIPPED_MARK));
     }
 
     #[test]

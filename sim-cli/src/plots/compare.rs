@@ -337,6 +337,8 @@ mod tests {
                         pct_ci_high: 50.0 * (d + 0.03),
                         effect_size: 3.0,
                         n: 5.0,
+                        ci_low_clipped: false,
+                        ci_high_clipped: false,
                     });
                 }
             }

@@ -262,6 +262,10 @@ pub struct EffectRow {
     pub pct_ci_high: f64,
     pub effect_size: f64,
     pub n: f64,
+    /// Whether the CI's low (high) end was cut to the metric's bounds (false when the file has
+    /// no such column: folders written before it).
+    pub ci_low_clipped: bool,
+    pub ci_high_clipped: bool,
 }
 
 pub fn read_effects(path: &Path) -> io::Result<Vec<EffectRow>> {
@@ -273,6 +277,8 @@ pub fn read_effects(path: &Path) -> io::Result<Vec<EffectRow>> {
     let optional = |name: &str| csv.header.iter().position(|h| h == name);
     let (pct, pct_lo, pct_hi) = (optional("pct_change"), optional("pct_ci_low"), optional("pct_ci_high"));
     let cell = |r: &csv::StringRecord, c: Option<usize>| c.map(|c| num(&r[c])).unwrap_or(f64::NAN);
+    let (low_cut, high_cut) = (optional("ci_low_clipped"), optional("ci_high_clipped"));
+    let flag = |r: &csv::StringRecord, c: Option<usize>| c.is_some_and(|c| r[c].trim().eq_ignore_ascii_case("true"));
     Ok(csv
         .rows
         .iter()
@@ -288,6 +294,8 @@ pub fn read_effects(path: &Path) -> io::Result<Vec<EffectRow>> {
             pct_ci_high: cell(r, pct_hi),
             effect_size: num(&r[idx[6]]),
             n: num(&r[idx[7]]),
+            ci_low_clipped: flag(r, low_cut),
+            ci_high_clipped: flag(r, high_cut),
         })
         .collect())
 }

@@ -64,7 +64,17 @@ impl Input {
 fn change(m: Metric, base: f64, option: f64) -> Change {
     let difference = option - base;
     let pct_change = if base != 0.0 && base.is_finite() { 100.0 * difference / base.abs() } else { f64::NAN };
-    Change { metric: m, difference, ci_low: f64::NAN, ci_high: f64::NAN, pct_change, pct_ci_low: f64::NAN, pct_ci_high: f64::NAN }
+    Change {
+        metric: m,
+        difference,
+        ci_low: f64::NAN,
+        ci_high: f64::NAN,
+        pct_change,
+        pct_ci_low: f64::NAN,
+        pct_ci_high: f64::NAN,
+        clipped_low: false,
+        clipped_high: false,
+    }
 }
 
 /// A value with its unit where words::value leaves it out ("9.99 days"; shares and money carry theirs).

@@ -61,7 +61,9 @@ fn compare_writes_ensemble_summary_effects_and_manifest() {
             "pct_ci_high",
             "verdict",
             "effect_size",
-            "n"
+            "n",
+            "ci_low_clipped",
+            "ci_high_clipped"
         ]
     );
 
@@ -119,7 +121,16 @@ fn compare_is_identical_for_any_thread_count() {
         outs.push(tmp.path().join(dir));
     }
     // The figures too: with two threads they are drawn two at a time.
-    for f in ["ensemble.csv", "summary.csv", "effects.csv", "dashboard.png", "dashboard.svg", "true_vs_reported.png", "summary.svg", "effects.png"] {
+    for f in [
+        "ensemble.csv",
+        "summary.csv",
+        "effects.csv",
+        "dashboard.png",
+        "dashboard.svg",
+        "true_vs_reported.png",
+        "summary.svg",
+        "effects.png",
+    ] {
         crate::assert_same_file(&outs[0].join(f), &outs[1].join(f), "RAYON_NUM_THREADS=1 vs 2");
     }
 }
@@ -376,4 +387,44 @@ fn issue_18_money_shows_the_scenarios_currency_symbol() {
     sim(tmp.path(), &args).assert_success();
     let col = |dir: &str| -> Vec<String> { rows(&tmp.path().join(dir).join("summary.csv")).iter().map(|r| r[3].to_string()).collect() };
     assert_eq!(col("eur"), col("gbp"), "the symbol changes no result");
+}
+
+#[test]
+fn an_interval_cut_at_a_bound_is_marked_and_explained() {
+    // Two replicates: the t intervals are wide, and enablement's waits and burnout lie near 0,
+    // so those intervals reach past what the metric can take and are cut there.
+    let tmp = temp();
+    let mut args = vec!["compare", TOP_DOWN, ENABLEMENT, "--replicates", "2", "--out", "cmp"];
+    args.extend(FAST);
+    let o = sim(tmp.path(), &args);
+    o.assert_success();
+    let headline = o.stdout.lines().find(|l| l.starts_with("enablement against top-down:")).expect("a headline");
+    let note = "* cut at the limit the metric can take";
+    assert!(headline.contains("*]") || headline.contains("*,"), "a cut end is marked: {headline}");
+    assert!(o.stdout.lines().any(|l| l.starts_with(note)), "the note follows the headline:\n{}", o.stdout);
+    let out = tmp.path().join("cmp");
+    let mut r = csv::Reader::from_path(out.join("effects.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap_or_else(|| panic!("no column {name}"));
+    let (metric, low, high, ci_low, diff) =
+        (col("metric"), col("ci_low_clipped"), col("ci_high_clipped"), col("ci_low"), col("difference"));
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let wait = rows.iter().find(|r| &r[metric] == "wait_mean_days").unwrap();
+    assert_eq!((&wait[low], &wait[high]), ("true", "false"), "{wait:?}");
+    // Cut at the bound: the option's mean wait cannot be below 0, so the difference not below
+    // minus the baseline's mean.
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let base_wait: f64 =
+        summary.lines().find(|l| l.starts_with("top-down,all,wait_mean_days,")).and_then(|l| l.split(',').nth(3)).unwrap().parse().unwrap();
+    let (lo, d): (f64, f64) = (wait[ci_low].parse().unwrap(), wait[diff].parse().unwrap());
+    assert!((lo + base_wait).abs() < 1e-3 * base_wait, "ci_low {lo} at -baseline {base_wait}");
+    assert!(d > lo);
+    assert!(rows.iter().all(|r| ["true", "false"].contains(&&r[low]) && ["true", "false"].contains(&&r[high])));
+    let report = String::from_utf8(bytes(&out.join("report.html"))).unwrap();
+    assert!(report.contains(&note[2..]), "the report explains the mark");
+    // Enough replicates for the intervals to stay inside: nothing marked, no note.
+    let mut args = vec!["compare", TOP_DOWN, ENABLEMENT, "--replicates", "3", "--out", "cmp3"];
+    args.extend(FAST);
+    let o = sim(tmp.path(), &args);
+    assert!(!o.stdout.contains(note) && !o.stdout.contains("*]") && !o.stdout.contains("*,"), "{}", o.stdout);
 }

@@ -92,6 +92,10 @@ pub struct Effect {
     pub effect_size: f64,
     /// Pairs with finite values in both.
     pub n: usize,
+    /// Whether the CI's low (high) end was cut to the metric's bounds: the symmetric t interval
+    /// reached past what the metric can take (the option's values lie close to a bound).
+    pub ci_low_clipped: bool,
+    pub ci_high_clipped: bool,
 }
 
 /// Paired effects of A (an option) against B (the baseline) for every metric: A - B.
@@ -112,7 +116,9 @@ pub fn effects(a: &Ensemble, b: &Ensemble) -> Vec<Effect> {
             // than 100%, a share not below 0).
             let (lo, hi) = m.bounds();
             let clip = |x: f64| if x.is_nan() || !baseline_mean.is_finite() { x } else { x.clamp(lo - baseline_mean, hi - baseline_mean) };
+            let (raw_low, raw_high) = (ci_low, ci_high);
             let (ci_low, ci_high) = (clip(ci_low), clip(ci_high));
+            let cut = |raw: f64, clipped: f64| raw.is_finite() && clipped != raw;
             let pct = |x: f64| if baseline_mean != 0.0 && baseline_mean.is_finite() { 100.0 * x / baseline_mean.abs() } else { f64::NAN };
             Effect {
                 scenario_a: a.scenario.clone(),
@@ -127,6 +133,8 @@ pub fn effects(a: &Ensemble, b: &Ensemble) -> Vec<Effect> {
                 pct_ci_high: pct(ci_high),
                 effect_size: hedges_g(&ga, &gb),
                 n: pairs.len(),
+                ci_low_clipped: cut(raw_low, ci_low),
+                ci_high_clipped: cut(raw_high, ci_high),
             }
         })
         .collect()
@@ -204,6 +212,11 @@ mod tests {
         let share = e.iter().find(|x| x.metric == "failure_demand_share").unwrap();
         assert!(share.ci_low >= -0.3 - 1e-9 && share.ci_high <= 0.7 + 1e-9, "{share:?}");
         assert_eq!(share.scenario_a, "option");
+        // Marked where cut: the cost's low end (the t interval passes -100%), nothing else.
+        assert!(cost.ci_low_clipped && !cost.ci_high_clipped, "{cost:?}");
+        assert_eq!(cost.ci_low, -cost.baseline_mean);
+        let quiet = effects(&base, &base);
+        assert!(quiet.iter().all(|x| !x.ci_low_clipped && !x.ci_high_clipped), "no difference, nothing cut");
     }
 
     #[test]
