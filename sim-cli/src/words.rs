@@ -190,13 +190,23 @@ impl Change {
 
     /// The change in the unit people read: percentage points for shares ("-45 points [-47, -43]"),
     /// percent for money ("-76% [-78, -74]"), the metric's unit otherwise ("+12 days [10, 14]").
-    /// An end cut to the metric's bounds is marked ("-76% [-100*, -53]").
+    /// An end cut to the metric's bounds is marked ("-76% [-100*, -53]"); an end that is not cut
+    /// but rounds to a fall of 100% gets a third digit ("-99.6"), so it does not read as the limit.
     pub fn words(&self) -> String {
         let m = self.metric;
-        let mark = |cut: bool| if cut { CLIPPED_MARK } else { "" };
+        let end = |x: f64, cut: bool| {
+            let text = plain(x);
+            if cut {
+                format!("{text}{CLIPPED_MARK}")
+            } else if text == "-100" && x > -100.0 {
+                significant(x, 3)
+            } else {
+                text
+            }
+        };
         let ci = |lo: f64, hi: f64, scale: f64| {
             if lo.is_finite() && hi.is_finite() {
-                format!(" [{}{}, {}{}]", plain(scale * lo), mark(self.clipped_low), plain(scale * hi), mark(self.clipped_high))
+                format!(" [{}, {}]", end(scale * lo, self.clipped_low), end(scale * hi, self.clipped_high))
             } else {
                 String::new()
             }
@@ -330,6 +340,10 @@ mod tests {
         assert_eq!(cost.words(), "-76% [-100*, -53]");
         let burnout = Change { clipped_high: true, ..change(Metric::BurnoutMean, 0.2, 0.1, 0.3) };
         assert_eq!(burnout.words(), "+0.2 [0.1, 0.3*]");
+        // Not cut, only near the limit: enough digits not to read as a fall of 100%.
+        let near = change(Metric::CostPerResolvedNeed, -0.76, -0.9958, -0.53);
+        assert_eq!(near.words(), "-76% [-99.6, -53]");
+        assert_eq!(change(Metric::CostPerResolvedNeed, -0.5, -1.0, 0.1).words(), "-50% [-100, 10]", "at the limit: as it is");
         assert!(headline_clipped(&[cost]));
         assert!(!headline_clipped(&[change(Metric::CostPerResolvedNeed, -0.76, -0.78, -0.74)]), "nothing cut");
         // Not shown in the headline (unclear, or not a headline metric): no note.
