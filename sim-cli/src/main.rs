@@ -77,7 +77,9 @@ enum Command {
     #[command(after_help = EXAMPLES)]
     Run(RunArgs),
     /// Run replicates of several scenarios and compare them: ensemble.csv, summary.csv, effects.csv,
-    /// plots and report.html.
+    /// plots and report.html; print a line per scenario, a headline per option (an interval end
+    /// cut at what the metric can take marked `*`, and a line saying why), and a `still changing`
+    /// line for each key metric that drifts over the window.
     Compare(compare::CompareArgs),
     /// Run a sweep file's design over parameters: runs.csv, runs.parquet, points.csv.
     Sweep(sweep::SweepArgs),
@@ -287,8 +289,9 @@ fn run(args: RunArgs, command_line: &[String]) -> Result<(), CliError> {
     );
     // What is still changing, in words, as `sim compare` says it: one result line a metric, then
     // one warning naming them all.
-    let drifting: Vec<&str> = steady.metrics.iter().filter(|(_, st)| st.significant_trend).map(|(name, _)| *name).collect();
+    let mut drifting: Vec<&str> = Vec::new();
     for (name, st) in steady.metrics.iter().filter(|(_, st)| st.significant_trend) {
+        drifting.push(name);
         let years: Vec<f64> = st.years.iter().map(|y| y.mean.unwrap_or(f64::NAN)).collect();
         let Some(d) = Metric::from_name(name).and_then(|m| crate::words::drift(m, &years)) else { continue };
         let line = crate::words::still_changing_line(&scenario.name, &d);

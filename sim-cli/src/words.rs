@@ -190,33 +190,35 @@ impl Change {
 
     /// The change in the unit people read: percentage points for shares ("-45 points [-47, -43]"),
     /// percent for money ("-76% [-78, -74]"), the metric's unit otherwise ("+12 days [10, 14]").
-    /// An end cut to the metric's bounds is marked ("-76% [-100*, -53]"); an end that is not cut
-    /// but rounds to a fall of 100% gets a third digit ("-99.6"), so it does not read as the limit.
+    /// An end cut to the metric's bounds is marked ("-76% [-100*, -53]"); in percent or points,
+    /// an end that is not cut but rounds to a fall of 100 gets a third digit ("-99.6"), so it
+    /// does not read as that limit.
     pub fn words(&self) -> String {
         let m = self.metric;
-        let end = |x: f64, cut: bool| {
+        // `percent`: the ends are in percent or percentage points, where a fall of 100 is a limit.
+        let end = |x: f64, cut: bool, percent: bool| {
             let text = plain(x);
             if cut {
                 format!("{text}{CLIPPED_MARK}")
-            } else if text == "-100" && x > -100.0 {
+            } else if percent && text == "-100" && x > -100.0 {
                 significant(x, 3)
             } else {
                 text
             }
         };
-        let ci = |lo: f64, hi: f64, scale: f64| {
+        let ci = |lo: f64, hi: f64, scale: f64, percent: bool| {
             if lo.is_finite() && hi.is_finite() {
-                format!(" [{}, {}]", end(scale * lo, self.clipped_low), end(scale * hi, self.clipped_high))
+                format!(" [{}, {}]", end(scale * lo, self.clipped_low, percent), end(scale * hi, self.clipped_high, percent))
             } else {
                 String::new()
             }
         };
         if m.is_share() {
-            format!("{} points{}", signed(100.0 * self.difference), ci(self.ci_low, self.ci_high, 100.0))
+            format!("{} points{}", signed(100.0 * self.difference), ci(self.ci_low, self.ci_high, 100.0, true))
         } else if m.is_money() && self.pct_change.is_finite() {
-            format!("{}%{}", signed(self.pct_change), ci(self.pct_ci_low, self.pct_ci_high, 1.0))
+            format!("{}%{}", signed(self.pct_change), ci(self.pct_ci_low, self.pct_ci_high, 1.0, true))
         } else {
-            format!("{}{}{}", signed(self.difference), unit_suffix(m), ci(self.ci_low, self.ci_high, 1.0))
+            format!("{}{}{}", signed(self.difference), unit_suffix(m), ci(self.ci_low, self.ci_high, 1.0, false))
         }
     }
 }
@@ -224,14 +226,8 @@ impl Change {
 /// The headline of an option against the baseline: the headline metrics with a clear difference,
 /// each with its change, CI and (better)/(worse); or that none differs beyond noise.
 pub fn headline(option: &str, baseline: &str, changes: &[Change]) -> String {
-    let mut parts = Vec::new();
-    for m in HEADLINE_METRICS {
-        let Some(c) = changes.iter().find(|c| c.metric == m) else { continue };
-        match c.verdict() {
-            Verdict::Better | Verdict::Worse => parts.push(format!("{} {} ({})", short_label(m), c.words(), c.verdict().word())),
-            _ => {}
-        }
-    }
+    let parts: Vec<String> =
+        in_headline(changes).map(|c| format!("{} {} ({})", short_label(c.metric), c.words(), c.verdict().word())).collect();
     if parts.is_empty() {
         format!("{option} against {baseline}: no difference beyond noise in the key metrics")
     } else {
@@ -239,12 +235,18 @@ pub fn headline(option: &str, baseline: &str, changes: &[Change]) -> String {
     }
 }
 
+/// The changes [`headline`] names, in its order: the headline metrics that differ beyond noise.
+fn in_headline(changes: &[Change]) -> impl Iterator<Item = &Change> {
+    HEADLINE_METRICS
+        .iter()
+        .filter_map(|&m| changes.iter().find(|c| c.metric == m))
+        .filter(|c| matches!(c.verdict(), Verdict::Better | Verdict::Worse))
+}
+
 /// Whether [`headline`] shows an interval end cut to the metric's bounds (then [`CLIPPED_NOTE`]
 /// goes after it).
 pub fn headline_clipped(changes: &[Change]) -> bool {
-    HEADLINE_METRICS
-        .iter()
-        .any(|&m| changes.iter().any(|c| c.metric == m && c.clipped() && matches!(c.verdict(), Verdict::Better | Verdict::Worse)))
+    in_headline(changes).any(Change::clipped)
 }
 
 /// The words of a drifting metric: "failure demand rose 31 points from year 1 to year 5 (21% to
@@ -344,6 +346,7 @@ mod tests {
         let near = change(Metric::CostPerResolvedNeed, -0.76, -0.9958, -0.53);
         assert_eq!(near.words(), "-76% [-99.6, -53]");
         assert_eq!(change(Metric::CostPerResolvedNeed, -0.5, -1.0, 0.1).words(), "-50% [-100, 10]", "at the limit: as it is");
+        assert_eq!(change(Metric::WaitMeanDays, -50.0, -99.6, -10.0).words(), "-50 days [-100, -10]", "no limit at -100 days");
         assert!(headline_clipped(&[cost]));
         assert!(!headline_clipped(&[change(Metric::CostPerResolvedNeed, -0.76, -0.78, -0.74)]), "nothing cut");
         // Not shown in the headline (unclear, or not a headline metric): no note.
