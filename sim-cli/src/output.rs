@@ -7,7 +7,8 @@
 //!   nothing touched. So sim never deletes a file it did not write.
 //! - DIR may not hold an input of the command (the scenario, sweep or base file, a merged
 //!   folder), nor the current folder (`--out .`): replacing it would delete them.
-//! - A lock file `.DIR.lock` beside DIR refuses a second sim writing to DIR at the same time.
+//! - A lock file `.DIR.lock` beside DIR (holding the holder's process id) refuses a second sim
+//!   writing to DIR at the same time; a file of that name holding anything else is left alone.
 //! - Everything is written into a staging folder `.DIR.tmp-PID` beside DIR and moved into place
 //!   when complete, so a failure never leaves a half-written output. Staging folders are removed
 //!   on SIGINT/SIGTERM (see `signals`); one left by a process that died anyway (kill -9, power
@@ -398,6 +399,8 @@ fn sweep_stale(dest: &Path) {
 
 enum LockError {
     Busy,
+    /// The lock's path holds a file sim did not write (not empty, not one process id).
+    NotOurs,
     Io(io::Error),
 }
 
@@ -428,8 +431,19 @@ fn lock_resolved(dest: &Path, shown: &Path) -> Result<Lock, CliError> {
             shown.display(),
             path.display()
         )),
+        LockError::NotOurs => CliError::Failed(format!(
+            "{}: {} is in the way and is not a sim lock file (sim's hold one process id); nothing was touched. Move it away",
+            shown.display(),
+            path.display()
+        )),
         LockError::Io(e) => CliError::Failed(format!("{}: {e}", shown.display())),
     })
+}
+
+/// Whether `text` is what a sim lock file holds: nothing (just created) or one process id.
+fn is_sim_lock(text: &[u8]) -> bool {
+    let id = text.strip_suffix(b"\n").unwrap_or(text);
+    id.len() <= 20 && id.iter().all(u8::is_ascii_digit)
 }
 
 /// An exclusive lock on `.NAME.lock` beside the output, removed when released.
@@ -454,6 +468,11 @@ impl Lock {
                 Err(fs::TryLockError::Error(e)) => return Err(LockError::Io(e)),
             }
             if same_file(&file, path) {
+                // A file someone else put there is neither overwritten nor removed.
+                let ours = fs::read(path).map(|text| is_sim_lock(&text)).map_err(LockError::Io)?;
+                if !ours {
+                    return Err(LockError::NotOurs);
+                }
                 registered.hold_file(path);
                 drop(registered);
                 // The holder's process id, in place of any a crashed holder left.
@@ -617,11 +636,30 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("out");
         let path = root.path().join(".out.lock");
-        fs::write(&path, "4294967295\nleft by a killed sim\n").unwrap();
+        fs::write(&path, "4294967295\n").unwrap();
         let lock = lock_folder(&dir).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(fs::read_to_string(&path).unwrap(), format!("{}\n", std::process::id()));
         drop(lock);
         assert!(!path.exists());
+    }
+
+    /// A file at the lock's path that sim did not write (anything but one process id) is
+    /// refused, left as it was, and named in the error; an empty one is sim's (just created).
+    #[test]
+    fn a_lock_file_sim_did_not_write_is_left_alone() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("out");
+        let path = root.path().join(".out.lock");
+        for mine in ["my notes\n", "4294967295\nleft by someone\n", "12 34\n"] {
+            fs::write(&path, mine).unwrap();
+            let e = lock_folder(&dir).err().expect("refused");
+            assert!(e.to_string().contains("not a sim lock file") && e.to_string().contains(&*path.to_string_lossy()), "{e}");
+            assert_eq!(fs::read_to_string(&path).unwrap(), mine, "untouched");
+        }
+        fs::write(&path, "").unwrap();
+        drop(lock_folder(&dir).unwrap_or_else(|e| panic!("{e}")));
+        assert!(!path.exists());
+        assert!(is_sim_lock(b"123\n") && is_sim_lock(b"") && !is_sim_lock(b"\n\n") && !is_sim_lock(b"1\n2\n"));
     }
 
     /// A folder named as our staging folder is replaced only when it is sim's (marker or empty);

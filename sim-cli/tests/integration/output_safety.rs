@@ -145,6 +145,13 @@ fn a_second_writer_is_refused_while_the_lock_is_held() {
     drop(lock);
     fs::remove_file(d.join(".out.lock")).unwrap();
     sim(d, &args).assert_success();
+
+    // A file of the lock's name that sim did not write is neither overwritten nor removed.
+    fs::write(d.join(".out.lock"), "my notes\n").unwrap();
+    sim(d, &args).assert_code(1).assert_stderr_has(&["not a sim lock file", ".out.lock"]);
+    assert_eq!(fs::read_to_string(d.join(".out.lock")).unwrap(), "my notes\n");
+    assert_eq!(bytes(&d.join("out/summary.json")), summary);
+    assert!(staging_leftovers(d).is_empty());
 }
 
 /// Two real sweeps started together into one --out: exactly one writes it (the other is refused
