@@ -148,15 +148,46 @@ fn spread_trust_by_degree(old: &[f64], trust: &mut [f64], rows: &RowsByDegree, s
     let mut at = 0;
     for &(d, count) in &rows.groups {
         let d = d as usize;
-        for row in rows.packed[at..at + count as usize * (d + 1)].chunks_exact(d + 1) {
-            let i = row[0] as usize;
-            let mut sum = -0.0;
-            for &j in &row[1..] {
-                sum += old[j as usize];
+        let group = &rows.packed[at..at + count as usize * (d + 1)];
+        // The common degrees with the neighbour loop unrolled (a constant length).
+        match d {
+            1 => spread_group::<1>(old, trust, group, spread),
+            2 => spread_group::<2>(old, trust, group, spread),
+            3 => spread_group::<3>(old, trust, group, spread),
+            4 => spread_group::<4>(old, trust, group, spread),
+            5 => spread_group::<5>(old, trust, group, spread),
+            6 => spread_group::<6>(old, trust, group, spread),
+            7 => spread_group::<7>(old, trust, group, spread),
+            8 => spread_group::<8>(old, trust, group, spread),
+            9 => spread_group::<9>(old, trust, group, spread),
+            10 => spread_group::<10>(old, trust, group, spread),
+            11 => spread_group::<11>(old, trust, group, spread),
+            12 => spread_group::<12>(old, trust, group, spread),
+            _ => {
+                for row in group.chunks_exact(d + 1) {
+                    let i = row[0] as usize;
+                    let mut sum = -0.0;
+                    for &j in &row[1..] {
+                        sum += old[j as usize];
+                    }
+                    trust[i] += spread * (sum / d as f64 - old[i]);
+                }
             }
-            trust[i] += spread * (sum / d as f64 - old[i]);
         }
         at += count as usize * (d + 1);
+    }
+}
+
+/// The rows of one degree `D` ([`spread_trust_by_degree`]): the same sums in the same order.
+#[inline(always)]
+fn spread_group<const D: usize>(old: &[f64], trust: &mut [f64], group: &[u32], spread: f64) {
+    for row in group.chunks_exact(D + 1) {
+        let i = row[0] as usize;
+        let mut sum = -0.0;
+        for &j in &row[1..=D] {
+            sum += old[j as usize];
+        }
+        trust[i] += spread * (sum / D as f64 - old[i]);
     }
 }
 
@@ -430,6 +461,26 @@ mod tests {
         let mut grouped = old.clone();
         spread_trust_by_degree(&old, &mut grouped, &packed, 0.1);
         assert!(plain.iter().zip(&grouped).all(|(a, b)| a.to_bits() == b.to_bits()));
+        // A degree past the unrolled ones (13) beside unrolled ones (2): the same bits too.
+        let (offsets, targets): (Vec<u32>, Vec<u32>) = {
+            let mut rows: Vec<Vec<u32>> = (0..20u32).map(|i| vec![(i + 1) % 20, (i + 7) % 20]).collect();
+            rows[3] = (4..17).collect();
+            let offsets = std::iter::once(0)
+                .chain(rows.iter().scan(0, |at, r| {
+                    *at += r.len() as u32;
+                    Some(*at)
+                }))
+                .collect();
+            (offsets, rows.concat())
+        };
+        let old20 = &old[..20];
+        let (mut plain20, mut grouped20) = (old20.to_vec(), old20.to_vec());
+        spread_trust::<false>(old20, &mut plain20, &offsets, &targets, 0.1);
+        let packed20 = RowsByDegree::new(&offsets, &targets);
+        assert_eq!(packed20.groups, vec![(2, 19), (13, 1)]);
+        spread_trust_by_degree(old20, &mut grouped20, &packed20, 0.1);
+        assert!(plain20.iter().zip(&grouped20).all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert_ne!(plain20[3].to_bits(), old20[3].to_bits());
         for i in [0, 1, n / 2, n - 1] {
             let nb = g.neighbours(i);
             let mean = nb.iter().map(|&j| old[j as usize]).sum::<f64>() / nb.len() as f64;
