@@ -317,8 +317,8 @@ impl Simulation {
             day: w.day,
             citizens: CitizenColumns {
                 neighbourhood: c.neighbourhood.clone(),
-                wellbeing: c.wellbeing.clone(),
-                trust: c.trust.clone(),
+                wellbeing: c.wellbeing.to_vec(),
+                trust: c.trust.to_vec(),
                 latent: c.latent.clone(),
                 open_needs,
             },

@@ -6,7 +6,7 @@ use super::needs::NeedState;
 use super::workforce::{STOCK_ARRIVED, STOCK_BUDGET, STOCK_PERCEIVED, STOCK_PIPELINE};
 use super::*;
 use crate::metrics::{DayRecord, Metric, quantile_sorted};
-use crate::metrics::{SORT_IN_PLACE_FROM, gini_sorted, sort_total_radix, sum_lanes};
+use crate::metrics::{SORT_IN_PLACE_FROM, gini_sorted, sort_total_radix};
 use crate::sd::smooth_rate;
 
 /// What only the accounts change: sums over the summary window, the slow levels carried between
@@ -161,10 +161,9 @@ impl World {
         rec[Metric::MoraleMean as usize] = per(morale);
         rec[Metric::FatigueMean as usize] = per(fatigue);
         rec[Metric::TurnoverRate as usize] = per(rec[Metric::Quits as usize] * 365.0);
-        let nc = self.citizens.len() as f64;
-        // Summed in eight lanes (a fixed order): a running sum would wait on each addition.
-        rec[Metric::WellbeingMean as usize] = sum_lanes(&self.citizens.wellbeing) / nc;
-        rec[Metric::TrustMean as usize] = sum_lanes(&self.citizens.trust) / nc;
+        // Exact sums kept as the values change (`SummedValues`): no pass over the citizens.
+        rec[Metric::WellbeingMean as usize] = self.citizens.wellbeing.mean();
+        rec[Metric::TrustMean as usize] = self.citizens.trust.mean();
         // Weekly (carried between), like the Gini: opinions move slowly and the pass is per citizen.
         if self.day.is_multiple_of(7)
             || self.accounts.opinion_polarisation.is_nan()

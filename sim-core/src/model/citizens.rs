@@ -214,8 +214,8 @@ pub struct AssemblyRecord {
 impl World {
     /// Trust after an encounter's outcome.
     pub(super) fn encounter(&mut self, citizen: usize, good: bool) {
-        let t = &mut self.citizens.trust[citizen];
-        *t = trust_after(*t, good, &self.scenario.citizens);
+        let t = self.citizens.trust[citizen];
+        self.citizens.trust.set(citizen, trust_after(t, good, &self.scenario.citizens));
     }
 
     /// Weekly trust spreading and daily opinion interactions over the community network.
@@ -232,18 +232,19 @@ impl World {
             old.clear();
             old.extend_from_slice(&self.citizens.trust);
             let old = &old[..n];
-            let trust = &mut self.citizens.trust[..n];
             let (offsets, targets) = (&self.community.offsets, &self.community.targets);
-            if n >= SPREAD_PREFETCH_FROM {
-                spread_trust::<true>(old, trust, offsets, targets, p.trust_spread);
-            } else {
-                // Built on the first step (the community network does not change in a run).
-                let rows = &mut self.scratch.rows_by_degree;
-                if rows.built_for != (offsets.len(), targets.len()) {
-                    *rows = RowsByDegree::new(offsets, targets);
+            let rows = &mut self.scratch.rows_by_degree;
+            self.citizens.trust.update_all(|trust| {
+                if n >= SPREAD_PREFETCH_FROM {
+                    spread_trust::<true>(old, trust, offsets, targets, p.trust_spread);
+                } else {
+                    // Built on the first step (the community network does not change in a run).
+                    if rows.built_for != (offsets.len(), targets.len()) {
+                        *rows = RowsByDegree::new(offsets, targets);
+                    }
+                    spread_trust_by_degree(old, trust, rows, p.trust_spread);
                 }
-                spread_trust_by_degree(old, trust, rows, p.trust_spread);
-            }
+            });
         }
         let expected = p.interactions_per_day * n as f64;
         let count = expected.floor() as usize + usize::from(self.streams.social.random::<f64>() < expected.fract());
@@ -367,8 +368,8 @@ impl World {
             }
         }
         for &i in &members {
-            let t = &mut self.citizens.trust[i as usize];
-            *t += p.voice_trust * (1.0 - *t);
+            let t = self.citizens.trust[i as usize];
+            self.citizens.trust.set(i as usize, t + p.voice_trust * (1.0 - t));
         }
         let after = polarisation(members.iter().map(|&i| self.citizens.opinion[i as usize]));
         // The recommendation is what the members think after deliberating: their mean opinion on

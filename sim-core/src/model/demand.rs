@@ -86,8 +86,8 @@ impl World {
             self.totals.escalated += 1;
             self.encounter(citizen, false);
         }
-        let w = &mut self.citizens.wellbeing[citizen];
-        *w = (*w - self.scenario.demand.acute_wellbeing_loss).max(0.0);
+        let w = self.citizens.wellbeing[citizen];
+        self.citizens.wellbeing.set(citizen, (w - self.scenario.demand.acute_wellbeing_loss).max(0.0));
         self.needs.remove(id);
     }
 
@@ -107,9 +107,12 @@ impl World {
         }
         if self.day % 7 == 6 {
             let k = 1.0 - (-7.0 / d.wellbeing_recovery_days).exp();
-            for (w, b) in self.citizens.wellbeing.iter_mut().zip(&self.citizens.wellbeing_baseline) {
-                *w += (b - *w) * k;
-            }
+            let baseline = &self.citizens.wellbeing_baseline;
+            self.citizens.wellbeing.update_all(|wellbeing| {
+                for (w, b) in wellbeing.iter_mut().zip(baseline) {
+                    *w += (b - *w) * k;
+                }
+            });
         }
     }
 

@@ -29,7 +29,7 @@ pub mod workforce;
 
 use rand_distr::Beta;
 
-use crate::metrics::{DayRecord, Metric, RunSummary, TimeSeries, total_order_key};
+use crate::metrics::{DayRecord, ExactSum, Metric, RunSummary, TimeSeries, total_order_key};
 use crate::network::{CommunitySpec, Csr, OrgNetwork, OrgSpec, community, organisation};
 use crate::rng::{Stream, stream};
 use crate::scenario::{Governance, Scenario, TimeStandard};
@@ -75,9 +75,9 @@ fn prefetch_address(p: *const i8) {
 pub struct Citizens {
     pub neighbourhood: Vec<u32>,
     pub deprivation: Vec<f64>,
-    pub wellbeing: Vec<f64>,
+    pub wellbeing: SummedValues,
     pub wellbeing_baseline: Vec<f64>,
-    pub trust: Vec<f64>,
+    pub trust: SummedValues,
     pub latent: Vec<f64>,
     /// Opinion on a contested service question, -1..1 (MODEL.md §2).
     pub opinion: Vec<f64>,
@@ -91,6 +91,51 @@ pub struct Citizens {
     pub served_in_window: Vec<bool>,
     /// Day the citizen was last served, to count distinct clients per day.
     pub last_served_day: Vec<u32>,
+}
+
+/// A value per citizen with its exact sum kept as values change, so the day's mean over citizens
+/// needs no pass over them (`metrics::ExactSum`; issue 23). Read it as a slice; change a value
+/// with [`SummedValues::set`], many at once with [`SummedValues::update_all`].
+#[derive(Debug, Clone, Default)]
+pub struct SummedValues {
+    values: Vec<f64>,
+    sum: ExactSum,
+}
+
+impl std::ops::Deref for SummedValues {
+    type Target = [f64];
+    fn deref(&self) -> &[f64] {
+        &self.values
+    }
+}
+
+impl SummedValues {
+    pub fn push(&mut self, x: f64) {
+        self.sum.add(x);
+        self.values.push(x);
+    }
+
+    /// Sets value `i` to `x`.
+    pub fn set(&mut self, i: usize, x: f64) {
+        self.sum.replace(self.values[i], x);
+        self.values[i] = x;
+    }
+
+    /// Changes any number of values at once; the sum is then taken afresh.
+    pub fn update_all(&mut self, change: impl FnOnce(&mut [f64])) {
+        change(&mut self.values);
+        self.sum = ExactSum::of(&self.values);
+    }
+
+    /// The mean value (NaN when there are none).
+    pub fn mean(&self) -> f64 {
+        self.sum.total() / self.values.len() as f64
+    }
+
+    /// The kept sum (to check it against one taken afresh).
+    pub fn sum(&self) -> ExactSum {
+        self.sum
+    }
 }
 
 impl Citizens {

@@ -479,13 +479,13 @@ impl World {
         let bespoke = n.bespoke;
         let risk = nt.harm_per_encounter;
         self.citizens.last_worker[citizen] = worker;
-        let trust = &mut self.citizens.trust[citizen];
-        *trust = citizens::trust_after(*trust, resolved, &s.citizens);
+        let trust = self.citizens.trust[citizen];
+        self.citizens.trust.set(citizen, citizens::trust_after(trust, resolved, &s.citizens));
         if resolved {
             // Getting the need met restores some wellbeing.
             let (w, b) = (self.citizens.wellbeing[citizen], self.citizens.wellbeing_baseline[citizen]);
             if w < b {
-                self.citizens.wellbeing[citizen] = w + s.citizens.resolution_wellbeing * (b - w);
+                self.citizens.wellbeing.set(citizen, w + s.citizens.resolution_wellbeing * (b - w));
             }
         }
         if self.day >= s.run.warmup_days {
@@ -535,8 +535,8 @@ impl World {
         if self.streams.outcome.random::<f64>() < safety::harm_chance(risk, p.harm_reduction, followed) {
             rec[Metric::HarmEvents as usize] += 1.0;
             rec[Metric::CostAcute as usize] += p.harm_cost;
-            let w = &mut self.citizens.wellbeing[citizen];
-            *w = (*w - self.scenario.demand.acute_wellbeing_loss).max(0.0);
+            let w = self.citizens.wellbeing[citizen];
+            self.citizens.wellbeing.set(citizen, (w - self.scenario.demand.acute_wellbeing_loss).max(0.0));
         }
     }
 

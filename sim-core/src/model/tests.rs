@@ -183,3 +183,31 @@ fn costs_add_up() {
         assert_eq!(g(Metric::CasesArrived), g(Metric::DemandNew) + g(Metric::DemandFailure));
     }
 }
+
+/// Issue 23: the means of wellbeing and trust come from sums kept as the values change. Every
+/// day of runs that take every path that changes them (encounters, resolutions, acute events,
+/// harm, the weekly recovery and spreading, an assembly), the kept sums are the sums taken afresh.
+#[test]
+fn kept_sums_of_wellbeing_and_trust_are_the_sums_taken_afresh() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let smaller = ["population.citizens=6000", "workforce.frontline_staff=18", "run.days=400"];
+    let o: Vec<Override> = smaller.iter().map(|s| Override::parse(s).unwrap()).collect();
+    let (mut acute, mut harm, mut assembly) = (0.0, 0.0, false);
+    for file in ["top-down.toml", "citizens-assembly.toml", "safety-protocol.toml"] {
+        let s = Scenario::from_file(&dir.join(file), &o).unwrap();
+        let mut w = World::new(&s, 5);
+        for _ in 0..s.run.days {
+            let rec = w.step();
+            acute += rec[Metric::AcuteEvents as usize];
+            harm += rec[Metric::HarmEvents as usize];
+            let (wellbeing, trust) = (&w.citizens.wellbeing, &w.citizens.trust);
+            assert_eq!(wellbeing.sum(), crate::metrics::ExactSum::of(wellbeing), "{file} day {}", w.day);
+            assert_eq!(trust.sum(), crate::metrics::ExactSum::of(trust), "{file} day {}", w.day);
+            let n = wellbeing.len() as f64;
+            assert_eq!(rec[Metric::WellbeingMean as usize], crate::metrics::ExactSum::of(wellbeing).total() / n);
+            assert_eq!(rec[Metric::TrustMean as usize], crate::metrics::ExactSum::of(trust).total() / n);
+        }
+        assembly |= w.assemblies.last.is_some();
+    }
+    assert!(acute > 0.0 && harm > 0.0 && assembly, "every path was taken: acute {acute}, harm {harm}, assembly {assembly}");
+}

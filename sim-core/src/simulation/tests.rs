@@ -191,6 +191,6 @@ fn agents_are_columns_of_the_citizens_and_the_staff_in_post() {
     let teams = sim.teams();
     assert_eq!(teams.iter().map(|t| t.open_cases).sum::<usize>(), sim.world().open_cases());
     assert!(w.team.iter().all(|&t| (t as usize) < teams.len()));
-    let trust_mean = crate::metrics::sum_lanes(&c.trust) / n as f64;
+    let trust_mean = crate::metrics::ExactSum::of(&c.trust).total() / n as f64;
     assert_eq!(sim.metrics().get(Metric::TrustMean), Some(trust_mean));
 }
