@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sim_core::experiment::ensemble::{Effect, Ensemble, Estimate, effects};
 use sim_core::metrics::{Metric, RunSummary};
-use sim_core::model::{RunOutput, run};
+use sim_core::model::{Population, RunOutput, run, run_on};
 use sim_core::rng::run_seed;
 use sim_core::scenario::{Override, Scenario};
 use sim_core::steady::{SteadyState, pooled, steady_state, summary_between, years};
@@ -233,6 +233,29 @@ fn drifts(r: &Reduced) -> Vec<String> {
         .collect()
 }
 
+/// Most citizens times replicates whose populations are built once and kept through the runs
+/// (about 100 bytes a citizen: 100 MB at this bound).
+const SHARED_POPULATION_CITIZENS: usize = 1_000_000;
+
+/// The citizens and community network of each seed, built once for every population section that
+/// two or more of the scenarios share (a population depends on the section and the seed alone, and
+/// every scenario runs on the same seeds), when they fit `SHARED_POPULATION_CITIZENS`: one list,
+/// seed by seed, for each such section. Runs on them give the same bytes as runs that build their own.
+fn shared_populations(named: &[(Option<PathBuf>, Scenario)], seeds: &[u64]) -> Vec<Vec<Population>> {
+    let mut sections: Vec<&sim_core::scenario::PopulationParams> = Vec::new();
+    for (i, (_, s)) in named.iter().enumerate() {
+        let shared = named[i + 1..].iter().any(|(_, t)| t.population == s.population);
+        if shared && !sections.contains(&&s.population) {
+            sections.push(&s.population);
+        }
+    }
+    let citizens: usize = sections.iter().map(|p| p.citizens * seeds.len()).sum();
+    if citizens > SHARED_POPULATION_CITIZENS {
+        return Vec::new();
+    }
+    sections.iter().map(|p| seeds.par_iter().map(|&seed| Population::new(p, seed)).collect()).collect()
+}
+
 fn changes(effects: &[Effect]) -> Vec<Change> {
     effects
         .iter()
@@ -277,6 +300,7 @@ fn execute(
     if crate::ui::quiet() {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
+    let populations = if draws.is_none() { shared_populations(&named, &seeds) } else { Vec::new() };
     // Scenarios side by side as well as their replicates: each is reduced once its replicates
     // are in, while other scenarios' runs go on (no barrier between scenarios).
     let reduced: Vec<Reduced> = named
@@ -289,7 +313,11 @@ fn execute(
                 .map(|(rep, &seed)| {
                     // With a posterior, replicate r runs the parameters of draw r / k.
                     let s = draws.as_ref().map_or(s, |d| &d.variants[i][rep / d.k]);
-                    let r = run(s, seed);
+                    let shared = populations.iter().find(|p| p[rep].fits(s, seed)).map(|p| p[rep].clone());
+                    let r = match shared {
+                        Some(population) => run_on(s, seed, population),
+                        None => run(s, seed),
+                    };
                     bar.inc(1);
                     r
                 })
@@ -610,4 +638,33 @@ fn write_replicates(dir: &Path, reduced: &[Reduced], seeds: &[u64]) -> io::Resul
         Layout { columns: header.iter().enumerate().map(|(i, n)| Column { name: n.to_string(), kind: kind(i) }).collect(), parameters: 0 };
     crate::sweep_tables::write_parquet(&csv_path, &dir.join("replicates.parquet"), &layout).map_err(io::Error::other)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(sets: &[&str]) -> (Option<PathBuf>, Scenario) {
+        let o: Vec<Override> = sets.iter().map(|s| Override::parse(s).expect("an override")).collect();
+        (None, Scenario::builtin(&o).expect("a scenario"))
+    }
+
+    /// Populations are built once only for a section two scenarios share, seed by seed, and only
+    /// within the bound on citizens times replicates.
+    #[test]
+    fn populations_are_shared_only_between_scenarios_with_the_same_section() {
+        let seeds = [run_seed(1, 0, 0), run_seed(1, 0, 1), run_seed(1, 0, 2)];
+        let a = scenario(&["population.citizens=2000", "governance.preset=top_down"]);
+        let b = scenario(&["population.citizens=2000", "governance.preset=enablement"]);
+        let c = scenario(&["population.citizens=3000"]);
+        let shared = shared_populations(&[a.clone(), c.clone(), b.clone()], &seeds);
+        assert_eq!(shared.len(), 1);
+        assert_eq!(shared[0].len(), seeds.len());
+        for (p, &seed) in shared[0].iter().zip(&seeds) {
+            assert!(p.fits(&a.1, seed) && p.fits(&b.1, seed) && !p.fits(&c.1, seed));
+        }
+        assert!(shared_populations(&[a.clone(), c.clone()], &seeds).is_empty(), "nothing shared");
+        let big = |preset: &str| scenario(&["population.citizens=400000", &format!("governance.preset={preset}")]);
+        assert!(shared_populations(&[big("top_down"), big("enablement")], &seeds).is_empty(), "past the bound");
+    }
 }

@@ -102,7 +102,16 @@ pub struct WorkerColumns {
 impl Simulation {
     /// Builds the world of `scenario` for run seed `seed`; nothing is stepped yet.
     pub fn new(scenario: &Scenario, seed: u64) -> Self {
-        Self { world: World::new(scenario, seed), series: TimeSeries::with_capacity(scenario.run.days as usize), last: None }
+        Self::with_population(scenario, seed, crate::model::Population::new(&scenario.population, seed))
+    }
+
+    /// [`Simulation::new`] on a population already built for this run (`Population::fits`).
+    pub fn with_population(scenario: &Scenario, seed: u64, population: crate::model::Population) -> Self {
+        Self {
+            world: World::with_population(scenario, seed, population),
+            series: TimeSeries::with_capacity(scenario.run.days as usize),
+            last: None,
+        }
     }
 
     /// The next day to be stepped (the number of days stepped so far).

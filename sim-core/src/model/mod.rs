@@ -37,6 +37,7 @@ use crate::sd::StockFlow;
 use needs::{NeedSet, NeedState};
 
 pub use observe::{NetworkSnapshot, adoption_half_days, recovery_days};
+pub use setup::Population;
 pub use workforce::{Recruitment, Workers};
 
 /// A hint to bring the cache line holding the start of `x` in before it is read. It changes no
@@ -382,6 +383,11 @@ impl World {
 /// [`Simulation`]: crate::simulation::Simulation
 pub fn run(scenario: &Scenario, seed: u64) -> RunOutput {
     crate::simulation::Simulation::new(scenario, seed).finish()
+}
+
+/// [`run`] on a population already built for this run ([`Population::fits`]): the same output.
+pub fn run_on(scenario: &Scenario, seed: u64, population: Population) -> RunOutput {
+    crate::simulation::Simulation::with_population(scenario, seed, population).finish()
 }
 
 #[cfg(test)]

@@ -6,12 +6,28 @@ use rand_distr::{Distribution, StandardNormal};
 
 use super::needs::NO_WORKER;
 use super::*;
+use crate::scenario::PopulationParams;
 
-impl World {
-    /// Builds the world of `scenario` for run seed `seed`.
-    pub fn new(scenario: &Scenario, seed: u64) -> Self {
-        let s = scenario;
-        let pop = &s.population;
+/// The citizens and their community network of a run: built from the population section and the
+/// run seed alone (their own random streams), so runs of scenarios that share both can share one
+/// (`sim compare` runs every scenario on the same seeds).
+#[derive(Debug, Clone)]
+pub struct Population {
+    params: PopulationParams,
+    seed: u64,
+    citizens: Citizens,
+    community: Csr,
+    neighbourhood_sizes: Vec<usize>,
+}
+
+impl Population {
+    /// Whether this is the population of a run of `scenario` with seed `seed`.
+    pub fn fits(&self, scenario: &Scenario, seed: u64) -> bool {
+        self.seed == seed && self.params == scenario.population
+    }
+
+    /// Builds the population of section `pop` for run seed `seed`.
+    pub fn new(pop: &PopulationParams, seed: u64) -> Self {
         let n = pop.citizens;
         let nn = pop.neighbourhoods;
 
@@ -62,6 +78,22 @@ impl World {
             },
             seed,
         );
+        Population { params: pop.clone(), seed, citizens: c, community, neighbourhood_sizes: sizes }
+    }
+}
+
+impl World {
+    /// Builds the world of `scenario` for run seed `seed`.
+    pub fn new(scenario: &Scenario, seed: u64) -> Self {
+        Self::with_population(scenario, seed, Population::new(&scenario.population, seed))
+    }
+
+    /// Builds the world of `scenario` for run seed `seed` on `population`, which must be that
+    /// run's ([`Population::fits`]; panics otherwise).
+    pub fn with_population(scenario: &Scenario, seed: u64, population: Population) -> Self {
+        assert!(population.fits(scenario, seed), "a population built for another seed or population section");
+        let s = scenario;
+        let Population { citizens: c, community, neighbourhood_sizes: sizes, .. } = population;
 
         // Workforce and teams.
         let g = &s.governance;

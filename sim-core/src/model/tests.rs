@@ -76,6 +76,26 @@ fn same_seed_same_bits_different_seed_different_output() {
     assert_eq!(summary_bits(&a), summary_bits(&b));
 }
 
+/// A population built once (for another scenario with the same population section, as `sim
+/// compare` shares them) gives the bits of a run that builds its own; one built for another seed
+/// or section is refused.
+#[test]
+fn a_shared_population_gives_the_same_bits() {
+    let (top_down, enablement) = (small("top_down", 250), small("enablement", 250));
+    assert_eq!(top_down.population, enablement.population);
+    let bits = |o: &RunOutput| o.series.columns.iter().flatten().map(|x| x.to_bits()).collect::<Vec<u64>>();
+    let built = Population::new(&enablement.population, 5);
+    assert!(built.fits(&top_down, 5) && !built.fits(&top_down, 6));
+    for s in [&top_down, &enablement] {
+        assert_eq!(bits(&run_on(s, 5, built.clone())), bits(&run(s, 5)), "{}", s.name);
+    }
+    let mut other = top_down.clone();
+    other.population.trust_mean = 0.4;
+    assert!(!built.fits(&other, 5));
+    let refused = std::panic::catch_unwind(|| World::with_population(&other, 5, built.clone()));
+    assert!(refused.is_err(), "a population of another section is refused");
+}
+
 #[test]
 fn thread_count_does_not_change_output() {
     let s = small("enablement", 200);
