@@ -260,40 +260,42 @@ pub fn draw_sweep(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let points = data::read_points(&dir.join("points.csv"))?;
     let axes = sweep::axes(&points);
     let metrics = sweep::panel_metrics(&points);
-    let mut files = Vec::new();
     if metrics.is_empty() {
-        return Ok(files);
+        return Ok(Vec::new());
     }
-    let pairs = (0..axes.len()).flat_map(|i| (i + 1..axes.len()).map(move |j| (i, j))).take(sweep::MAX_PAIRS);
-    for (i, j) in pairs {
-        // A regime lever goes on the horizontal axis.
-        let (x, y) = if axes[j].is_regime() && !axes[i].is_regime() { (j, i) } else { (i, j) };
-        let fig = sweep::Heatmap { points: &points, x: (x, &axes[x]), y: (y, &axes[y]), metrics: metrics.clone() };
-        files.extend(save(&fig, dir, &sweep::heatmap_stem(&axes[x].name, &axes[y].name))?);
-    }
-    for (x, axis) in axes.iter().enumerate() {
-        let split = sweep::split_for(&axes, x).map(|s| (s, &axes[s]));
-        let fig = sweep::Lines { points: &points, x: (x, axis), split, metrics: metrics.clone() };
-        files.extend(save(&fig, dir, &sweep::lines_stem(&axis.name))?);
-    }
-    Ok(files)
+    // Heatmaps (Some(pair)), then lines (None, an axis): drawn side by side, listed in this order.
+    let pairs = (0..axes.len()).flat_map(|i| (i + 1..axes.len()).map(move |j| (Some(i), j))).take(sweep::MAX_PAIRS);
+    let figures: Vec<(Option<usize>, usize)> = pairs.chain((0..axes.len()).map(|x| (None, x))).collect();
+    let drawn = style::par_map(&figures, |&(pair, j)| match pair {
+        Some(i) => {
+            // A regime lever goes on the horizontal axis.
+            let (x, y) = if axes[j].is_regime() && !axes[i].is_regime() { (j, i) } else { (i, j) };
+            let fig = sweep::Heatmap { points: &points, x: (x, &axes[x]), y: (y, &axes[y]), metrics: metrics.clone() };
+            save(&fig, dir, &sweep::heatmap_stem(&axes[x].name, &axes[y].name))
+        }
+        None => {
+            let split = sweep::split_for(&axes, j).map(|s| (s, &axes[s]));
+            let fig = sweep::Lines { points: &points, x: (j, &axes[j]), split, metrics: metrics.clone() };
+            save(&fig, dir, &sweep::lines_stem(&axes[j].name))
+        }
+    });
+    Ok(drawn.into_iter().collect::<io::Result<Vec<_>>>()?.concat())
 }
 
 /// The figures of a sensitivity folder (indices.csv): Sobol S1/ST bars, or the Morris mu*-sigma
 /// scatter and mu* bars. Draws into `dir`; returns the files written.
 pub fn draw_sensitivity(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let rows = data::read_indices(&dir.join("indices.csv"))?;
-    let mut files = Vec::new();
-    if let Some(fig) = sensitivity::sobol_figure(&rows) {
-        files.extend(save(&fig, dir, "sobol")?);
-    }
-    if let Some(fig) = sensitivity::morris_scatter_figure(&rows) {
-        files.extend(save(&fig, dir, "morris")?);
-    }
-    if let Some(fig) = sensitivity::morris_bars_figure(&rows) {
-        files.extend(save(&fig, dir, "morris_mu_star")?);
-    }
-    Ok(files)
+    // Drawn side by side, listed in this order.
+    let drawn = style::par_map(&["sobol", "morris", "morris_mu_star"], |&stem| {
+        let none = || Ok(Vec::new());
+        match stem {
+            "sobol" => sensitivity::sobol_figure(&rows).map_or_else(none, |fig| save(&fig, dir, stem)),
+            "morris" => sensitivity::morris_scatter_figure(&rows).map_or_else(none, |fig| save(&fig, dir, stem)),
+            _ => sensitivity::morris_bars_figure(&rows).map_or_else(none, |fig| save(&fig, dir, stem)),
+        }
+    });
+    Ok(drawn.into_iter().collect::<io::Result<Vec<_>>>()?.concat())
 }
 
 /// One figure per metric in `metrics` (`series_METRIC`): its daily mean per scenario with the 95%

@@ -183,6 +183,14 @@ pub fn join<RA: Send, RB: Send>(a: impl FnOnce() -> RA + Send, b: impl FnOnce() 
     rayon::join(|| settings.apply(a), || settings.apply(b))
 }
 
+/// `f` of each item, in order, drawn as rayon's `par_iter` does (several at once when the pool has
+/// the threads), each under this thread's style and currency.
+pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use rayon::prelude::*;
+    let settings = Settings::here();
+    items.par_iter().map(|x| settings.apply(|| f(x))).collect()
+}
+
 /// `size` pixels at the current style: text sizes, label areas and panel sizes all scale with it,
 /// so a projector figure keeps the layout of a screen figure, only larger.
 pub fn px(size: u32) -> u32 {
@@ -358,6 +366,9 @@ mod tests {
         crate::words::set_currency("€");
         let seen = || (plot_style(), crate::words::currency(), std::thread::current().id());
         let (a, b) = join(seen, seen);
+        let mapped = par_map(&[1, 2, 3, 4], |&k| (k, plot_style(), crate::words::currency()));
+        assert_eq!(mapped.iter().map(|m| m.0).collect::<Vec<_>>(), vec![1, 2, 3, 4], "in order");
+        assert!(mapped.iter().all(|m| m.1 == PlotStyle::Projector && m.2 == "€"), "{mapped:?}");
         for (style, currency, _) in [&a, &b] {
             assert_eq!((*style, currency.as_str()), (PlotStyle::Projector, "€"));
         }

@@ -141,7 +141,7 @@ fn sweep_writes_the_contract_files() {
 }
 
 #[test]
-fn runs_csv_is_identical_for_any_thread_count() {
+fn runs_csv_and_figures_are_identical_for_any_thread_count() {
     let tmp = temp();
     let d = tmp.path();
     let f = sweep_file(d, "grid.toml", GRID);
@@ -149,8 +149,15 @@ fn runs_csv_is_identical_for_any_thread_count() {
     run_sweep(d, &f, "t2", &["--threads", "2"], &[]);
     run_sweep(d, &f, "r1", &[], &[("RAYON_NUM_THREADS", "1")]);
     run_sweep(d, &f, "r2", &[], &[("RAYON_NUM_THREADS", "2")]);
+    // The figures too (drawn side by side on the pool's threads).
+    let figures: Vec<String> = std::fs::read_dir(d.join("t1"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| f.ends_with(".png") || f.ends_with(".svg"))
+        .collect();
+    assert!(figures.len() >= 4, "heatmaps and lines: {figures:?}");
     for out in ["t2", "r1", "r2"] {
-        for file in ["runs.csv", "points.csv"] {
+        for file in ["runs.csv", "points.csv"].into_iter().chain(figures.iter().map(String::as_str)) {
             assert_same_file(&d.join("t1").join(file), &d.join(out).join(file), &format!("{file}: --threads 1 vs {out}"));
         }
     }
