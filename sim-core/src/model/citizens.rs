@@ -149,45 +149,31 @@ fn spread_trust_by_degree(old: &[f64], trust: &mut [f64], rows: &RowsByDegree, s
     for &(d, count) in &rows.groups {
         let d = d as usize;
         let group = &rows.packed[at..at + count as usize * (d + 1)];
-        // The common degrees with the neighbour loop unrolled (a constant length).
-        match d {
-            1 => spread_group::<1>(old, trust, group, spread),
-            2 => spread_group::<2>(old, trust, group, spread),
-            3 => spread_group::<3>(old, trust, group, spread),
-            4 => spread_group::<4>(old, trust, group, spread),
-            5 => spread_group::<5>(old, trust, group, spread),
-            6 => spread_group::<6>(old, trust, group, spread),
-            7 => spread_group::<7>(old, trust, group, spread),
-            8 => spread_group::<8>(old, trust, group, spread),
-            9 => spread_group::<9>(old, trust, group, spread),
-            10 => spread_group::<10>(old, trust, group, spread),
-            11 => spread_group::<11>(old, trust, group, spread),
-            12 => spread_group::<12>(old, trust, group, spread),
-            _ => {
-                for row in group.chunks_exact(d + 1) {
-                    let i = row[0] as usize;
-                    let mut sum = -0.0;
-                    for &j in &row[1..] {
-                        sum += old[j as usize];
-                    }
-                    trust[i] += spread * (sum / d as f64 - old[i]);
+        // The common degrees with a constant length, so the neighbour loop is unrolled.
+        macro_rules! unrolled {
+            ($($k:literal)*) => {
+                match d {
+                    $($k => spread_rows(old, trust, group, $k, spread),)*
+                    _ => spread_rows(old, trust, group, d, spread),
                 }
-            }
+            };
         }
+        unrolled!(1 2 3 4 5 6 7 8 9 10 11 12);
         at += count as usize * (d + 1);
     }
 }
 
-/// The rows of one degree `D` ([`spread_trust_by_degree`]): the same sums in the same order.
+/// The rows of one degree `d` ([`spread_trust_by_degree`]): each row's id, then its `d`
+/// neighbours. Inlined where `d` is a constant, whose loop the compiler unrolls.
 #[inline(always)]
-fn spread_group<const D: usize>(old: &[f64], trust: &mut [f64], group: &[u32], spread: f64) {
-    for row in group.chunks_exact(D + 1) {
+fn spread_rows(old: &[f64], trust: &mut [f64], group: &[u32], d: usize, spread: f64) {
+    for row in group.chunks_exact(d + 1) {
         let i = row[0] as usize;
         let mut sum = -0.0;
-        for &j in &row[1..=D] {
+        for &j in &row[1..=d] {
             sum += old[j as usize];
         }
-        trust[i] += spread * (sum / D as f64 - old[i]);
+        trust[i] += spread * (sum / d as f64 - old[i]);
     }
 }
 
