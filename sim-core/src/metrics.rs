@@ -611,6 +611,13 @@ impl ExactSum {
         ExactSum(sum)
     }
 
+    /// [`ExactSum::of`] over blocks of `per_task` values on the thread pool: integer sums, so
+    /// the same sum whatever the blocks or their order.
+    pub fn of_split(xs: &[f64], per_task: usize) -> Self {
+        use rayon::prelude::*;
+        ExactSum(xs.par_chunks(per_task.max(1)).map(|block| ExactSum::of(block).0).sum())
+    }
+
     /// Adds one value.
     pub fn add(&mut self, x: f64) {
         self.0 += Self::units(x);
@@ -645,8 +652,10 @@ pub const SORT_IN_PLACE_FROM: usize = 1 << 18;
 /// Sorts `v` into `f64::total_cmp` order by radix on order-preserving keys: the same sequence as
 /// `sort_unstable_by(f64::total_cmp)`, since keys tie only for identical values, in linear time.
 /// Below [`SORT_IN_PLACE_FROM`] values an LSD sort (six passes of 11 bits) through `scratch`
-/// (reused between calls); from there an MSD sort in `v`'s own slots that leaves `scratch` empty.
+/// (reused between calls); from there an MSD sort in `v`'s own slots that leaves `scratch` empty,
+/// its buckets sorted on the thread pool (the sorted order is unique: the same result).
 pub fn sort_total_radix(v: &mut [f64], scratch: &mut Vec<u64>) {
+    use rayon::prelude::*;
     if v.len() < 1024 {
         v.sort_unstable_by(f64::total_cmp);
     } else if v.len() < SORT_IN_PLACE_FROM {
@@ -654,13 +663,9 @@ pub fn sort_total_radix(v: &mut [f64], scratch: &mut Vec<u64>) {
     } else {
         *scratch = Vec::new();
         // Keys are stored as the slots' bits: `to_bits`/`from_bits` move bits, no arithmetic.
-        for x in v.iter_mut() {
-            *x = f64::from_bits(total_order_key(*x));
-        }
-        flag_sort(v, 56);
-        for x in v.iter_mut() {
-            *x = from_total_order_key(x.to_bits());
-        }
+        v.par_chunks_mut(1 << 16).for_each(|block| block.iter_mut().for_each(|x| *x = f64::from_bits(total_order_key(*x))));
+        flag_sort_split(v, 56);
+        v.par_chunks_mut(1 << 16).for_each(|block| block.iter_mut().for_each(|x| *x = from_total_order_key(x.to_bits())));
     }
 }
 
@@ -777,12 +782,46 @@ const FLAG_SORT_SMALL: usize = 64;
 
 /// American flag sort (McIlroy, Bostic & McIlroy 1993, "Engineering radix sort") of keys held as
 /// `f64` bits, by the byte at `shift` and the bytes below it; small buckets by comparison.
-fn flag_sort(keys: &mut [f64], mut shift: u32) {
-    let digit = |x: f64, shift: u32| (x.to_bits() >> shift) as usize & 0xff;
+fn flag_sort(keys: &mut [f64], shift: u32) {
     if keys.len() <= FLAG_SORT_SMALL {
         keys.sort_unstable_by_key(|x| x.to_bits());
         return;
     }
+    if let Some((shift, ends)) = flag_partition(keys, shift) {
+        let mut lo = 0;
+        for &hi in &ends {
+            if hi - lo > 1 {
+                flag_sort(&mut keys[lo..hi], shift - 8);
+            }
+            lo = hi;
+        }
+    }
+}
+
+/// [`flag_sort`] whose buckets after the first byte that splits the keys are sorted on the thread
+/// pool: the buckets are disjoint and the sorted order is unique, so the same result.
+fn flag_sort_split(keys: &mut [f64], shift: u32) {
+    use rayon::prelude::*;
+    if keys.len() <= FLAG_SORT_SMALL {
+        return flag_sort(keys, shift);
+    }
+    if let Some((shift, ends)) = flag_partition(keys, shift) {
+        let mut buckets = Vec::with_capacity(ends.len());
+        let (mut rest, mut lo) = (keys, 0);
+        for &hi in &ends {
+            let (bucket, tail) = rest.split_at_mut(hi - lo);
+            buckets.push(bucket);
+            (rest, lo) = (tail, hi);
+        }
+        buckets.into_par_iter().filter(|b| b.len() > 1).for_each(|b| flag_sort(b, shift - 8));
+    }
+}
+
+/// One level of [`flag_sort`]: finds the first byte from `shift` down that not every key shares,
+/// and moves each key into its bucket by that byte. Returns that byte's shift and the buckets'
+/// ends, or `None` when nothing is left to sort (all keys equal, or the last byte done).
+fn flag_partition(keys: &mut [f64], mut shift: u32) -> Option<(u32, [usize; 256])> {
+    let digit = |x: f64, shift: u32| (x.to_bits() >> shift) as usize & 0xff;
     // Count by this byte; a byte every key shares moves nothing: go down to the next.
     let mut counts = [0usize; 256];
     loop {
@@ -794,7 +833,7 @@ fn flag_sort(keys: &mut [f64], mut shift: u32) {
             break;
         }
         if shift == 0 {
-            return; // all keys equal
+            return None; // all keys equal
         }
         shift -= 8;
     }
@@ -820,16 +859,7 @@ fn flag_sort(keys: &mut [f64], mut shift: u32) {
             next[d] += 1;
         }
     }
-    if shift == 0 {
-        return;
-    }
-    let mut lo = 0;
-    for &hi in &ends {
-        if hi - lo > 1 {
-            flag_sort(&mut keys[lo..hi], shift - 8);
-        }
-        lo = hi;
-    }
+    (shift > 0).then_some((shift, ends))
 }
 
 /// The p-th quantile (0..1) of a sorted slice by linear interpolation.
@@ -912,6 +942,13 @@ mod tests {
         let mut added = ExactSum::default();
         shuffled.iter().for_each(|&x| added.add(x));
         assert_eq!(added, kept);
+        // Split into blocks on one thread or two: the same sum.
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            for per_task in [1, 7, 2048, 2049, xs.len() + 1] {
+                assert_eq!(pool.install(|| ExactSum::of_split(&xs, per_task)), kept, "{threads} threads, {per_task} a block");
+            }
+        }
         // Values changed one at a time (some back and forth) keep the sum of the values now.
         for k in 0..20_000 {
             let i = rng.random_range(0..xs.len());
@@ -1020,14 +1057,18 @@ mod tests {
                 (0..n).map(|i| if i % 2 == 0 { -0.0 } else { 0.0 }).collect(),
                 signed,
             ];
-            for mut v in cases {
+            for v in cases {
                 let mut expected = v.clone();
                 expected.sort_unstable_by(f64::total_cmp);
-                let mut scratch = Vec::new();
-                sort_total_radix(&mut v, &mut scratch);
-                assert!(v.iter().zip(&expected).all(|(a, b)| a.to_bits() == b.to_bits()), "n = {n}");
-                // In place means no buffer beside the values.
-                assert_eq!(scratch.capacity() == 0, n >= SORT_IN_PLACE_FROM, "n = {n}");
+                // On one thread and on two (the in-place sort splits its buckets): the same bits.
+                for threads in [1, 2] {
+                    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                    let (mut v, mut scratch) = (v.clone(), Vec::new());
+                    pool.install(|| sort_total_radix(&mut v, &mut scratch));
+                    assert!(v.iter().zip(&expected).all(|(a, b)| a.to_bits() == b.to_bits()), "n = {n}, {threads} threads");
+                    // In place means no buffer beside the values.
+                    assert_eq!(scratch.capacity() == 0, n >= SORT_IN_PLACE_FROM, "n = {n}");
+                }
             }
         }
     }

@@ -49,18 +49,20 @@ pub fn assembly_target_pressure(target_pressure: f64, recommendation: f64, shift
 /// Citizens from which trust spreading goes in id order asking for far neighbours' trust ahead of
 /// time (2 MiB of trust; below it, over the rows packed by degree, [`RowsByDegree`]). Timed
 /// alone, one step in id order: no gain from asking ahead at 40,000 to 160,000 citizens (up to
-/// 15% slower at 40,000), 1.3x at 320,000, 1.6-2x at a million.
+/// 15% slower at 40,000), 1.3x at 320,000, 1.6-2x at a million. From there the rows are also split
+/// into blocks on the thread pool (`SPLIT_FROM`, the same size).
 const SPREAD_PREFETCH_FROM: usize = 1 << 18;
 
 /// How many rows ahead trust spreading asks for a row's first and last neighbour's trust.
 const SPREAD_PREFETCH_AHEAD: usize = 16;
 
 /// One synchronous step of trust spreading (DeGroot 1974): each citizen's trust moves `spread` of
-/// the way to their neighbours' mean of yesterday's `old` values. Row by row, each row's end the
-/// next row's start; each sum from -0.0 in row order, as `Iterator::sum` (the same bits). With
-/// `PREFETCH`, a row's first and last neighbour (lowest and highest index: where rewired and cross
-/// links sit, far from the citizen's own) are asked for a few rows ahead; it changes no result.
-fn spread_trust<const PREFETCH: bool>(old: &[f64], trust: &mut [f64], offsets: &[u32], targets: &[u32], spread: f64) {
+/// the way to their neighbours' mean of yesterday's `old` values. `trust` holds the rows from
+/// `first` on, `offsets` starts at row `first`. Row by row, each row's end the next row's start;
+/// each sum from -0.0 in row order, as `Iterator::sum` (the same bits). With `PREFETCH`, a row's
+/// first and last neighbour (lowest and highest index: where rewired and cross links sit, far from
+/// the citizen's own) are asked for a few rows ahead; it changes no result.
+fn spread_trust<const PREFETCH: bool>(old: &[f64], trust: &mut [f64], first: usize, offsets: &[u32], targets: &[u32], spread: f64) {
     let rows = trust.len().min(offsets.len().saturating_sub(1));
     let mut start = offsets.first().map_or(0, |&o| o as usize);
     for (i, (t, &end)) in trust[..rows].iter_mut().zip(&offsets[1..=rows]).enumerate() {
@@ -81,8 +83,18 @@ fn spread_trust<const PREFETCH: bool>(old: &[f64], trust: &mut [f64], offsets: &
         for &j in nb {
             sum += old[j as usize];
         }
-        *t += spread * (sum / nb.len() as f64 - old[i]);
+        *t += spread * (sum / nb.len() as f64 - old[first + i]);
     }
+}
+
+/// [`spread_trust`] with prefetching over blocks of `rows_per_task` rows on the thread pool: each
+/// row depends only on `old`, so the same bits however the rows are split or run.
+fn spread_trust_split(old: &[f64], trust: &mut [f64], offsets: &[u32], targets: &[u32], spread: f64, rows_per_task: usize) {
+    use rayon::prelude::*;
+    trust.par_chunks_mut(rows_per_task.max(1)).enumerate().for_each(|(k, block)| {
+        let first = k * rows_per_task.max(1);
+        spread_trust::<true>(old, block, first, offsets.get(first..).unwrap_or(&[]), targets, spread);
+    });
 }
 
 /// The community network packed for trust spreading below [`SPREAD_PREFETCH_FROM`] citizens:
@@ -222,7 +234,7 @@ impl World {
             let rows = &mut self.scratch.rows_by_degree;
             self.citizens.trust.update_all(|trust| {
                 if n >= SPREAD_PREFETCH_FROM {
-                    spread_trust::<true>(old, trust, offsets, targets, p.trust_spread);
+                    spread_trust_split(old, trust, offsets, targets, p.trust_spread, super::SPLIT_ROWS);
                 } else {
                     // Built on the first step (the community network does not change in a run).
                     if rows.built_for != (offsets.len(), targets.len()) {
@@ -433,9 +445,19 @@ mod tests {
         let n = g.node_count();
         let old: Vec<f64> = (0..n).map(|i| (i as f64 * 0.618_033_988_7).fract()).collect();
         let (mut plain, mut ahead) = (old.clone(), old.clone());
-        spread_trust::<false>(&old, &mut plain, &g.offsets, &g.targets, 0.1);
-        spread_trust::<true>(&old, &mut ahead, &g.offsets, &g.targets, 0.1);
+        spread_trust::<false>(&old, &mut plain, 0, &g.offsets, &g.targets, 0.1);
+        spread_trust::<true>(&old, &mut ahead, 0, &g.offsets, &g.targets, 0.1);
         assert!(plain.iter().zip(&ahead).all(|(a, b)| a.to_bits() == b.to_bits()));
+        // Split into blocks of rows (sizes that do and do not divide the rows), on one thread and
+        // on two: the same bits.
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            for rows_per_task in [1, 333, 4096, n, n + 5] {
+                let mut split = old.clone();
+                pool.install(|| spread_trust_split(&old, &mut split, &g.offsets, &g.targets, 0.1, rows_per_task));
+                assert!(plain.iter().zip(&split).all(|(a, b)| a.to_bits() == b.to_bits()), "{threads} threads, {rows_per_task} rows");
+            }
+        }
         // Rows grouped by degree: every row with neighbours once, degrees not falling, ids rising
         // within a degree; spreading in that order gives the same bits.
         let packed = RowsByDegree::new(&g.offsets, &g.targets);
@@ -462,7 +484,7 @@ mod tests {
         };
         let old20 = &old[..20];
         let (mut plain20, mut grouped20) = (old20.to_vec(), old20.to_vec());
-        spread_trust::<false>(old20, &mut plain20, &offsets, &targets, 0.1);
+        spread_trust::<false>(old20, &mut plain20, 0, &offsets, &targets, 0.1);
         let packed20 = RowsByDegree::new(&offsets, &targets);
         assert_eq!(packed20.groups, vec![(2, 19), (13, 1)]);
         spread_trust_by_degree(old20, &mut grouped20, &packed20, 0.1);

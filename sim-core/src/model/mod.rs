@@ -94,6 +94,16 @@ pub struct Citizens {
     pub last_served_day: Vec<u32>,
 }
 
+/// From this many citizens, passes over every citizen that draw no random number (trust
+/// spreading, the exact sums, the Gini's sort) are split into blocks of [`SPLIT_ROWS`] run on the
+/// thread pool. Each block's result depends on its rows alone and is combined exactly, so the bits
+/// do not depend on the split or the threads; below it a run stays on one thread (a sweep's runs
+/// already fill the pool).
+pub(crate) const SPLIT_FROM: usize = 1 << 18;
+
+/// Citizens in a block of a split pass ([`SPLIT_FROM`]): 512 KiB of one f64 value each.
+pub(crate) const SPLIT_ROWS: usize = 1 << 16;
+
 /// A value per citizen with its exact sum kept as values change, so the day's mean over citizens
 /// needs no pass over them (`metrics::ExactSum`; issue 23). Read it as a slice; change a value
 /// with [`SummedValues::set`], many at once with [`SummedValues::update_all`].
@@ -111,6 +121,11 @@ impl std::ops::Deref for SummedValues {
 }
 
 impl SummedValues {
+    /// None yet, with room for `n` without reallocating.
+    pub fn with_capacity(n: usize) -> Self {
+        SummedValues { values: Vec::with_capacity(n), sum: ExactSum::default() }
+    }
+
     pub fn push(&mut self, x: f64) {
         self.sum.add(x);
         self.values.push(x);
@@ -125,7 +140,7 @@ impl SummedValues {
     /// Changes any number of values at once; the sum is then taken afresh.
     pub fn update_all(&mut self, change: impl FnOnce(&mut [f64])) {
         change(&mut self.values);
-        self.sum = ExactSum::of(&self.values);
+        self.sum = if self.values.len() >= SPLIT_FROM { ExactSum::of_split(&self.values, SPLIT_ROWS) } else { ExactSum::of(&self.values) };
     }
 
     /// The mean value (NaN when there are none).

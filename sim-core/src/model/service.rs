@@ -47,24 +47,43 @@ impl<'a> QueueHead<'a> {
         let chunk = (expected + expected / 8).max(MIN_QUEUE_CHUNK);
         QueueHead { keys, taken: 0, sorted: 0, chunk }
     }
+
+    /// The head [`QueueHead::new`] gives once [`QueueHead::order_next_chunk`] has run on it: for a
+    /// queue whose first chunk was put in order before the service (`serve_teams`, from
+    /// `SPLIT_FROM` citizens, on the thread pool).
+    fn with_first_chunk_ordered(keys: &'a mut [u128], expected: usize) -> Self {
+        let mut head = Self::new(keys, expected);
+        let k = head.chunk.min(head.keys.len());
+        if k > 0 {
+            head.sorted = k;
+            head.chunk *= 2;
+        }
+        head
+    }
+
+    /// Puts the next chunk after the part in order in order; false when nothing is left.
+    fn order_next_chunk(&mut self) -> bool {
+        let rest = &mut self.keys[self.sorted..];
+        if rest.is_empty() {
+            return false;
+        }
+        let k = self.chunk.min(rest.len());
+        if k < rest.len() {
+            rest.select_nth_unstable_by(k - 1, |a, b| b.cmp(a));
+        }
+        rest[..k].sort_unstable_by(|a, b| b.cmp(a));
+        self.sorted += k;
+        self.chunk *= 2;
+        true
+    }
 }
 
 impl Iterator for QueueHead<'_> {
     type Item = u128;
 
     fn next(&mut self) -> Option<u128> {
-        if self.taken == self.sorted {
-            let rest = &mut self.keys[self.sorted..];
-            if rest.is_empty() {
-                return None;
-            }
-            let k = self.chunk.min(rest.len());
-            if k < rest.len() {
-                rest.select_nth_unstable_by(k - 1, |a, b| b.cmp(a));
-            }
-            rest[..k].sort_unstable_by(|a, b| b.cmp(a));
-            self.sorted += k;
-            self.chunk *= 2;
+        if self.taken == self.sorted && !self.order_next_chunk() {
+            return None;
         }
         let key = self.keys[self.taken];
         self.taken += 1;
@@ -134,6 +153,15 @@ impl World {
             self.rebalance_pipeline(&required_by_team);
         }
         self.workers.worked_today.iter_mut().for_each(|h| *h = 0.0);
+        // At scale the teams' first chunks are put in order side by side (the same keys, the same
+        // order: they are distinct).
+        let split = self.citizens.len() >= super::SPLIT_FROM;
+        if split {
+            use rayon::prelude::*;
+            queues.par_iter_mut().zip(&reached).for_each(|(queue, &expected)| {
+                QueueHead::new(queue, expected).order_next_chunk();
+            });
+        }
         let mut pressure_sum = 0.0;
         let mut capacity_sum = 0.0;
         for (t, queue) in queues.iter_mut().enumerate() {
@@ -175,7 +203,7 @@ impl World {
             // in order, a chunk at a time, sized by how far the team got yesterday.
             let queued = queue.len();
             let time_factor_today = self.teams[t].desired_time_factor * factor;
-            let mut head = QueueHead::new(queue, reached[t]);
+            let mut head = if split { QueueHead::with_first_chunk_ordered(queue, reached[t]) } else { QueueHead::new(queue, reached[t]) };
             self.serve_queue(t, &mut head, time_factor_today, rec);
             reached[t] = head.taken;
             // Hours worked: casework plus admin and prevention pro rata.
@@ -630,6 +658,15 @@ mod tests {
                     assert_eq!(head.taken, stop.min(len));
                     let rest: Vec<u128> = head.collect();
                     assert_eq!(rest, expected[stop.min(len)..], "len {len}, hint {hint}, rest after {stop}");
+                    // A first chunk put in order beforehand: the same keys, and the queue left
+                    // as the head above left it.
+                    let mut early = keys.clone();
+                    QueueHead::new(&mut early, hint).order_next_chunk();
+                    let mut head = QueueHead::with_first_chunk_ordered(&mut early, hint);
+                    let got: Vec<u128> = head.by_ref().take(stop).collect();
+                    assert_eq!(got, expected[..stop.min(len)], "ordered first: len {len}, hint {hint}, stop {stop}");
+                    assert_eq!(head.collect::<Vec<u128>>(), expected[stop.min(len)..]);
+                    assert_eq!(early, queue, "len {len}, hint {hint}, stop {stop}");
                 }
             }
         }

@@ -33,53 +33,68 @@ impl Population {
 
         // Citizens, neighbourhood by neighbourhood in equal blocks.
         let sizes: Vec<usize> = (0..nn).map(|k| n / nn + usize::from(k < n % nn)).collect();
-        let mut rng = stream(seed, "population");
-        let mut c = Citizens::default();
-        let (dep, wb, tr, lat) = (
-            beta(pop.deprivation_mean, pop.spread_concentration),
-            beta(pop.wellbeing_mean, pop.spread_concentration),
-            beta(pop.trust_mean, pop.spread_concentration),
-            beta(pop.latent_mean, pop.spread_concentration),
-        );
-        let mut opinions = stream(seed, "opinions");
-        for (k, &size) in sizes.iter().enumerate() {
-            // Deprivation may differ between neighbourhoods (0: the same everywhere).
-            let tilt = if nn > 1 { 2.0 * k as f64 / (nn - 1) as f64 - 1.0 } else { 0.0 };
-            let dep_k = if pop.deprivation_gradient > 0.0 {
-                beta((pop.deprivation_mean * (1.0 + pop.deprivation_gradient * tilt)).clamp(0.01, 0.99), pop.spread_concentration)
-            } else {
-                dep
-            };
-            for _ in 0..size {
-                c.neighbourhood.push(k as u32);
-                c.deprivation.push(dep_k.sample(&mut rng));
-                // Two camps on the contested question, with noise.
-                let camp = if opinions.random::<bool>() { pop.opinion_camps } else { -pop.opinion_camps };
-                let noise: f64 = opinions.sample(StandardNormal);
-                c.opinion.push((camp + 0.2 * noise).clamp(-1.0, 1.0));
-                let w = wb.sample(&mut rng);
-                c.wellbeing.push(w);
-                c.wellbeing_baseline.push(w);
-                c.trust.push(tr.sample(&mut rng));
-                c.latent.push(lat.sample(&mut rng));
-            }
-        }
-        c.arrears = vec![0; n];
-        c.last_worker = vec![NO_WORKER; n];
-        c.home_team = vec![0; n];
-        c.served_in_window = vec![false; n];
-        c.last_served_day = vec![u32::MAX; n];
-        let community = community(
-            &CommunitySpec {
-                neighbourhood_sizes: sizes.clone(),
-                k: pop.community_k,
-                rewire: pop.community_rewire,
-                cross_links_per_citizen: pop.cross_links_per_citizen,
-            },
-            seed,
-        );
+        let spec = CommunitySpec {
+            neighbourhood_sizes: sizes.clone(),
+            k: pop.community_k,
+            rewire: pop.community_rewire,
+            cross_links_per_citizen: pop.cross_links_per_citizen,
+        };
+        // The citizens and the network draw from streams of their own: built side by side.
+        let (c, community) = rayon::join(|| citizens(pop, &sizes, seed), || community(&spec, seed));
         Population { params: pop.clone(), seed, citizens: c, community, neighbourhood_sizes: sizes }
     }
+}
+
+/// The citizens of population section `pop`, `sizes[k]` in neighbourhood `k`, for run seed `seed`.
+fn citizens(pop: &PopulationParams, sizes: &[usize], seed: u64) -> Citizens {
+    let (n, nn) = (pop.citizens, pop.neighbourhoods);
+    let mut rng = stream(seed, "population");
+    // Sized once: grown by doubling, a million citizens' vectors would briefly take half again.
+    let mut c = Citizens {
+        neighbourhood: Vec::with_capacity(n),
+        deprivation: Vec::with_capacity(n),
+        wellbeing: SummedValues::with_capacity(n),
+        wellbeing_baseline: Vec::with_capacity(n),
+        trust: SummedValues::with_capacity(n),
+        latent: Vec::with_capacity(n),
+        opinion: Vec::with_capacity(n),
+        ..Citizens::default()
+    };
+    let (dep, wb, tr, lat) = (
+        beta(pop.deprivation_mean, pop.spread_concentration),
+        beta(pop.wellbeing_mean, pop.spread_concentration),
+        beta(pop.trust_mean, pop.spread_concentration),
+        beta(pop.latent_mean, pop.spread_concentration),
+    );
+    let mut opinions = stream(seed, "opinions");
+    for (k, &size) in sizes.iter().enumerate() {
+        // Deprivation may differ between neighbourhoods (0: the same everywhere).
+        let tilt = if nn > 1 { 2.0 * k as f64 / (nn - 1) as f64 - 1.0 } else { 0.0 };
+        let dep_k = if pop.deprivation_gradient > 0.0 {
+            beta((pop.deprivation_mean * (1.0 + pop.deprivation_gradient * tilt)).clamp(0.01, 0.99), pop.spread_concentration)
+        } else {
+            dep
+        };
+        for _ in 0..size {
+            c.neighbourhood.push(k as u32);
+            c.deprivation.push(dep_k.sample(&mut rng));
+            // Two camps on the contested question, with noise.
+            let camp = if opinions.random::<bool>() { pop.opinion_camps } else { -pop.opinion_camps };
+            let noise: f64 = opinions.sample(StandardNormal);
+            c.opinion.push((camp + 0.2 * noise).clamp(-1.0, 1.0));
+            let w = wb.sample(&mut rng);
+            c.wellbeing.push(w);
+            c.wellbeing_baseline.push(w);
+            c.trust.push(tr.sample(&mut rng));
+            c.latent.push(lat.sample(&mut rng));
+        }
+    }
+    c.arrears = vec![0; n];
+    c.last_worker = vec![NO_WORKER; n];
+    c.home_team = vec![0; n];
+    c.served_in_window = vec![false; n];
+    c.last_served_day = vec![u32::MAX; n];
+    c
 }
 
 impl World {

@@ -111,6 +111,33 @@ fn thread_count_does_not_change_output() {
 }
 
 #[test]
+fn a_run_past_the_split_size_gives_the_same_bits_on_one_thread_and_two() {
+    // From SPLIT_FROM citizens, trust spreading, the exact sums, the Gini's sort, the set-up and
+    // the queues' first chunks run on the pool. 30 days: four spreading steps, two Ginis (days 0
+    // and 28), both regimes (pipeline stages and patches).
+    for preset in ["top_down", "enablement"] {
+        let sets = [
+            format!("governance.preset={preset}"),
+            format!("population.citizens={}", SPLIT_FROM + 4_321),
+            "workforce.frontline_staff=800".into(),
+            "run.days=30".into(),
+            "run.warmup_days=10".into(),
+        ];
+        let o: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
+        let s = Scenario::builtin(&o).unwrap();
+        let in_pool = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| run(&s, 4))
+        };
+        let bits = |o: &RunOutput| o.series.columns.iter().flatten().map(|x| x.to_bits()).collect::<Vec<u64>>();
+        let (one, two) = (in_pool(1), in_pool(2));
+        assert_eq!(bits(&one), bits(&two), "{preset}");
+        let gini = one.series.get(Metric::WellbeingGini);
+        assert!(gini.iter().all(|g| *g > 0.0 && *g < 1.0), "{preset}: a Gini every day");
+    }
+}
+
+#[test]
 fn no_need_is_lost_from_the_queues() {
     // Every queued case is in its team's queue exactly once after the daily review.
     let s = small("top_down", 120);
