@@ -9,8 +9,12 @@
 
 use rand::RngExt;
 
+use std::sync::Arc;
+
 use super::World;
 use super::ahead::StreamAhead;
+use crate::network::Csr;
+use crate::rng::Stream;
 use crate::scenario::{AssemblySelection, CitizenParams};
 
 /// Trust after an encounter: up by `rise` of the gap to 1 on a good outcome, down by
@@ -49,8 +53,8 @@ pub fn assembly_target_pressure(target_pressure: f64, recommendation: f64, shift
 /// Citizens from which trust spreading goes in id order asking for far neighbours' trust ahead of
 /// time (2 MiB of trust; below it, over the rows packed by degree, [`RowsByDegree`]). Timed
 /// alone, one step in id order: no gain from asking ahead at 40,000 to 160,000 citizens (up to
-/// 15% slower at 40,000), 1.3x at 320,000, 1.6-2x at a million. From there the rows are also split
-/// into blocks on the thread pool (`SPLIT_FROM`, the same size).
+/// 15% slower at 40,000), 1.3x at 320,000, 1.6-2x at a million. From `SPLIT_FROM` citizens (the
+/// same size) the rows are also split into blocks on the thread pool.
 const SPREAD_PREFETCH_FROM: usize = 1 << 18;
 
 /// How many rows ahead trust spreading asks for a row's first and last neighbour's trust.
@@ -189,6 +193,84 @@ fn spread_rows(old: &[f64], trust: &mut [f64], group: &[u32], d: usize, spread: 
     }
 }
 
+/// The day's opinion exchanges over the community network (bounded confidence, Deffuant et al.
+/// 2000; MODEL.md §5.5) with what they alone touch, taken out of the world for the day: the
+/// opinions, the social stream and the network (fixed in a run). Nothing else in the day up to the
+/// assembly reads or changes them, so `World::step` may run them beside the service phases: the
+/// same draws in the same order, the same opinions.
+pub(super) struct OpinionExchange {
+    opinion: Vec<f64>,
+    social: Stream,
+    pairs: Vec<(u32, u32)>,
+    community: Arc<Csr>,
+    params: CitizenParams,
+}
+
+impl OpinionExchange {
+    /// Takes the opinions, the social stream and the meeting buffer out of `world`.
+    pub(super) fn take(world: &mut World) -> Self {
+        OpinionExchange {
+            opinion: std::mem::take(&mut world.citizens.opinion),
+            social: world.streams.social.clone(),
+            pairs: std::mem::take(&mut world.scratch.pairs),
+            community: Arc::clone(&world.community),
+            params: world.scenario.citizens.clone(),
+        }
+    }
+
+    /// Puts them back.
+    pub(super) fn put_back(self, world: &mut World) {
+        world.citizens.opinion = self.opinion;
+        world.streams.social = self.social;
+        world.scratch.pairs = self.pairs;
+    }
+
+    /// One day of meetings.
+    #[inline(never)] // a phase: one call a day, kept apart so a profile shows it by name
+    pub(super) fn run(&mut self) {
+        let p = &self.params;
+        let n = self.opinion.len();
+        if n == 0 {
+            return;
+        }
+        let expected = p.interactions_per_day * n as f64;
+        let count = expected.floor() as usize + usize::from(self.social.random::<f64>() < expected.fract());
+        // First draw who meets whom (the draws do not depend on opinions), then let them talk in
+        // the same order: the second loop's reads do not wait on each other.
+        let pairs = &mut self.pairs;
+        pairs.clear();
+        let offsets = &self.community.offsets;
+        // A copy of the stream guesses the coming meetings' citizens and asks for their rows.
+        let ask = |i: usize| super::prefetch(offsets.get(i));
+        let mut ahead = StreamAhead::<MEET_PREFETCH_AHEAD>::new(&self.social, count, n, ask);
+        for k in 0..count {
+            let i = self.social.random_range(0..n);
+            let (start, end) = (offsets[i], offsets[i + 1]);
+            if start != end {
+                let r = self.social.random_range(0..(end - start) as usize);
+                pairs.push((i as u32, start + r as u32));
+            }
+            ahead.done(k, i, start != end, &self.social, n, ask);
+        }
+        let opinion = &mut self.opinion;
+        let targets = &self.community.targets;
+        for (k, &(i, link)) in pairs.iter().enumerate() {
+            // Ask for a meeting's link and first opinion early, and, once its link is in, the other.
+            if let Some(&(a, l)) = pairs.get(k + MEET_PREFETCH_AHEAD) {
+                super::prefetch(targets.get(l as usize));
+                super::prefetch(opinion.get(a as usize));
+            }
+            if let Some(&(_, l)) = pairs.get(k + MEET_PREFETCH_AHEAD / 2) {
+                super::prefetch(targets.get(l as usize).and_then(|&j| opinion.get(j as usize)));
+            }
+            let (i, j) = (i as usize, self.community.targets[link as usize] as usize);
+            let (a, b) = deffuant(opinion[i], opinion[j], p.confidence_bound, p.convergence);
+            opinion[i] = a;
+            opinion[j] = b;
+        }
+    }
+}
+
 /// How many meetings ahead the opinion exchanges ask for the drawn citizen's network row, and the
 /// talks for a meeting's link and first opinion (the other opinion half as far ahead).
 const MEET_PREFETCH_AHEAD: usize = 16;
@@ -216,9 +298,10 @@ impl World {
         self.citizens.trust.set(citizen, trust_after(t, good, &self.scenario.citizens));
     }
 
-    /// Weekly trust spreading and daily opinion interactions over the community network.
+    /// Weekly trust spreading over the community network (the day's opinion exchanges are
+    /// [`OpinionExchange`]).
     #[inline(never)] // a phase: one call a day, kept apart so a profile shows it by name
-    pub(super) fn social_day(&mut self) {
+    pub(super) fn spread_trust_day(&mut self) {
         let p = self.scenario.citizens.clone();
         let n = self.citizens.len();
         if n == 0 {
@@ -232,9 +315,12 @@ impl World {
             let old = &old[..n];
             let (offsets, targets) = (&self.community.offsets, &self.community.targets);
             let rows = &mut self.scratch.rows_by_degree;
+            let split = self.split;
             self.citizens.trust.update_all(|trust| {
-                if n >= SPREAD_PREFETCH_FROM {
+                if split {
                     spread_trust_split(old, trust, offsets, targets, p.trust_spread, super::SPLIT_ROWS);
+                } else if n >= SPREAD_PREFETCH_FROM {
+                    spread_trust::<true>(old, trust, 0, offsets, targets, p.trust_spread);
                 } else {
                     // Built on the first step (the community network does not change in a run).
                     if rows.built_for != (offsets.len(), targets.len()) {
@@ -243,41 +329,6 @@ impl World {
                     spread_trust_by_degree(old, trust, rows, p.trust_spread);
                 }
             });
-        }
-        let expected = p.interactions_per_day * n as f64;
-        let count = expected.floor() as usize + usize::from(self.streams.social.random::<f64>() < expected.fract());
-        // First draw who meets whom (the draws do not depend on opinions), then let them talk in
-        // the same order: the second loop's reads do not wait on each other.
-        let pairs = &mut self.scratch.pairs;
-        pairs.clear();
-        let offsets = &self.community.offsets;
-        // A copy of the stream guesses the coming meetings' citizens and asks for their rows.
-        let ask = |i: usize| super::prefetch(offsets.get(i));
-        let mut ahead = StreamAhead::<MEET_PREFETCH_AHEAD>::new(&self.streams.social, count, n, ask);
-        for k in 0..count {
-            let i = self.streams.social.random_range(0..n);
-            let (start, end) = (offsets[i], offsets[i + 1]);
-            if start != end {
-                let r = self.streams.social.random_range(0..(end - start) as usize);
-                pairs.push((i as u32, start + r as u32));
-            }
-            ahead.done(k, i, start != end, &self.streams.social, n, ask);
-        }
-        let opinion = &mut self.citizens.opinion;
-        let targets = &self.community.targets;
-        for (k, &(i, link)) in pairs.iter().enumerate() {
-            // Ask for a meeting's link and first opinion early, and, once its link is in, the other.
-            if let Some(&(a, l)) = pairs.get(k + MEET_PREFETCH_AHEAD) {
-                super::prefetch(targets.get(l as usize));
-                super::prefetch(opinion.get(a as usize));
-            }
-            if let Some(&(_, l)) = pairs.get(k + MEET_PREFETCH_AHEAD / 2) {
-                super::prefetch(targets.get(l as usize).and_then(|&j| opinion.get(j as usize)));
-            }
-            let (i, j) = (i as usize, self.community.targets[link as usize] as usize);
-            let (a, b) = deffuant(opinion[i], opinion[j], p.confidence_bound, p.convergence);
-            opinion[i] = a;
-            opinion[j] = b;
         }
     }
 

@@ -29,6 +29,8 @@ pub mod workforce;
 
 use rand_distr::Beta;
 
+use std::sync::Arc;
+
 use crate::metrics::{DayRecord, ExactSum, Metric, RunSummary, TimeSeries, total_order_key};
 use crate::network::{CommunitySpec, Csr, OrgNetwork, OrgSpec, community, organisation};
 use crate::rng::{Stream, stream};
@@ -94,11 +96,12 @@ pub struct Citizens {
     pub last_served_day: Vec<u32>,
 }
 
-/// From this many citizens, passes over every citizen that draw no random number (trust
-/// spreading, the exact sums, the Gini's sort) are split into blocks of [`SPLIT_ROWS`] run on the
-/// thread pool. Each block's result depends on its rows alone and is combined exactly, so the bits
-/// do not depend on the split or the threads; below it a run stays on one thread (a sweep's runs
-/// already fill the pool).
+/// From this many citizens, work that draws no random number or draws from a stream of its own is
+/// run on the thread pool: trust spreading and the exact sums in blocks of [`SPLIT_ROWS`], the
+/// Gini's sort by bucket (`metrics::SORT_IN_PLACE_FROM`, the same size), the teams' first queue
+/// chunks, the opinion exchanges beside the service (`World::step`). Each piece's result depends
+/// on its own inputs alone and is combined exactly, so the bits do not depend on the split or the
+/// threads; below it a run stays on one thread (a sweep's runs already fill the pool).
 pub(crate) const SPLIT_FROM: usize = 1 << 18;
 
 /// Citizens in a block of a split pass ([`SPLIT_FROM`]): 512 KiB of one f64 value each.
@@ -313,7 +316,9 @@ pub struct World {
     pub seed: u64,
     pub day: u32,
     pub citizens: Citizens,
-    pub community: Csr,
+    /// The community network: fixed in a run, so shared (with the opinion exchanges, and between
+    /// the runs of a shared population).
+    pub community: Arc<Csr>,
     /// Reporting tree of teams and managers plus peer links (MODEL.md §2).
     pub organisation: OrgNetwork,
     pub workers: Workers,
@@ -328,6 +333,9 @@ pub struct World {
     neighbourhood_sizes: Vec<usize>,
     streams: Streams,
     scratch: Scratch,
+    /// Whether the passes that can are split across the thread pool ([`SPLIT_FROM`] citizens or
+    /// more). Either way the same bits; tests set it both ways.
+    split: bool,
     /// Funding share, today's demand surge, the reform being learnt, levers on their way.
     pub shocks: shocks::Shocks,
     /// The last citizens' assembly.
@@ -366,7 +374,9 @@ impl World {
     /// 3. the review of every live need (`review`);
     /// 4. service, team by team (`service`);
     /// 5. staff: fatigue, burnout, morale, sickness, quitting (`workforce`);
-    /// 6. community: trust spreading, opinions, and an assembly when due (`citizens`);
+    /// 6. community: opinions, trust spreading, and an assembly when due (`citizens`); from
+    ///    `SPLIT_FROM` citizens the opinion exchanges run beside phases 2-5, which never touch
+    ///    opinions, the social stream or the network (`OpinionExchange`);
     /// 7. the accounts and the day's levels (`accounting`);
     /// 8. management's estimates and reviews (`management`);
     /// 9. learning and diffusion of practices (`learning`);
@@ -376,12 +386,16 @@ impl World {
         let mut rec: DayRecord = [0.0; Metric::COUNT];
         self.scratch.waits.clear();
         self.apply_events(); // shocks
-        self.life_events(); // demand
-        self.needs_arise(&mut rec); // demand
-        self.review_needs(&mut rec); // review
-        self.serve_teams(&mut rec); // service
-        self.staff_day(&mut rec); // workforce
-        self.social_day(); // citizens
+        let mut talk = citizens::OpinionExchange::take(self); // citizens
+        if self.split {
+            // The opinion exchanges beside the phases that cannot touch what they touch.
+            rayon::join(|| talk.run(), || self.service_day(&mut rec));
+        } else {
+            self.service_day(&mut rec);
+            talk.run();
+        }
+        talk.put_back(self);
+        self.spread_trust_day(); // citizens
         self.assembly_day(); // citizens
         self.account(&mut rec); // accounting
         self.manage(&rec); // management
@@ -390,6 +404,17 @@ impl World {
         self.recruit(); // workforce
         self.day += 1;
         rec
+    }
+}
+
+impl World {
+    /// The day's needs, their review and service, and the staff's day.
+    fn service_day(&mut self, rec: &mut DayRecord) {
+        self.life_events(); // demand
+        self.needs_arise(rec); // demand
+        self.review_needs(rec); // review
+        self.serve_teams(rec); // service
+        self.staff_day(rec); // workforce
     }
 }
 

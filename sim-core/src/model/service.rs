@@ -155,7 +155,7 @@ impl World {
         self.workers.worked_today.iter_mut().for_each(|h| *h = 0.0);
         // At scale the teams' first chunks are put in order side by side (the same keys, the same
         // order: they are distinct).
-        let split = self.citizens.len() >= super::SPLIT_FROM;
+        let split = self.split;
         if split {
             use rayon::prelude::*;
             queues.par_iter_mut().zip(&reached).for_each(|(queue, &expected)| {

@@ -16,7 +16,7 @@ pub struct Population {
     params: PopulationParams,
     seed: u64,
     citizens: Citizens,
-    community: Csr,
+    community: Arc<Csr>,
     neighbourhood_sizes: Vec<usize>,
 }
 
@@ -41,7 +41,7 @@ impl Population {
         };
         // The citizens and the network draw from streams of their own: built side by side.
         let (c, community) = rayon::join(|| citizens(pop, &sizes, seed), || community(&spec, seed));
-        Population { params: pop.clone(), seed, citizens: c, community, neighbourhood_sizes: sizes }
+        Population { params: pop.clone(), seed, citizens: c, community: Arc::new(community), neighbourhood_sizes: sizes }
     }
 }
 
@@ -109,6 +109,7 @@ impl World {
         assert!(population.fits(scenario, seed), "a population built for another seed or population section");
         let s = scenario;
         let Population { citizens: c, community, neighbourhood_sizes: sizes, .. } = population;
+        let n_citizens = c.len();
 
         // Workforce and teams.
         let g = &s.governance;
@@ -169,6 +170,7 @@ impl World {
                 staff: stream(seed, "staff"),
             },
             scratch: Scratch::default(),
+            split: n_citizens >= SPLIT_FROM,
             neighbourhood_sizes: sizes,
             recruitment: Recruitment::default(),
             shocks: shocks::Shocks::default(),

@@ -138,6 +138,25 @@ fn a_run_past_the_split_size_gives_the_same_bits_on_one_thread_and_two() {
 }
 
 #[test]
+fn the_split_passes_give_the_bits_of_the_one_thread_passes() {
+    // The split paths forced on a small run (on two threads) against the one-thread paths: every
+    // day's record and the citizens' trust and opinions, bit for bit.
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    for preset in ["top_down", "enablement"] {
+        let s = small(preset, 120);
+        let days = |split: bool| {
+            let mut w = World::new(&s, 9);
+            w.split = split;
+            let records: Vec<u64> = pool.install(|| (0..120).flat_map(|_| w.step()).map(f64::to_bits).collect());
+            let citizens: Vec<u64> = w.citizens.trust.iter().chain(&w.citizens.opinion).map(|x| x.to_bits()).collect();
+            (records, citizens)
+        };
+        let (split, whole) = (days(true), days(false));
+        assert!(split == whole, "{preset}");
+    }
+}
+
+#[test]
 fn no_need_is_lost_from_the_queues() {
     // Every queued case is in its team's queue exactly once after the daily review.
     let s = small("top_down", 120);
