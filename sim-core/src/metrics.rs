@@ -558,12 +558,37 @@ pub fn gini_in_place(v: &mut [f64]) -> f64 {
 
 /// Gini coefficient of values already sorted ascending.
 pub fn gini_sorted(v: &[f64]) -> f64 {
-    let n = v.len() as f64;
     let total: f64 = v.iter().sum();
     if v.is_empty() || total <= 0.0 {
         return 0.0;
     }
     let weighted: f64 = v.iter().enumerate().map(|(i, x)| (i as f64 + 1.0) * x).sum();
+    gini_of_sums(total, weighted, v.len())
+}
+
+/// [`gini_sorted`] of the merge of two runs each sorted ascending in `f64::total_cmp` order, bit
+/// for bit: the same sums (from -0.0, as `Iterator::sum`) over the same sequence, taken as the
+/// runs are merged (values that tie have identical bits, so either run's may come first).
+pub fn gini_sorted_pair(a: &[f64], b: &[f64]) -> f64 {
+    let (mut i, mut j) = (0, 0);
+    let (mut total, mut weighted) = (-0.0f64, -0.0f64);
+    for rank in 1..=a.len() + b.len() {
+        let from_a = j == b.len() || (i < a.len() && a[i].total_cmp(&b[j]).is_le());
+        let x = if from_a { a[i] } else { b[j] };
+        i += usize::from(from_a);
+        j += usize::from(!from_a);
+        total += x;
+        weighted += rank as f64 * x;
+    }
+    if a.len() + b.len() == 0 || total <= 0.0 {
+        return 0.0;
+    }
+    gini_of_sums(total, weighted, a.len() + b.len())
+}
+
+/// The Gini coefficient from the sum of `len` values and the sum of each times its rank (from 1).
+fn gini_of_sums(total: f64, weighted: f64, len: usize) -> f64 {
+    let n = len as f64;
     (2.0 * weighted) / (n * total) - (n + 1.0) / n
 }
 
@@ -1000,6 +1025,31 @@ mod tests {
         sort_total_radix(&mut v, &mut scratch);
         assert!(v.iter().zip(&expected).all(|(a, b)| a.to_bits() == b.to_bits()));
         assert_eq!(v.len(), expected.len());
+    }
+
+    #[test]
+    fn the_gini_of_two_sorted_runs_is_the_gini_of_their_merge_bit_for_bit() {
+        use rand::RngExt;
+        let mut rng = crate::rng::from_u64(5);
+        for case in 0..60 {
+            let n = [0, 1, 2, 7, 1000, 5001][case % 6];
+            let mut v: Vec<f64> = (0..n)
+                .map(|_| match case % 4 {
+                    0 => rng.random::<f64>(),
+                    1 => (rng.random::<f64>() * 20.0).round() / 20.0,
+                    2 => [0.0, -0.0, 0.5][rng.random_range(0..3)],
+                    _ => rng.random::<f64>() * 1e6,
+                })
+                .collect();
+            let cut = if n > 0 { rng.random_range(0..=n) } else { 0 };
+            let (a, b) = v.split_at_mut(cut);
+            a.sort_unstable_by(f64::total_cmp);
+            b.sort_unstable_by(f64::total_cmp);
+            let pair = gini_sorted_pair(a, b);
+            v.sort_unstable_by(f64::total_cmp);
+            assert_eq!(pair.to_bits(), gini_sorted(&v).to_bits(), "case {case}, n {n}, cut {cut}");
+        }
+        assert!((gini_sorted_pair(&[0.0, 0.0], &[0.0, 1.0]) - 0.75).abs() < 1e-12);
     }
 
     #[test]

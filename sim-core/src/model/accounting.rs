@@ -6,7 +6,7 @@ use super::needs::NeedState;
 use super::workforce::{STOCK_ARRIVED, STOCK_BUDGET, STOCK_PERCEIVED, STOCK_PIPELINE};
 use super::*;
 use crate::metrics::{DayRecord, Metric, quantile_sorted};
-use crate::metrics::{SORT_IN_PLACE_FROM, gini_sorted, sort_total_radix};
+use crate::metrics::{SORT_IN_PLACE_FROM, gini_sorted, gini_sorted_pair, sort_total_radix};
 use crate::sd::smooth_rate;
 
 /// What only the accounts change: sums over the summary window, the slow levels carried between
@@ -190,7 +190,8 @@ impl World {
     /// Wellbeing Gini, computed every 28 days and carried between: it needs a sort of every
     /// citizen's wellbeing, and inequality moves slowly. Below `SORT_IN_PLACE_FROM` citizens the
     /// sorted wellbeing is kept and brought up to date (`SortedCopy`: most citizens' wellbeing has
-    /// not changed since the last time); from there, where memory counts, sorted afresh in place.
+    /// not changed since the last time); from there, where memory counts, sorted afresh in place,
+    /// in two halves side by side.
     fn wellbeing_inequality(&mut self) -> f64 {
         if self.day.is_multiple_of(28) || self.accounts.wellbeing_gini.is_nan() {
             self.accounts.wellbeing_gini = if self.citizens.wellbeing.len() < SORT_IN_PLACE_FROM {
@@ -199,9 +200,12 @@ impl World {
                 let v = &mut self.scratch.values;
                 v.clear();
                 v.extend_from_slice(&self.citizens.wellbeing);
-                // In place: no buffer of keys is used from SORT_IN_PLACE_FROM values.
-                sort_total_radix(v, &mut Vec::new());
-                gini_sorted(v)
+                // Each half sorted (in place from SORT_IN_PLACE_FROM values a half), the two side by
+                // side; the Gini's sums are taken over their merge.
+                let half = v.len() / 2;
+                let (a, b) = v.split_at_mut(half);
+                rayon::join(|| sort_total_radix(a, &mut Vec::new()), || sort_total_radix(b, &mut Vec::new()));
+                gini_sorted_pair(a, b)
             };
         }
         self.accounts.wellbeing_gini

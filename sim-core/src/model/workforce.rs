@@ -7,7 +7,7 @@
 use rand::RngExt;
 use rand_distr::{Distribution, Exp};
 
-use super::needs::NO_WORKER;
+use super::needs::{NO_WORKER, Need};
 use super::{World, beta};
 use crate::metrics::{DayRecord, Metric};
 use crate::scenario::{StaffParams, TimeStandard};
@@ -188,17 +188,24 @@ impl World {
         rec[Metric::Quits as usize] += quits as f64;
     }
 
-    /// Cases in service with someone who left go back to the queue.
+    /// Cases in service with someone who left go back to the queue. Each need on its own, so at
+    /// scale (`World::split`) in blocks on the thread pool.
     pub(super) fn release_cases_of_leavers(&mut self) {
-        for id in 0..self.needs.slots.len() {
-            if !self.needs.live[id] {
-                continue;
+        let in_post = &self.workers.in_post;
+        let release = |slots: &mut [Need], live: &[bool]| {
+            for (n, &live) in slots.iter_mut().zip(live) {
+                if live && n.worker != NO_WORKER && !in_post[n.worker as usize] {
+                    n.worker = NO_WORKER;
+                    n.in_service = false;
+                }
             }
-            let n = &mut self.needs.slots[id];
-            if n.worker != NO_WORKER && !self.workers.in_post[n.worker as usize] {
-                n.worker = NO_WORKER;
-                n.in_service = false;
-            }
+        };
+        let (slots, live) = (&mut self.needs.slots, &self.needs.live);
+        if self.split {
+            use rayon::prelude::*;
+            slots.par_chunks_mut(super::SPLIT_ROWS).zip(live.par_chunks(super::SPLIT_ROWS)).for_each(|(s, l)| release(s, l));
+        } else {
+            release(slots, live);
         }
     }
 
