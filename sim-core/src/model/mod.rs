@@ -334,7 +334,8 @@ pub struct World {
     streams: Streams,
     scratch: Scratch,
     /// Whether the passes that can are split across the thread pool ([`SPLIT_FROM`] citizens or
-    /// more). Either way the same bits; tests set it both ways.
+    /// more, and a pool of more than one thread when the world is built). Either way the same
+    /// bits; tests set it both ways.
     split: bool,
     /// Funding share, today's demand surge, the reform being learnt, levers on their way.
     pub shocks: shocks::Shocks,

@@ -112,9 +112,10 @@ fn thread_count_does_not_change_output() {
 
 #[test]
 fn a_run_past_the_split_size_gives_the_same_bits_on_one_thread_and_two() {
-    // From SPLIT_FROM citizens, trust spreading, the exact sums, the Gini's sort, the set-up and
-    // the queues' first chunks run on the pool. 30 days: four spreading steps, two Ginis (days 0
-    // and 28), both regimes (pipeline stages and patches).
+    // From SPLIT_FROM citizens, on a pool of two threads, trust spreading, the exact sums, the
+    // Gini's sort, the set-up, the queues' first chunks, the release of leavers' cases and the
+    // opinion exchanges run on the pool; on one thread the one-thread paths. 30 days: four
+    // spreading steps, two Ginis (days 0 and 28), both regimes (pipeline stages and patches).
     for preset in ["top_down", "enablement"] {
         let sets = [
             format!("governance.preset={preset}"),
@@ -127,7 +128,10 @@ fn a_run_past_the_split_size_gives_the_same_bits_on_one_thread_and_two() {
         let s = Scenario::builtin(&o).unwrap();
         let in_pool = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            pool.install(|| run(&s, 4))
+            pool.install(|| {
+                assert_eq!(World::new(&s, 4).split, threads > 1);
+                run(&s, 4)
+            })
         };
         let bits = |o: &RunOutput| o.series.columns.iter().flatten().map(|x| x.to_bits()).collect::<Vec<u64>>();
         let (one, two) = (in_pool(1), in_pool(2));
