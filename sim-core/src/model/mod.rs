@@ -97,11 +97,13 @@ pub struct Citizens {
 }
 
 /// From this many citizens, work that draws no random number or draws from a stream of its own is
-/// run on the thread pool: trust spreading and the exact sums in blocks of [`SPLIT_ROWS`], the
-/// Gini's sort by bucket (`metrics::SORT_IN_PLACE_FROM`, the same size), the teams' first queue
-/// chunks, the opinion exchanges beside the service (`World::step`). Each piece's result depends
-/// on its own inputs alone and is combined exactly, so the bits do not depend on the split or the
-/// threads; below it a run stays on one thread (a sweep's runs already fill the pool).
+/// run on the thread pool: trust spreading, the exact sums and the release of leavers' cases in
+/// blocks of [`SPLIT_ROWS`], the Gini's sort in two halves and by bucket
+/// (`metrics::SORT_IN_PLACE_FROM`, the same size), the teams' first queue chunks, the opinion
+/// exchanges beside the service (`World::step`). Each piece's result depends on its own inputs
+/// alone and is combined exactly, so the bits do not depend on the split or the threads. Below it,
+/// or on a pool of one thread (`World::split`), a run does one thing at a time (a sweep's runs
+/// already fill the pool).
 pub(crate) const SPLIT_FROM: usize = 1 << 18;
 
 /// Citizens in a block of a split pass ([`SPLIT_FROM`]): 512 KiB of one f64 value each.
@@ -406,10 +408,8 @@ impl World {
         self.day += 1;
         rec
     }
-}
 
-impl World {
-    /// The day's needs, their review and service, and the staff's day.
+    /// The day's needs, their review and service, and the staff's day (phases 2-5 of `step`).
     fn service_day(&mut self, rec: &mut DayRecord) {
         self.life_events(); // demand
         self.needs_arise(rec); // demand
