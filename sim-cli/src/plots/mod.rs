@@ -219,12 +219,21 @@ pub fn draw_networks(dir: &Path) -> io::Result<Vec<PathBuf>> {
         || {
             let org = network::Graph { nodes: snap.organisation_nodes, edges: snap.organisation_edges.clone() };
             let colouring = network::Colouring::Groups { group: &snap.organisation_group, names: &snap.organisation_group_names };
-            let by_practice = snap.organisation_group_names.iter().any(|n| n == "established way");
-            let title = if by_practice { "Organisation network by practice in use" } else { "Organisation network by department" };
-            network::draw(&org, colouring, title, 1, dir, "network_organisation")
+            network::draw(&org, colouring, organisation_title(&snap), 1, dir, "network_organisation")
         },
     );
     Ok([community?, organisation?].concat())
+}
+
+/// The organisation figure's title: by what the snapshot says its groups are; a networks.json
+/// written before that was recorded is grouped by practice when it names the established way.
+fn organisation_title(snap: &sim_core::model::NetworkSnapshot) -> &'static str {
+    use sim_core::model::OrgGrouping;
+    let by_practice = match snap.organisation_grouped_by {
+        Some(grouping) => grouping == OrgGrouping::Practice,
+        None => snap.organisation_group_names.iter().any(|n| n == "established way"),
+    };
+    if by_practice { "Organisation network by practice in use" } else { "Organisation network by department" }
 }
 
 /// The figures of a `sim compare` folder: the dashboard and true vs reported resolution with
@@ -342,5 +351,37 @@ pub fn draw_for(command: &str, dir: &Path) -> io::Result<Vec<PathBuf>> {
         "sensitivity" => draw_sensitivity(dir),
         "calibrate" => calibrate::draw(dir),
         other => Err(io::Error::new(io::ErrorKind::InvalidInput, format!("manifest.json: no plots for command `{other}`"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::organisation_title;
+    use sim_core::model::{NetworkSnapshot, OrgGrouping};
+
+    #[test]
+    fn the_organisation_title_follows_the_recorded_grouping_and_reads_older_files_by_name() {
+        let practice_names: Vec<String> = ["established way", "better practice"].map(String::from).to_vec();
+        let department_names: Vec<String> = ["stage 0", "management"].map(String::from).to_vec();
+        let snap = |grouped_by, names: &[String]| NetworkSnapshot {
+            organisation_group_names: names.to_vec(),
+            organisation_grouped_by: grouped_by,
+            ..NetworkSnapshot::default()
+        };
+        let by_practice = "Organisation network by practice in use";
+        let by_department = "Organisation network by department";
+        // Recorded: the record decides, whatever the names say.
+        assert_eq!(organisation_title(&snap(Some(OrgGrouping::Practice), &department_names)), by_practice);
+        assert_eq!(organisation_title(&snap(Some(OrgGrouping::Department), &practice_names)), by_department);
+        // Older files: by the names.
+        assert_eq!(organisation_title(&snap(None, &practice_names)), by_practice);
+        assert_eq!(organisation_title(&snap(None, &department_names)), by_department);
+        // The field reads back from JSON as written, and an older file without it reads as None.
+        let written = serde_json::to_string(&snap(Some(OrgGrouping::Practice), &practice_names)).unwrap();
+        assert!(written.contains(r#""organisation_grouped_by":"practice""#), "{written}");
+        let mut old: serde_json::Value = serde_json::from_str(&written).unwrap();
+        old.as_object_mut().unwrap().remove("organisation_grouped_by");
+        let read: NetworkSnapshot = serde_json::from_value(old).unwrap();
+        assert_eq!(read.organisation_grouped_by, None);
     }
 }

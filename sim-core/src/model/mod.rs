@@ -38,7 +38,7 @@ use crate::scenario::{Governance, Scenario, TimeStandard};
 use crate::sd::StockFlow;
 use needs::{NeedSet, NeedState};
 
-pub use observe::{NetworkSnapshot, adoption_half_days, recovery_days};
+pub use observe::{NetworkSnapshot, OrgGrouping, adoption_half_days, recovery_days};
 pub use setup::Population;
 pub use workforce::{Recruitment, Workers};
 

@@ -16,6 +16,19 @@ pub struct NetworkSnapshot {
     pub organisation_edges: Vec<(u32, u32)>,
     pub organisation_group: Vec<usize>,
     pub organisation_group_names: Vec<String>,
+    /// What the organisation's groups are (absent from files written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation_grouped_by: Option<OrgGrouping>,
+}
+
+/// What the organisation network's groups in a [`NetworkSnapshot`] stand for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrgGrouping {
+    /// Teams by department (patch or stage), before any team uses a new practice.
+    Department,
+    /// Teams by the practice they use (MODEL.md §5.2).
+    Practice,
 }
 
 impl World {
@@ -28,7 +41,8 @@ impl World {
         let org = &self.organisation;
         // Teams by the practice they use once any team uses a new one (MODEL.md §5.2), otherwise
         // by department.
-        let (group, names) = if self.learning.in_use.iter().any(Option::is_some) {
+        let by_practice = self.learning.in_use.iter().any(Option::is_some);
+        let (group, names) = if by_practice {
             let mut group = vec![3; org.graph.node_count()];
             for (t, &node) in org.teams.iter().enumerate() {
                 group[node.index()] = match self.learning.in_use.get(t).copied().flatten() {
@@ -57,6 +71,7 @@ impl World {
             organisation_edges: org.graph.raw_edges().iter().map(|e| (e.source().index() as u32, e.target().index() as u32)).collect(),
             organisation_group: group,
             organisation_group_names: names,
+            organisation_grouped_by: Some(if by_practice { OrgGrouping::Practice } else { OrgGrouping::Department }),
         }
     }
 }

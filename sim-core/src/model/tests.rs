@@ -281,3 +281,23 @@ fn kept_sums_of_wellbeing_and_trust_are_the_sums_taken_afresh() {
     }
     assert!(acute > 0.0 && harm > 0.0 && assembly, "every path was taken: acute {acute}, harm {harm}, assembly {assembly}");
 }
+
+#[test]
+fn the_network_snapshot_records_what_the_organisation_is_grouped_by() {
+    let s = small("enablement", 400);
+    let mut w = World::new(&s, 3);
+    let snap = w.network_snapshot(50);
+    assert_eq!(snap.organisation_grouped_by, Some(OrgGrouping::Department));
+    assert!(snap.organisation_group_names.iter().all(|n| n != "established way"));
+    // Once a team takes up a new practice, the teams are grouped by practice.
+    for _ in 0..s.run.days {
+        if w.learning.in_use.iter().any(Option::is_some) {
+            break;
+        }
+        w.step();
+    }
+    assert!(w.learning.in_use.iter().any(Option::is_some), "a team tried a practice within {} days", s.run.days);
+    let snap = w.network_snapshot(50);
+    assert_eq!(snap.organisation_grouped_by, Some(OrgGrouping::Practice));
+    assert_eq!(snap.organisation_group_names[0], "established way");
+}
