@@ -73,7 +73,9 @@ struct Cli {
 enum Command {
     /// Run one scenario and write timeseries.csv, summary.json, manifest.json and plots (and, with
     /// --snapshot-days, agents.parquet and agents.csv); print the headline, a `still changing`
-    /// line for each key metric that drifts over the window, and a warning naming them.
+    /// line for each key metric that drifts over the window, and a warning naming them. A run of
+    /// 262,144 citizens or more uses every core (RAYON_NUM_THREADS=1 keeps it to one); the bytes
+    /// are the same either way.
     #[command(after_help = EXAMPLES)]
     Run(RunArgs),
     /// Run replicates of several scenarios and compare them: ensemble.csv, summary.csv, effects.csv,

@@ -813,12 +813,8 @@ fn flag_sort(keys: &mut [f64], shift: u32) {
         return;
     }
     if let Some((shift, ends)) = flag_partition(keys, shift) {
-        let mut lo = 0;
-        for &hi in &ends {
-            if hi - lo > 1 {
-                flag_sort(&mut keys[lo..hi], shift - 8);
-            }
-            lo = hi;
+        for bucket in buckets(keys, &ends).filter(|b| b.len() > 1) {
+            flag_sort(bucket, shift - 8);
         }
     }
 }
@@ -831,15 +827,19 @@ fn flag_sort_split(keys: &mut [f64], shift: u32) {
         return flag_sort(keys, shift);
     }
     if let Some((shift, ends)) = flag_partition(keys, shift) {
-        let mut buckets = Vec::with_capacity(ends.len());
-        let (mut rest, mut lo) = (keys, 0);
-        for &hi in &ends {
-            let (bucket, tail) = rest.split_at_mut(hi - lo);
-            buckets.push(bucket);
-            (rest, lo) = (tail, hi);
-        }
-        buckets.into_par_iter().filter(|b| b.len() > 1).for_each(|b| flag_sort(b, shift - 8));
+        let buckets: Vec<&mut [f64]> = buckets(keys, &ends).filter(|b| b.len() > 1).collect();
+        buckets.into_par_iter().for_each(|b| flag_sort(b, shift - 8));
     }
+}
+
+/// The buckets [`flag_partition`] left in `keys`, in order: `ends[d]` is where bucket `d` ends.
+fn buckets<'a>(mut keys: &'a mut [f64], ends: &'a [usize; 256]) -> impl Iterator<Item = &'a mut [f64]> {
+    let mut start = 0;
+    ends.iter().map(move |&end| {
+        let (bucket, rest) = std::mem::take(&mut keys).split_at_mut(end - start);
+        (keys, start) = (rest, end);
+        bucket
+    })
 }
 
 /// One level of [`flag_sort`]: finds the first byte from `shift` down that not every key shares,

@@ -201,10 +201,15 @@ impl World {
                 v.clear();
                 v.extend_from_slice(&self.citizens.wellbeing);
                 // Each half sorted (in place from SORT_IN_PLACE_FROM values a half), the two side by
-                // side; the Gini's sums are taken over their merge.
+                // side when the world splits; the Gini's sums are taken over their merge.
                 let half = v.len() / 2;
                 let (a, b) = v.split_at_mut(half);
-                rayon::join(|| sort_total_radix(a, &mut Vec::new()), || sort_total_radix(b, &mut Vec::new()));
+                if self.split {
+                    rayon::join(|| sort_total_radix(a, &mut Vec::new()), || sort_total_radix(b, &mut Vec::new()));
+                } else {
+                    sort_total_radix(a, &mut Vec::new());
+                    sort_total_radix(b, &mut Vec::new());
+                }
                 gini_sorted_pair(a, b)
             };
         }

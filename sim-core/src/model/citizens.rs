@@ -203,7 +203,10 @@ pub(super) struct OpinionExchange {
     social: Stream,
     pairs: Vec<(u32, u32)>,
     community: Arc<Csr>,
-    params: CitizenParams,
+    /// Meetings a citizen a day, the confidence bound and the convergence (`CitizenParams`).
+    interactions_per_day: f64,
+    confidence_bound: f64,
+    convergence: f64,
 }
 
 impl OpinionExchange {
@@ -214,7 +217,9 @@ impl OpinionExchange {
             social: world.streams.social.clone(),
             pairs: std::mem::take(&mut world.scratch.pairs),
             community: Arc::clone(&world.community),
-            params: world.scenario.citizens.clone(),
+            interactions_per_day: world.scenario.citizens.interactions_per_day,
+            confidence_bound: world.scenario.citizens.confidence_bound,
+            convergence: world.scenario.citizens.convergence,
         }
     }
 
@@ -228,12 +233,11 @@ impl OpinionExchange {
     /// One day of meetings.
     #[inline(never)] // a phase: one call a day, kept apart so a profile shows it by name
     pub(super) fn run(&mut self) {
-        let p = &self.params;
         let n = self.opinion.len();
         if n == 0 {
             return;
         }
-        let expected = p.interactions_per_day * n as f64;
+        let expected = self.interactions_per_day * n as f64;
         let count = expected.floor() as usize + usize::from(self.social.random::<f64>() < expected.fract());
         // First draw who meets whom (the draws do not depend on opinions), then let them talk in
         // the same order: the second loop's reads do not wait on each other.
@@ -264,7 +268,7 @@ impl OpinionExchange {
                 super::prefetch(targets.get(l as usize).and_then(|&j| opinion.get(j as usize)));
             }
             let (i, j) = (i as usize, self.community.targets[link as usize] as usize);
-            let (a, b) = deffuant(opinion[i], opinion[j], p.confidence_bound, p.convergence);
+            let (a, b) = deffuant(opinion[i], opinion[j], self.confidence_bound, self.convergence);
             opinion[i] = a;
             opinion[j] = b;
         }
@@ -302,12 +306,12 @@ impl World {
     /// [`OpinionExchange`]).
     #[inline(never)] // a phase: one call a day, kept apart so a profile shows it by name
     pub(super) fn spread_trust_day(&mut self) {
-        let p = self.scenario.citizens.clone();
+        let (interval, spread) = (self.scenario.citizens.trust_spread_interval_days, self.scenario.citizens.trust_spread);
         let n = self.citizens.len();
         if n == 0 {
             return;
         }
-        if self.day.is_multiple_of(p.trust_spread_interval_days) && p.trust_spread > 0.0 {
+        if self.day.is_multiple_of(interval) && spread > 0.0 {
             // Synchronous update from yesterday's values, so order does not matter.
             let old = &mut self.scratch.values;
             old.clear();
@@ -318,15 +322,15 @@ impl World {
             let split = self.split;
             self.citizens.trust.update_all(|trust| {
                 if split {
-                    spread_trust_split(old, trust, offsets, targets, p.trust_spread, super::SPLIT_ROWS);
+                    spread_trust_split(old, trust, offsets, targets, spread, super::SPLIT_ROWS);
                 } else if n >= SPREAD_PREFETCH_FROM {
-                    spread_trust::<true>(old, trust, 0, offsets, targets, p.trust_spread);
+                    spread_trust::<true>(old, trust, 0, offsets, targets, spread);
                 } else {
                     // Built on the first step (the community network does not change in a run).
                     if rows.built_for != (offsets.len(), targets.len()) {
                         *rows = RowsByDegree::new(offsets, targets);
                     }
-                    spread_trust_by_degree(old, trust, rows, p.trust_spread);
+                    spread_trust_by_degree(old, trust, rows, spread);
                 }
             });
         }
