@@ -197,7 +197,11 @@ impl World {
             self.accounts.wellbeing_gini = if self.citizens.wellbeing.len() < SORT_IN_PLACE_FROM {
                 gini_sorted(self.scratch.sorted_wellbeing.update(&self.citizens.wellbeing))
             } else {
-                let v = &mut self.scratch.values;
+                // The trust sums' buffer when it holds nothing (after a spreading), else its own.
+                let v = match self.scratch.trust_sums.spare() {
+                    Some(spare) => spare,
+                    None => &mut self.scratch.values,
+                };
                 v.clear();
                 v.extend_from_slice(&self.citizens.wellbeing);
                 // Each half sorted (in place from SORT_IN_PLACE_FROM values a half), the two side by

@@ -57,6 +57,14 @@ pub fn assembly_target_pressure(target_pressure: f64, recommendation: f64, shift
 /// same size) the rows are also split into blocks on the thread pool.
 const SPREAD_PREFETCH_FROM: usize = 1 << 18;
 
+/// The days before a spreading, that day counted, over which its neighbour sums are taken on a
+/// split world ([`TrustSums`]): a row summed earlier is summed again each day a neighbour's
+/// trust changes.
+const SUM_DAYS: u32 = 3;
+
+/// How many changed citizens ahead [`resum_beside`] asks for the rows it will read.
+const RESUM_PREFETCH_AHEAD: usize = 8;
+
 /// How many rows ahead trust spreading asks for a row's first and last neighbour's trust.
 const SPREAD_PREFETCH_AHEAD: usize = 16;
 
@@ -83,11 +91,153 @@ fn spread_trust<const PREFETCH: bool>(old: &[f64], trust: &mut [f64], first: usi
         if nb.is_empty() {
             continue;
         }
-        let mut sum = -0.0;
-        for &j in nb {
-            sum += old[j as usize];
+        *t += spread * (row_sum(old, nb) / nb.len() as f64 - old[first + i]);
+    }
+}
+
+/// A row's sum of `values` over its neighbours `nb`: from -0.0 in row order, as `Iterator::sum`.
+#[inline(always)]
+fn row_sum(values: &[f64], nb: &[u32]) -> f64 {
+    let mut sum = -0.0;
+    for &j in nb {
+        sum += values[j as usize];
+    }
+    sum
+}
+
+/// Each row's [`row_sum`] of `values`, for the rows from `first` on (`sums` holds them), asking
+/// for a row's first and last neighbour a few rows ahead as [`spread_trust`] does.
+fn neighbour_sums(values: &[f64], sums: &mut [f64], first: usize, offsets: &[u32], targets: &[u32]) {
+    let rows = sums.len();
+    for (k, sum) in sums.iter_mut().enumerate() {
+        let i = first + k;
+        if k + SPREAD_PREFETCH_AHEAD < rows {
+            let (a, b) = (offsets[i + SPREAD_PREFETCH_AHEAD] as usize, offsets[i + SPREAD_PREFETCH_AHEAD + 1] as usize);
+            if a < b {
+                super::prefetch(targets.get(a).and_then(|&j| values.get(j as usize)));
+                super::prefetch(targets.get(b - 1).and_then(|&j| values.get(j as usize)));
+            }
         }
-        *t += spread * (sum / nb.len() as f64 - old[first + i]);
+        *sum = row_sum(values, &targets[offsets[i] as usize..offsets[i + 1] as usize]);
+    }
+}
+
+/// Sums again, over `values`, each row before `sums.len()` that holds a citizen in `changed`:
+/// the network is undirected, so those rows are the citizen's neighbours.
+fn resum_beside(changed: &[u32], values: &[f64], sums: &mut [f64], offsets: &[u32], targets: &[u32]) {
+    for (k, &j) in changed.iter().enumerate() {
+        // The changed citizens are far apart: ask for a later one's row start and values around it
+        // early, and, once its row start is in, the row.
+        if let Some(&a) = changed.get(k + RESUM_PREFETCH_AHEAD) {
+            super::prefetch(offsets.get(a as usize));
+            super::prefetch(values.get(a as usize));
+            super::prefetch(sums.get(a as usize));
+        }
+        if let Some(&a) = changed.get(k + RESUM_PREFETCH_AHEAD / 2) {
+            super::prefetch(targets.get(offsets[a as usize] as usize));
+        }
+        for &i in &targets[offsets[j as usize] as usize..offsets[j as usize + 1] as usize] {
+            if let Some(sum) = sums.get_mut(i as usize) {
+                *sum = row_sum(values, &targets[offsets[i as usize] as usize..offsets[i as usize + 1] as usize]);
+            }
+        }
+    }
+}
+
+/// Trust spread from each row's neighbour sum (rows from `first`, `offsets` starting at row
+/// `first`): `trust` moves as in [`spread_trust`] (whose `old` is the trust itself here), and
+/// `seen` takes the result.
+fn spread_from_sums(trust: &mut [f64], seen: &mut [f64], sums: &[f64], offsets: &[u32], spread: f64) {
+    for (i, ((t, s), &sum)) in trust.iter_mut().zip(seen.iter_mut()).zip(sums).enumerate() {
+        let degree = offsets[i + 1] - offsets[i];
+        if degree > 0 {
+            *t += spread * (sum / degree as f64 - *t);
+        }
+        *s = *t;
+    }
+}
+
+/// Trust spreading's neighbour sums on a split world (`World::split`), taken a share a day beside
+/// the service (`World::step`) instead of all at once on the spreading day. The sums run over
+/// `seen`, the trust as last seen: as the last spreading left it, then each change the trust's
+/// note names (`SummedValues::changes_since`), copied in before each share and before the
+/// spreading, when the rows beside a changed citizen are summed again. So on the spreading day
+/// every row's sum is over that moment's trust, in row order from -0.0: the bits of
+/// [`spread_trust`], whatever the shares.
+#[derive(Debug, Clone, Default)]
+pub(super) struct TrustSums {
+    seen: Vec<f64>,
+    /// Each row's neighbour sum of `seen`, for the rows before `done`.
+    sums: Vec<f64>,
+    done: usize,
+    /// The changes last copied into `seen` (kept for the allocation).
+    changed: Vec<u32>,
+}
+
+impl TrustSums {
+    /// The sums' buffer while it holds no sum (from a spreading to the next share), for another
+    /// use of the day: the next share overwrites it.
+    pub(super) fn spare(&mut self) -> Option<&mut Vec<f64>> {
+        (self.done == 0 && !self.sums.is_empty()).then_some(&mut self.sums)
+    }
+}
+
+/// A day's share of [`TrustSums`], out of the world beside the service.
+pub(super) struct TrustSumsDay {
+    sums: TrustSums,
+    community: Arc<Csr>,
+    /// Rows to sum today: the rows left over the days left to the spreading, today counted.
+    rows: usize,
+}
+
+impl TrustSumsDay {
+    /// Takes the sums out of a split world that spreads trust, with the trust's changes since the
+    /// last share copied into `seen` (all of it afresh when there is no note); None, and no note
+    /// kept, otherwise.
+    pub(super) fn take(world: &mut World) -> Option<Self> {
+        let p = &world.scenario.citizens;
+        let (interval, n) = (p.trust_spread_interval_days, world.citizens.len());
+        if !world.split || p.trust_spread <= 0.0 || n == 0 {
+            world.citizens.trust.stop_noting();
+            return None;
+        }
+        let mut sums = std::mem::take(&mut world.scratch.trust_sums);
+        let trust = &mut world.citizens.trust;
+        match trust.changes_since(std::mem::take(&mut sums.changed)) {
+            Some(changed) if sums.seen.len() == n && sums.sums.len() == n => {
+                for &j in &changed {
+                    sums.seen[j as usize] = trust[j as usize];
+                }
+                sums.changed = changed;
+            }
+            other => {
+                sums.seen.clear();
+                sums.seen.extend_from_slice(trust);
+                sums.sums.clear();
+                sums.sums.resize(n, 0.0);
+                sums.done = 0;
+                sums.changed = other.unwrap_or_default();
+                sums.changed.clear();
+            }
+        }
+        let days_left = (interval - world.day % interval) % interval + 1;
+        let rows = if days_left > SUM_DAYS { 0 } else { (n - sums.done).div_ceil(days_left as usize) };
+        Some(TrustSumsDay { sums, community: Arc::clone(&world.community), rows })
+    }
+
+    /// The day's share: the rows already summed beside a changed citizen again, then the next rows
+    /// in blocks on the thread pool (the service's thread takes blocks once it is done).
+    #[inline(never)] // a phase: one call a day, kept apart so a profile shows it by name
+    pub(super) fn run(&mut self) {
+        use rayon::prelude::*;
+        let s = &mut self.sums;
+        let (offsets, targets) = (&self.community.offsets, &self.community.targets);
+        resum_beside(&s.changed, &s.seen, &mut s.sums[..s.done], offsets, targets);
+        let (done, rows, seen) = (s.done, super::SPLIT_ROWS, &s.seen);
+        s.sums[done..done + self.rows].par_chunks_mut(rows).enumerate().for_each(|(k, block)| {
+            neighbour_sums(seen, block, done + k * rows, offsets, targets);
+        });
+        s.done += self.rows;
     }
 }
 
@@ -305,13 +455,22 @@ impl World {
     /// Weekly trust spreading over the community network (the day's opinion exchanges are
     /// [`OpinionExchange`]).
     #[inline(never)] // a phase: one call a day, kept apart so a profile shows it by name
-    pub(super) fn spread_trust_day(&mut self) {
+    pub(super) fn spread_trust_day(&mut self, ahead: Option<TrustSumsDay>) {
         let (interval, spread) = (self.scenario.citizens.trust_spread_interval_days, self.scenario.citizens.trust_spread);
         let n = self.citizens.len();
         if n == 0 {
             return;
         }
-        if self.day.is_multiple_of(interval) && spread > 0.0 {
+        let today = self.day.is_multiple_of(interval) && spread > 0.0;
+        if let Some(ahead) = ahead {
+            let TrustSumsDay { sums, community, .. } = ahead;
+            self.scratch.trust_sums = sums;
+            if today {
+                self.spread_trust_from_sums(&community, spread);
+            }
+            return;
+        }
+        if today {
             // Synchronous update from yesterday's values, so order does not matter.
             let old = &mut self.scratch.values;
             old.clear();
@@ -334,6 +493,47 @@ impl World {
                 }
             });
         }
+    }
+
+    /// Trust spreading from the sums taken beside the service ([`TrustSums`]): the service's
+    /// changes into `seen` and the rows beside them summed again, then each row's new trust (and
+    /// `seen`) in blocks on the thread pool; a new note of changes starts.
+    fn spread_trust_from_sums(&mut self, community: &Csr, spread: f64) {
+        use rayon::prelude::*;
+        let n = self.citizens.len();
+        let (offsets, targets) = (&community.offsets, &community.targets);
+        let s = &mut self.scratch.trust_sums;
+        match self.citizens.trust.changes_since(std::mem::take(&mut s.changed)) {
+            Some(changed) => {
+                for &j in &changed {
+                    s.seen[j as usize] = self.citizens.trust[j as usize];
+                }
+                resum_beside(&changed, &s.seen, &mut s.sums[..s.done], offsets, targets);
+                s.changed = changed;
+            }
+            None => {
+                // Every value may have changed since the note began: every row afresh.
+                s.seen.copy_from_slice(&self.citizens.trust);
+                s.done = 0;
+            }
+        }
+        // Rows not yet summed (none when the day's share ran to the end).
+        let done = s.done;
+        neighbour_sums(&s.seen, &mut s.sums[done..n], done, offsets, targets);
+        let (seen, sums) = (&mut s.seen, &s.sums);
+        let rows = super::SPLIT_ROWS;
+        self.citizens.trust.update_all(|trust| {
+            trust
+                .par_chunks_mut(rows)
+                .zip(seen.par_chunks_mut(rows))
+                .zip(sums.par_chunks(rows))
+                .enumerate()
+                .for_each(|(k, ((trust, seen), sums))| spread_from_sums(trust, seen, sums, &offsets[k * rows..], spread));
+        });
+        s.done = 0;
+        // `update_all` ended the note; `seen` is the trust now.
+        let ended = self.citizens.trust.changes_since(std::mem::take(&mut s.changed));
+        s.changed = ended.unwrap_or_default();
     }
 
     /// Holds an assembly when one is due (MODEL.md §5.5).

@@ -100,7 +100,8 @@ pub struct Citizens {
 /// run on the thread pool: trust spreading, the exact sums and the release of leavers' cases in
 /// blocks of [`SPLIT_ROWS`], the Gini's sort in two halves and by bucket
 /// (`metrics::SORT_IN_PLACE_FROM`, the same size), the teams' first queue chunks, the opinion
-/// exchanges beside the service (`World::step`). Each piece's result depends on its own inputs
+/// exchanges and a share of trust spreading's neighbour sums (`citizens::TrustSums`) beside the
+/// service (`World::step`). Each piece's result depends on its own inputs
 /// alone and is combined exactly, so the bits do not depend on the split or the threads. Below it,
 /// or on a pool of one thread (`World::split`), a run does one thing at a time (a sweep's runs
 /// already fill the pool).
@@ -116,6 +117,9 @@ pub(crate) const SPLIT_ROWS: usize = 1 << 16;
 pub struct SummedValues {
     values: Vec<f64>,
     sum: ExactSum,
+    /// While some are noting them: the indices [`SummedValues::set`] changed since the note was
+    /// started ([`SummedValues::changes_since`]); None once `push` or `update_all` changed any.
+    changes: Option<Vec<u32>>,
 }
 
 impl std::ops::Deref for SummedValues {
@@ -128,23 +132,28 @@ impl std::ops::Deref for SummedValues {
 impl SummedValues {
     /// None yet, with room for `n` without reallocating.
     pub fn with_capacity(n: usize) -> Self {
-        SummedValues { values: Vec::with_capacity(n), sum: ExactSum::default() }
+        SummedValues { values: Vec::with_capacity(n), sum: ExactSum::default(), changes: None }
     }
 
     pub fn push(&mut self, x: f64) {
         self.sum.add(x);
         self.values.push(x);
+        self.changes = None;
     }
 
     /// Sets value `i` to `x`.
     pub fn set(&mut self, i: usize, x: f64) {
         self.sum.replace(self.values[i], x);
         self.values[i] = x;
+        if let Some(changes) = &mut self.changes {
+            changes.push(i as u32);
+        }
     }
 
     /// Changes any number of values at once; the sum is then taken afresh.
     pub fn update_all(&mut self, change: impl FnOnce(&mut [f64])) {
         change(&mut self.values);
+        self.changes = None;
         self.sum = if self.values.len() >= SPLIT_FROM { ExactSum::of_split(&self.values, SPLIT_ROWS) } else { ExactSum::of(&self.values) };
     }
 
@@ -156,6 +165,19 @@ impl SummedValues {
     /// The kept sum (to check it against one taken afresh).
     pub fn sum(&self) -> ExactSum {
         self.sum
+    }
+
+    /// Starts a new note of the values that change, in `buffer` (emptied first), and returns
+    /// the last: the index of every value `set` since that note began, in the order set (an index
+    /// again for each change), or None if there was no note or a `push` or `update_all` ended it.
+    pub fn changes_since(&mut self, mut buffer: Vec<u32>) -> Option<Vec<u32>> {
+        buffer.clear();
+        self.changes.replace(buffer)
+    }
+
+    /// Stops noting changes.
+    pub fn stop_noting(&mut self) {
+        self.changes = None;
     }
 }
 
@@ -295,6 +317,8 @@ struct Scratch {
     waits: Vec<f64>,
     /// The community network packed by degree for trust spreading.
     rows_by_degree: citizens::RowsByDegree,
+    /// Trust spreading's neighbour sums, taken a share a day on a split world.
+    trust_sums: citizens::TrustSums,
 }
 
 /// The whole state of one run.
@@ -390,15 +414,25 @@ impl World {
         self.scratch.waits.clear();
         self.apply_events(); // shocks
         let mut talk = citizens::OpinionExchange::take(self); // citizens
+        let mut sums = citizens::TrustSumsDay::take(self); // citizens, on a split world
         if self.split {
-            // The opinion exchanges beside the phases that cannot touch what they touch.
-            rayon::join(|| talk.run(), || self.service_day(&mut rec));
+            // The opinion exchanges and a share of trust spreading's sums beside the phases that
+            // cannot touch what they touch.
+            rayon::join(
+                || {
+                    talk.run();
+                    if let Some(sums) = &mut sums {
+                        sums.run();
+                    }
+                },
+                || self.service_day(&mut rec),
+            );
         } else {
             self.service_day(&mut rec);
             talk.run();
         }
         talk.put_back(self);
-        self.spread_trust_day(); // citizens
+        self.spread_trust_day(sums); // citizens
         self.assembly_day(); // citizens
         self.account(&mut rec); // accounting
         self.manage(&rec); // management

@@ -145,18 +145,36 @@ fn a_run_past_the_split_size_gives_the_same_bits_on_one_thread_and_two() {
 fn the_split_passes_give_the_bits_of_the_one_thread_passes() {
     // The split paths forced on a small run (on two threads) against the one-thread paths: every
     // day's record and the citizens' trust and opinions, bit for bit.
+    // Trust spreading every 1, 3 and 7 days (its sums taken a share a day on a split world), the
+    // interval changed on day 50 and spreading stopped from day 80 to 95.
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
     for preset in ["top_down", "enablement"] {
-        let s = small(preset, 120);
-        let days = |split: bool| {
-            let mut w = World::new(&s, 9);
-            w.split = split;
-            let records: Vec<u64> = pool.install(|| (0..120).flat_map(|_| w.step()).map(f64::to_bits).collect());
-            let citizens: Vec<u64> = w.citizens.trust.iter().chain(&w.citizens.opinion).map(|x| x.to_bits()).collect();
-            (records, citizens)
-        };
-        let (split, whole) = (days(true), days(false));
-        assert!(split == whole, "{preset}");
+        for interval in [1, 3, 7] {
+            let mut s = small(preset, 120);
+            s.citizens.trust_spread_interval_days = interval;
+            let days = |split: bool| {
+                let mut w = World::new(&s, 9);
+                w.split = split;
+                let records: Vec<u64> = pool.install(|| {
+                    (0..120u32)
+                        .flat_map(|day| {
+                            match day {
+                                50 => w.scenario.citizens.trust_spread_interval_days = interval + 2,
+                                80 => w.scenario.citizens.trust_spread = 0.0,
+                                95 => w.scenario.citizens.trust_spread = s.citizens.trust_spread,
+                                _ => {}
+                            }
+                            w.step()
+                        })
+                        .map(f64::to_bits)
+                        .collect()
+                });
+                let citizens: Vec<u64> = w.citizens.trust.iter().chain(&w.citizens.opinion).map(|x| x.to_bits()).collect();
+                (records, citizens)
+            };
+            let (split, whole) = (days(true), days(false));
+            assert!(split == whole, "{preset}, every {interval} days");
+        }
     }
 }
 
@@ -300,4 +318,34 @@ fn the_network_snapshot_records_what_the_organisation_is_grouped_by() {
     let snap = w.network_snapshot(50);
     assert_eq!(snap.organisation_grouped_by, Some(OrgGrouping::Practice));
     assert_eq!(snap.organisation_group_names[0], "established way");
+}
+
+#[test]
+fn summed_values_note_each_value_set_until_all_may_change() {
+    let mut v = SummedValues::default();
+    for x in [0.1, 0.2, 0.3] {
+        v.push(x);
+    }
+    assert_eq!(v.changes_since(Vec::new()), None, "no note before the first");
+    v.set(2, 0.5);
+    v.set(0, 0.4);
+    v.set(2, 0.6);
+    assert_eq!(v.changes_since(Vec::new()), Some(vec![2, 0, 2]));
+    // The buffer handed in is emptied and takes the next note.
+    assert_eq!(v.changes_since(vec![9, 9]), Some(vec![]));
+    v.set(1, 0.7);
+    assert_eq!(v.changes_since(Vec::new()), Some(vec![1]));
+    // A change of every value, a new value or a stop ends the note.
+    v.set(1, 0.8);
+    v.update_all(|x| x[0] = 0.0);
+    assert_eq!(v.changes_since(Vec::new()), None);
+    v.set(1, 0.1);
+    v.push(0.2);
+    assert_eq!(v.changes_since(Vec::new()), None);
+    v.set(1, 0.3);
+    v.stop_noting();
+    v.set(1, 0.4);
+    assert_eq!(v.changes_since(Vec::new()), None);
+    assert_eq!(v.sum(), crate::metrics::ExactSum::of(&v));
+    assert_eq!(&v[..], &[0.0, 0.4, 0.6, 0.2]);
 }
