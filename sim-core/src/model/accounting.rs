@@ -22,6 +22,9 @@ pub struct Accounts {
     wellbeing_gini: f64,
     /// Opinion polarisation, recomputed weekly and after an assembly.
     opinion_polarisation: f64,
+    /// Polarisation taken after the day's meetings when due (`OpinionExchange`): the day's value
+    /// unless an assembly then moved opinions.
+    pub(super) polarisation_after_meetings: Option<f64>,
     /// Sums of daily neighbourhood wellbeing means over the window (weekly samples) and their count.
     window_neighbourhood_wellbeing: (Vec<f64>, u32),
     /// Funding minus costs per day, smoothed over 90 days (a running deficit when negative).
@@ -36,6 +39,7 @@ impl Accounts {
             window_cost: 0.0,
             wellbeing_gini: f64::NAN,
             opinion_polarisation: f64::NAN,
+            polarisation_after_meetings: None,
             window_neighbourhood_wellbeing: (Vec::new(), 0),
             net_flow_estimate: 0.0,
         }
@@ -165,11 +169,14 @@ impl World {
         rec[Metric::WellbeingMean as usize] = self.citizens.wellbeing.mean();
         rec[Metric::TrustMean as usize] = self.citizens.trust.mean();
         // Weekly (carried between), like the Gini: opinions move slowly and the pass is per citizen.
-        if self.day.is_multiple_of(7)
-            || self.accounts.opinion_polarisation.is_nan()
-            || self.assemblies.last.as_ref().is_some_and(|a| a.day == self.day)
-        {
-            self.accounts.opinion_polarisation = citizens::polarisation(self.citizens.opinion.iter().copied());
+        // Taken after the day's meetings (`OpinionExchange::run`), again after an assembly.
+        let after_meetings = self.accounts.polarisation_after_meetings.take();
+        let assembly_today = self.assemblies.last.as_ref().is_some_and(|a| a.day == self.day);
+        if self.polarisation_due() || assembly_today {
+            self.accounts.opinion_polarisation = match after_meetings {
+                Some(p) if !assembly_today => p,
+                _ => citizens::polarisation(self.citizens.opinion.iter().copied()),
+            };
         }
         rec[Metric::OpinionPolarisation as usize] = self.accounts.opinion_polarisation;
         rec[Metric::WellbeingGini as usize] = self.wellbeing_inequality();
@@ -185,6 +192,11 @@ impl World {
         }
         rec[Metric::CostPerClient as usize] = ratio(rec[Metric::CostService as usize], rec[Metric::ClientsServed as usize]);
         rec[Metric::HoursPerClient as usize] = ratio(rec[Metric::HoursWorked as usize], rec[Metric::ClientsServed as usize]);
+    }
+
+    /// Whether today's opinion polarisation is taken afresh, assemblies aside: weekly, or none yet.
+    pub(super) fn polarisation_due(&self) -> bool {
+        self.day.is_multiple_of(7) || self.accounts.opinion_polarisation.is_nan()
     }
 
     /// Wellbeing Gini, computed every 28 days and carried between: it needs a sort of every

@@ -357,6 +357,10 @@ pub(super) struct OpinionExchange {
     interactions_per_day: f64,
     confidence_bound: f64,
     convergence: f64,
+    /// Whether the day's accounts record polarisation afresh (weekly, or none yet), and its value
+    /// after the day's meetings, taken here (beside the service on a split world).
+    polarisation_due: bool,
+    polarisation: Option<f64>,
 }
 
 impl OpinionExchange {
@@ -370,14 +374,17 @@ impl OpinionExchange {
             interactions_per_day: world.scenario.citizens.interactions_per_day,
             confidence_bound: world.scenario.citizens.confidence_bound,
             convergence: world.scenario.citizens.convergence,
+            polarisation_due: world.polarisation_due(),
+            polarisation: None,
         }
     }
 
-    /// Puts them back.
+    /// Puts them back, with the polarisation taken, if it was due.
     pub(super) fn put_back(self, world: &mut World) {
         world.citizens.opinion = self.opinion;
         world.streams.social = self.social;
         world.scratch.pairs = self.pairs;
+        world.accounts.polarisation_after_meetings = self.polarisation;
     }
 
     /// One day of meetings.
@@ -421,6 +428,9 @@ impl OpinionExchange {
             let (a, b) = deffuant(opinion[i], opinion[j], self.confidence_bound, self.convergence);
             opinion[i] = a;
             opinion[j] = b;
+        }
+        if self.polarisation_due {
+            self.polarisation = Some(polarisation(self.opinion.iter().copied()));
         }
     }
 }

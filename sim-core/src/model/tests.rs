@@ -349,3 +349,36 @@ fn summed_values_note_each_value_set_until_all_may_change() {
     assert_eq!(v.sum(), crate::metrics::ExactSum::of(&v));
     assert_eq!(&v[..], &[0.0, 0.4, 0.6, 0.2]);
 }
+
+#[test]
+fn polarisation_is_recorded_after_the_days_meetings_and_any_assembly() {
+    // Taken after the opinion exchanges (beside the service on a split world) when due, and again
+    // after an assembly: with assemblies every 7 days (each on a weekly day) and every 10 (none
+    // in 60 days), the day's record is the polarisation of the opinions at the end of the day, on
+    // split and whole runs.
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    for (interval, expected) in [(7, 8), (10, 5)] {
+        let mut s = small("enablement", 60);
+        s.governance.assembly_interval_days = interval;
+        s.governance.assembly_size = 400;
+        for split in [false, true] {
+            let mut w = World::new(&s, 4);
+            w.split = split;
+            w.governance.assembly_interval_days = interval;
+            let mut assemblies = 0;
+            pool.install(|| {
+                for _ in 0..60 {
+                    let day = w.day;
+                    let rec = w.step();
+                    let assembly = w.assemblies.last.as_ref().is_some_and(|a| a.day == day);
+                    assemblies += usize::from(assembly);
+                    if day % 7 == 0 || assembly {
+                        let now = citizens::polarisation(w.citizens.opinion.iter().copied());
+                        assert_eq!(rec[Metric::OpinionPolarisation as usize].to_bits(), now.to_bits(), "day {day}, split {split}");
+                    }
+                }
+            });
+            assert_eq!(assemblies, expected, "every {interval} days");
+        }
+    }
+}
