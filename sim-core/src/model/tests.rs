@@ -372,7 +372,7 @@ fn polarisation_is_recorded_after_the_days_meetings_and_any_assembly() {
                     let rec = w.step();
                     let assembly = w.assemblies.last.as_ref().is_some_and(|a| a.day == day);
                     assemblies += usize::from(assembly);
-                    if day % 7 == 0 || assembly {
+                    if day.is_multiple_of(7) || assembly {
                         let now = citizens::polarisation(w.citizens.opinion.iter().copied());
                         assert_eq!(rec[Metric::OpinionPolarisation as usize].to_bits(), now.to_bits(), "day {day}, split {split}");
                     }
