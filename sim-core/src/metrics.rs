@@ -566,26 +566,6 @@ pub fn gini_sorted(v: &[f64]) -> f64 {
     gini_of_sums(total, weighted, v.len())
 }
 
-/// [`gini_sorted`] of the merge of two runs each sorted ascending in `f64::total_cmp` order, bit
-/// for bit: the same sums (from -0.0, as `Iterator::sum`) over the same sequence, taken as the
-/// runs are merged (values that tie have identical bits, so either run's may come first).
-pub fn gini_sorted_pair(a: &[f64], b: &[f64]) -> f64 {
-    let (mut i, mut j) = (0, 0);
-    let (mut total, mut weighted) = (-0.0f64, -0.0f64);
-    for rank in 1..=a.len() + b.len() {
-        let from_a = j == b.len() || (i < a.len() && a[i].total_cmp(&b[j]).is_le());
-        let x = if from_a { a[i] } else { b[j] };
-        i += usize::from(from_a);
-        j += usize::from(!from_a);
-        total += x;
-        weighted += rank as f64 * x;
-    }
-    if a.len() + b.len() == 0 || total <= 0.0 {
-        return 0.0;
-    }
-    gini_of_sums(total, weighted, a.len() + b.len())
-}
-
 /// The Gini coefficient from the sum of `len` values and the sum of each times its rank (from 1).
 fn gini_of_sums(total: f64, weighted: f64, len: usize) -> f64 {
     let n = len as f64;
@@ -657,6 +637,37 @@ impl ExactSum {
     pub fn total(self) -> f64 {
         self.0 as f64 / Self::SCALE
     }
+}
+
+/// Copies `values` into `dst` (resized to their length) split about a pivot: every value before
+/// the returned position is below the pivot in `f64::total_cmp` order, every one from it on is not
+/// (each side in no particular order). The pivot is the median of up to 1,023 values taken at an
+/// even stride, so the two sides are about equal unless many values tie at it. Sorting each side
+/// then sorts the whole: the Gini at scale sorts the two side by side and needs no merge.
+pub fn copy_split_at_median(values: &[f64], dst: &mut Vec<f64>) -> usize {
+    let n = values.len();
+    if dst.len() != n {
+        dst.clear();
+        dst.resize(n, 0.0);
+    }
+    if n == 0 {
+        return 0;
+    }
+    let step = n.div_ceil(1023);
+    let mut sample: Vec<u64> = values.iter().step_by(step).map(|&x| total_order_key(x)).collect();
+    let mid = sample.len() / 2;
+    let pivot = *sample.select_nth_unstable(mid).1;
+    // Each value written at both open ends, the end it belongs to then claims it: no jump on a
+    // comparison whose outcome is a coin toss. The slots between the ends are always open.
+    let (mut below, mut from) = (0, n);
+    for &x in values {
+        let is_below = total_order_key(x) < pivot;
+        dst[below] = x;
+        dst[from - 1] = x;
+        below += usize::from(is_below);
+        from -= usize::from(!is_below);
+    }
+    below
 }
 
 /// A key whose unsigned order is `f64::total_cmp`'s order (equal keys only for identical bits).
@@ -1028,28 +1039,38 @@ mod tests {
     }
 
     #[test]
-    fn the_gini_of_two_sorted_runs_is_the_gini_of_their_merge_bit_for_bit() {
+    fn a_copy_split_at_the_median_sorts_side_by_side_to_the_whole_sorted() {
         use rand::RngExt;
-        let mut rng = crate::rng::from_u64(5);
-        for case in 0..60 {
-            let n = [0, 1, 2, 7, 1000, 5001][case % 6];
-            let mut v: Vec<f64> = (0..n)
-                .map(|_| match case % 4 {
+        let mut rng = crate::rng::from_u64(8);
+        let mut dst = vec![7.0; 3];
+        for case in 0..48 {
+            let n = [0, 1, 2, 5, 1023, 1024, 4099, 20_000][case % 8];
+            let v: Vec<f64> = (0..n)
+                .map(|_| match case % 3 {
                     0 => rng.random::<f64>(),
-                    1 => (rng.random::<f64>() * 20.0).round() / 20.0,
-                    2 => [0.0, -0.0, 0.5][rng.random_range(0..3)],
-                    _ => rng.random::<f64>() * 1e6,
+                    1 => [0.0, -0.0, 0.25, 0.5, 1.0][rng.random_range(0..5)],
+                    _ => (rng.random::<f64>() * 10.0).round() / 10.0,
                 })
                 .collect();
-            let cut = if n > 0 { rng.random_range(0..=n) } else { 0 };
-            let (a, b) = v.split_at_mut(cut);
+            let cut = copy_split_at_median(&v, &mut dst);
+            assert_eq!(dst.len(), n);
+            let key = |x: &f64| total_order_key(*x);
+            if let (Some(high), Some(low)) = (dst[..cut].iter().map(key).max(), dst[cut..].iter().map(key).min()) {
+                assert!(high < low, "case {case}: a value below the cut is not below every value from it");
+            }
+            // The same values, and each side sorted gives the whole sorted, Gini bit for bit.
+            let (a, b) = dst.split_at_mut(cut);
             a.sort_unstable_by(f64::total_cmp);
             b.sort_unstable_by(f64::total_cmp);
-            let pair = gini_sorted_pair(a, b);
-            v.sort_unstable_by(f64::total_cmp);
-            assert_eq!(pair.to_bits(), gini_sorted(&v).to_bits(), "case {case}, n {n}, cut {cut}");
+            let mut expected = v.clone();
+            expected.sort_unstable_by(f64::total_cmp);
+            assert!(dst.iter().zip(&expected).all(|(x, y)| x.to_bits() == y.to_bits()), "case {case}");
+            assert_eq!(gini_sorted(&dst).to_bits(), gini(&v).to_bits());
+            // Distinct values split about evenly.
+            if case % 3 == 0 && n >= 1023 {
+                assert!(cut.abs_diff(n / 2) <= n / 10, "case {case}: cut {cut} of {n}");
+            }
         }
-        assert!((gini_sorted_pair(&[0.0, 0.0], &[0.0, 1.0]) - 0.75).abs() < 1e-12);
     }
 
     #[test]

@@ -98,7 +98,7 @@ pub struct Citizens {
 
 /// From this many citizens, work that draws no random number or draws from a stream of its own is
 /// run on the thread pool: trust spreading, the exact sums and the release of leavers' cases in
-/// blocks of [`SPLIT_ROWS`], the Gini's sort in two halves and by bucket
+/// blocks of [`SPLIT_ROWS`], the Gini's sort in two sides (split about the median) and by bucket
 /// (`metrics::SORT_IN_PLACE_FROM`, the same size), the teams' first queue chunks, the opinion
 /// exchanges and a share of trust spreading's neighbour sums (`citizens::TrustSums`) beside the
 /// service (`World::step`). Each piece's result depends on its own inputs
