@@ -166,6 +166,8 @@ fn spread_from_sums(trust: &mut [f64], seen: &mut [f64], sums: &[f64], offsets: 
 /// [`spread_trust`], whatever the shares.
 #[derive(Debug, Clone, Default)]
 pub(super) struct TrustSums {
+    /// The network the sums are over (the world's, fixed in a run; another starts afresh).
+    community: Arc<Csr>,
     seen: Vec<f64>,
     /// Each row's neighbour sum of `seen`, for the rows before `done`.
     sums: Vec<f64>,
@@ -185,7 +187,6 @@ impl TrustSums {
 /// A day's share of [`TrustSums`], out of the world beside the service.
 pub(super) struct TrustSumsDay {
     sums: TrustSums,
-    community: Arc<Csr>,
     /// Rows to sum today: the rows left over the days left to the spreading, today counted.
     rows: usize,
 }
@@ -204,13 +205,14 @@ impl TrustSumsDay {
         let mut sums = std::mem::take(&mut world.scratch.trust_sums);
         let trust = &mut world.citizens.trust;
         match trust.changes_since(std::mem::take(&mut sums.changed)) {
-            Some(changed) if sums.seen.len() == n && sums.sums.len() == n => {
+            Some(changed) if sums.seen.len() == n && sums.sums.len() == n && Arc::ptr_eq(&sums.community, &world.community) => {
                 for &j in &changed {
                     sums.seen[j as usize] = trust[j as usize];
                 }
                 sums.changed = changed;
             }
             other => {
+                sums.community = Arc::clone(&world.community);
                 sums.seen.clear();
                 sums.seen.extend_from_slice(trust);
                 sums.sums.clear();
@@ -222,7 +224,7 @@ impl TrustSumsDay {
         }
         let days_left = (interval - world.day % interval) % interval + 1;
         let rows = if days_left > SUM_DAYS { 0 } else { (n - sums.done).div_ceil(days_left as usize) };
-        Some(TrustSumsDay { sums, community: Arc::clone(&world.community), rows })
+        Some(TrustSumsDay { sums, rows })
     }
 
     /// The day's share: the rows already summed beside a changed citizen again, then the next rows
@@ -231,7 +233,7 @@ impl TrustSumsDay {
     pub(super) fn run(&mut self) {
         use rayon::prelude::*;
         let s = &mut self.sums;
-        let (offsets, targets) = (&self.community.offsets, &self.community.targets);
+        let (offsets, targets) = (&s.community.offsets, &s.community.targets);
         resum_beside(&s.changed, &s.seen, &mut s.sums[..s.done], offsets, targets);
         let (done, rows, seen) = (s.done, super::SPLIT_ROWS, &s.seen);
         s.sums[done..done + self.rows].par_chunks_mut(rows).enumerate().for_each(|(k, block)| {
@@ -256,8 +258,8 @@ fn spread_trust_split(old: &[f64], trust: &mut [f64], offsets: &[u32], targets: 
 /// id followed by its neighbours. Built once (the network does not change in a run).
 #[derive(Debug, Clone, Default)]
 pub(super) struct RowsByDegree {
-    /// The (offsets, targets) lengths of the graph it was built from.
-    built_for: (usize, usize),
+    /// The network it was built from, once set by its user (another is packed afresh).
+    built_for: Option<Arc<Csr>>,
     /// Each degree with its number of rows, in rising degree.
     groups: Vec<(u32, u32)>,
     /// Row after row, in the groups' order: the row's id, then its neighbours.
@@ -290,7 +292,7 @@ impl RowsByDegree {
                 at[d] += d + 1;
             }
         }
-        RowsByDegree { built_for: (offsets.len(), targets.len()), groups, packed }
+        RowsByDegree { built_for: None, groups, packed }
     }
 
     /// Each row with its neighbours, in the packed order.
@@ -473,10 +475,9 @@ impl World {
         }
         let today = self.day.is_multiple_of(interval) && spread > 0.0;
         if let Some(ahead) = ahead {
-            let TrustSumsDay { sums, community, .. } = ahead;
-            self.scratch.trust_sums = sums;
+            self.scratch.trust_sums = ahead.sums;
             if today {
-                self.spread_trust_from_sums(&community, spread);
+                self.spread_trust_from_sums(spread);
             }
             return;
         }
@@ -486,7 +487,8 @@ impl World {
             old.clear();
             old.extend_from_slice(&self.citizens.trust);
             let old = &old[..n];
-            let (offsets, targets) = (&self.community.offsets, &self.community.targets);
+            let community = &self.community;
+            let (offsets, targets) = (&community.offsets, &community.targets);
             let rows = &mut self.scratch.rows_by_degree;
             let split = self.split;
             self.citizens.trust.update_all(|trust| {
@@ -496,8 +498,9 @@ impl World {
                     spread_trust::<true>(old, trust, 0, offsets, targets, spread);
                 } else {
                     // Built on the first step (the community network does not change in a run).
-                    if rows.built_for != (offsets.len(), targets.len()) {
+                    if !rows.built_for.as_ref().is_some_and(|g| Arc::ptr_eq(g, community)) {
                         *rows = RowsByDegree::new(offsets, targets);
+                        rows.built_for = Some(Arc::clone(community));
                     }
                     spread_trust_by_degree(old, trust, rows, spread);
                 }
@@ -508,11 +511,12 @@ impl World {
     /// Trust spreading from the sums taken beside the service ([`TrustSums`]): the service's
     /// changes into `seen` and the rows beside them summed again, then each row's new trust (and
     /// `seen`) in blocks on the thread pool; a new note of changes starts.
-    fn spread_trust_from_sums(&mut self, community: &Csr, spread: f64) {
+    fn spread_trust_from_sums(&mut self, spread: f64) {
         use rayon::prelude::*;
         let n = self.citizens.len();
-        let (offsets, targets) = (&community.offsets, &community.targets);
         let s = &mut self.scratch.trust_sums;
+        let community = Arc::clone(&s.community);
+        let (offsets, targets) = (&community.offsets, &community.targets);
         match self.citizens.trust.changes_since(std::mem::take(&mut s.changed)) {
             Some(changed) => {
                 for &j in &changed {

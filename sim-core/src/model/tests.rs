@@ -397,3 +397,30 @@ fn polarisation_is_recorded_after_the_days_meetings_and_any_assembly() {
         }
     }
 }
+
+#[test]
+fn trust_sums_start_afresh_on_another_network() {
+    // The community network is fixed in a run, but a world given another one mid-week (day 13,
+    // between two shares of day 14's sums) must not spread over sums of the old one.
+    let s = small("top_down", 40);
+    let other = World::new(&s, 99).community;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let days = |split: bool| {
+        let mut w = World::new(&s, 9);
+        w.split = split;
+        assert!(!Arc::ptr_eq(&w.community, &other));
+        let records: Vec<u64> = pool.install(|| {
+            (0..30u32)
+                .flat_map(|day| {
+                    if day == 13 {
+                        w.community = Arc::clone(&other);
+                    }
+                    w.step()
+                })
+                .map(f64::to_bits)
+                .collect()
+        });
+        (records, w.citizens.trust.iter().map(|x| x.to_bits()).collect::<Vec<u64>>())
+    };
+    assert!(days(true) == days(false));
+}
