@@ -653,10 +653,15 @@ pub fn copy_split_at_median(values: &[f64], dst: &mut Vec<f64>) -> usize {
     if n == 0 {
         return 0;
     }
+    // At most 1,023 samples (`step` rounds up), on the stack: no allocation in the day step.
     let step = n.div_ceil(1023);
-    let mut sample: Vec<u64> = values.iter().step_by(step).map(|&x| total_order_key(x)).collect();
-    let mid = sample.len() / 2;
-    let pivot = *sample.select_nth_unstable(mid).1;
+    let mut sample = [0u64; 1023];
+    let mut taken = 0;
+    for &x in values.iter().step_by(step) {
+        sample[taken] = total_order_key(x);
+        taken += 1;
+    }
+    let pivot = *sample[..taken].select_nth_unstable(taken / 2).1;
     // Each value written at both open ends, the end it belongs to then claims it: no jump on a
     // comparison whose outcome is a coin toss. The slots between the ends are always open.
     let (mut below, mut from) = (0, n);
