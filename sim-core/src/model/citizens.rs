@@ -79,11 +79,7 @@ fn spread_trust<const PREFETCH: bool>(old: &[f64], trust: &mut [f64], first: usi
     let mut start = offsets.first().map_or(0, |&o| o as usize);
     for (i, (t, &end)) in trust[..rows].iter_mut().zip(&offsets[1..=rows]).enumerate() {
         if PREFETCH && i + SPREAD_PREFETCH_AHEAD < rows {
-            let (a, b) = (offsets[i + SPREAD_PREFETCH_AHEAD] as usize, offsets[i + SPREAD_PREFETCH_AHEAD + 1] as usize);
-            if a < b {
-                super::prefetch(targets.get(a).and_then(|&j| old.get(j as usize)));
-                super::prefetch(targets.get(b - 1).and_then(|&j| old.get(j as usize)));
-            }
+            prefetch_row_ends(old, offsets, targets, i + SPREAD_PREFETCH_AHEAD);
         }
         let end = end as usize;
         let nb = &targets[start..end];
@@ -105,40 +101,47 @@ fn row_sum(values: &[f64], nb: &[u32]) -> f64 {
     sum
 }
 
-/// Each row's [`row_sum`] of `values`, for the rows from `first` on (`sums` holds them), asking
-/// for a row's first and last neighbour a few rows ahead as [`spread_trust`] does.
-fn neighbour_sums(values: &[f64], sums: &mut [f64], first: usize, offsets: &[u32], targets: &[u32]) {
+/// Asks for the `values` of row `row`'s first and last neighbour (lowest and highest index: where
+/// rewired and cross links sit, far from the row's own); `offsets` starts where the caller's rows do.
+#[inline(always)]
+fn prefetch_row_ends(values: &[f64], offsets: &[u32], targets: &[u32], row: usize) {
+    let (a, b) = (offsets[row] as usize, offsets[row + 1] as usize);
+    if a < b {
+        super::prefetch(targets.get(a).and_then(|&j| values.get(j as usize)));
+        super::prefetch(targets.get(b - 1).and_then(|&j| values.get(j as usize)));
+    }
+}
+
+/// Each row's [`row_sum`] of `values` over `g`, for the rows from `first` on (`sums` holds them),
+/// asking for a row's first and last neighbour a few rows ahead as [`spread_trust`] does.
+fn neighbour_sums(values: &[f64], sums: &mut [f64], first: usize, g: &Csr) {
     let rows = sums.len();
     for (k, sum) in sums.iter_mut().enumerate() {
         let i = first + k;
         if k + SPREAD_PREFETCH_AHEAD < rows {
-            let (a, b) = (offsets[i + SPREAD_PREFETCH_AHEAD] as usize, offsets[i + SPREAD_PREFETCH_AHEAD + 1] as usize);
-            if a < b {
-                super::prefetch(targets.get(a).and_then(|&j| values.get(j as usize)));
-                super::prefetch(targets.get(b - 1).and_then(|&j| values.get(j as usize)));
-            }
+            prefetch_row_ends(values, &g.offsets, &g.targets, i + SPREAD_PREFETCH_AHEAD);
         }
-        *sum = row_sum(values, &targets[offsets[i] as usize..offsets[i + 1] as usize]);
+        *sum = row_sum(values, g.neighbours(i));
     }
 }
 
 /// Sums again, over `values`, each row before `sums.len()` that holds a citizen in `changed`:
-/// the network is undirected, so those rows are the citizen's neighbours.
-fn resum_beside(changed: &[u32], values: &[f64], sums: &mut [f64], offsets: &[u32], targets: &[u32]) {
+/// `g` is undirected, so those rows are the citizen's neighbours.
+fn resum_beside(changed: &[u32], values: &[f64], sums: &mut [f64], g: &Csr) {
     for (k, &j) in changed.iter().enumerate() {
         // The changed citizens are far apart: ask for a later one's row start and values around it
         // early, and, once its row start is in, the row.
         if let Some(&a) = changed.get(k + RESUM_PREFETCH_AHEAD) {
-            super::prefetch(offsets.get(a as usize));
+            super::prefetch(g.offsets.get(a as usize));
             super::prefetch(values.get(a as usize));
             super::prefetch(sums.get(a as usize));
         }
         if let Some(&a) = changed.get(k + RESUM_PREFETCH_AHEAD / 2) {
-            super::prefetch(targets.get(offsets[a as usize] as usize));
+            super::prefetch(g.targets.get(g.offsets[a as usize] as usize));
         }
-        for &i in &targets[offsets[j as usize] as usize..offsets[j as usize + 1] as usize] {
+        for &i in g.neighbours(j as usize) {
             if let Some(sum) = sums.get_mut(i as usize) {
-                *sum = row_sum(values, &targets[offsets[i as usize] as usize..offsets[i as usize + 1] as usize]);
+                *sum = row_sum(values, g.neighbours(i as usize));
             }
         }
     }
@@ -233,11 +236,11 @@ impl TrustSumsDay {
     pub(super) fn run(&mut self) {
         use rayon::prelude::*;
         let s = &mut self.sums;
-        let (offsets, targets) = (&s.community.offsets, &s.community.targets);
-        resum_beside(&s.changed, &s.seen, &mut s.sums[..s.done], offsets, targets);
+        let g = &*s.community;
+        resum_beside(&s.changed, &s.seen, &mut s.sums[..s.done], g);
         let (done, rows, seen) = (s.done, super::SPLIT_ROWS, &s.seen);
         s.sums[done..done + self.rows].par_chunks_mut(rows).enumerate().for_each(|(k, block)| {
-            neighbour_sums(seen, block, done + k * rows, offsets, targets);
+            neighbour_sums(seen, block, done + k * rows, g);
         });
         s.done += self.rows;
     }
@@ -516,13 +519,13 @@ impl World {
         let n = self.citizens.len();
         let s = &mut self.scratch.trust_sums;
         let community = Arc::clone(&s.community);
-        let (offsets, targets) = (&community.offsets, &community.targets);
+        let g = &*community;
         match self.citizens.trust.changes_since(std::mem::take(&mut s.changed)) {
             Some(changed) => {
                 for &j in &changed {
                     s.seen[j as usize] = self.citizens.trust[j as usize];
                 }
-                resum_beside(&changed, &s.seen, &mut s.sums[..s.done], offsets, targets);
+                resum_beside(&changed, &s.seen, &mut s.sums[..s.done], g);
                 s.changed = changed;
             }
             None => {
@@ -533,7 +536,7 @@ impl World {
         }
         // Rows not yet summed (none when the day's share ran to the end).
         let done = s.done;
-        neighbour_sums(&s.seen, &mut s.sums[done..n], done, offsets, targets);
+        neighbour_sums(&s.seen, &mut s.sums[done..n], done, g);
         let (seen, sums) = (&mut s.seen, &s.sums);
         let rows = super::SPLIT_ROWS;
         self.citizens.trust.update_all(|trust| {
@@ -542,7 +545,7 @@ impl World {
                 .zip(seen.par_chunks_mut(rows))
                 .zip(sums.par_chunks(rows))
                 .enumerate()
-                .for_each(|(k, ((trust, seen), sums))| spread_from_sums(trust, seen, sums, &offsets[k * rows..], spread));
+                .for_each(|(k, ((trust, seen), sums))| spread_from_sums(trust, seen, sums, &g.offsets[k * rows..], spread));
         });
         s.done = 0;
         // `update_all` ended the note; `seen` is the trust now.

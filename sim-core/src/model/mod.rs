@@ -101,10 +101,9 @@ pub struct Citizens {
 /// blocks of [`SPLIT_ROWS`], the Gini's sort in two sides (split about the median) and by bucket
 /// (`metrics::SORT_IN_PLACE_FROM`, the same size), the teams' first queue chunks, the opinion
 /// exchanges and a share of trust spreading's neighbour sums (`citizens::TrustSums`) beside the
-/// service (`World::step`). Each piece's result depends on its own inputs
-/// alone and is combined exactly, so the bits do not depend on the split or the threads. Below it,
-/// or on a pool of one thread (`World::split`), a run does one thing at a time (a sweep's runs
-/// already fill the pool).
+/// service (`World::step`). Each piece's result depends on its own inputs alone and is combined
+/// exactly, so the bits do not depend on the split or the threads. Below it, or on a pool of one
+/// thread (`World::split`), a run does one thing at a time (a sweep's runs already fill the pool).
 pub(crate) const SPLIT_FROM: usize = 1 << 18;
 
 /// Citizens in a block of a split pass ([`SPLIT_FROM`]): 512 KiB of one f64 value each.
