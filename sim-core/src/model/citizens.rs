@@ -660,16 +660,46 @@ impl World {
         means
     }
 
-    /// Calls `f(neighbourhood, mean wellbeing)` for each neighbourhood, without allocating.
-    /// Citizens are numbered neighbourhood by neighbourhood, so each neighbourhood is one block of
-    /// the wellbeing array, summed in citizen order.
-    pub(super) fn for_each_neighbourhood_wellbeing(&self, mut f: impl FnMut(usize, f64)) {
-        let mut start = 0usize;
-        for (k, &size) in self.neighbourhood_sizes.iter().enumerate() {
-            debug_assert!(self.citizens.neighbourhood[start..start + size].iter().all(|&h| h as usize == k));
-            let sum = self.citizens.wellbeing[start..start + size].iter().fold(0.0, |s, &w| s + w);
-            f(k, if size > 0 { sum / size as f64 } else { f64::NAN });
+    /// Calls `f(neighbourhood, mean wellbeing)` for each neighbourhood, in order, without
+    /// allocating. Citizens are numbered neighbourhood by neighbourhood, so each neighbourhood is
+    /// one block of the wellbeing array ([`for_each_block_mean`]).
+    pub(super) fn for_each_neighbourhood_wellbeing(&self, f: impl FnMut(usize, f64)) {
+        debug_assert!({
+            let mut start = 0;
+            self.neighbourhood_sizes.iter().enumerate().all(|(k, &size)| {
+                start += size;
+                self.citizens.neighbourhood[start - size..start].iter().all(|&h| h as usize == k)
+            })
+        });
+        for_each_block_mean(&self.citizens.wellbeing, &self.neighbourhood_sizes, f);
+    }
+}
+
+/// Calls `f(k, mean)` for each block `k` of `values` in order (block `k` has `sizes[k]` values,
+/// one after another; NaN for an empty block), each sum in the block's order from 0.0. Four blocks
+/// at a time in lock-step: four chains of additions instead of one, the same sums, sooner.
+pub(super) fn for_each_block_mean(values: &[f64], sizes: &[usize], mut f: impl FnMut(usize, f64)) {
+    const LANES: usize = 4;
+    let mut start = 0usize;
+    for (g, sizes) in sizes.chunks(LANES).enumerate() {
+        let mut blocks: [&[f64]; LANES] = [&[]; LANES];
+        for (block, &size) in blocks.iter_mut().zip(sizes) {
+            *block = &values[start..start + size];
             start += size;
+        }
+        // The first `common` values of four blocks in lock-step, the rest of each on its own.
+        let common = if sizes.len() == LANES { blocks.iter().map(|b| b.len()).min().unwrap_or(0) } else { 0 };
+        let mut sums = [0.0f64; LANES];
+        let [b0, b1, b2, b3] = blocks.map(|b| &b[..common.min(b.len())]);
+        for (((x0, x1), x2), x3) in b0.iter().zip(b1).zip(b2).zip(b3) {
+            sums[0] += x0;
+            sums[1] += x1;
+            sums[2] += x2;
+            sums[3] += x3;
+        }
+        for (j, ((sum, block), &size)) in sums.iter_mut().zip(&blocks).zip(sizes).enumerate() {
+            *sum = block[common..].iter().fold(*sum, |s, &w| s + w);
+            f(g * LANES + j, if size > 0 { *sum / size as f64 } else { f64::NAN });
         }
     }
 }
@@ -677,6 +707,30 @@ impl World {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn block_means_are_each_blocks_sum_in_order() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(7);
+        for case in 0..200 {
+            let blocks = rng.random_range(0..11);
+            let sizes: Vec<usize> = (0..blocks).map(|_| if rng.random::<f64>() < 0.2 { 0 } else { rng.random_range(1..60) }).collect();
+            let n: usize = sizes.iter().sum();
+            // Values of mixed magnitude, so the order of the additions shows in the bits.
+            let values: Vec<f64> = (0..n).map(|_| rng.random::<f64>() * 10f64.powi(rng.random_range(-8..8))).collect();
+            let mut seen = Vec::new();
+            for_each_block_mean(&values, &sizes, |k, mean| seen.push((k, mean)));
+            let mut start = 0;
+            assert_eq!(seen.len(), sizes.len(), "case {case}");
+            for (k, &size) in sizes.iter().enumerate() {
+                let sum = values[start..start + size].iter().fold(0.0, |s, &w| s + w);
+                let mean = if size > 0 { sum / size as f64 } else { f64::NAN };
+                assert_eq!(seen[k].0, k, "case {case}");
+                assert_eq!(seen[k].1.to_bits(), mean.to_bits(), "case {case} block {k} of {sizes:?}");
+                start += size;
+            }
+        }
+    }
 
     #[test]
     fn trust_falls_faster_than_it_rises() {
