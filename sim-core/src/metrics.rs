@@ -562,13 +562,9 @@ pub fn gini_sorted(v: &[f64]) -> f64 {
     if v.is_empty() || total <= 0.0 {
         return 0.0;
     }
+    // From the sum and the sum of each value times its rank (from 1).
     let weighted: f64 = v.iter().enumerate().map(|(i, x)| (i as f64 + 1.0) * x).sum();
-    gini_of_sums(total, weighted, v.len())
-}
-
-/// The Gini coefficient from the sum of `len` values and the sum of each times its rank (from 1).
-fn gini_of_sums(total: f64, weighted: f64, len: usize) -> f64 {
-    let n = len as f64;
+    let n = v.len() as f64;
     (2.0 * weighted) / (n * total) - (n + 1.0) / n
 }
 
