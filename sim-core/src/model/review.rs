@@ -1,7 +1,6 @@
-//! The daily review of every live need (MODEL.md §4.2, §4.6, §4.7): cases of staff who quit
-//! freed, severity grows, crises, hidden needs presented, returns and approvals due,
-//! abandonment, early closures put up under target pressure; every open case joins its team's
-//! queue with its priority.
+//! The daily review of every live need (MODEL.md §4.2, §4.6, §4.7): severity grows, crises,
+//! hidden needs presented, returns and approvals due, abandonment, early closures put up under
+//! target pressure; every open case joins its team's queue with its priority.
 
 use rand::RngExt;
 
@@ -30,8 +29,6 @@ impl World {
         self.scratch.case_hours = case_hours;
         let target_days = self.scenario.targets.target_days;
         let tp = self.governance.target_pressure;
-        // Cases held by someone who quit since the last review go back to the queue first.
-        let release = std::mem::take(&mut self.workers.any_left_since_review);
         for id in 0..self.needs.slots.len() as u32 {
             // The citizen's trust (a random access) is read for hidden needs: ask for it early.
             if let Some(ahead) = self.needs.slots.get(id as usize + PREFETCH_AHEAD) {
@@ -41,10 +38,6 @@ impl World {
                 continue;
             }
             let n = &mut self.needs.slots[id as usize];
-            if release && n.worker != NO_WORKER && self.workers.left_since_review[n.worker as usize] {
-                n.worker = NO_WORKER;
-                n.in_service = false;
-            }
             n.gaming = false;
             let fresh = n.priority < 0.0 && n.case_arrival == day;
             if !fresh {
@@ -103,9 +96,6 @@ impl World {
             if joins {
                 self.enqueue(id, day, target_days, tp);
             }
-        }
-        if release {
-            self.workers.left_since_review.fill(false);
         }
     }
 

@@ -45,16 +45,11 @@ fn cases_are_conserved_every_day() {
             for state in [NeedState::Hidden, NeedState::Queued, NeedState::AwaitingApproval, NeedState::Returning] {
                 assert_eq!(w.needs.in_state(state), w.needs.count(state), "{preset} day {}: {state:?}", w.day);
             }
-            // Service in progress only for queued cases with a worker; a case's worker is in
-            // post, or quit since the last review (which frees the case).
+            // Service in progress only for queued cases with a worker.
             for (_, n) in w.needs.iter() {
                 if n.in_service {
                     assert_eq!(n.state, NeedState::Queued);
                     assert_ne!(n.worker, NO_WORKER);
-                }
-                if n.worker != NO_WORKER {
-                    let k = n.worker as usize;
-                    assert!(w.workers.in_post[k] || w.workers.left_since_review[k], "{preset} day {}", w.day);
                 }
             }
             any_abandoned |= t.abandoned > 0;
@@ -428,59 +423,4 @@ fn trust_sums_start_afresh_on_another_network() {
         (records, w.citizens.trust.iter().map(|x| x.to_bits()).collect::<Vec<u64>>())
     };
     assert!(days(true) == days(false));
-}
-
-/// Cases of a worker who quit go back to the queue at the next review, before anything reads
-/// them, even when a recruit has taken the slot in between; only those cases.
-#[test]
-fn a_leavers_cases_are_freed_at_the_next_review_even_with_a_recruit_in_the_slot() {
-    let s = small("enablement", 120);
-    let mut freed_any = false;
-    for seed in 0..6 {
-        let mut w = World::new(&s, seed);
-        for _ in 0..40 {
-            w.step();
-        }
-        // The worker with the most cases in service quits; a recruit takes the slot at once.
-        let mut held = vec![0usize; w.workers.in_post.len()];
-        for (_, n) in w.needs.iter() {
-            if n.in_service {
-                held[n.worker as usize] += 1;
-            }
-        }
-        let leaver = (0..held.len()).max_by_key(|&k| held[k]).unwrap();
-        if held[leaver] == 0 {
-            continue;
-        }
-        let cases: Vec<u32> = (0..w.needs.slots.len() as u32)
-            .filter(|&id| w.needs.live[id as usize] && w.needs.slots[id as usize].worker == leaver as u32)
-            .collect();
-        let others: Vec<(u32, u32, bool)> = (0..w.needs.slots.len() as u32)
-            .filter(|&id| w.needs.live[id as usize] && !cases.contains(&id))
-            .map(|id| (id, w.needs.slots[id as usize].worker, w.needs.slots[id as usize].in_service))
-            .collect();
-        w.workers.in_post[leaver] = false;
-        w.workers.left_since_review[leaver] = true;
-        w.workers.any_left_since_review = true;
-        w.workers.in_post[leaver] = true; // the recruit
-        let mut rec = [0.0; Metric::COUNT];
-        w.review_needs(&mut rec);
-        for &id in &cases {
-            let n = &w.needs.slots[id as usize];
-            if w.needs.live[id as usize] {
-                assert_eq!(n.worker, NO_WORKER, "seed {seed}: case {id} kept the leaver");
-                assert!(!n.in_service, "seed {seed}: case {id} still in service");
-                freed_any = true;
-            }
-        }
-        // No other case in service lost its worker, and the note is cleared.
-        for (id, worker, in_service) in others {
-            let n = &w.needs.slots[id as usize];
-            if w.needs.live[id as usize] && in_service {
-                assert_eq!((n.worker, n.in_service), (worker, in_service), "seed {seed}: case {id}");
-            }
-        }
-        assert!(!w.workers.any_left_since_review && !w.workers.left_since_review.iter().any(|&l| l));
-    }
-    assert!(freed_any, "some seed had a leaver holding cases");
 }

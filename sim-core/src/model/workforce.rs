@@ -30,11 +30,6 @@ pub struct Workers {
     pub(super) hours_used: Vec<f64>,
     /// Scratch: hours worked today (casework plus admin and prevention pro rata), over every team.
     pub(super) worked_today: Vec<f64>,
-    /// Slots whose worker quit since the last review; the review frees their cases
-    /// ([`World::release_cases_of_leavers`]). A recruit may hold the slot by then, never a case.
-    pub(super) left_since_review: Vec<bool>,
-    /// Whether any worker quit since the last review.
-    pub(super) any_left_since_review: bool,
 }
 
 impl Workers {
@@ -50,7 +45,6 @@ impl Workers {
         self.hours_left.push(0.0);
         self.hours_used.push(0.0);
         self.worked_today.push(0.0);
-        self.left_since_review.push(false);
     }
 
     /// Whether the worker in slot `w` works today.
@@ -184,20 +178,18 @@ impl World {
                 if rng.random::<f64>() < quit_chance(wk.burnout[w], wk.morale[w], &p) {
                     wk.in_post[w] = false;
                     wk.sick_days[w] = 0;
-                    // Their cases go back to the queue at the next review (`review_needs`).
-                    wk.left_since_review[w] = true;
-                    wk.any_left_since_review = true;
                     quits += 1;
                 }
             }
         }
+        if quits > 0 {
+            self.release_cases_of_leavers();
+        }
         rec[Metric::Quits as usize] += quits as f64;
     }
 
-    /// Cases in service with someone who left go back to the queue: at once after a staff loss
-    /// (a shock), in the next review for the day's quits (nothing reads a case's worker or
-    /// service between the staff's day and the review, and the review reads every live need
-    /// anyway). Each need on its own, so at scale (`World::split`) in blocks on the thread pool.
+    /// Cases in service with someone who left go back to the queue. Each need on its own, so at
+    /// scale (`World::split`) in blocks on the thread pool.
     pub(super) fn release_cases_of_leavers(&mut self) {
         let in_post = &self.workers.in_post;
         let release = |slots: &mut [Need], live: &[bool]| {
