@@ -91,31 +91,7 @@ impl World {
         self.needs.remove(id);
     }
 
-    /// The slow return of wellbeing to its baseline, weekly. Each citizen on their own, so at
-    /// scale (`World::split`) in blocks on the thread pool, before the day's other phases.
-    pub(super) fn wellbeing_recovery(&mut self) {
-        if self.day % 7 != 6 {
-            return;
-        }
-        let k = 1.0 - (-7.0 / self.scenario.demand.wellbeing_recovery_days).exp();
-        let recover = |wellbeing: &mut [f64], baseline: &[f64]| {
-            for (w, b) in wellbeing.iter_mut().zip(baseline) {
-                *w += (b - *w) * k;
-            }
-        };
-        let baseline = &self.citizens.wellbeing_baseline;
-        let split = self.split;
-        self.citizens.wellbeing.update_all(|wellbeing| {
-            if split {
-                use rayon::prelude::*;
-                wellbeing.par_chunks_mut(SPLIT_ROWS).zip(baseline.par_chunks(SPLIT_ROWS)).for_each(|(w, b)| recover(w, b));
-            } else {
-                recover(wellbeing, baseline);
-            }
-        });
-    }
-
-    /// New underlying problems (latent onsets).
+    /// New underlying problems (latent onsets) and the slow return of wellbeing to its baseline.
     #[inline(never)] // a phase: one call a day, kept apart so a profile shows it by name
     pub(super) fn life_events(&mut self) {
         let d = &self.scenario.demand;
@@ -128,6 +104,15 @@ impl World {
                 let i = rng.random_range(0..n);
                 self.citizens.latent[i] = (self.citizens.latent[i] + d.latent_onset_size).min(1.0);
             }
+        }
+        if self.day % 7 == 6 {
+            let k = 1.0 - (-7.0 / d.wellbeing_recovery_days).exp();
+            let baseline = &self.citizens.wellbeing_baseline;
+            self.citizens.wellbeing.update_all(|wellbeing| {
+                for (w, b) in wellbeing.iter_mut().zip(baseline) {
+                    *w += (b - *w) * k;
+                }
+            });
         }
     }
 

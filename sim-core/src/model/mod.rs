@@ -395,8 +395,7 @@ impl World {
     }
 
     /// Advances one day and records it. The phases, in order (docs/model.md §3 details each):
-    /// 1. shocks and reforms (`shocks`), then wellbeing's weekly return toward its baseline
-    ///    (`demand`; on every core at scale);
+    /// 1. shocks and reforms (`shocks`);
     /// 2. life events and needs arising (`demand`);
     /// 3. the review of every live need (`review`);
     /// 4. service, team by team (`service`);
@@ -413,7 +412,6 @@ impl World {
         let mut rec: DayRecord = [0.0; Metric::COUNT];
         self.scratch.waits.clear();
         self.apply_events(); // shocks
-        self.wellbeing_recovery(); // demand: before the day's other phases, on every core
         let mut talk = citizens::OpinionExchange::take(self); // citizens
         let mut sums = citizens::TrustSumsDay::take(self); // citizens, on a split world
         if self.split {
