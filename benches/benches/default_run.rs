@@ -2,7 +2,7 @@
 //! five years, goal < 1 s on one core in release) and the pieces it is made of (one day's step
 //! of a warmed world, the community network, the stock-and-flow layer); and of the scale target,
 //! scenarios/city-1m.toml (one day's step at 200,000 and 1,000,000 citizens, and its whole year,
-//! goal < 30 s on one core).
+//! goal < 30 s on one core), and the monthly wellbeing Gini at 1 and 10 million citizens.
 //!
 //! Run with `cargo bench -p sim-benches`; pin to one core with
 //! `taskset -c 0 cargo bench -p sim-benches` for the one-core figure (the community network is
@@ -100,6 +100,27 @@ fn city_1m_one_year(bencher: Bencher) {
     assert_eq!(scenario.run.days, 365);
     let seed = scenario.run.seed;
     bencher.bench_local(|| model::run(black_box(&scenario), black_box(seed)));
+}
+
+/// (f) The monthly wellbeing Gini at scale as the accounts take it (a sorted copy spread over
+/// buckets, the halves and buckets side by side, then the sums): city-1m's wellbeing after 200
+/// days, and the same values ten times over with a different last bit each time (region-10m's
+/// size).
+#[divan::bench(args = [1_000_000, 10_000_000], sample_count = 10, sample_size = 1)]
+fn wellbeing_gini_at_scale(bencher: Bencher, citizens: usize) {
+    use sim_core::metrics::{copy_sorted, gini_sorted};
+    let scenario = city(1_000_000);
+    let mut world = World::new(&scenario, SEED);
+    for _ in 0..200 {
+        world.step();
+    }
+    let one: Vec<f64> = world.citizens.wellbeing.to_vec();
+    let values: Vec<f64> = (0..citizens).map(|i| f64::from_bits(one[i % one.len()].to_bits() ^ (i / one.len()) as u64)).collect();
+    let mut v = Vec::new();
+    bencher.bench_local(|| {
+        copy_sorted(black_box(&values), &mut v, true);
+        gini_sorted(&v)
+    });
 }
 
 /// (c) The community network of the default scenario: 8 neighbourhoods of 5,000, k = 6,

@@ -558,12 +558,16 @@ pub fn gini_in_place(v: &mut [f64]) -> f64 {
 
 /// Gini coefficient of values already sorted ascending.
 pub fn gini_sorted(v: &[f64]) -> f64 {
-    let total: f64 = v.iter().sum();
+    // The sum and the sum of each value times its rank (from 1), each in order from -0.0 (as
+    // `Iterator::sum`), in one pass: two chains of additions side by side.
+    let (mut total, mut weighted) = (-0.0, -0.0);
+    for (i, x) in v.iter().enumerate() {
+        total += x;
+        weighted += (i as f64 + 1.0) * x;
+    }
     if v.is_empty() || total <= 0.0 {
         return 0.0;
     }
-    // From the sum and the sum of each value times its rank (from 1).
-    let weighted: f64 = v.iter().enumerate().map(|(i, x)| (i as f64 + 1.0) * x).sum();
     let n = v.len() as f64;
     (2.0 * weighted) / (n * total) - (n + 1.0) / n
 }
@@ -635,40 +639,163 @@ impl ExactSum {
     }
 }
 
-/// Copies `values` into `dst` (resized to their length) split about a pivot: every value before
-/// the returned position is below the pivot in `f64::total_cmp` order, every one from it on is not
-/// (each side in no particular order). The pivot is the median of up to 1,023 values taken at an
-/// even stride, so the two sides are about equal unless many values tie at it. Sorting each side
-/// then sorts the whole: the Gini at scale sorts the two side by side and needs no merge.
-pub fn copy_split_at_median(values: &[f64], dst: &mut Vec<f64>) -> usize {
+/// Buckets [`copy_sorted`] spreads the values over before sorting each.
+const COPY_BUCKETS: usize = 256;
+
+/// Copies `values` into `dst` (resized to their length) in `f64::total_cmp` order: the sequence
+/// `sort_unstable_by(f64::total_cmp)` gives (keys tie only for identical bits). The values are
+/// spread over 256 buckets cut at quantiles of up to 4,095 values taken at an even stride (a
+/// samplesort: each bucket about as full whatever the distribution, where a radix digit of a
+/// float's top bits leaves most empty), each value written once into its bucket's place in
+/// `dst`, then each bucket sorted in place, small enough for the cache. With `split`, the two
+/// halves of `values` are counted and spread side by side and the buckets sorted on the pool.
+pub fn copy_sorted(values: &[f64], dst: &mut Vec<f64>, split: bool) {
+    use rayon::prelude::*;
     let n = values.len();
     if dst.len() != n {
         dst.clear();
         dst.resize(n, 0.0);
     }
-    if n == 0 {
-        return 0;
+    if n < 4 * COPY_BUCKETS {
+        dst.copy_from_slice(values);
+        dst.sort_unstable_by(f64::total_cmp);
+        return;
     }
-    // At most 1,023 samples (`step` rounds up), on the stack: no allocation in the day step.
-    let step = n.div_ceil(1023);
-    let mut sample = [0u64; 1023];
+    // The cuts: quantiles of a strided sample, on the stack (no allocation in the day step).
+    let step = n.div_ceil(4095);
+    let mut sample = [0u64; 4095];
     let mut taken = 0;
     for &x in values.iter().step_by(step) {
         sample[taken] = total_order_key(x);
         taken += 1;
     }
-    let pivot = *sample[..taken].select_nth_unstable(taken / 2).1;
-    // Each value written at both open ends, the end it belongs to then claims it: no jump on a
-    // comparison whose outcome is a coin toss. The slots between the ends are always open.
-    let (mut below, mut from) = (0, n);
-    for &x in values {
-        let is_below = total_order_key(x) < pivot;
-        dst[below] = x;
-        dst[from - 1] = x;
-        below += usize::from(is_below);
-        from -= usize::from(!is_below);
+    sample[..taken].sort_unstable();
+    let mut cuts = [u64::MAX; COPY_BUCKETS - 1];
+    for (j, cut) in cuts.iter_mut().enumerate() {
+        *cut = sample[(j + 1) * taken / COPY_BUCKETS];
     }
-    below
+    // A value's bucket: how many cuts are at or below its key (a search without jumps).
+    let bucket = |x: f64| {
+        let k = total_order_key(x);
+        let mut b = 0usize;
+        let mut half = COPY_BUCKETS / 2;
+        while half > 0 {
+            b += usize::from(k >= cuts[b + half - 1]) * half;
+            half /= 2;
+        }
+        b
+    };
+    let count = |part: &[f64]| {
+        let mut counts = [0usize; COPY_BUCKETS];
+        for &x in part {
+            counts[bucket(x)] += 1;
+        }
+        counts
+    };
+    let (front, back) = values.split_at(n / 2);
+    let (c0, c1) = if split { rayon::join(|| count(front), || count(back)) } else { (count(front), count(back)) };
+    // Each bucket's slots: the front half's values first, then the back half's.
+    let mut ends = [0usize; COPY_BUCKETS];
+    let mut start = 0;
+    for b in 0..COPY_BUCKETS {
+        start += c0[b] + c1[b];
+        ends[b] = start;
+    }
+    let spread = |part: &[f64], slots: [&mut [f64]; COPY_BUCKETS]| {
+        let mut next = [0usize; COPY_BUCKETS];
+        for &x in part {
+            let b = bucket(x);
+            slots[b][next[b]] = x;
+            next[b] += 1;
+        }
+    };
+    {
+        let mut halves = buckets(dst, &ends).zip(c0).map(|(slots, c)| slots.split_at_mut(c));
+        let mut slots1: [&mut [f64]; COPY_BUCKETS] = std::array::from_fn(|_| <&mut [f64]>::default());
+        let slots0: [&mut [f64]; COPY_BUCKETS] = std::array::from_fn(|b| {
+            let (s0, s1) = halves.next().expect("a bucket for each end");
+            slots1[b] = s1;
+            s0
+        });
+        if split {
+            rayon::join(|| spread(front, slots0), || spread(back, slots1));
+        } else {
+            spread(front, slots0);
+            spread(back, slots1);
+        }
+    }
+    let sort_bucket = |bucket: &mut [f64]| {
+        // Keys held as the slots' bits, sorted by radix over their range, then back to values.
+        let (mut lo, mut hi) = (u64::MAX, 0);
+        for x in bucket.iter_mut() {
+            let k = total_order_key(*x);
+            (lo, hi) = (lo.min(k), hi.max(k));
+            *x = f64::from_bits(k);
+        }
+        range_sort(bucket, lo, hi);
+        bucket.iter_mut().for_each(|x| *x = from_total_order_key(x.to_bits()));
+    };
+    let mut sorted = buckets(dst, &ends);
+    let all: [&mut [f64]; COPY_BUCKETS] = std::array::from_fn(|_| sorted.next().expect("a bucket for each end"));
+    if split {
+        all.into_par_iter().for_each(sort_bucket);
+    } else {
+        all.into_iter().for_each(sort_bucket);
+    }
+}
+
+/// Sorts keys held as `f64` bits, every one in `lo..=hi`, in place: an American flag sort
+/// (McIlroy, Bostic & McIlroy 1993, "Engineering radix sort") whose
+/// digit is the top bits of the key less `lo` (not a fixed byte, so the keys of a narrow range
+/// spread over every bucket; up to 8 bits, about 32 keys a bucket), down to buckets of 64 keys
+/// sorted by comparison.
+fn range_sort(keys: &mut [f64], lo: u64, hi: u64) {
+    if keys.len() <= SMALL_SORT {
+        keys.sort_unstable_by_key(|x| x.to_bits());
+        return;
+    }
+    let span = hi - lo;
+    if span == 0 {
+        return; // all keys equal
+    }
+    // About 32 keys a bucket, at most 256 buckets.
+    let bits = (usize::BITS - keys.len().leading_zeros()).saturating_sub(5).clamp(1, 8);
+    let radix = 1usize << bits;
+    let shift = (64 - span.leading_zeros()).saturating_sub(bits);
+    let digit = |x: f64| ((x.to_bits() - lo) >> shift) as usize;
+    let mut counts = [0usize; 256];
+    for &x in keys.iter() {
+        counts[digit(x)] += 1;
+    }
+    let mut ends = [keys.len(); 256];
+    let mut next = [0usize; 256];
+    let mut start = 0;
+    for d in 0..radix {
+        next[d] = start;
+        start += counts[d];
+        ends[d] = start;
+    }
+    // Cycle each misplaced key to its bucket's next free slot.
+    for d in 0..radix {
+        while next[d] < ends[d] {
+            let mut x = keys[next[d]];
+            let mut b = digit(x);
+            while b != d {
+                std::mem::swap(&mut x, &mut keys[next[b]]);
+                next[b] += 1;
+                b = digit(x);
+            }
+            keys[next[d]] = x;
+            next[d] += 1;
+        }
+    }
+    if shift == 0 {
+        return; // each bucket holds one key value
+    }
+    for (d, bucket) in buckets(keys, &ends).take(radix).enumerate().filter(|(_, b)| b.len() > 1) {
+        let from = lo + ((d as u64) << shift);
+        range_sort(bucket, from, hi.min(from.saturating_add((1u64 << shift) - 1)));
+    }
 }
 
 /// A key whose unsigned order is `f64::total_cmp`'s order (equal keys only for identical bits).
@@ -681,72 +808,10 @@ fn from_total_order_key(k: u64) -> f64 {
     f64::from_bits(if k >> 63 == 1 { k ^ (1 << 63) } else { !k })
 }
 
-/// From this many values on, [`sort_total_radix`] sorts in place: at a million citizens and more
-/// memory counts (the LSD sort's buffer is 16 bytes a value), below it speed (the LSD sort is
-/// about 1.8x faster at 40,000 values; in place is as fast from about a million).
-pub const SORT_IN_PLACE_FROM: usize = 1 << 18;
-
-/// Sorts `v` into `f64::total_cmp` order by radix on order-preserving keys: the same sequence as
-/// `sort_unstable_by(f64::total_cmp)`, since keys tie only for identical values, in linear time.
-/// Below [`SORT_IN_PLACE_FROM`] values an LSD sort (six passes of 11 bits) through `scratch`
-/// (reused between calls); from there an MSD sort in `v`'s own slots that leaves `scratch` empty,
-/// its buckets sorted on the thread pool (the sorted order is unique: the same result).
-pub fn sort_total_radix(v: &mut [f64], scratch: &mut Vec<u64>) {
-    use rayon::prelude::*;
-    if v.len() < 1024 {
-        v.sort_unstable_by(f64::total_cmp);
-    } else if v.len() < SORT_IN_PLACE_FROM {
-        lsd_sort(v, scratch);
-    } else {
-        *scratch = Vec::new();
-        // Keys are stored as the slots' bits: `to_bits`/`from_bits` move bits, no arithmetic.
-        v.par_chunks_mut(1 << 16).for_each(|block| block.iter_mut().for_each(|x| *x = f64::from_bits(total_order_key(*x))));
-        flag_sort_split(v, 56);
-        v.par_chunks_mut(1 << 16).for_each(|block| block.iter_mut().for_each(|x| *x = from_total_order_key(x.to_bits())));
-    }
-}
-
-fn lsd_sort(v: &mut [f64], scratch: &mut Vec<u64>) {
-    const BITS: u32 = 11;
-    const BUCKETS: usize = 1 << BITS;
-    const PASSES: usize = 6;
-    let n = v.len();
-    // Every slot is written before it is read: no need to clear it.
-    if scratch.len() != 2 * n {
-        scratch.clear();
-        scratch.resize(2 * n, 0);
-    }
-    let (mut src, mut dst) = scratch.split_at_mut(n);
-    let mut counts = [[0u32; BUCKETS]; PASSES];
-    for (k, &x) in src.iter_mut().zip(v.iter()) {
-        *k = total_order_key(x);
-        for (p, c) in counts.iter_mut().enumerate() {
-            c[(*k >> (p as u32 * BITS)) as usize & (BUCKETS - 1)] += 1;
-        }
-    }
-    for (p, c) in counts.iter_mut().enumerate() {
-        let shift = p as u32 * BITS;
-        // A pass where every key has the same digit would not move anything.
-        if c[(src[0] >> shift) as usize & (BUCKETS - 1)] as usize == n {
-            continue;
-        }
-        let mut start = 0u32;
-        for x in c.iter_mut() {
-            let count = *x;
-            *x = start;
-            start += count;
-        }
-        for &k in src.iter() {
-            let d = (k >> shift) as usize & (BUCKETS - 1);
-            dst[c[d] as usize] = k;
-            c[d] += 1;
-        }
-        std::mem::swap(&mut src, &mut dst);
-    }
-    for (x, &k) in v.iter_mut().zip(src.iter()) {
-        *x = from_total_order_key(k);
-    }
-}
+/// From this many citizens on, the Gini sorts a fresh copy of the wellbeing ([`copy_sorted`])
+/// instead of keeping one sorted ([`SortedCopy`], whose index of positions costs 4 bytes a
+/// citizen, and whose merge reads every value anyway once most have changed).
+pub const SORT_AFRESH_FROM: usize = 1 << 18;
 
 /// A sorted copy of a slice of values that change a few at a time (the citizens' wellbeing, which
 /// moves only for those off their baseline: under 1% of the citizens in a year of enablement, 6%
@@ -814,37 +879,10 @@ impl SortedCopy {
     }
 }
 
-/// Below this many keys a bucket of the in-place sort is finished by a comparison sort.
-const FLAG_SORT_SMALL: usize = 64;
+/// Below this many keys a bucket of [`range_sort`] is finished by a comparison sort.
+const SMALL_SORT: usize = 64;
 
-/// American flag sort (McIlroy, Bostic & McIlroy 1993, "Engineering radix sort") of keys held as
-/// `f64` bits, by the byte at `shift` and the bytes below it; small buckets by comparison.
-fn flag_sort(keys: &mut [f64], shift: u32) {
-    if keys.len() <= FLAG_SORT_SMALL {
-        keys.sort_unstable_by_key(|x| x.to_bits());
-        return;
-    }
-    if let Some((shift, ends)) = flag_partition(keys, shift) {
-        for bucket in buckets(keys, &ends).filter(|b| b.len() > 1) {
-            flag_sort(bucket, shift - 8);
-        }
-    }
-}
-
-/// [`flag_sort`] whose buckets after the first byte that splits the keys are sorted on the thread
-/// pool: the buckets are disjoint and the sorted order is unique, so the same result.
-fn flag_sort_split(keys: &mut [f64], shift: u32) {
-    use rayon::prelude::*;
-    if keys.len() <= FLAG_SORT_SMALL {
-        return flag_sort(keys, shift);
-    }
-    if let Some((shift, ends)) = flag_partition(keys, shift) {
-        let buckets: Vec<&mut [f64]> = buckets(keys, &ends).filter(|b| b.len() > 1).collect();
-        buckets.into_par_iter().for_each(|b| flag_sort(b, shift - 8));
-    }
-}
-
-/// The buckets [`flag_partition`] left in `keys`, in order: `ends[d]` is where bucket `d` ends.
+/// The buckets of `keys`, in order: `ends[d]` is where bucket `d` ends.
 fn buckets<'a>(mut keys: &'a mut [f64], ends: &'a [usize; 256]) -> impl Iterator<Item = &'a mut [f64]> {
     let mut start = 0;
     ends.iter().map(move |&end| {
@@ -852,51 +890,6 @@ fn buckets<'a>(mut keys: &'a mut [f64], ends: &'a [usize; 256]) -> impl Iterator
         (keys, start) = (rest, end);
         bucket
     })
-}
-
-/// One level of [`flag_sort`]: finds the first byte from `shift` down that not every key shares,
-/// and moves each key into its bucket by that byte. Returns that byte's shift and the buckets'
-/// ends, or `None` when nothing is left to sort (all keys equal, or the last byte done).
-fn flag_partition(keys: &mut [f64], mut shift: u32) -> Option<(u32, [usize; 256])> {
-    let digit = |x: f64, shift: u32| (x.to_bits() >> shift) as usize & 0xff;
-    // Count by this byte; a byte every key shares moves nothing: go down to the next.
-    let mut counts = [0usize; 256];
-    loop {
-        counts.fill(0);
-        for &x in keys.iter() {
-            counts[digit(x, shift)] += 1;
-        }
-        if counts[digit(keys[0], shift)] < keys.len() {
-            break;
-        }
-        if shift == 0 {
-            return None; // all keys equal
-        }
-        shift -= 8;
-    }
-    let mut ends = [0usize; 256];
-    let mut next = [0usize; 256];
-    let mut start = 0;
-    for d in 0..256 {
-        next[d] = start;
-        start += counts[d];
-        ends[d] = start;
-    }
-    // Cycle each misplaced key to its bucket's next free slot.
-    for d in 0..256 {
-        while next[d] < ends[d] {
-            let mut x = keys[next[d]];
-            let mut b = digit(x, shift);
-            while b != d {
-                std::mem::swap(&mut x, &mut keys[next[b]]);
-                next[b] += 1;
-                b = digit(x, shift);
-            }
-            keys[next[d]] = x;
-            next[d] += 1;
-        }
-    }
-    (shift > 0).then_some((shift, ends))
 }
 
 /// The p-th quantile (0..1) of a sorted slice by linear interpolation.
@@ -1025,56 +1018,6 @@ mod tests {
     }
 
     #[test]
-    fn radix_sort_matches_the_comparison_sort() {
-        let mut rng = crate::rng::from_u64(3);
-        use rand::RngExt;
-        let mut v: Vec<f64> = (0..5000).map(|_| rng.random::<f64>()).collect();
-        v.extend([0.0, -0.0, 1.0, -1.5, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 0.25, 0.25, 1e-300]);
-        v.extend((0..3000).map(|_| rng.random::<f64>() * 2.0 - 1.0));
-        let mut expected = v.clone();
-        expected.sort_unstable_by(f64::total_cmp);
-        let mut scratch = Vec::new();
-        sort_total_radix(&mut v, &mut scratch);
-        assert!(v.iter().zip(&expected).all(|(a, b)| a.to_bits() == b.to_bits()));
-        assert_eq!(v.len(), expected.len());
-    }
-
-    #[test]
-    fn a_copy_split_at_the_median_sorts_side_by_side_to_the_whole_sorted() {
-        use rand::RngExt;
-        let mut rng = crate::rng::from_u64(8);
-        let mut dst = vec![7.0; 3];
-        for case in 0..48 {
-            let n = [0, 1, 2, 5, 1023, 1024, 4099, 20_000][case % 8];
-            let v: Vec<f64> = (0..n)
-                .map(|_| match case % 3 {
-                    0 => rng.random::<f64>(),
-                    1 => [0.0, -0.0, 0.25, 0.5, 1.0][rng.random_range(0..5)],
-                    _ => (rng.random::<f64>() * 10.0).round() / 10.0,
-                })
-                .collect();
-            let cut = copy_split_at_median(&v, &mut dst);
-            assert_eq!(dst.len(), n);
-            let key = |x: &f64| total_order_key(*x);
-            if let (Some(high), Some(low)) = (dst[..cut].iter().map(key).max(), dst[cut..].iter().map(key).min()) {
-                assert!(high < low, "case {case}: a value below the cut is not below every value from it");
-            }
-            // The same values, and each side sorted gives the whole sorted, Gini bit for bit.
-            let (a, b) = dst.split_at_mut(cut);
-            a.sort_unstable_by(f64::total_cmp);
-            b.sort_unstable_by(f64::total_cmp);
-            let mut expected = v.clone();
-            expected.sort_unstable_by(f64::total_cmp);
-            assert!(dst.iter().zip(&expected).all(|(x, y)| x.to_bits() == y.to_bits()), "case {case}");
-            assert_eq!(gini_sorted(&dst).to_bits(), gini(&v).to_bits());
-            // Distinct values split about evenly.
-            if case % 3 == 0 && n >= 1023 {
-                assert!(cut.abs_diff(n / 2) <= n / 10, "case {case}: cut {cut} of {n}");
-            }
-        }
-    }
-
-    #[test]
     fn a_sorted_copy_kept_by_merging_is_the_sort_of_the_values_after_every_update() {
         use rand::RngExt;
         // Over 40 seeds: updates that change none, a few, half or all of the values, to values
@@ -1113,35 +1056,62 @@ mod tests {
     }
 
     #[test]
-    fn radix_sort_matches_with_ties_shared_prefixes_and_equal_keys() {
-        let mut rng = crate::rng::from_u64(7);
+    fn a_sorted_copy_is_the_comparison_sort_with_ties_shared_prefixes_and_equal_keys() {
         use rand::RngExt;
-        // Both ways: through the scratch below SORT_IN_PLACE_FROM, in place from it.
-        for n in [20_000, SORT_IN_PLACE_FROM + 1000] {
+        let mut rng = crate::rng::from_u64(7);
+        let mut dst = vec![7.0; 3];
+        // Below the buckets' size (a comparison sort), about it, and well past it.
+        for n in [0, 1, 5, 1023, 1024, 1025, 20_000, SORT_AFRESH_FROM + 1000] {
             let mut signed: Vec<f64> = (0..n).map(|_| rng.random::<f64>() * 2.0 - 1.0).collect();
             signed.extend([0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, -f64::NAN, 1e-300, f64::MIN_POSITIVE / 4.0]);
             let cases: Vec<Vec<f64>> = vec![
-                // Many ties: buckets that stay large down to the last byte.
+                (0..n).map(|_| rng.random::<f64>()).collect(),
+                // Many ties: cuts that fall on the same value, buckets of one value.
                 (0..n).map(|_| (rng.random::<f64>() * 50.0).round() / 50.0).collect(),
-                // Wellbeing-like: one sign and exponent byte, long shared prefixes.
+                // Most values equal (wellbeing at 0 after crises), the rest spread.
+                (0..n).map(|_| if rng.random::<f64>() < 0.6 { 0.0 } else { rng.random::<f64>() }).collect(),
+                // Wellbeing-like: one sign and exponent, long shared prefixes.
                 (0..n).map(|_| 0.5 + rng.random::<f64>() * 0.4).collect(),
                 vec![0.3; n],
                 (0..n).map(|i| if i % 2 == 0 { -0.0 } else { 0.0 }).collect(),
                 signed,
             ];
-            for v in cases {
+            for (c, v) in cases.iter().enumerate() {
                 let mut expected = v.clone();
                 expected.sort_unstable_by(f64::total_cmp);
-                // On one thread and on two (the in-place sort splits its buckets): the same bits.
-                for threads in [1, 2] {
+                // Whole and split, on one thread and on two: the same bits.
+                for (threads, split) in [(1, false), (1, true), (2, true)] {
                     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-                    let (mut v, mut scratch) = (v.clone(), Vec::new());
-                    pool.install(|| sort_total_radix(&mut v, &mut scratch));
-                    assert!(v.iter().zip(&expected).all(|(a, b)| a.to_bits() == b.to_bits()), "n = {n}, {threads} threads");
-                    // In place means no buffer beside the values.
-                    assert_eq!(scratch.capacity() == 0, n >= SORT_IN_PLACE_FROM, "n = {n}");
+                    pool.install(|| copy_sorted(v, &mut dst, split));
+                    assert!(
+                        dst.len() == expected.len() && dst.iter().zip(&expected).all(|(a, b)| a.to_bits() == b.to_bits()),
+                        "n = {n}, case {c}, {threads} threads, split {split}"
+                    );
+                }
+                if v.iter().all(|x| x.is_finite() && *x >= 0.0) {
+                    assert_eq!(gini_sorted(&dst).to_bits(), gini(v).to_bits(), "n = {n}, case {c}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_range_sort_sorts_keys_over_any_range() {
+        use rand::RngExt;
+        let mut rng = crate::rng::from_u64(9);
+        for case in 0..60 {
+            let n = rng.random_range(0..3000);
+            // Ranges at the bottom, the top (no overflow past u64::MAX) and in between; narrow
+            // ones where a fixed byte would not tell the keys apart.
+            let lo: u64 = [0, u64::MAX - 5000, 1 << 40, rng.random::<u64>() / 2][case % 4];
+            let width: u64 = [1, 255, 4096, 1 << 20, u64::MAX - lo][rng.random_range(0..5)].min(u64::MAX - lo);
+            let keys: Vec<u64> = (0..n).map(|_| lo + rng.random_range(0..=width)).collect();
+            let (klo, khi) = (keys.iter().copied().min().unwrap_or(lo), keys.iter().copied().max().unwrap_or(lo));
+            let mut slots: Vec<f64> = keys.iter().map(|&k| f64::from_bits(k)).collect();
+            range_sort(&mut slots, klo, khi);
+            let mut expected = keys.clone();
+            expected.sort_unstable();
+            assert!(slots.iter().map(|x| x.to_bits()).eq(expected.iter().copied()), "case {case}: n {n}, lo {lo}, width {width}");
         }
     }
 

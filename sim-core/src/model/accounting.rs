@@ -6,7 +6,7 @@ use super::needs::NeedState;
 use super::workforce::{STOCK_ARRIVED, STOCK_BUDGET, STOCK_PERCEIVED, STOCK_PIPELINE};
 use super::*;
 use crate::metrics::{DayRecord, Metric, quantile_sorted};
-use crate::metrics::{SORT_IN_PLACE_FROM, copy_split_at_median, gini_sorted, sort_total_radix};
+use crate::metrics::{SORT_AFRESH_FROM, copy_sorted, gini_sorted};
 use crate::sd::smooth_rate;
 
 /// What only the accounts change: sums over the summary window, the slow levels carried between
@@ -200,13 +200,13 @@ impl World {
     }
 
     /// Wellbeing Gini, computed every 28 days and carried between: it needs a sort of every
-    /// citizen's wellbeing, and inequality moves slowly. Below `SORT_IN_PLACE_FROM` citizens the
+    /// citizen's wellbeing, and inequality moves slowly. Below `SORT_AFRESH_FROM` citizens the
     /// sorted wellbeing is kept and brought up to date (`SortedCopy`: most citizens' wellbeing has
-    /// not changed since the last time); from there, where memory counts, sorted afresh in place,
-    /// split about the median and the two sides side by side.
+    /// not changed since the last time); from there, where memory counts, a fresh sorted copy
+    /// (`copy_sorted`: spread over buckets, sorted bucket by bucket, on every core at scale).
     fn wellbeing_inequality(&mut self) -> f64 {
         if self.day.is_multiple_of(28) || self.accounts.wellbeing_gini.is_nan() {
-            self.accounts.wellbeing_gini = if self.citizens.wellbeing.len() < SORT_IN_PLACE_FROM {
+            self.accounts.wellbeing_gini = if self.citizens.wellbeing.len() < SORT_AFRESH_FROM {
                 gini_sorted(self.scratch.sorted_wellbeing.update(&self.citizens.wellbeing))
             } else {
                 // The trust sums' buffer when it holds nothing (after a spreading), else its own.
@@ -214,17 +214,7 @@ impl World {
                     Some(spare) => spare,
                     None => &mut self.scratch.values,
                 };
-                // Copied split about the median, each side sorted (in place from
-                // SORT_IN_PLACE_FROM values a side), the two side by side when the world splits:
-                // the whole then sorted.
-                let cut = copy_split_at_median(&self.citizens.wellbeing, v);
-                let (a, b) = v.split_at_mut(cut);
-                if self.split {
-                    rayon::join(|| sort_total_radix(a, &mut Vec::new()), || sort_total_radix(b, &mut Vec::new()));
-                } else {
-                    sort_total_radix(a, &mut Vec::new());
-                    sort_total_radix(b, &mut Vec::new());
-                }
+                copy_sorted(&self.citizens.wellbeing, v, self.split);
                 gini_sorted(v)
             };
         }

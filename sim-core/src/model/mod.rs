@@ -98,8 +98,8 @@ pub struct Citizens {
 
 /// From this many citizens, work that draws no random number or draws from a stream of its own is
 /// run on the thread pool: trust spreading, the exact sums and the release of leavers' cases in
-/// blocks of [`SPLIT_ROWS`], the Gini's sort in two sides (split about the median) and by bucket
-/// (`metrics::SORT_IN_PLACE_FROM`, the same size), the teams' first queue chunks, the opinion
+/// blocks of [`SPLIT_ROWS`], the Gini's sorted copy (`metrics::copy_sorted`: the two halves
+/// spread into buckets side by side, the buckets sorted on the pool), the teams' first queue chunks, the opinion
 /// exchanges and a share of trust spreading's neighbour sums (`citizens::TrustSums`) beside the
 /// service (`World::step`). Each piece's result depends on its own inputs alone and is combined
 /// exactly, so the bits do not depend on the split or the threads. Below it, or on a pool of one
@@ -295,10 +295,10 @@ struct Streams {
 #[derive(Debug, Clone, Default)]
 struct Scratch {
     /// Per-citizen values: the trust snapshot of trust spreading, and from
-    /// `metrics::SORT_IN_PLACE_FROM` citizens the wellbeing the Gini sorts.
+    /// `metrics::SORT_AFRESH_FROM` citizens the wellbeing the Gini sorts.
     values: Vec<f64>,
     /// The citizens' wellbeing sorted at the last Gini, kept up to date (below
-    /// `metrics::SORT_IN_PLACE_FROM` citizens).
+    /// `metrics::SORT_AFRESH_FROM` citizens).
     sorted_wellbeing: crate::metrics::SortedCopy,
     /// Hours each team's queue calls for today (summed by the review, read by the service).
     required: Vec<f64>,
