@@ -648,9 +648,9 @@ const COPY_BUCKETS: usize = 256;
 /// samplesort: each bucket about as full whatever the distribution, where a radix digit of a
 /// float's top bits leaves most empty), each value written once into its bucket's place in
 /// `dst`, then each bucket sorted in place, small enough for the cache. With `split`, the two
-/// halves of `values` are counted and spread side by side and the buckets sorted on the pool.
+/// halves of `values` are counted and spread side by side, and the buckets sorted in two runs
+/// of about half the values each, side by side.
 pub fn copy_sorted(values: &[f64], dst: &mut Vec<f64>, split: bool) {
-    use rayon::prelude::*;
     let n = values.len();
     if dst.len() != n {
         dst.clear();
@@ -661,18 +661,18 @@ pub fn copy_sorted(values: &[f64], dst: &mut Vec<f64>, split: bool) {
         dst.sort_unstable_by(f64::total_cmp);
         return;
     }
-    // The cuts: quantiles of a strided sample, on the stack (no allocation in the day step).
+    // The cuts: quantiles of a strided sample, sorted as keys in `dst`'s first slots before the
+    // values are spread over it (no allocation in the day step, and a small stack).
     let step = n.div_ceil(4095);
-    let mut sample = [0u64; 4095];
     let mut taken = 0;
     for &x in values.iter().step_by(step) {
-        sample[taken] = total_order_key(x);
+        dst[taken] = f64::from_bits(total_order_key(x));
         taken += 1;
     }
-    sample[..taken].sort_unstable();
+    dst[..taken].sort_unstable_by_key(|k| k.to_bits());
     let mut cuts = [u64::MAX; COPY_BUCKETS - 1];
     for (j, cut) in cuts.iter_mut().enumerate() {
-        *cut = sample[(j + 1) * taken / COPY_BUCKETS];
+        *cut = dst[(j + 1) * taken / COPY_BUCKETS].to_bits();
     }
     // A value's bucket: how many cuts are at or below its key (a search without jumps).
     let bucket = |x: f64| {
@@ -735,12 +735,22 @@ pub fn copy_sorted(values: &[f64], dst: &mut Vec<f64>, split: bool) {
         range_sort(bucket, lo, hi);
         bucket.iter_mut().for_each(|x| *x = from_total_order_key(x.to_bits()));
     };
-    let mut sorted = buckets(dst, &ends);
-    let all: [&mut [f64]; COPY_BUCKETS] = std::array::from_fn(|_| sorted.next().expect("a bucket for each end"));
+    // The buckets in two runs of about half the values each, side by side when split.
+    let half = ends.partition_point(|&end| end <= n / 2);
+    let (low, high) = dst.split_at_mut(if half == 0 { 0 } else { ends[half - 1] });
+    let sort_run = |run: &mut [f64], from: usize, to: usize| {
+        let base = if from == 0 { 0 } else { ends[from - 1] };
+        let mut start = 0;
+        for &end in &ends[from..to] {
+            sort_bucket(&mut run[start..end - base]);
+            start = end - base;
+        }
+    };
     if split {
-        all.into_par_iter().for_each(sort_bucket);
+        rayon::join(|| sort_run(low, 0, half), || sort_run(high, half, COPY_BUCKETS));
     } else {
-        all.into_iter().for_each(sort_bucket);
+        sort_run(low, 0, half);
+        sort_run(high, half, COPY_BUCKETS);
     }
 }
 
