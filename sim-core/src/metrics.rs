@@ -710,7 +710,7 @@ pub fn copy_sorted(values: &[f64], dst: &mut Vec<f64>, split: bool) {
         }
     };
     {
-        let mut halves = buckets(dst, &ends).zip(c0).map(|(slots, c)| slots.split_at_mut(c));
+        let mut halves = buckets(dst, &ends, 0).zip(c0).map(|(slots, c)| slots.split_at_mut(c));
         let mut slots1: [&mut [f64]; COPY_BUCKETS] = std::array::from_fn(|_| <&mut [f64]>::default());
         let slots0: [&mut [f64]; COPY_BUCKETS] = std::array::from_fn(|b| {
             let (s0, s1) = halves.next().expect("a bucket for each end");
@@ -737,20 +737,14 @@ pub fn copy_sorted(values: &[f64], dst: &mut Vec<f64>, split: bool) {
     };
     // The buckets in two runs of about half the values each, side by side when split.
     let half = ends.partition_point(|&end| end <= n / 2);
-    let (low, high) = dst.split_at_mut(if half == 0 { 0 } else { ends[half - 1] });
-    let sort_run = |run: &mut [f64], from: usize, to: usize| {
-        let base = if from == 0 { 0 } else { ends[from - 1] };
-        let mut start = 0;
-        for &end in &ends[from..to] {
-            sort_bucket(&mut run[start..end - base]);
-            start = end - base;
-        }
-    };
+    let mid = if half == 0 { 0 } else { ends[half - 1] };
+    let (low, high) = dst.split_at_mut(mid);
+    let sort_run = |run: &mut [f64], ends: &[usize], start: usize| buckets(run, ends, start).for_each(&sort_bucket);
     if split {
-        rayon::join(|| sort_run(low, 0, half), || sort_run(high, half, COPY_BUCKETS));
+        rayon::join(|| sort_run(low, &ends[..half], 0), || sort_run(high, &ends[half..], mid));
     } else {
-        sort_run(low, 0, half);
-        sort_run(high, half, COPY_BUCKETS);
+        sort_run(low, &ends[..half], 0);
+        sort_run(high, &ends[half..], mid);
     }
 }
 
@@ -777,7 +771,7 @@ fn range_sort(keys: &mut [f64], lo: u64, hi: u64) {
     for &x in keys.iter() {
         counts[digit(x)] += 1;
     }
-    let mut ends = [keys.len(); 256];
+    let mut ends = [0usize; 256];
     let mut next = [0usize; 256];
     let mut start = 0;
     for d in 0..radix {
@@ -802,7 +796,7 @@ fn range_sort(keys: &mut [f64], lo: u64, hi: u64) {
     if shift == 0 {
         return; // each bucket holds one key value
     }
-    for (d, bucket) in buckets(keys, &ends).take(radix).enumerate().filter(|(_, b)| b.len() > 1) {
+    for (d, bucket) in buckets(keys, &ends[..radix], 0).enumerate().filter(|(_, b)| b.len() > 1) {
         let from = lo + ((d as u64) << shift);
         range_sort(bucket, from, hi.min(from.saturating_add((1u64 << shift) - 1)));
     }
@@ -892,9 +886,9 @@ impl SortedCopy {
 /// Below this many keys a bucket of [`range_sort`] is finished by a comparison sort.
 const SMALL_SORT: usize = 64;
 
-/// The buckets of `keys`, in order: `ends[d]` is where bucket `d` ends.
-fn buckets<'a>(mut keys: &'a mut [f64], ends: &'a [usize; 256]) -> impl Iterator<Item = &'a mut [f64]> {
-    let mut start = 0;
+/// The buckets of `keys`, in order: `ends[d]` is where bucket `d` ends, counted from `start`
+/// (where `keys` begins, for a run of buckets cut from a longer slice).
+fn buckets<'a>(mut keys: &'a mut [f64], ends: &'a [usize], mut start: usize) -> impl Iterator<Item = &'a mut [f64]> {
     ends.iter().map(move |&end| {
         let (bucket, rest) = std::mem::take(&mut keys).split_at_mut(end - start);
         (keys, start) = (rest, end);

@@ -502,8 +502,7 @@ impl World {
                 } else {
                     // Built on the first step (the community network does not change in a run).
                     if !rows.built_for.as_ref().is_some_and(|g| Arc::ptr_eq(g, community)) {
-                        *rows = RowsByDegree::new(offsets, targets);
-                        rows.built_for = Some(Arc::clone(community));
+                        *rows = RowsByDegree { built_for: Some(Arc::clone(community)), ..RowsByDegree::new(offsets, targets) };
                     }
                     spread_trust_by_degree(old, trust, rows, spread);
                 }
@@ -710,8 +709,8 @@ mod tests {
 
     #[test]
     fn block_means_are_each_blocks_sum_in_order() {
-        use rand::{RngExt, SeedableRng};
-        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(7);
+        use rand::RngExt;
+        let mut rng = crate::rng::from_u64(7);
         for case in 0..200 {
             let blocks = rng.random_range(0..11);
             let sizes: Vec<usize> = (0..blocks).map(|_| if rng.random::<f64>() < 0.2 { 0 } else { rng.random_range(1..60) }).collect();

@@ -99,9 +99,9 @@ pub struct Citizens {
 /// From this many citizens, work that draws no random number or draws from a stream of its own is
 /// run on the thread pool: trust spreading, the exact sums and the release of leavers' cases in
 /// blocks of [`SPLIT_ROWS`], the Gini's sorted copy (`metrics::copy_sorted`: the two halves
-/// spread into buckets side by side, the buckets sorted on the pool), the teams' first queue chunks, the opinion
-/// exchanges and a share of trust spreading's neighbour sums (`citizens::TrustSums`) beside the
-/// service (`World::step`). Each piece's result depends on its own inputs alone and is combined
+/// spread into buckets side by side, then the buckets sorted in two runs side by side), the
+/// teams' first queue chunks, the opinion exchanges and a share of trust spreading's neighbour
+/// sums (`citizens::TrustSums`) beside the service (`World::step`). Each piece's result depends on its own inputs alone and is combined
 /// exactly, so the bits do not depend on the split or the threads. Below it, or on a pool of one
 /// thread (`World::split`), a run does one thing at a time (a sweep's runs already fill the pool).
 pub(crate) const SPLIT_FROM: usize = 1 << 18;

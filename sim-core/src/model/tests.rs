@@ -139,8 +139,8 @@ fn a_run_past_the_split_size_gives_the_same_bits_on_one_thread_and_two() {
         let gini = one.series.get(Metric::WellbeingGini);
         assert!(gini.iter().all(|g| *g > 0.0 && *g < 1.0), "{preset}: a Gini every day");
         if preset == "top_down" {
-            // The Gini at scale (a copy spread over buckets, each sorted on the pool) is the Gini
-            // of every citizen's wellbeing that day, bit for bit.
+            // The Gini at scale (a copy spread over buckets, the buckets sorted side by side) is
+            // the Gini of every citizen's wellbeing that day, bit for bit.
             let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
             pool.install(|| {
                 let mut w = World::new(&s, 4);
