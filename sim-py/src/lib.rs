@@ -42,20 +42,32 @@ fn input_error(e: scenario::ScenarioError) -> PyErr {
     ScenarioError::new_err(e.to_string())
 }
 
+/// A parameter value as TOML, as a sweep point's column holds it: the one place the Python types
+/// a parameter may take are told apart. An int beyond 64 bits is refused here, as the scenario
+/// file's parser would refuse it.
+pub(crate) fn toml_value(value: &Bound<'_, PyAny>) -> PyResult<toml::Value> {
+    Ok(if value.is_instance_of::<PyBool>() {
+        toml::Value::Boolean(value.extract()?)
+    } else if value.is_instance_of::<PyInt>() {
+        toml::Value::Integer(
+            value.extract().map_err(|_| ScenarioError::new_err(format!("{value} does not fit a parameter (a 64-bit integer)")))?,
+        )
+    } else if value.is_instance_of::<PyFloat>() {
+        toml::Value::Float(value.extract()?)
+    } else if value.is_instance_of::<PyString>() {
+        toml::Value::String(value.extract()?)
+    } else {
+        return Err(PyTypeError::new_err(format!("a parameter value must be a bool, int, float or str, not {}", value.get_type().name()?)));
+    })
+}
+
 /// A parameter value as `--set` text: strings as written (so `governance.preset=enablement`
 /// reads as on the command line), numbers and booleans as TOML writes them.
 pub(crate) fn value_text(value: &Bound<'_, PyAny>) -> PyResult<String> {
-    if value.is_instance_of::<PyBool>() {
-        Ok(value.extract::<bool>()?.to_string())
-    } else if value.is_instance_of::<PyInt>() {
-        Ok(value.extract::<i128>()?.to_string())
-    } else if value.is_instance_of::<PyFloat>() {
-        Ok(toml::Value::Float(value.extract::<f64>()?).to_string())
-    } else if value.is_instance_of::<PyString>() {
-        value.extract::<String>()
-    } else {
-        Err(PyTypeError::new_err(format!("a parameter value must be a bool, int, float or str, not {}", value.get_type().name()?)))
-    }
+    Ok(match toml_value(value)? {
+        toml::Value::String(text) => text,
+        other => other.to_string(),
+    })
 }
 
 /// `set` as `--set` arguments: a mapping {path: value}, or an iterable of "path=value" strings.

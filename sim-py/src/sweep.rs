@@ -26,14 +26,14 @@ use arrow_pyarrow::IntoPyArrow;
 use arrow_schema::{DataType, Field, Schema};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
+use pyo3::types::PyDict;
 use sim_core::experiment::sweep::{self, MetricListError, Panicked, Planner, RunSpec, Sweep, run_ordered, value_cell};
 use sim_core::metrics::Metric;
 use sim_core::model;
 use sim_core::rng;
 use sim_core::scenario::{Override, Scenario};
 
-use crate::{PyScenario, ScenarioError, value_text};
+use crate::{PyScenario, ScenarioError, toml_value, value_text};
 
 /// Runs each worker may have in flight or waiting to be handed back, per thread (as `sim sweep`).
 const WINDOW_PER_THREAD: usize = 4;
@@ -88,21 +88,6 @@ fn metric_list(names: Option<Vec<String>>) -> PyResult<Vec<Metric>> {
             MetricListError::Unknown { name, .. } => format!("metrics: unknown metric `{name}`; publicsim.METRICS lists them"),
             MetricListError::Twice { name, .. } => format!("metrics: `{name}` appears twice"),
         })
-    })
-}
-
-/// A Python value as the TOML value `--set path=value` gives it.
-fn toml_value(value: &Bound<'_, PyAny>) -> PyResult<toml::Value> {
-    Ok(if value.is_instance_of::<PyBool>() {
-        toml::Value::Boolean(value.extract()?)
-    } else if value.is_instance_of::<PyInt>() {
-        toml::Value::Integer(value.extract()?)
-    } else if value.is_instance_of::<PyFloat>() {
-        toml::Value::Float(value.extract()?)
-    } else if value.is_instance_of::<PyString>() {
-        toml::Value::String(value.extract()?)
-    } else {
-        return Err(PyTypeError::new_err(format!("a parameter value must be a bool, int, float or str, not {}", value.get_type().name()?)));
     })
 }
 

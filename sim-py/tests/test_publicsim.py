@@ -184,6 +184,8 @@ def test_bad_steering_raises_not_panics():
         s.set_team(0, "preset", "enablement")
     with pytest.raises(TypeError):
         s.set("governance.discretion", [0.5])
+    with pytest.raises(ps.ScenarioError, match="does not fit a parameter"):
+        s.set("governance.discretion", 2**70)
     with pytest.raises(OverflowError):
         s.step(-1)
     s.step(10)

@@ -156,6 +156,12 @@ def test_bad_points_raise_located_messages():
         ps.sweep([{}], scenario=base, threads=0)
     with pytest.raises(TypeError, match="come from the sweep file"):
         ps.sweep(BASE, days=10)
+    # A point's values are told apart by one conversion: an int beyond 64 bits is refused as the
+    # scenario file's parser refuses it, and a list is not a parameter value.
+    with pytest.raises(ps.ScenarioError, match="does not fit a parameter"):
+        ps.sweep([{"population.citizens": 2**70}], scenario=base)
+    with pytest.raises(TypeError, match="bool, int, float or str"):
+        ps.sweep([{"governance.discretion": [0.5]}], scenario=base)
 
 
 def test_bad_sweep_file_raises_the_cli_message(tmp_path):
