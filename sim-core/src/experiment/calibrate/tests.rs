@@ -76,3 +76,49 @@ fn errors_name_the_field_and_its_line() {
         matches!(Calibration::from_toml_str(&text, Path::new("c.toml")), Err(CalibrationError::Field { field, .. }) if field == "parameters[0].prior")
     );
 }
+
+/// A calibration file in a fresh folder beside an observed series `csv` (as monthly.csv).
+fn with_series(name: &str, csv: &str, column: &str) -> Result<Calibration, CalibrationError> {
+    let dir = std::env::temp_dir().join(format!("sim-calibrate-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("monthly.csv"), csv).unwrap();
+    let body = format!(
+        "[series]\nfile = 'monthly.csv'\nperiod_days = 10\n[[series.columns]]\ncolumn = '{column}'\nmetric = 'demand_new'\ncv = 0.1\n"
+    );
+    let c = Calibration::from_toml_str(&file(&body), &dir.join("c.toml"));
+    std::fs::remove_dir_all(&dir).unwrap();
+    c
+}
+
+#[test]
+fn a_series_csv_is_read_as_csv_with_quoted_cells_comments_and_blank_lines() {
+    // A spreadsheet's export: a quoted header holding a comma, quoted numbers, a provenance
+    // comment and a blank line; each row's target names the line it came from.
+    let csv = "# source: monthly returns\nmonth,\"needs, new\"\n1,\"540\"\n\n2, 560 \n\"3\",530\n";
+    let c = with_series("quoted", csv, "needs, new").unwrap();
+    let rows: Vec<(f64, u32, &str)> = c.targets.iter().map(|t| (t.observed, t.from_day, t.source.as_str())).collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.iter().map(|r| (r.0, r.1)).collect::<Vec<_>>(), [(540.0, 10), (560.0, 20), (530.0, 30)]);
+    for (row, line) in rows.iter().zip([3, 5, 6]) {
+        assert!(row.2.ends_with(&format!("monthly.csv line {line}")), "{}", row.2);
+    }
+    assert!((c.targets[1].sd - 56.0).abs() < 1e-9, "cv x observed");
+    // A cell that is not a number is located at its line, past comments and blank lines.
+    match with_series("bad-cell", "month,new\n1,540\n2,lots\n", "new") {
+        Err(CalibrationError::Series { line, column, message, .. }) => {
+            assert_eq!((line, column.as_str()), (3, "new"));
+            assert!(message.contains("`lots`"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let csv = "# a\n# b\nmonth,new\n\n1,540\r\n\r\n# c\n2,lots\n";
+    assert!(matches!(with_series("bad-late", csv, "new"), Err(CalibrationError::Series { line: 8, .. })));
+    // A column the file does not have is named with the columns it has.
+    match with_series("no-column", "month,new\n1,540\n", "old") {
+        Err(CalibrationError::Field { field, message, .. }) => {
+            assert_eq!(field, "series.columns[0].column");
+            assert!(message.contains("its columns are: month, new"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
