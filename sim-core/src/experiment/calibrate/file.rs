@@ -626,7 +626,8 @@ fn no_figure_fitted_and_held_out(targets: &[Target], listed_held_out: usize, fie
 }
 
 /// An observed-series CSV as (line number, cells) per record, by the `csv` crate: cells may be
-/// quoted (a quoted cell may hold a comma, as spreadsheets write `"1,234"`) and are trimmed, blank
+/// quoted (a quoted cell may hold a comma: `"1,234"` is one cell, refused as a number, where a
+/// split at every comma would have shifted the columns after it) and are trimmed, blank
 /// lines are skipped, and lines starting with `#` are comments (a provenance note, say). An error
 /// is the line it was found on and what is wrong (the crate is lenient: a quote left open runs to
 /// the end of the file).

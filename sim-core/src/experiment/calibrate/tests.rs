@@ -111,6 +111,12 @@ fn a_series_csv_is_read_as_csv_with_quoted_cells_comments_and_blank_lines() {
         }
         other => panic!("{other:?}"),
     }
+    // A thousands separator in a quoted cell is one cell refused, not a split that shifts columns.
+    match with_series("thousands", "month,new,other\n1,\"1,540\",7\n", "other") {
+        Ok(c) => assert_eq!(c.targets[0].observed, 7.0),
+        Err(e) => panic!("{e}"),
+    }
+    assert!(matches!(with_series("thousands-cell", "month,new\n1,\"1,540\"\n", "new"), Err(CalibrationError::Series { line: 2, .. })));
     let csv = "# a\n# b\nmonth,new\n\n1,540\r\n\r\n# c\n2,lots\n";
     assert!(matches!(with_series("bad-late", csv, "new"), Err(CalibrationError::Series { line: 8, .. })));
     // A column the file does not have is named with the columns it has.
