@@ -95,7 +95,10 @@ How the indices are formed:
 
 Examples:
   sim sensitivity scenarios/sweeps/saltelli.toml --out out/sobol
-  sim sensitivity scenarios/sweeps/morris.toml --bootstrap 2000 --threads 2";
+  sim sensitivity scenarios/sweeps/morris.toml --bootstrap 2000 --threads 2
+  # the runs on a cluster in shards (sim slurm, or sim sweep --shard i/N), then the indices:
+  sim merge out/shard-* --out out/runs
+  sim sensitivity scenarios/sweeps/saltelli.toml --runs out/runs --out out/sobol";
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = SENSITIVITY_NOTES)]
@@ -114,6 +117,10 @@ pub struct SensitivityArgs {
     /// Worker threads (default: one per core, or RAYON_NUM_THREADS). Results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=MAX_THREADS))]
     threads: Option<u16>,
+    /// Take the runs from DIR, a finished `sim sweep`, `sim merge` or `sim sensitivity` of this same
+    /// sweep file (its shards run on a cluster, say), instead of running them: the same indices.csv.
+    #[arg(long, value_name = "DIR")]
+    runs: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -464,6 +471,59 @@ fn verify_finished(out: &Path, m: &Value) -> Result<(), CliError> {
     }
 }
 
+/// The runs of a finished sweep folder given to `sim sensitivity --runs`.
+struct GivenRuns {
+    dir: PathBuf,
+    runs_csv: PathBuf,
+    rows: u64,
+    /// `sweep`, `merge` or `sensitivity`.
+    command: String,
+}
+
+/// Checks that `dir` holds every run of `sweep`, as `sim sweep` (unsharded, not adaptive), `sim
+/// merge` or an earlier `sim sensitivity` wrote them: the same sweep (its content hash), all its
+/// runs, and a runs.csv with the rows and SHA-256 its manifest.json records.
+fn finished_runs_of(dir: &Path, sweep: &Sweep) -> Result<GivenRuns, CliError> {
+    let at = |problem: String| bad(format!("--runs {}: {problem}", dir.display()));
+    let m = read_json_file(&dir.join("manifest.json")).ok_or_else(|| {
+        at("not a finished sweep folder (no readable manifest.json); give the folder of `sim sweep` or `sim merge`".into())
+    })?;
+    let command = m.get("command").and_then(Value::as_str).unwrap_or("").to_string();
+    if !["sweep", "merge", "sensitivity"].contains(&command.as_str()) {
+        return Err(at(format!("manifest.json is from `sim {command}`; give the folder of `sim sweep`, `sim merge` or `sim sensitivity`")));
+    }
+    if m.get("sweep_hash").and_then(Value::as_str) != Some(sweep.content_hash().as_str()) {
+        let name = m.get("sweep_file").and_then(Value::as_str).unwrap_or("another sweep file");
+        return Err(at(format!(
+            "its runs are of {name}, not of {} as it now reads (the sweep's content hash differs)",
+            sweep.file.display()
+        )));
+    }
+    if let Some(shard) = m.get("shard").filter(|s| !s.is_null()) {
+        let (i, n) = (shard.get("index").and_then(Value::as_u64).unwrap_or(0), shard.get("count").and_then(Value::as_u64).unwrap_or(0));
+        return Err(at(format!("it holds shard {i}/{n} only; merge the {n} shards first (`sim merge DIR...`)")));
+    }
+    if !m.get("adaptive").is_none_or(Value::is_null) {
+        return Err(at("an adaptive sweep's replicates differ from point to point; the indices need the design's replicates".into()));
+    }
+    let rows = m.get("runs").and_then(Value::as_u64).unwrap_or(0);
+    let total = sweep.points.len() as u64 * sweep.replicates as u64;
+    if rows != total {
+        return Err(at(format!("manifest.json records {rows} runs where the sweep has {total}")));
+    }
+    let runs_csv = dir.join("runs.csv");
+    let text = fs::read(&runs_csv).map_err(|e| at(format!("{}: {e}", runs_csv.display())))?;
+    let lines = text.iter().filter(|&&b| b == b'\n').count().saturating_sub(1) as u64;
+    let digest = file_digest(&runs_csv).map_err(failed_at(&runs_csv))?;
+    if lines != rows || m.get("runs_csv_sha256").and_then(Value::as_str) != Some(digest.as_str()) {
+        return Err(at(format!(
+            "{} is not the file manifest.json records ({lines} rows where it records {rows}, or another SHA-256): it was changed or cut after the sweep finished",
+            runs_csv.display()
+        )));
+    }
+    Ok(GivenRuns { dir: dir.to_path_buf(), runs_csv, rows, command })
+}
+
 pub fn sensitivity(args: SensitivityArgs, command_line: &[String]) -> Result<(), CliError> {
     let started = SystemTime::now();
     let clock = Instant::now();
@@ -483,19 +543,31 @@ pub fn sensitivity(args: SensitivityArgs, command_line: &[String]) -> Result<(),
     let pool = pool(args.threads)?;
     let layout = Layout::for_sweep(&sweep);
     let plan = plan(&sweep, &layout, None, None, false);
-    let dest = OutDir::prepare(&args.out, &[args.sweep.as_path(), sweep.base_file.as_path()])?;
+    let given_runs = args.runs.as_deref().map(|dir| finished_runs_of(dir, &sweep)).transpose()?;
+    let mut inputs = vec![args.sweep.as_path(), sweep.base_file.as_path()];
+    inputs.extend(args.runs.as_deref());
+    let dest = OutDir::prepare(&args.out, &inputs)?;
     let staging = dest.staging()?;
-    let executed = execute(&Settings {
-        sweep: &sweep,
-        layout: &layout,
-        dir: staging.path(),
-        pool: pool.as_ref(),
-        shard: None,
-        target: None,
-        timeseries: false,
-        resume: false,
-        label: "sensitivity",
-    })?;
+    let executed = match &given_runs {
+        // A copy: the folder the runs came from is left as it was.
+        Some(given) => {
+            let to = staging.path().join("runs.csv");
+            fs::copy(&given.runs_csv, &to).map_err(failed_at(&to))?;
+            let threads = pool.as_ref().map(|p| p.current_num_threads()).unwrap_or_else(rayon::current_num_threads);
+            Executed { rows: given.rows, resumed: 0, rounds: 0, threads }
+        }
+        None => execute(&Settings {
+            sweep: &sweep,
+            layout: &layout,
+            dir: staging.path(),
+            pool: pool.as_ref(),
+            shard: None,
+            target: None,
+            timeseries: false,
+            resume: false,
+            label: "sensitivity",
+        })?,
+    };
 
     // y of each metric: the mean over a point's replicates (finite values; NaN if none).
     let runs_csv = staging.path().join("runs.csv");
@@ -561,6 +633,10 @@ pub fn sensitivity(args: SensitivityArgs, command_line: &[String]) -> Result<(),
         o.insert("bootstrap".into(), json!(args.bootstrap));
         o.insert("confidence".into(), json!(CONFIDENCE));
         o.insert("y".into(), json!("per point, the mean over its replicates of the metric's finite values"));
+        if let Some(given) = &given_runs {
+            o.insert("runs_from".into(), json!(given.dir.display().to_string()));
+            o.insert("runs_from_command".into(), json!(given.command));
+        }
     }
     write_manifest(&staging.path().join("manifest.json"), &m)?;
     let plots = crate::report::draw_into(staging.path(), "sensitivity", true);
@@ -588,12 +664,13 @@ pub fn sensitivity(args: SensitivityArgs, command_line: &[String]) -> Result<(),
     crate::ui::result(
         args.format,
         &format!(
-            "sensitivity {}: {method} indices of {} parameters for {} metrics from {} runs ({} points x {} replicates) in {:.1} s; \
+            "sensitivity {}: {method} indices of {} parameters for {} metrics from {} runs{} ({} points x {} replicates) in {:.1} s; \
              indices.csv has {rows} rows",
             sweep.name,
             sweep.parameters.len(),
             sweep.metrics.len(),
             executed.rows,
+            given_runs.as_ref().map(|g| format!(" of {}", g.dir.display())).unwrap_or_default(),
             n,
             sweep.replicates,
             clock.elapsed().as_secs_f64()
@@ -606,6 +683,7 @@ pub fn sensitivity(args: SensitivityArgs, command_line: &[String]) -> Result<(),
             "parameters": sweep.parameters.len(),
             "metrics": sweep.metrics.len(),
             "runs": executed.rows,
+            "runs_from": given_runs.as_ref().map(|g| g.dir.display().to_string()),
             "indices": rows,
         }),
     );

@@ -547,6 +547,55 @@ fn sensitivity_writes_sobol_and_morris_indices() {
     assert!(!d.join("g").exists() && staging_leftovers(d).is_empty());
 }
 
+/// A Sobol design run in shards (as on a cluster), merged, then `sim sensitivity --runs`: the
+/// same indices.csv and runs.csv as running it in one go; the given folder left as it was; a
+/// single shard, another sweep's runs, a changed runs.csv or a folder of another command refused
+/// with exit 2 and nothing written.
+#[test]
+fn sensitivity_takes_the_runs_of_a_merged_sweep() {
+    let tmp = temp();
+    let d = tmp.path();
+    let saltelli = scenarios_dir().join("sweeps/saltelli.toml").display().to_string();
+    sim(d, &["sensitivity", &saltelli, "--out", "whole", "--bootstrap", "50"]).assert_success();
+    for i in 0..2 {
+        sim(d, &["sweep", &saltelli, "--out", &format!("s{i}"), "--shard", &format!("{i}/2")]).assert_success();
+    }
+    sim(d, &["merge", "s0", "s1", "--out", "merged"]).assert_success();
+    let before = std::fs::read(d.join("merged/runs.csv")).unwrap();
+    let o = sim(d, &["sensitivity", &saltelli, "--runs", "merged", "--out", "given", "--bootstrap", "50", "--format", "json"]);
+    o.assert_success().assert_stdout_has(&["\"runs_from\":\"merged\""]);
+    for file in ["indices.csv", "runs.csv"] {
+        assert_same_file(&d.join("whole").join(file), &d.join("given").join(file), &format!("{file}: --runs merged vs run in one go"));
+    }
+    assert_eq!(std::fs::read(d.join("merged/runs.csv")).unwrap(), before, "the given folder is left as it was");
+    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("given/manifest.json")).unwrap()).unwrap();
+    assert_eq!((m["runs_from"].as_str(), m["runs_from_command"].as_str()), (Some("merged"), Some("merge")));
+    // An earlier sensitivity's folder gives its runs again (to re-estimate with other settings).
+    sim(d, &["sensitivity", &saltelli, "--runs", "whole", "--out", "again", "--bootstrap", "50"]).assert_success();
+    assert_same_file(&d.join("whole/indices.csv"), &d.join("again/indices.csv"), "indices.csv: --runs of a sensitivity folder");
+
+    let morris = scenarios_dir().join("sweeps/morris.toml").display().to_string();
+    let grid = scenarios_dir().join("sweeps/grid.toml").display().to_string();
+    sim(d, &["sweep", &grid, "--out", "grid"]).assert_success();
+    let mut cut = before.clone();
+    cut.truncate(before.len() / 2);
+    std::fs::create_dir(d.join("cut")).unwrap();
+    std::fs::write(d.join("cut/runs.csv"), &cut).unwrap();
+    std::fs::copy(d.join("merged/manifest.json"), d.join("cut/manifest.json")).unwrap();
+    for (sweep, runs, says) in [
+        (&saltelli, "s0", "shard 0/2 only"),
+        (&morris, "merged", "content hash differs"),
+        (&saltelli, "grid", "content hash differs"),
+        (&saltelli, "cut", "changed or cut"),
+        (&saltelli, "nowhere", "no readable manifest.json"),
+    ] {
+        sim(d, &["sensitivity", sweep, "--runs", runs, "--out", "bad"])
+            .assert_code(2)
+            .assert_stderr_has(&[&format!("--runs {runs}: "), says]);
+        assert!(!d.join("bad").exists() && staging_leftovers(d).is_empty(), "--runs {runs}: nothing written");
+    }
+}
+
 /// One bad sweep file: its text (after the `base = ...` line, which is line 1), and what stderr
 /// must mention (`bad.toml:LINE:` and the field).
 struct Bad {
