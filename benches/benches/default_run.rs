@@ -13,7 +13,7 @@ use std::path::Path;
 
 use divan::{Bencher, black_box};
 use nalgebra::DVector;
-use sim_core::model::{self, World};
+use sim_core::model::World;
 use sim_core::network::{CommunitySpec, community};
 use sim_core::scenario::{Override, Scenario};
 use sim_core::sd::{Integrator, StockFlow, smooth_rate};
@@ -45,7 +45,7 @@ fn default_run(bencher: Bencher) {
     assert_eq!(scenario.population.citizens, 40_000);
     assert_eq!(scenario.run.days, 1825);
     assert_eq!(scenario.run.seed, SEED);
-    bencher.bench_local(|| model::run(black_box(&scenario), black_box(SEED)));
+    bencher.bench_local(|| sim_core::simulation::run(black_box(&scenario), black_box(SEED)));
 }
 
 /// (b) One day's step at 40,000 citizens from a world warmed for a year (day 365, which is not a
@@ -99,7 +99,7 @@ fn city_1m_one_year(bencher: Bencher) {
     let scenario = city(1_000_000);
     assert_eq!(scenario.run.days, 365);
     let seed = scenario.run.seed;
-    bencher.bench_local(|| model::run(black_box(&scenario), black_box(seed)));
+    bencher.bench_local(|| sim_core::simulation::run(black_box(&scenario), black_box(seed)));
 }
 
 /// (f) The monthly wellbeing Gini at scale as the accounts take it (a sorted copy spread over

@@ -52,7 +52,7 @@ fn sweep_100_runs(bencher: Bencher, threads: usize) {
             4 * threads,
             |run| {
                 let scenario = sweep.scenario_for(&sweep.points[run.point]).expect("validated points");
-                model::run(&scenario, run.seed).summary.get("backlog").unwrap_or(f64::NAN)
+                sim_core::simulation::run(&scenario, run.seed).summary.get("backlog").unwrap_or(f64::NAN)
             },
             |_, backlog| {
                 sum += backlog;
@@ -92,7 +92,7 @@ fn workshop_what_if(bencher: Bencher, threads: usize) {
                     seeds
                         .par_iter()
                         .zip(&populations)
-                        .map(|(&seed, p)| model::run_on(s, seed, p.clone()).summary.get("backlog").unwrap_or(f64::NAN))
+                        .map(|(&seed, p)| sim_core::simulation::run_on(s, seed, p.clone()).summary.get("backlog").unwrap_or(f64::NAN))
                         .collect()
                 })
                 .collect();

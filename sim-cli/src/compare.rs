@@ -13,9 +13,10 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sim_core::experiment::ensemble::{Effect, Ensemble, Estimate, effects};
 use sim_core::metrics::{Metric, RunSummary};
-use sim_core::model::{Population, RunOutput, run, run_on};
+use sim_core::model::{Population, RunOutput};
 use sim_core::rng::run_seed;
 use sim_core::scenario::{Override, Scenario};
+use sim_core::simulation::{run, run_on};
 use sim_core::steady::{SteadyState, pooled, steady_state, summary_between, years};
 
 use crate::CliError;

@@ -23,7 +23,7 @@ use crate::output::{OutDir, number, write_json};
 use crate::plots::compare::{Dot, DotPanels};
 use crate::plots::figure::{Key, Mark, save};
 use crate::plots::robustness::PassFail;
-use crate::plots::style::significant;
+use crate::words::significant;
 
 const EXAMPLES: &str = "\
 Examples:

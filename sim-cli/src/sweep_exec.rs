@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use sim_core::experiment::sweep::{AdaptiveTarget, Panicked, Planner, RunSpec, Shard, Sweep, run_ordered};
 use sim_core::metrics::{Metric, TimeSeries};
-use sim_core::model;
 
 use crate::CliError;
 use crate::output::number;
@@ -126,7 +125,7 @@ fn run_one(
     let point = &sweep.points[run.point];
     // Every point was validated when the sweep was loaded, so this fails only on a changed base file.
     let scenario = sweep.scenario_for(point).map_err(|e| CliError::Failed(format!("point {}: {e}", point.id)))?;
-    let out = model::run(&scenario, run.seed);
+    let out = sim_core::simulation::run(&scenario, run.seed);
     if let Some(dir) = series_dir {
         let path = dir.join(format!("{}.csv", run.run_id));
         write_atomically(&path, |w| write_series(w, &out.series).map_err(|e| format!("{}: {e}", path.display())))

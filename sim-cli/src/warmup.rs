@@ -10,8 +10,8 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 use sim_core::metrics::Metric;
-use sim_core::model::run;
 use sim_core::rng::run_seed;
+use sim_core::simulation::run;
 use sim_core::steady::{KEY_METRICS, mser5};
 
 use crate::CliError;

@@ -2,11 +2,10 @@
 //! percentages and changes in percentage points, money as a percentage change, everything else
 //! in its unit), whether a change is better or worse by the metric's direction, and the headline
 //! of a comparison ("enablement against top-down: failure demand -45 points [-47, -43] (better);
-//! ..."). The terminal and report.html both use these, so they say the same thing.
+//! ..."). The terminal and report.html both use these, so they say the same thing; numbers to
+//! significant digits (`significant`) live here too, for the figures as for the words.
 
 use sim_core::metrics::Metric;
-
-use crate::plots::style::significant;
 
 /// The symbol money is shown with by default (the scenario parameter `money.currency_symbol`
 /// sets it; the model's money defaults are UK figures, in pounds).
@@ -291,6 +290,27 @@ pub fn still_changing_warning(scenario: &str, drifting: &[&str], slopes: &str) -
         "warning: {scenario}: {count} still changing over the window ({}): a whole-window mean hides the trend; {slopes}",
         drifting.join(", ")
     ))
+}
+
+/// `v` with `digits` significant digits (at least), trailing zeros trimmed; NaN as an en dash.
+pub fn significant(v: f64, digits: i32) -> String {
+    if !v.is_finite() {
+        return "\u{2013}".to_string();
+    }
+    if v == 0.0 {
+        return "0".to_string();
+    }
+    let magnitude = v.abs().log10().floor() as i32;
+    if magnitude >= 6 || magnitude <= -4 {
+        return format!("{v:.*e}", (digits - 1).max(0) as usize);
+    }
+    let decimals = (digits - 1 - magnitude).max(0) as usize;
+    trim_zeros(format!("{v:.decimals$}"))
+}
+
+/// Removes trailing zeros after a decimal point ("1.500" -> "1.5", "2.0" -> "2").
+pub(crate) fn trim_zeros(s: String) -> String {
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
 }
 
 #[cfg(test)]

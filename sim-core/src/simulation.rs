@@ -7,7 +7,7 @@
 
 use crate::metrics::{DayRecord, Metric, RunSummary, TimeSeries};
 use crate::model::needs::NeedState;
-use crate::model::{RunOutput, TeamRole, World, adoption_half_days, recovery_days};
+use crate::model::{Population, RunOutput, TeamRole, World, adoption_half_days, recovery_days};
 use crate::scenario::{Event, Override, PathSeg, Scenario, ScenarioError, TEAM_LEVERS, TimeStandard};
 
 /// A run in progress: the world and the days recorded so far.
@@ -102,11 +102,11 @@ pub struct WorkerColumns {
 impl Simulation {
     /// Builds the world of `scenario` for run seed `seed`; nothing is stepped yet.
     pub fn new(scenario: &Scenario, seed: u64) -> Self {
-        Self::with_population(scenario, seed, crate::model::Population::new(&scenario.population, seed))
+        Self::with_population(scenario, seed, Population::new(&scenario.population, seed))
     }
 
     /// [`Simulation::new`] on a population already built for this run (`Population::fits`).
-    pub fn with_population(scenario: &Scenario, seed: u64, population: crate::model::Population) -> Self {
+    pub fn with_population(scenario: &Scenario, seed: u64, population: Population) -> Self {
         Self {
             world: World::with_population(scenario, seed, population),
             series: TimeSeries::with_capacity(scenario.run.days as usize),
@@ -340,6 +340,16 @@ impl Simulation {
             },
         }
     }
+}
+
+/// Runs a scenario for its configured days with run seed `seed`: a [`Simulation`] run to its end.
+pub fn run(scenario: &Scenario, seed: u64) -> RunOutput {
+    Simulation::new(scenario, seed).finish()
+}
+
+/// [`run`] on a population already built for this run ([`Population::fits`]): the same output.
+pub fn run_on(scenario: &Scenario, seed: u64, population: Population) -> RunOutput {
+    Simulation::with_population(scenario, seed, population).finish()
 }
 
 #[cfg(test)]

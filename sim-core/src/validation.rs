@@ -22,9 +22,10 @@ use rayon::prelude::*;
 
 use crate::metrics::{Metric, mean_ci95};
 use crate::model::citizens::{polarisation, trust_after};
-use crate::model::{RunOutput, World, run};
+use crate::model::{RunOutput, World};
 use crate::rng::run_seed;
 use crate::scenario::{AssemblySelection, Override, Scenario};
+use crate::simulation::run;
 
 /// The scenario files the patterns use, compiled in.
 const FILES: &[(&str, &str)] = &[

@@ -9,7 +9,7 @@
 //!   run_id `point x replicates + replicate`, as a sweep file's plain plan gives them.
 //!
 //! Both run through [`run_ordered`] (one rayon task per run, results handed back in run order, so
-//! the table is the same for any thread count) with `model::run`, as the CLI's sweep does, and
+//! the table is the same for any thread count) with `simulation::run`, as the CLI's sweep does, and
 //! the GIL released. Ctrl-C is checked after each finished run.
 //!
 //! The columns and their Arrow types are those of runs.parquet (`sim-cli/src/sweep_tables.rs`):
@@ -29,7 +29,6 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sim_core::experiment::sweep::{self, MetricListError, Panicked, Planner, RunSpec, Sweep, run_ordered, value_cell};
 use sim_core::metrics::Metric;
-use sim_core::model;
 use sim_core::rng;
 use sim_core::scenario::{Override, Scenario};
 
@@ -205,7 +204,7 @@ fn execute(py: Python<'_>, plan: Plan, threads: Option<usize>) -> PyResult<Recor
     };
     let (scenarios, metrics, params) = (&plan.scenarios, &plan.metrics, &plan.params);
     let work = |run: &RunSpec| -> Vec<f64> {
-        let out = model::run(&scenarios[run.point], run.seed);
+        let out = sim_core::simulation::run(&scenarios[run.point], run.seed);
         metrics.iter().map(|m| out.summary.get(m.name()).unwrap_or(f64::NAN)).collect()
     };
     let result = py.detach(|| {

@@ -96,7 +96,7 @@ impl Figure for Marginals<'_> {
                 .x_labels(5)
                 .y_labels(4)
                 .x_label_formatter(&|v| xt.format(*v))
-                .y_label_formatter(&|v| style::significant(*v, 2))
+                .y_label_formatter(&|v| crate::words::significant(*v, 2))
                 .y_desc("density")
                 .label_style(style::text(TICK))
                 .axis_desc_style(style::text(LABEL))

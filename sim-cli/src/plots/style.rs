@@ -6,6 +6,7 @@ use plotters::style::{IntoFont, RGBColor, TextStyle};
 use sim_core::metrics::Metric;
 
 use super::font::FAMILY;
+use crate::words::{significant, trim_zeros};
 
 /// The Okabe-Ito palette (Okabe & Ito 2008, "Color universal design"), distinguishable with the
 /// common colour-vision deficiencies. Ordered for a white background: the two strongest contrasts
@@ -273,30 +274,9 @@ impl Ticks {
     }
 }
 
-/// Removes trailing zeros after a decimal point ("1.500" -> "1.5", "2.0" -> "2").
-fn trim_zeros(s: String) -> String {
-    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
-}
-
 /// A number for tables and cell labels: four significant digits, NaN as an en dash.
 pub fn number(v: f64) -> String {
     significant(v, 4)
-}
-
-/// `v` with `digits` significant digits (at least), trailing zeros trimmed; NaN as an en dash.
-pub fn significant(v: f64, digits: i32) -> String {
-    if !v.is_finite() {
-        return "\u{2013}".to_string();
-    }
-    if v == 0.0 {
-        return "0".to_string();
-    }
-    let magnitude = v.abs().log10().floor() as i32;
-    if magnitude >= 6 || magnitude <= -4 {
-        return format!("{v:.*e}", (digits - 1).max(0) as usize);
-    }
-    let decimals = (digits - 1 - magnitude).max(0) as usize;
-    trim_zeros(format!("{v:.decimals$}"))
 }
 
 /// About `count` round tick positions (steps of 1, 2 or 5 times a power of ten) within `lo..hi`.

@@ -73,7 +73,7 @@ impl Axis {
                     let (lo, hi) = (v[0], v[v.len() - 1]);
                     let w = (hi - lo) / BINS as f64;
                     let centres: Vec<f64> = (0..BINS).map(|i| lo + (i as f64 + 0.5) * w).collect();
-                    let labels = centres.iter().map(|x| style::significant(*x, 3)).collect();
+                    let labels = centres.iter().map(|x| crate::words::significant(*x, 3)).collect();
                     Axis { name: name.into(), levels: Levels::Bins { lo, hi }, labels, centres, distinct: v.len() }
                 }
             }

@@ -452,17 +452,5 @@ impl World {
     }
 }
 
-/// Runs a scenario for its configured days with run seed `seed` (a [`Simulation`] run to its end).
-///
-/// [`Simulation`]: crate::simulation::Simulation
-pub fn run(scenario: &Scenario, seed: u64) -> RunOutput {
-    crate::simulation::Simulation::new(scenario, seed).finish()
-}
-
-/// [`run`] on a population already built for this run ([`Population::fits`]): the same output.
-pub fn run_on(scenario: &Scenario, seed: u64, population: Population) -> RunOutput {
-    crate::simulation::Simulation::with_population(scenario, seed, population).finish()
-}
-
 #[cfg(test)]
 mod tests;

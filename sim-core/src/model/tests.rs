@@ -5,6 +5,7 @@
 use super::needs::{NO_WORKER, NeedState};
 use super::*;
 use crate::scenario::{Governance, Override};
+use crate::simulation::{run, run_on};
 
 fn small(preset: &str, days: u32) -> Scenario {
     let sets = [

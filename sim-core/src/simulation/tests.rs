@@ -3,7 +3,7 @@
 //! service-wide value change nothing, and bad settings get the errors of `--set`.
 
 use super::*;
-use crate::model::run;
+use crate::simulation::run;
 
 /// A small service for 600 days (warm-up 180), top-down or enablement.
 fn small(preset: &str, events: &str) -> Scenario {

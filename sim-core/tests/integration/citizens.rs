@@ -3,9 +3,9 @@
 
 use rayon::prelude::*;
 use sim_core::metrics::mean_ci95;
-use sim_core::model::run;
 use sim_core::rng::run_seed;
 use sim_core::scenario::{Override, Scenario};
+use sim_core::simulation::run;
 
 use crate::patterns::check;
 

@@ -3,10 +3,11 @@
 //! Stochastic properties run over several seeds and are judged on 95% confidence bounds.
 
 use sim_core::metrics::{Metric, mean_ci95};
+use sim_core::model::RunOutput;
 use sim_core::model::money::OverheadStaff;
-use sim_core::model::{RunOutput, run};
 use sim_core::rng::run_seed;
 use sim_core::scenario::{Override, Scenario};
+use sim_core::simulation::run;
 
 fn scenario(sets: &[&str]) -> Scenario {
     let o: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();

@@ -6,9 +6,10 @@
 
 use rayon::prelude::*;
 use sim_core::metrics::{Metric, mean_ci95};
-use sim_core::model::{RunOutput, run};
+use sim_core::model::RunOutput;
 use sim_core::rng::run_seed;
 use sim_core::scenario::{Override, Scenario};
+use sim_core::simulation::run;
 
 const SEEDS: u64 = 20;
 

@@ -4,8 +4,8 @@
 //! staff, half the funding) it says so; per-capita rates are the same, so the patterns are too.
 
 use sim_core::metrics::Metric;
-use sim_core::model::run;
 use sim_core::scenario::{Override, Scenario};
+use sim_core::simulation::run;
 
 use crate::patterns::check;
 

@@ -344,7 +344,7 @@ impl Calibration {
     /// `None` when the scenario rejects the combination.
     pub fn simulate(&self, theta: &[f64], seed: u64) -> Option<Vec<f64>> {
         let scenario = self.scenario_for(theta).ok()?;
-        let out = crate::model::run(&scenario, seed);
+        let out = crate::simulation::run(&scenario, seed);
         Some(self.targets.iter().map(|t| t.value(&out)).collect())
     }
 

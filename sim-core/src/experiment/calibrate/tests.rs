@@ -22,7 +22,7 @@ const TARGET: &str = "[[targets]]\nmetric = 'demand_new'\nobserved = 3.0\nsd = 0
 fn window_statistics_follow_the_run_summary() {
     let c = Calibration::from_toml_str(&file(TARGET), Path::new("c.toml")).unwrap();
     let scenario = c.scenario_for(&[1.0]).unwrap();
-    let out = crate::model::run(&scenario, 5);
+    let out = crate::simulation::run(&scenario, 5);
     // Over the run's own window, `mean` equals the run summary, ratio metrics included.
     let (from, to) = (scenario.run.warmup_days, scenario.run.days);
     for m in [Metric::DemandNew, Metric::FailureDemandShare, Metric::Backlog] {
