@@ -13,6 +13,7 @@ mod output;
 mod patterns;
 mod plots;
 mod report;
+mod run_files;
 mod serve;
 mod signals;
 mod slurm;
@@ -265,7 +266,7 @@ fn run(args: RunArgs, command_line: &[String]) -> Result<(), CliError> {
         wall_time_seconds: clock.elapsed().as_secs_f64(),
     };
     let steady = sim_core::steady::steady_state(&out.series, out.summary.window_start_day);
-    let written = output::write_run(&dest, &scenario, seed, &out, &steady, &manifest, &snapshots)?;
+    let written = run_files::write_run(&dest, &scenario, seed, &out, &steady, &manifest, &snapshots)?;
     let s = &out.summary;
     crate::words::set_currency(&scenario.money.currency_symbol);
     let show = |m: Metric| crate::words::value(m, s.get(m.name()).unwrap_or(f64::NAN));

@@ -50,7 +50,7 @@ impl Input {
                     summary: r.sim.summary(),
                     series: r.sim.metrics().history.clone(),
                     warmup_days: r.sim.scenario().run.warmup_days,
-                    file: super::routes::session_file(&r.name),
+                    file: super::session::session_file(&r.name),
                 })
                 .collect(),
             log: s.log.clone(),

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use super::session::{Caller, Refusal, Sent, Session};
+use super::session::{Caller, Refusal, Sent, Session, session_file};
 use super::{assets, catalogue, debrief};
 
 /// What the handlers and the stepping thread share.
@@ -297,20 +297,10 @@ async fn timeseries(State(shared): State<Arc<Shared>>, Query(q): Query<KeyQuery>
         Ok(None) => return error(StatusCode::BAD_REQUEST, "say which regime: /api/timeseries?regime=0"),
     };
     let mut bytes = Vec::new();
-    match crate::output::write_timeseries(&mut bytes, s.regimes[i].sim.metrics().history) {
+    match crate::run_files::write_timeseries(&mut bytes, s.regimes[i].sim.metrics().history) {
         Ok(()) => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], bytes).into_response(),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &format!("could not write the time series: {e}")),
     }
-}
-
-/// The file name a regime's exported scenario gets.
-pub fn session_file(name: &str) -> String {
-    format!("{}-session.toml", file_stem(name))
-}
-
-/// A name safe in a file name.
-fn file_stem(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect()
 }
 
 /// The shipped scenarios the page offers: file, name, description, citizens and days.

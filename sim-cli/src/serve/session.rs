@@ -539,3 +539,13 @@ fn team_rows(sim: &Simulation) -> Vec<Vec<f64>> {
         })
         .collect()
 }
+
+/// The file name a regime's exported scenario gets.
+pub fn session_file(name: &str) -> String {
+    format!("{}-session.toml", file_stem(name))
+}
+
+/// A name safe in a file name.
+fn file_stem(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect()
+}

@@ -294,13 +294,13 @@ async fn a_steered_sessions_export_replays_to_the_same_timeseries_bytes() {
         assert!(!scenario.events.is_empty(), "the lever changes are the exported scenario's events");
         let replayed = Simulation::new(&scenario, scenario.run.seed).finish();
         let mut bytes = Vec::new();
-        crate::output::write_timeseries(&mut bytes, &replayed.series).unwrap();
+        crate::run_files::write_timeseries(&mut bytes, &replayed.series).unwrap();
         assert!(String::from_utf8(bytes).unwrap() == steered, "regime {regime}: the replay differs from the steered session");
         // And the steering mattered: without its events the scenario runs differently.
         let mut unsteered = scenario.clone();
         unsteered.events.clear();
         let mut plain = Vec::new();
-        crate::output::write_timeseries(&mut plain, &Simulation::new(&unsteered, 11).finish().series).unwrap();
+        crate::run_files::write_timeseries(&mut plain, &Simulation::new(&unsteered, 11).finish().series).unwrap();
         assert!(String::from_utf8(plain).unwrap() != steered, "regime {regime}: steering changed nothing");
     }
 }
