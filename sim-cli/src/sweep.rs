@@ -486,7 +486,8 @@ struct GivenRuns {
 fn finished_runs_of(dir: &Path, sweep: &Sweep) -> Result<GivenRuns, CliError> {
     let at = |problem: String| bad(format!("--runs {}: {problem}", dir.display()));
     let m = read_json_file(&dir.join("manifest.json")).ok_or_else(|| {
-        at("not a finished sweep folder (no readable manifest.json); give the folder of `sim sweep`, `sim merge` or `sim sensitivity`".into())
+        at("not a finished sweep folder (no readable manifest.json); give the folder of `sim sweep`, `sim merge` or `sim sensitivity`"
+            .into())
     })?;
     let command = m.get("command").and_then(Value::as_str).unwrap_or("").to_string();
     if !["sweep", "merge", "sensitivity"].contains(&command.as_str()) {
