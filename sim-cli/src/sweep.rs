@@ -450,18 +450,8 @@ fn file_digest(path: &Path) -> std::io::Result<String> {
 /// SHA-256), before `--resume` trusts it.
 fn verify_finished(out: &Path, m: &Value) -> Result<(), CliError> {
     let runs_csv = out.join("runs.csv");
-    let text = fs::read(&runs_csv)
+    let problem = runs_csv_problem(&runs_csv, m)
         .map_err(|e| bad(format!("{}: {e}; the output is incomplete, run without --resume to replace it", runs_csv.display())))?;
-    let rows = text.iter().filter(|&&b| b == b'\n').count().saturating_sub(1) as u64;
-    let expected_rows = m.get("runs").and_then(Value::as_u64);
-    let expected_digest = m.get("runs_csv_sha256").and_then(Value::as_str);
-    let digest = file_digest(&runs_csv).map_err(failed_at(&runs_csv))?;
-    let problem = match (expected_rows, expected_digest) {
-        (Some(r), _) if r != rows => Some(format!("it has {rows} rows where manifest.json records {r}")),
-        (_, Some(d)) if d != digest => Some("its SHA-256 differs from the one manifest.json records".to_string()),
-        (None, _) | (_, None) => Some("manifest.json records no row count or digest to check it against".to_string()),
-        _ => None,
-    };
     match problem {
         Some(p) => Err(bad(format!(
             "{}: {p}, so the output was changed or cut after the sweep finished; run without --resume to replace it",
@@ -469,6 +459,22 @@ fn verify_finished(out: &Path, m: &Value) -> Result<(), CliError> {
         ))),
         None => Ok(()),
     }
+}
+
+/// How `runs_csv` differs from what manifest `m` records of it (its rows and SHA-256), if it does;
+/// an error if it cannot be read.
+fn runs_csv_problem(runs_csv: &Path, m: &Value) -> std::io::Result<Option<String>> {
+    let text = fs::read(runs_csv)?;
+    let rows = text.iter().filter(|&&b| b == b'\n').count().saturating_sub(1) as u64;
+    let expected_rows = m.get("runs").and_then(Value::as_u64);
+    let expected_digest = m.get("runs_csv_sha256").and_then(Value::as_str);
+    let digest = file_digest(runs_csv)?;
+    Ok(match (expected_rows, expected_digest) {
+        (Some(r), _) if r != rows => Some(format!("it has {rows} rows where manifest.json records {r}")),
+        (_, Some(d)) if d != digest => Some("its SHA-256 differs from the one manifest.json records".to_string()),
+        (None, _) | (_, None) => Some("manifest.json records no row count or digest to check it against".to_string()),
+        _ => None,
+    })
 }
 
 /// The runs of a finished sweep folder given to `sim sensitivity --runs`.
@@ -513,14 +519,8 @@ fn finished_runs_of(dir: &Path, sweep: &Sweep) -> Result<GivenRuns, CliError> {
         return Err(at(format!("manifest.json records {rows} runs where the sweep has {total}")));
     }
     let runs_csv = dir.join("runs.csv");
-    let text = fs::read(&runs_csv).map_err(|e| at(format!("{}: {e}", runs_csv.display())))?;
-    let lines = text.iter().filter(|&&b| b == b'\n').count().saturating_sub(1) as u64;
-    let digest = file_digest(&runs_csv).map_err(failed_at(&runs_csv))?;
-    if lines != rows || m.get("runs_csv_sha256").and_then(Value::as_str) != Some(digest.as_str()) {
-        return Err(at(format!(
-            "{} is not the file manifest.json records ({lines} rows where it records {rows}, or another SHA-256): it was changed or cut after the sweep finished",
-            runs_csv.display()
-        )));
+    if let Some(p) = runs_csv_problem(&runs_csv, &m).map_err(|e| at(format!("{}: {e}", runs_csv.display())))? {
+        return Err(at(format!("{}: {p}, so it was changed or cut after the sweep finished", runs_csv.display())));
     }
     Ok(GivenRuns { dir: dir.to_path_buf(), runs_csv, rows, command })
 }

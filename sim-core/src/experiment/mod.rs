@@ -13,3 +13,21 @@ pub mod design;
 pub mod ensemble;
 pub mod sensitivity;
 pub mod sweep;
+
+/// Removes `.` and `name/..` pairs lexically, so `scenarios/sweeps/../top-down.toml` reads
+/// `scenarios/top-down.toml` in messages (no file-system access; symlinks are not resolved). The
+/// base files of sweeps and calibrations are resolved through it.
+pub(crate) fn normalize(path: &std::path::Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() { std::path::PathBuf::from(".") } else { out.iter().collect() }
+}

@@ -57,7 +57,7 @@
 //! (an odd `population.community_k`, say) are caught before anything runs.
 
 use std::ops::Range;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -369,13 +369,7 @@ impl Sweep {
     /// Parses and validates sweep text; `path` names it in errors and anchors `base`.
     pub fn from_toml_str(text: &str, path: &Path) -> Result<Self, SweepError> {
         let file = path.display().to_string();
-        let syntax = |e: toml::de::Error| SweepError::Syntax {
-            file: file.clone(),
-            at: e.span().map(|s| scenario::line_col(text, s.start)).unwrap_or(Location { line: 1, column: 1 }),
-            message: e.message().trim().to_string(),
-        };
-        let spans = toml::de::DeTable::parse(text).map_err(syntax)?;
-        let table: toml::Table = toml::from_str(text).map_err(syntax)?;
+        let (spans, table) = scenario::parse_toml(text).map_err(|(at, message)| SweepError::Syntax { file: file.clone(), at, message })?;
         let err = |field: &str, message: String| SweepError::Field {
             file: file.clone(),
             at: scenario::locate(text, spans.get_ref(), field),
@@ -407,7 +401,7 @@ impl Sweep {
         })?;
 
         // The base scenario, with the horizon override.
-        let base_file = normalize(&path.parent().unwrap_or(Path::new("")).join(&raw.base));
+        let base_file = super::normalize(&path.parent().unwrap_or(Path::new("")).join(&raw.base));
         let base_name = base_file.display().to_string();
         let base_text = std::fs::read_to_string(&base_file).map_err(|e| {
             let resolved = if base_name == raw.base { String::new() } else { format!(" (resolved to {base_name})") };
@@ -764,22 +758,6 @@ fn explain(p: &Parameter, i: usize, value: &toml::Value, value_field: &str, e: &
         }
         other => (path_field, other.to_string()),
     }
-}
-
-/// Removes `.` and `name/..` pairs lexically, so `scenarios/sweeps/../top-down.toml` reads
-/// `scenarios/top-down.toml` in messages (no file-system access; symlinks are not resolved).
-fn normalize(path: &Path) -> PathBuf {
-    let mut out: Vec<Component> = Vec::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    if out.is_empty() { PathBuf::from(".") } else { out.iter().collect() }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -261,8 +261,7 @@ impl Scenario {
 
     /// Parses and validates TOML text; `file` names it in errors.
     pub fn from_toml_str(text: &str, file: &str, overrides: &[Override]) -> Result<Self, ScenarioError> {
-        let spans = toml::de::DeTable::parse(text).map_err(|e| syntax_error(text, file, &e))?;
-        let mut table: toml::Table = toml::from_str(text).map_err(|e| syntax_error(text, file, &e))?;
+        let (spans, mut table) = parse_toml(text).map_err(|(at, message)| ScenarioError::Syntax { file: file.to_string(), at, message })?;
         let field_err = |path: &str, message: String, origin: Option<String>| ScenarioError::Field {
             file: file.to_string(),
             at: if origin.is_some() { None } else { locate(text, spans.get_ref(), path) },
@@ -622,9 +621,16 @@ pub(crate) fn line_col(text: &str, offset: usize) -> Location {
     Location { line, column }
 }
 
-fn syntax_error(text: &str, file: &str, e: &toml::de::Error) -> ScenarioError {
-    let at = e.span().map(|s| line_col(text, s.start)).unwrap_or(Location { line: 1, column: 1 });
-    ScenarioError::Syntax { file: file.to_string(), at, message: e.message().trim().to_string() }
+/// TOML text as a table, and where each of its keys was written (for [`locate`]); a syntax error
+/// as its location and message. Scenario, sweep and calibration files are all read through it.
+pub(crate) fn parse_toml(text: &str) -> Result<(toml::Spanned<toml::de::DeTable<'_>>, toml::Table), (Location, String)> {
+    let syntax = |e: toml::de::Error| {
+        let at = e.span().map(|s| line_col(text, s.start)).unwrap_or(Location { line: 1, column: 1 });
+        (at, e.message().trim().to_string())
+    };
+    let spans = toml::de::DeTable::parse(text).map_err(syntax)?;
+    let table = toml::from_str(text).map_err(syntax)?;
+    Ok((spans, table))
 }
 
 /// Finds the line of a dotted path (`governance.discretion`, `need_types[1].name`) in the file,

@@ -4,7 +4,7 @@
 //! file, line, column and field ([`CalibrationError::Field`]), or the CSV's line and column.
 
 use std::collections::BTreeSet;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -14,7 +14,7 @@ use super::{
     DEFAULT_PARTICLES, DEFAULT_PERIOD_DAYS, DEFAULT_PREDICTIVE_RUNS, Parameter, Statistic, Target, strip_location,
 };
 use crate::metrics::{Metric, Summary};
-use crate::scenario::{self, Location, Override, ParamSpec, PathSeg, Scenario, ScenarioError};
+use crate::scenario::{self, Override, ParamSpec, PathSeg, Scenario, ScenarioError};
 
 /// The least share of a normal or log-normal prior's mass inside its bounds.
 const MIN_PRIOR_MASS: f64 = 1e-3;
@@ -134,13 +134,8 @@ impl Calibration {
 
     pub fn from_toml_str(text: &str, path: &Path) -> Result<Self, CalibrationError> {
         let file = path.display().to_string();
-        let syntax = |e: toml::de::Error| CalibrationError::Syntax {
-            file: file.clone(),
-            at: e.span().map(|s| scenario::line_col(text, s.start)).unwrap_or(Location { line: 1, column: 1 }),
-            message: e.message().trim().to_string(),
-        };
-        let spans = toml::de::DeTable::parse(text).map_err(syntax)?;
-        let table: toml::Table = toml::from_str(text).map_err(syntax)?;
+        let (spans, table) =
+            scenario::parse_toml(text).map_err(|(at, message)| CalibrationError::Syntax { file: file.clone(), at, message })?;
         let fields = Fields { file: &file, text, spans: spans.get_ref() };
         let raw: CalibrationFile = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
             let (field, message) = scenario::field_and_message(&e);
@@ -196,7 +191,7 @@ impl Calibration {
 /// The base scenario (relative to the calibration file's folder `dir`) with `days` and `set`; an
 /// error in an override is put on the `set` entry (or `days`) it came from.
 fn base(raw: &CalibrationFile, dir: &Path, fields: &Fields) -> Result<Base, CalibrationError> {
-    let file = normalize(&dir.join(&raw.base));
+    let file = crate::experiment::normalize(&dir.join(&raw.base));
     let name = file.display().to_string();
     let text = std::fs::read_to_string(&file).map_err(|e| {
         let resolved = if name == raw.base { String::new() } else { format!(" (resolved to {name})") };
@@ -491,7 +486,7 @@ fn series(
     targets: &mut Vec<Target>,
 ) -> Result<PathBuf, CalibrationError> {
     let err = |field: &str, message: String| fields.err(field, message);
-    let csv_path = normalize(&dir.join(&s.file));
+    let csv_path = crate::experiment::normalize(&dir.join(&s.file));
     let period = s.period_days.unwrap_or(DEFAULT_PERIOD_DAYS);
     if period == 0 || period > days {
         return Err(err("series.period_days", format!("{period}: allowed 1 to {days} (the run's days)")));
@@ -666,18 +661,3 @@ fn record_line(text: &str, byte: u64) -> usize {
 
 /// A CSV record: the line it starts on and its cells.
 type CsvRow = (usize, Vec<String>);
-
-/// Removes `.` and `name/..` pairs lexically (as sweeps do).
-fn normalize(path: &Path) -> PathBuf {
-    let mut out: Vec<Component> = Vec::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
-                out.pop();
-            }
-            c => out.push(c),
-        }
-    }
-    out.iter().collect()
-}
