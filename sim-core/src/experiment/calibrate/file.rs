@@ -630,12 +630,13 @@ fn parse_csv(text: &str) -> Result<Vec<CsvRow>, (usize, String)> {
     let mut reader =
         csv::ReaderBuilder::new().has_headers(false).flexible(true).comment(Some(b'#')).trim(csv::Trim::All).from_reader(text.as_bytes());
     let mut rows = Vec::new();
+    let mut counted = (0, 1); // (a byte, the line it is on): records come in order, so count on from it
     for record in reader.records() {
-        let record = record.map_err(|e| (e.position().map_or(0, |p| record_line(text, p.byte())), e.to_string()))?;
+        let record = record.map_err(|e| (e.position().map_or(0, |p| record_line(text, p.byte(), &mut counted)), e.to_string()))?;
         if record.len() == 1 && record[0].is_empty() {
             continue; // a line of spaces
         }
-        let line = record.position().map_or(0, |p| record_line(text, p.byte()));
+        let line = record.position().map_or(0, |p| record_line(text, p.byte(), &mut counted));
         rows.push((line, record.iter().map(str::to_string).collect()));
     }
     Ok(rows)
@@ -643,9 +644,11 @@ fn parse_csv(text: &str) -> Result<Vec<CsvRow>, (usize, String)> {
 
 /// The line a record starts on, from the byte where the `csv` crate began reading it: that is
 /// before the blank and comment lines it skipped on the way (its own line count is off by them).
-fn record_line(text: &str, byte: u64) -> usize {
-    let byte = (byte as usize).min(text.len());
-    let mut line = text.as_bytes()[..byte].iter().filter(|&&b| b == b'\n').count() + 1;
+/// `counted` is a byte at or before this one and its line, moved on to this one.
+fn record_line(text: &str, byte: u64, counted: &mut (usize, usize)) -> usize {
+    let byte = (byte as usize).clamp(counted.0, text.len());
+    *counted = (byte, counted.1 + text.as_bytes()[counted.0..byte].iter().filter(|&&b| b == b'\n').count());
+    let mut line = counted.1;
     let mut rest = &text.as_bytes()[byte..];
     while let [b'\n', ..] | [b'\r', b'\n', ..] | [b'#', ..] = rest {
         match rest.iter().position(|&b| b == b'\n') {
